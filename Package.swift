@@ -1,0 +1,82 @@
+// swift-tools-version:6.0
+import Foundation
+import PackageDescription
+
+/// Absolute path of this package, so linker flags that name files work from any directory.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+
+let package = Package(
+    name: "swift-2fa",
+    products: [
+        // The PAM module. Built as libpam_swift2fa.so, installed as pam_swift2fa.so.
+        .library(name: "pam_swift2fa", type: .dynamic, targets: ["PAMSwift2FA"]),
+        .executable(name: "swift-2fa-setup", targets: ["swift-2fa-setup"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C shim over libpam: the exported pam_sm_* entry points and non-variadic wrappers.
+        .target(
+            name: "CPAM",
+            linkerSettings: [.linkedLibrary("pam")]
+        ),
+        // C shim over the system's OpenSSL libcrypto: HMAC, constant-time compare, PBKDF2, CSPRNG.
+        .target(
+            name: "CCrypto",
+            linkerSettings: [.linkedLibrary("crypto")]
+        ),
+        // libqrencode, for the terminal and SVG QR codes of swift-2fa-setup.
+        .systemLibrary(
+            name: "CQREncode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"])]
+        ),
+        // Pure Swift, no I/O: base32, HOTP/TOTP, otpauth URIs, backup codes, file formats, policy.
+        .target(
+            name: "TwoFactorCore",
+            dependencies: ["CCrypto"]
+        ),
+        // Files on disk: safe opening, per-user locking, atomic replace. No Foundation.
+        .target(
+            name: "TwoFactorStore",
+            dependencies: ["TwoFactorCore"]
+        ),
+        // The PAM module itself. Static Swift stdlib, only pam_sm_* exported, no Foundation.
+        .target(
+            name: "PAMSwift2FA",
+            dependencies: ["CPAM", "TwoFactorCore", "TwoFactorStore"],
+            swiftSettings: [.unsafeFlags(["-static-stdlib"])],
+            linkerSettings: [
+                .unsafeFlags([
+                    "-static-stdlib",
+                    "-Xlinker", "--version-script=\(packageRoot)/Sources/PAMSwift2FA/pam_swift2fa.map",
+                    "-Xlinker", "-z", "-Xlinker", "now",
+                    "-Xlinker", "-z", "-Xlinker", "relro",
+                ])
+            ]
+        ),
+        // The enrollment and management command.
+        .executableTarget(
+            name: "swift-2fa-setup",
+            dependencies: [
+                "TwoFactorCore", "TwoFactorStore", "CQREncode",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // A small libpamtest client that the integration tests run under pam_wrapper.
+        .executableTarget(
+            name: "pamtest-driver",
+            path: "Tests/PAMTestDriver",
+            linkerSettings: [.linkedLibrary("pamtest"), .linkedLibrary("pam"), .unsafeFlags(["-rdynamic"])]
+        ),
+        .testTarget(
+            name: "TwoFactorCoreTests",
+            dependencies: ["TwoFactorCore"]
+        ),
+        .testTarget(
+            name: "PAMModuleTests",
+            dependencies: ["TwoFactorCore", "TwoFactorStore"]
+        ),
+    ]
+)

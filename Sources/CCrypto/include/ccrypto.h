@@ -1,0 +1,43 @@
+/*
+ * CCrypto: the few libcrypto (OpenSSL) calls swift-2fa needs.
+ * No hash is implemented here; everything goes to the system's libcrypto.
+ */
+#ifndef SWIFT2FA_CCRYPTO_H
+#define SWIFT2FA_CCRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** Hash functions for HMAC, as numbered by swift-2fa. */
+enum s2fa_hash {
+    S2FA_SHA1 = 1,
+    S2FA_SHA256 = 2,
+    S2FA_SHA512 = 3,
+};
+
+/** Largest MAC any s2fa_hash produces (SHA-512). */
+#define S2FA_MAX_MAC_LENGTH 64
+
+/**
+ * HMAC of data under key. Writes the MAC to out (capacity out_capacity, at least
+ * S2FA_MAX_MAC_LENGTH is always enough) and returns its length, or 0 on failure.
+ */
+size_t s2fa_hmac(int hash, const uint8_t *key, size_t key_length,
+                 const uint8_t *data, size_t data_length,
+                 uint8_t *out, size_t out_capacity);
+
+/** 1 when the two buffers are equal, compared in constant time (CRYPTO_memcmp); else 0. */
+int s2fa_equal_constant_time(const uint8_t *a, const uint8_t *b, size_t length);
+
+/** PBKDF2-HMAC-SHA256. Returns 1 on success, 0 on failure. */
+int s2fa_pbkdf2_sha256(const uint8_t *password, size_t password_length,
+                       const uint8_t *salt, size_t salt_length,
+                       uint32_t iterations, uint8_t *out, size_t out_length);
+
+/** Fills out with bytes from the system CSPRNG (RAND_bytes). Returns 1 on success, 0 on failure. */
+int s2fa_random_bytes(uint8_t *out, size_t length);
+
+/** Overwrites memory in a way the compiler does not remove (OPENSSL_cleanse). */
+void s2fa_cleanse(void *memory, size_t length);
+
+#endif

@@ -1,0 +1,36 @@
+/// RFC 4226 HMAC-based one-time passwords, the building block of TOTP.
+public enum HOTP {
+    /// Codes have 6 or 8 digits.
+    public static let allowedDigits: ClosedRange<Int> = 6...8
+
+    /// The code for `counter`, as a zero-padded decimal string of `digits` digits.
+    /// Nil when `digits` is outside 6...8 or libcrypto fails.
+    public static func code(secret: [UInt8], counter: UInt64, digits: Int, algorithm: HashAlgorithm) -> String? {
+        guard let value = truncatedValue(secret: secret, counter: counter, algorithm: algorithm),
+              allowedDigits.contains(digits) else { return nil }
+        var modulus: UInt32 = 1
+        for _ in 0..<digits { modulus &*= 10 }
+        return zeroPadded(value % modulus, digits: digits)
+    }
+
+    /// Dynamic truncation (RFC 4226 §5.3) of HMAC(secret, counter): a 31-bit number.
+    public static func truncatedValue(secret: [UInt8], counter: UInt64, algorithm: HashAlgorithm) -> UInt32? {
+        var message = [UInt8](repeating: 0, count: 8)
+        for index in 0..<8 {
+            message[index] = UInt8(truncatingIfNeeded: counter >> UInt64(56 - 8 * index))
+        }
+        guard let mac = algorithm.hmac(key: secret, message: message), let last = mac.last else { return nil }
+        let offset = Int(last & 0x0F)
+        guard offset + 3 < mac.count else { return nil }
+        return (UInt32(mac[offset] & 0x7F) << 24)
+            | (UInt32(mac[offset + 1]) << 16)
+            | (UInt32(mac[offset + 2]) << 8)
+            | UInt32(mac[offset + 3])
+    }
+
+    private static func zeroPadded(_ value: UInt32, digits: Int) -> String {
+        let text = String(value)
+        let padding = max(0, digits - text.count)
+        return String(repeating: "0", count: padding) + text
+    }
+}

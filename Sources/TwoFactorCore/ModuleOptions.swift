@@ -1,0 +1,181 @@
+/// The options of the `pam_swift2fa.so` line in a PAM service file.
+///
+/// Parsing is strict: an unknown, repeated or malformed option is an error and the
+/// module refuses the login (fail closed). No environment variable is consulted.
+public struct ModuleOptions: Equatable, Sendable {
+    /// Where the secret file is: a template with `${USER}`, `${HOME}` and a leading `~/`.
+    /// Nil means the root-owned store: `<store>/<user>.secret`.
+    public var secretTemplate: String?
+    /// The root-owned directory that holds secrets (by default), state and locks.
+    public var storeDirectory: String = ModuleOptions.defaultStoreDirectory
+    /// A user with no secret gets PAM_IGNORE instead of a refusal.
+    public var nullok = false
+    /// One prompt for password and code; the password is passed on as PAM_AUTHTOK.
+    public var forwardPass = false
+    /// Take the code from PAM_AUTHTOK when it looks like one; otherwise prompt.
+    public var tryFirstPass = false
+    /// Take the code from PAM_AUTHTOK; never prompt.
+    public var useFirstPass = false
+    /// Show the code while it is typed.
+    public var echoCode = false
+    /// The prompt text; nil for the default.
+    public var prompt: String?
+    public var debug = false
+    public var policy = VerificationPolicy.standard
+
+    public static let defaultStoreDirectory = "/var/lib/swift-2fa"
+    public static let defaultPrompt = "Verification code: "
+    public static let defaultForwardPassPrompt = "Password & verification code: "
+
+    public init() {}
+
+    /// The prompt to show, taking `forward_pass` into account.
+    public var effectivePrompt: String {
+        if let prompt { return prompt }
+        return forwardPass ? Self.defaultForwardPassPrompt : Self.defaultPrompt
+    }
+
+    /// Every option name, for documentation and error messages.
+    public static let names = [
+        "secret=", "store=", "nullok", "forward_pass", "try_first_pass", "use_first_pass",
+        "echo_code", "echo_verification_code", "prompt=", "authtok_prompt=", "window=",
+        "throttle_after=", "throttle_delay=", "throttle_max=", "lock_after=", "debug",
+    ]
+
+    /// Parses the module arguments as libpam passes them (`[prompt=a b]` arrives as `prompt=a b`).
+    public static func parse(_ arguments: [String]) -> Result<ModuleOptions, OptionError> {
+        var options = ModuleOptions()
+        var seen = Set<String>()
+        for argument in arguments {
+            let key: String
+            let value: String?
+            if let equals = argument.firstIndex(of: "=") {
+                key = String(argument[..<equals])
+                value = String(argument[argument.index(after: equals)...])
+            } else {
+                key = argument
+                value = nil
+            }
+            let canonical = canonicalName(key)
+            guard !seen.contains(canonical) else { return .failure(.init("option '\(key)' given more than once")) }
+            seen.insert(canonical)
+            if let error = options.apply(key: key, value: value) { return .failure(error) }
+        }
+        if options.tryFirstPass && options.useFirstPass {
+            return .failure(.init("try_first_pass and use_first_pass exclude each other"))
+        }
+        if options.forwardPass && (options.tryFirstPass || options.useFirstPass) {
+            return .failure(.init("forward_pass excludes try_first_pass and use_first_pass"))
+        }
+        if options.policy.throttle.maxDelay < options.policy.throttle.baseDelay {
+            return .failure(.init("throttle_max is smaller than throttle_delay"))
+        }
+        return .success(options)
+    }
+
+    private static func canonicalName(_ key: String) -> String {
+        switch key {
+        case "echo_verification_code": return "echo_code"
+        case "authtok_prompt": return "prompt"
+        default: return key
+        }
+    }
+
+    private mutating func apply(key: String, value: String?) -> OptionError? {
+        func flag(_ set: (inout ModuleOptions) -> Void) -> OptionError? {
+            guard value == nil else { return OptionError("option '\(key)' takes no value") }
+            set(&self)
+            return nil
+        }
+        func number(_ range: ClosedRange<Int>, _ set: (inout ModuleOptions, Int) -> Void) -> OptionError? {
+            guard let value, value.utf8.count <= 6, value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                  let parsed = Int(value), range.contains(parsed) else {
+                return OptionError("option '\(key)' needs a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            set(&self, parsed)
+            return nil
+        }
+        switch key {
+        case "nullok": return flag { $0.nullok = true }
+        case "forward_pass": return flag { $0.forwardPass = true }
+        case "try_first_pass": return flag { $0.tryFirstPass = true }
+        case "use_first_pass": return flag { $0.useFirstPass = true }
+        case "echo_code", "echo_verification_code": return flag { $0.echoCode = true }
+        case "debug": return flag { $0.debug = true }
+        case "window": return number(VerificationPolicy.windowRange) { $0.policy.window = $1 }
+        case "throttle_after": return number(ThrottlePolicy.throttleAfterRange) { $0.policy.throttle.throttleAfter = $1 }
+        case "throttle_delay": return number(ThrottlePolicy.baseDelayRange) { $0.policy.throttle.baseDelay = $1 }
+        case "throttle_max": return number(ThrottlePolicy.maxDelayRange) { $0.policy.throttle.maxDelay = $1 }
+        case "lock_after": return number(ThrottlePolicy.lockAfterRange) { $0.policy.throttle.lockAfter = $1 }
+        case "prompt", "authtok_prompt":
+            guard let value, !value.isEmpty, value.utf8.count <= 200,
+                  value.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else {
+                return OptionError("option '\(key)' needs printable text of 1 to 200 bytes")
+            }
+            prompt = value
+            return nil
+        case "secret":
+            guard let value, Self.isValidSecretTemplate(value) else {
+                return OptionError("option 'secret' needs an absolute path, or one starting with ~/ or ${HOME}")
+            }
+            secretTemplate = value
+            return nil
+        case "store":
+            guard let value, value.hasPrefix("/"), value.utf8.count <= 1024,
+                  !value.split(separator: "/").contains(".."),
+                  value.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else {
+                return OptionError("option 'store' needs an absolute path without '..'")
+            }
+            storeDirectory = value
+            return nil
+        default:
+            return OptionError("unknown option '\(key.prefix(64))'")
+        }
+    }
+
+    private static func isValidSecretTemplate(_ template: String) -> Bool {
+        guard template.utf8.count <= 1024, template.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }),
+              !template.split(separator: "/").contains("..") else { return false }
+        return template.hasPrefix("/") || template.hasPrefix("~/") || template.hasPrefix("${HOME}")
+    }
+
+    /// The secret file path for a user: the template expanded from the passwd entry,
+    /// or `<store>/<user>.secret`. Nil when the result is not an absolute path.
+    /// `user` must already have passed `UserName.problem(with:)`.
+    public func secretPath(user: String, home: String) -> String? {
+        guard let template = secretTemplate else { return "\(storeDirectory)/\(user).secret" }
+        var path = template
+        if path.hasPrefix("~/") { path = home + "/" + path.dropFirst(2) }
+        path = path.replacingAll("${HOME}", with: home).replacingAll("${USER}", with: user)
+        guard path.hasPrefix("/"), !path.split(separator: "/").contains("..") else { return nil }
+        return path
+    }
+
+    /// True when the secret lives in the user's own files (home mode) rather than the root store.
+    public var usesHomeSecret: Bool {
+        guard let template = secretTemplate else { return false }
+        return template.hasPrefix("~/") || template.contains("${HOME}")
+    }
+}
+
+/// An invalid module option; the text names the option.
+public struct OptionError: Error, Equatable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension String {
+    /// Replaces every occurrence of `target` (no Foundation in the module).
+    func replacingAll(_ target: String, with replacement: String) -> String {
+        guard !target.isEmpty else { return self }
+        var result = ""
+        var rest = Substring(self)
+        while let range = rest.firstRange(of: target) {
+            result += rest[..<range.lowerBound]
+            result += replacement
+            rest = rest[range.upperBound...]
+        }
+        result += rest
+        return result
+    }
+}

@@ -1,0 +1,110 @@
+/// An enrollment as stored in a user's secret file: the OTP secret, how codes are
+/// computed, when it was created, and the hashes of the backup codes.
+///
+/// The file is written only by `swift-2fa-setup`; a login never rewrites it.
+/// Format (version 1), one `key value` per line:
+///
+///     # swift-2fa secret file. Written by swift-2fa-setup; do not edit.
+///     version 1
+///     secret JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+///     algorithm SHA1
+///     digits 6
+///     period 30
+///     created 1764456000
+///     backup pbkdf2-sha256$20000$<salt hex>$<hash hex>
+///
+/// `backup` lines are optional (at most 20). A pending enrollment adds `pending_until T`.
+public struct SecretRecord: Equatable, Sendable {
+    public var secret: [UInt8]
+    public var parameters: OTPParameters
+    /// Unix time of enrollment.
+    public var created: Int64
+    public var backupCodes: [BackupCodeHash]
+    /// Set on a pending enrollment (not yet confirmed): Unix time after which it is void.
+    public var pendingUntil: Int64?
+
+    public static let currentVersion = 1
+    /// Accepted secret lengths in bytes (80 bits for imported google-authenticator files, up to 1024 bits).
+    public static let allowedSecretLengths: ClosedRange<Int> = 10...128
+    public static let maximumBackupCodes = 20
+    static let kind = "secret file"
+
+    public init(secret: [UInt8], parameters: OTPParameters, created: Int64,
+                backupCodes: [BackupCodeHash] = [], pendingUntil: Int64? = nil) {
+        self.secret = secret
+        self.parameters = parameters
+        self.created = created
+        self.backupCodes = backupCodes
+        self.pendingUntil = pendingUntil
+    }
+
+    /// The TOTP generator for this record; nil if its parameters are invalid.
+    public var totp: TOTP? { TOTP(secret: secret, parameters: parameters) }
+
+    /// The file text.
+    public func serialized() -> String {
+        var lines = [
+            "# swift-2fa secret file. Written by swift-2fa-setup; do not edit.",
+            "version \(Self.currentVersion)",
+            "secret \(Base32.encode(secret))",
+            "algorithm \(parameters.algorithm.rawValue)",
+            "digits \(parameters.digits)",
+            "period \(parameters.period)",
+            "created \(created)",
+        ]
+        if let pendingUntil { lines.append("pending_until \(pendingUntil)") }
+        for code in backupCodes { lines.append("backup \(code.serialized)") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Parses the file text; a failure names what is wrong, never the secret.
+    public static func parse(_ text: String) -> Result<SecretRecord, FileFormatError> {
+        let lines: KeyValueLines
+        switch KeyValueLines.parse(text, kind: kind) {
+        case .failure(let error): return .failure(error)
+        case .success(let parsed): lines = parsed
+        }
+        guard lines.version == currentVersion else {
+            return .failure(.init("\(kind) has unsupported version '\(lines.entries.first?.value.prefix(8) ?? "")'"))
+        }
+        if let unknown = lines.unknownKey(
+            known: ["version", "secret", "algorithm", "digits", "period", "created", "backup", "pending_until"],
+            kind: kind) {
+            return .failure(unknown)
+        }
+        do throws(FileFormatError) {
+            let secretText = try lines.single("secret", kind: kind).get()
+            guard secretText.utf8.count <= 256, let secret = Base32.decode(String(secretText)),
+                  allowedSecretLengths.contains(secret.count) else {
+                return .failure(.init("\(kind) has an invalid secret"))
+            }
+            guard let algorithm = HashAlgorithm(rawValue: String(try lines.single("algorithm", kind: kind).get())) else {
+                return .failure(.init("\(kind) has an unknown algorithm"))
+            }
+            let digits = try lines.integer("digits", in: 6...8, kind: kind).get()
+            let period = try lines.integer("period", in: 15...300, kind: kind).get()
+            let parameters = OTPParameters(algorithm: algorithm, digits: Int(digits), period: Int(period))
+            guard parameters.isValid else { return .failure(.init("\(kind) has invalid digits or period")) }
+            let created = try lines.integer("created", in: 0...Int64(Int32.max) * 4, kind: kind).get()
+            var pendingUntil: Int64?
+            if !lines.values("pending_until").isEmpty {
+                pendingUntil = try lines.integer("pending_until", in: 0...Int64(Int32.max) * 4, kind: kind).get()
+            }
+            let backupLines = lines.values("backup")
+            guard backupLines.count <= maximumBackupCodes else {
+                return .failure(.init("\(kind) has more than \(maximumBackupCodes) backup codes"))
+            }
+            var backupCodes: [BackupCodeHash] = []
+            for line in backupLines {
+                guard let code = BackupCodeHash(serialized: line) else {
+                    return .failure(.init("\(kind) has a malformed backup line"))
+                }
+                backupCodes.append(code)
+            }
+            return .success(SecretRecord(secret: secret, parameters: parameters, created: created,
+                                         backupCodes: backupCodes, pendingUntil: pendingUntil))
+        } catch {
+            return .failure(error)
+        }
+    }
+}

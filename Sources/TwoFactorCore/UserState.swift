@@ -1,0 +1,84 @@
+/// The mutable per-user state a login reads and updates under the user's lock.
+///
+/// It lives in the root-owned store, never in the secret file. Format (version 1):
+///
+///     version 1
+///     last_step 58839821
+///     failures 0
+///     throttled_until 0
+///     locked 0
+///     used_backup <salt hex of a used backup code>
+public struct UserState: Equatable, Sendable {
+    /// The highest TOTP time step accepted so far; codes at or below it are replays.
+    public var lastStep: UInt64 = 0
+    /// Consecutive failed attempts since the last success.
+    public var failures: Int = 0
+    /// Unix time until which code attempts are refused unchecked (backup codes still work).
+    public var throttledUntil: Int64 = 0
+    /// Set after too many consecutive failures; only an admin unlock clears it.
+    public var locked: Bool = false
+    /// Salts (hex) of backup codes already used.
+    public var usedBackupSalts: [String] = []
+
+    public static let currentVersion = 1
+    static let kind = "state file"
+    static let maximumFailures = 1_000_000
+
+    /// The state of a user who never logged in.
+    public init() {}
+
+    public init(lastStep: UInt64, failures: Int, throttledUntil: Int64, locked: Bool, usedBackupSalts: [String]) {
+        self.lastStep = lastStep
+        self.failures = failures
+        self.throttledUntil = throttledUntil
+        self.locked = locked
+        self.usedBackupSalts = usedBackupSalts
+    }
+
+    /// The file text.
+    public func serialized() -> String {
+        var lines = [
+            "version \(Self.currentVersion)",
+            "last_step \(lastStep)",
+            "failures \(failures)",
+            "throttled_until \(throttledUntil)",
+            "locked \(locked ? 1 : 0)",
+        ]
+        for salt in usedBackupSalts { lines.append("used_backup \(salt)") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Parses the file text; a failure says what is wrong.
+    public static func parse(_ text: String) -> Result<UserState, FileFormatError> {
+        let lines: KeyValueLines
+        switch KeyValueLines.parse(text, kind: kind) {
+        case .failure(let error): return .failure(error)
+        case .success(let parsed): lines = parsed
+        }
+        guard lines.version == currentVersion else { return .failure(.init("\(kind) has an unsupported version")) }
+        if let unknown = lines.unknownKey(
+            known: ["version", "last_step", "failures", "throttled_until", "locked", "used_backup"], kind: kind) {
+            return .failure(unknown)
+        }
+        do throws(FileFormatError) {
+            let lastStepText = try lines.single("last_step", kind: kind).get()
+            guard lastStepText.count <= 20, let lastStep = UInt64(lastStepText) else {
+                return .failure(.init("\(kind) has an invalid last_step value"))
+            }
+            let failures = try lines.integer("failures", in: 0...Int64(maximumFailures), kind: kind).get()
+            let throttledUntil = try lines.integer("throttled_until", in: 0...Int64.max / 2, kind: kind).get()
+            let locked = try lines.integer("locked", in: 0...1, kind: kind).get()
+            var salts: [String] = []
+            for salt in lines.values("used_backup") {
+                guard salt.count == 2 * BackupCodeHash.saltLength, Hex.decode(salt) != nil else {
+                    return .failure(.init("\(kind) has a malformed used_backup line"))
+                }
+                salts.append(String(salt).lowercased())
+            }
+            return .success(UserState(lastStep: lastStep, failures: Int(failures), throttledUntil: throttledUntil,
+                                      locked: locked == 1, usedBackupSalts: salts))
+        } catch {
+            return .failure(error)
+        }
+    }
+}
