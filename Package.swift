@@ -46,10 +46,13 @@ let package = Package(
         .target(
             name: "PAMSwift2FA",
             dependencies: ["CPAM", "TwoFactorCore", "TwoFactorStore"],
+            exclude: ["pam_swift2fa.map"],
             swiftSettings: [.unsafeFlags(["-static-stdlib"])],
             linkerSettings: [
                 .unsafeFlags([
                     "-static-stdlib",
+                    "-use-ld=lld",
+                    "-Xlinker", "--gc-sections",
                     "-Xlinker", "--version-script=\(packageRoot)/Sources/PAMSwift2FA/pam_swift2fa.map",
                     "-Xlinker", "-z", "-Xlinker", "now",
                     "-Xlinker", "-z", "-Xlinker", "relro",
@@ -68,14 +71,24 @@ let package = Package(
         .executableTarget(
             name: "pamtest-driver",
             path: "Tests/PAMTestDriver",
-            linkerSettings: [.linkedLibrary("pamtest"), .linkedLibrary("pam"), .unsafeFlags(["-rdynamic"])]
+            linkerSettings: [.linkedLibrary("pamtest"), .linkedLibrary("pam")]
         ),
         .testTarget(
             name: "TwoFactorCoreTests",
             dependencies: ["TwoFactorCore"]
         ),
         .testTarget(
+            name: "TwoFactorStoreTests",
+            dependencies: ["TwoFactorCore", "TwoFactorStore"]
+        ),
+        // Drive the built libpam_swift2fa.so through real libpam under pam_wrapper.
+        .testTarget(
             name: "PAMModuleTests",
+            dependencies: ["TwoFactorCore", "TwoFactorStore"]
+        ),
+        // Run the built swift-2fa-setup command.
+        .testTarget(
+            name: "SetupCommandTests",
             dependencies: ["TwoFactorCore", "TwoFactorStore"]
         ),
     ]

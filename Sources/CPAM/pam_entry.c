@@ -5,6 +5,8 @@
  */
 #include "cpam.h"
 
+#include <stddef.h>
+
 /* Implemented in Swift (Sources/PAMSwift2FA/EntryPoints.swift). */
 extern int swift2fa_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv);
 

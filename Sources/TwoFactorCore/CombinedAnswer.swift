@@ -40,3 +40,15 @@ public enum CombinedAnswer {
         return letters.count == 10
     }
 }
+
+extension CombinedAnswer {
+    /// True when `text` has the shape of a code: `digits` digits, an 8-digit imported
+    /// backup code, or a ten-letter backup code. Used by `try_first_pass` to tell a
+    /// code in PAM_AUTHTOK from a password.
+    public static func looksLikeCode(_ text: String, digits: Int) -> Bool {
+        let trimmed = Array(VerificationPolicy.trimmed(text).utf8)
+        let allDigits = !trimmed.isEmpty && trimmed.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        if allDigits && (trimmed.count == digits || trimmed.count == 8) { return true }
+        return (trimmed.count == 10 || trimmed.count == 11) && isBackupCodeShape(trimmed)
+    }
+}

@@ -1,1 +1,101 @@
-int main(void){return 0;}
+/*
+ * pamtest-driver: runs one pam_authenticate through real libpam, with libpamtest,
+ * for the integration tests. Run it under pam_wrapper:
+ *
+ *   LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=DIR \
+ *     pamtest-driver SERVICE USER [ANSWER...]
+ *
+ * Each prompt is answered with the next ANSWER. It prints, one per line:
+ *   PROMPT ECHO_OFF|ECHO_ON <text>   a question the module asked
+ *   INFO <text> / ERROR <text>       messages the module sent
+ *   RESULT <code> <name>             what pam_authenticate returned
+ *
+ * With PAM_WRAPPER_DEBUGLEVEL=2, pam_wrapper prints what modules send to
+ * pam_syslog on stderr as "SYSLOG(priority): text".
+ * PAM items such as PAM_RHOST and PAM_AUTHTOK are set by putting pam_wrapper's
+ * pam_set_items.so first in the stack, with the items in the environment.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpamtest.h>
+#include <security/pam_appl.h>
+
+struct answers {
+    char **items;
+    int count;
+    int next;
+};
+
+static void print_line(const char *prefix, const char *text)
+{
+    printf("%s ", prefix);
+    for (const char *p = text; p != NULL && *p != '\0'; p++) {
+        putchar(*p == '\n' ? ' ' : *p);
+    }
+    putchar('\n');
+    fflush(stdout);
+}
+
+static int conversation(int count, const struct pam_message **messages,
+                        struct pam_response **responses, void *data)
+{
+    struct answers *answers = data;
+    struct pam_response *reply = calloc((size_t)count, sizeof(*reply));
+    if (reply == NULL) {
+        return PAM_BUF_ERR;
+    }
+    for (int i = 0; i < count; i++) {
+        const struct pam_message *message = messages[i];
+        switch (message->msg_style) {
+        case PAM_PROMPT_ECHO_OFF:
+        case PAM_PROMPT_ECHO_ON:
+            print_line(message->msg_style == PAM_PROMPT_ECHO_OFF ? "PROMPT ECHO_OFF" : "PROMPT ECHO_ON",
+                       message->msg);
+            if (answers->next >= answers->count) {
+                print_line("CONVERSATION", "no answer left");
+                for (int j = 0; j < i; j++) {
+                    free(reply[j].resp);
+                }
+                free(reply);
+                return PAM_CONV_ERR;
+            }
+            reply[i].resp = strdup(answers->items[answers->next++]);
+            break;
+        case PAM_TEXT_INFO:
+            print_line("INFO", message->msg);
+            break;
+        case PAM_ERROR_MSG:
+            print_line("ERROR", message->msg);
+            break;
+        default:
+            break;
+        }
+    }
+    *responses = reply;
+    return PAM_SUCCESS;
+}
+
+int main(int argc, char **argv)
+{
+    int index = 1;
+    if (argc - index < 2) {
+        fprintf(stderr, "usage: pamtest-driver SERVICE USER [ANSWER...]\n");
+        return 2;
+    }
+    const char *service = argv[index];
+    const char *user = argv[index + 1];
+    struct answers answers = { &argv[index + 2], argc - index - 2, 0 };
+    struct pam_testcase tests[] = {
+        pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS),
+    };
+    enum pamtest_err perr = _pamtest_conv(service, user, conversation, &answers, tests,
+                                          sizeof(tests) / sizeof(tests[0]), NULL);
+    if (perr != PAMTEST_ERR_OK && perr != PAMTEST_ERR_CASE) {
+        printf("RESULT -1 %s\n", pamtest_strerror(perr));
+        return 1;
+    }
+    printf("RESULT %d %s\n", tests[0].op_rv, pam_strerror(NULL, tests[0].op_rv));
+    return 0;
+}
