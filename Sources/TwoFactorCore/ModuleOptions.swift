@@ -154,7 +154,7 @@ public struct ModuleOptions: Equatable, Sendable {
     /// True when the secret lives in the user's own files (home mode) rather than the root store.
     public var usesHomeSecret: Bool {
         guard let template = secretTemplate else { return false }
-        return template.hasPrefix("~/") || template.contains("${HOME}")
+        return template.hasPrefix("~/") || template.replacingAll("${HOME}", with: "") != template
     }
 }
 
@@ -165,17 +165,24 @@ public struct OptionError: Error, Equatable, CustomStringConvertible {
 }
 
 extension String {
-    /// Replaces every occurrence of `target` (no Foundation in the module).
+    /// Replaces every occurrence of `target`. Written out by hand so the module does not
+    /// pull in the string-processing (regex) library.
     func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var result = ""
-        var rest = Substring(self)
-        while let range = rest.firstRange(of: target) {
-            result += rest[..<range.lowerBound]
-            result += replacement
-            rest = rest[range.upperBound...]
+        let source = Array(utf8)
+        let pattern = Array(target.utf8)
+        guard !pattern.isEmpty, source.count >= pattern.count else { return self }
+        var result: [UInt8] = []
+        result.reserveCapacity(source.count)
+        var index = 0
+        while index < source.count {
+            if index + pattern.count <= source.count && source[index..<(index + pattern.count)].elementsEqual(pattern) {
+                result.append(contentsOf: replacement.utf8)
+                index += pattern.count
+            } else {
+                result.append(source[index])
+                index += 1
+            }
         }
-        result += rest
-        return result
+        return String(decoding: result, as: UTF8.self)
     }
 }
