@@ -1,0 +1,71 @@
+import Foundation
+import Glibc
+import Testing
+@testable import TwoFactorStore
+
+@Suite("Atomic file replacement")
+struct AtomicFileTests {
+    @Test("writes a new file with mode 0600 and leaves no temporary file")
+    func createsFile() throws {
+        let directory = try StoreTestDirectory()
+        #expect(AtomicFile.write("hello\n", to: directory.file("a")) == nil)
+        #expect(try String(contentsOfFile: directory.file("a"), encoding: .utf8) == "hello\n")
+        var info = stat()
+        #expect(stat(directory.file("a"), &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o600)
+        #expect(try directory.listing() == ["a"])
+    }
+
+    @Test("replaces an existing file by rename: a new inode, the old contents gone")
+    func replaces() throws {
+        let directory = try StoreTestDirectory()
+        try directory.write("old", to: "a", mode: 0o644)
+        var before = stat()
+        #expect(stat(directory.file("a"), &before) == 0)
+        #expect(AtomicFile.write("new", to: directory.file("a")) == nil)
+        var after = stat()
+        #expect(stat(directory.file("a"), &after) == 0)
+        #expect(after.st_ino != before.st_ino)
+        #expect(after.st_mode & 0o777 == 0o600)
+        #expect(try String(contentsOfFile: directory.file("a"), encoding: .utf8) == "new")
+    }
+
+    @Test("replaces a symlink itself, never writing through it")
+    func doesNotFollowSymlink() throws {
+        let directory = try StoreTestDirectory()
+        try directory.write("target", to: "target")
+        #expect(symlink(directory.file("target"), directory.file("link")) == 0)
+        #expect(AtomicFile.write("new", to: directory.file("link")) == nil)
+        #expect(try String(contentsOfFile: directory.file("target"), encoding: .utf8) == "target")
+        var info = stat()
+        #expect(lstat(directory.file("link"), &info) == 0)
+        #expect(info.st_mode & S_IFMT == S_IFREG)
+    }
+
+    @Test("a write into a missing directory fails with a clear reason and creates nothing")
+    func missingDirectory() throws {
+        let directory = try StoreTestDirectory()
+        let error = AtomicFile.write("x", to: directory.file("absent/a"))
+        #expect(error?.description.contains("cannot create a temporary file") == true)
+        #expect(try directory.listing().isEmpty)
+    }
+
+    @Test("a failed rename (target is a directory) keeps the target and removes the temporary file")
+    func failedRename() throws {
+        let directory = try StoreTestDirectory()
+        #expect(mkdir(directory.file("a"), 0o700) == 0)
+        #expect(mkdir(directory.file("a/inner"), 0o700) == 0)
+        let error = AtomicFile.write("x", to: directory.file("a"))
+        #expect(error?.description.contains("cannot rename") == true)
+        #expect(try directory.listing() == ["a"])
+    }
+
+    @Test("remove deletes a file and accepts a missing one")
+    func remove() throws {
+        let directory = try StoreTestDirectory()
+        try directory.write("x", to: "a")
+        #expect(AtomicFile.remove(directory.file("a")) == nil)
+        #expect(AtomicFile.remove(directory.file("a")) == nil)
+        #expect(try directory.listing().isEmpty)
+    }
+}

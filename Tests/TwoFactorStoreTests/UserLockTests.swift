@@ -1,0 +1,108 @@
+import Foundation
+import Glibc
+import Testing
+import TwoFactorCore
+@testable import TwoFactorStore
+
+@Suite("Per-user lock")
+struct UserLockTests {
+    @Test("the lock is exclusive until released")
+    func exclusive() throws {
+        let directory = try StoreTestDirectory()
+        let path = directory.file("alice.lock")
+        let first = try UserLock.acquire(path: path).get()
+        let second = UserLock.acquire(path: path, timeoutMilliseconds: 100)
+        guard case .failure(let error) = second else {
+            Issue.record("a second holder got the lock")
+            return
+        }
+        #expect(error.description.contains("timed out"))
+        first.release()
+        #expect((try? UserLock.acquire(path: path, timeoutMilliseconds: 100).get()) != nil)
+    }
+
+    @Test("a waiting login gets the lock as soon as another process releases it")
+    func waits() throws {
+        let directory = try StoreTestDirectory()
+        let path = directory.file("alice.lock")
+        // util-linux flock(1) holds the same kind of lock in another process for 0.3 s.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        holder.arguments = ["--exclusive", path, "sleep", "0.3"]
+        try holder.run()
+        defer { holder.waitUntilExit() }
+        // Wait until flock(1) holds it.
+        while case .success(let early) = UserLock.acquire(path: path, timeoutMilliseconds: 0) {
+            early.release()
+            usleep(1_000)
+        }
+        let start = Date()
+        let waiter = UserLock.acquire(path: path, timeoutMilliseconds: 5_000)
+        #expect((try? waiter.get()) != nil)
+        #expect(Date().timeIntervalSince(start) >= 0.05)
+    }
+
+    @Test("a symlink as lock file is refused")
+    func symlinkRefused() throws {
+        let directory = try StoreTestDirectory()
+        try directory.write("", to: "target")
+        #expect(symlink(directory.file("target"), directory.file("alice.lock")) == 0)
+        guard case .failure(let error) = UserLock.acquire(path: directory.file("alice.lock")) else {
+            Issue.record("symlink accepted")
+            return
+        }
+        #expect(error.description.contains("symbolic link"))
+    }
+}
+
+@Suite("Store directory and accounts")
+struct StoreTests {
+    @Test("paths are <store>/<user>.<kind>")
+    func paths() {
+        let store = Store(directory: "/var/lib/swift-2fa")
+        #expect(store.secretPath(for: "alice") == "/var/lib/swift-2fa/alice.secret")
+        #expect(store.statePath(for: "alice") == "/var/lib/swift-2fa/alice.state")
+        #expect(store.lockPath(for: "alice") == "/var/lib/swift-2fa/alice.lock")
+        #expect(store.pendingPath(for: "alice") == "/var/lib/swift-2fa/alice.pending")
+    }
+
+    @Test("the directory check refuses group/other-writable, symlinked and missing stores")
+    func directoryChecks() throws {
+        let directory = try StoreTestDirectory()
+        #expect(Store(directory: directory.path).checkDirectory() == nil)
+        #expect(mkdir(directory.file("open"), 0o777) == 0)
+        chmod(directory.file("open"), 0o777)
+        #expect(Store(directory: directory.file("open")).checkDirectory()?.description.contains("writable by group or others") == true)
+        #expect(symlink(directory.path, directory.file("link")) == 0)
+        #expect(Store(directory: directory.file("link")).checkDirectory()?.description.contains("not a directory") == true)
+        #expect(Store(directory: directory.file("absent")).checkDirectory() != nil)
+    }
+
+    @Test("createDirectory makes a 0700 store")
+    func create() throws {
+        let directory = try StoreTestDirectory()
+        let store = Store(directory: directory.file("store"))
+        #expect(store.createDirectory() == nil)
+        var info = stat()
+        #expect(stat(store.directory, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o700)
+    }
+
+    @Test("state round-trips through the store, and a missing state is the initial one")
+    func stateRoundTrip() throws {
+        let directory = try StoreTestDirectory()
+        let store = Store(directory: directory.path)
+        #expect(try store.readState(user: "alice").get() == UserState())
+        let state = UserState(lastStep: 42, failures: 2, throttledUntil: 99, locked: false, usedBackupSalts: [])
+        #expect(store.writeState(state, user: "alice") == nil)
+        #expect(try store.readState(user: "alice").get() == state)
+    }
+
+    @Test("passwd lookups come from the system database")
+    func passwd() {
+        #expect(PasswdEntry.lookup("root")?.uid == 0)
+        #expect(PasswdEntry.lookup("root")?.home == "/root")
+        #expect(PasswdEntry.lookup(uid: 0)?.name == "root")
+        #expect(PasswdEntry.lookup("s2fa-no-such-user") == nil)
+    }
+}
