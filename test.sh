@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs every test of swift-2fa, as root, on Debian or Ubuntu:
+#   1. unit and integration tests (swift test): the OTP core, the store, the built
+#      pam_swift2fa.so through real libpam under pam_wrapper, and swift-2fa-setup;
+#   2. end-to-end logins through real sshd, sudo and cockpit-ws (Tests/e2e/run.sh),
+#      each in a private mount namespace so the host's /etc/pam.d is never touched;
+#   3. a short run of every fuzz harness (Fuzz/run.sh).
+# It installs the Debian packages the tests need first. Usage: sudo ./test.sh
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "test.sh: run as root: the tests create users and start sshd, sudo and cockpit-ws" >&2
+    exit 1
+fi
+if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
+    export PATH="/opt/swift/usr/bin:$PATH"
+fi
+command -v swift >/dev/null 2>&1 || { echo "test.sh: no Swift toolchain found (swift not on PATH, nothing in /opt/swift)" >&2; exit 1; }
+
+# Build libraries, test tools, and the programs the end-to-end tests talk to.
+packages=(
+    libpam0g-dev libssl-dev libqrencode-dev
+    libpam-wrapper libpamtest0-dev pamtester oathtool
+    libpam-google-authenticator zbar-tools librsvg2-bin expect python3-pexpect
+    openssh-server openssh-client sudo cockpit-ws curl util-linux passwd
+    clang libclang-rt-14-dev
+)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "test.sh: installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+echo "== swift test (unit and integration)"
+swift build --build-tests
+log=$(mktemp /tmp/swift-2fa-test.XXXXXX)
+swift_status=0
+swift test >"$log" 2>&1 || swift_status=$?
+# Passing tests are one line each; show failures, issues and the summaries.
+grep -vE '^(✔|◇|↳ (Testing Library|Target Platform))' "$log" || true
+rm -f "$log"
+[ "$swift_status" -eq 0 ] || { echo "test.sh: swift test failed (exit $swift_status)" >&2; exit 1; }
+
+echo "== end-to-end: sshd, sudo, cockpit-ws"
+Tests/e2e/run.sh
+
+echo "== fuzzing (short run)"
+Fuzz/run.sh 20
