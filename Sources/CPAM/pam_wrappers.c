@@ -76,9 +76,9 @@ int s2fa_pam_get_user(pam_handle_t *pamh, const char **user)
     return pam_get_user(pamh, user, NULL);
 }
 
-void s2fa_set_fs_ids(unsigned int uid, unsigned int gid, unsigned int *old_uid, unsigned int *old_gid)
+int s2fa_set_fs_ids(unsigned int uid, unsigned int gid, unsigned int *old_uid, unsigned int *old_gid)
 {
-    /* Order matters: change the group while still privileged, restore it last. */
+    /* setfsgid/setfsuid return the previous id; asking again with -1 tells whether the change took. */
     int previous_gid = setfsgid((gid_t)gid);
     int previous_uid = setfsuid((uid_t)uid);
     if (old_uid != NULL) {
@@ -87,4 +87,5 @@ void s2fa_set_fs_ids(unsigned int uid, unsigned int gid, unsigned int *old_uid, 
     if (old_gid != NULL) {
         *old_gid = (unsigned int)previous_gid;
     }
+    return (unsigned int)setfsuid((uid_t)-1) == uid && (unsigned int)setfsgid((gid_t)-1) == gid;
 }

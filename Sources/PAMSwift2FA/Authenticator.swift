@@ -82,16 +82,25 @@ struct Authenticator {
             return .failure(StoreError("option secret= expands to a relative path"))
         }
         log.debug("reading secret file \(path)")
-        guard options.usesHomeSecret || options.secretTemplate != nil else {
+        guard options.secretTemplate != nil else {
             return Store.readSecret(at: path, owners: store.trustedOwners)
         }
-        // In the user's files: open as the user, and accept only the user's or root's file.
+        // Outside the store: open as the user, and accept only the user's or root's file.
+        let owners: [uid_t] = account.uid == 0 ? [0] : [account.uid, 0]
+        guard geteuid() == 0 && account.uid != 0 else {
+            return Store.readSecret(at: path, owners: owners)
+        }
         var previousUID: UInt32 = 0
         var previousGID: UInt32 = 0
-        let switchIdentity = geteuid() == 0 && account.uid != 0
-        if switchIdentity { s2fa_set_fs_ids(account.uid, account.gid, &previousUID, &previousGID) }
-        let result = Store.readSecret(at: path, owners: account.uid == 0 ? [0] : [account.uid, 0])
-        if switchIdentity { s2fa_set_fs_ids(previousUID, previousGID, nil, nil) }
+        guard s2fa_set_fs_ids(account.uid, account.gid, &previousUID, &previousGID) == 1 else {
+            _ = s2fa_set_fs_ids(previousUID, previousGID, nil, nil)
+            return .failure(StoreError("cannot take the file-system identity of uid \(account.uid)"))
+        }
+        let result = Store.readSecret(at: path, owners: owners)
+        guard s2fa_set_fs_ids(previousUID, previousGID, nil, nil) == 1 else {
+            log.error("cannot restore file-system uid \(previousUID) and gid \(previousGID)")
+            return .failure(StoreError("cannot restore the file-system identity"))
+        }
         return result
     }
 

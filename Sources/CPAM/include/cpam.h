@@ -35,7 +35,11 @@ int s2fa_pam_set_string_item(pam_handle_t *pamh, int item, const char *value);
 /** pam_get_user without a custom prompt. */
 int s2fa_pam_get_user(pam_handle_t *pamh, const char **user);
 
-/** Sets the file-system uid and gid of the calling thread; returns the previous ones. */
-void s2fa_set_fs_ids(unsigned int uid, unsigned int gid, unsigned int *old_uid, unsigned int *old_gid);
+/**
+ * Sets the file-system uid and gid of the calling thread (setfsuid/setfsgid) and
+ * stores the previous ones in old_uid/old_gid when they are not NULL.
+ * Returns 1 when the thread now has exactly uid and gid, 0 otherwise.
+ */
+int s2fa_set_fs_ids(unsigned int uid, unsigned int gid, unsigned int *old_uid, unsigned int *old_gid);
 
 #endif
