@@ -14,11 +14,16 @@ struct KeyValueLines {
     static func parse(_ text: String, kind: String) -> Result<KeyValueLines, FileFormatError> {
         guard text.utf8.count <= maximumSize else { return .failure(.init("\(kind) is larger than \(maximumSize) bytes")) }
         var result = KeyValueLines()
+        // Split on LF bytes (a Character split would treat CR LF as one character);
+        // the empty piece after a final newline is not a line.
+        var rawLines = text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false)
+        if rawLines.last?.isEmpty == true { rawLines.removeLast() }
+        guard rawLines.count <= maximumLines else { return .failure(.init("\(kind) has too many lines")) }
         var lineCount = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for rawLine in rawLines {
             lineCount += 1
-            guard lineCount <= maximumLines else { return .failure(.init("\(kind) has too many lines")) }
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
+            let bytes = rawLine.last == 0x0D ? rawLine.dropLast() : rawLine
+            let line = Substring(bytes)
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard line.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else {
                 return .failure(.init("\(kind) line \(lineCount) has a control or non-ASCII character"))
@@ -69,10 +74,12 @@ struct KeyValueLines {
         }
     }
 
-    /// A reason naming the first key outside `known`, if any.
-    func unknownKey(known: Set<String>, kind: String) -> FileFormatError? {
+    /// A reason naming the first key outside `known`, if any. With `quoteKey` false the
+    /// key itself is left out (in a secret file it could be a pasted secret).
+    func unknownKey(known: Set<String>, kind: String, quoteKey: Bool) -> FileFormatError? {
         for entry in entries where !known.contains(String(entry.key)) {
-            return .init("\(kind) has an unknown key '\(entry.key.prefix(32))'")
+            if quoteKey { return .init("\(kind) has an unknown key '\(entry.key.prefix(32))'") }
+            return .init("\(kind) has an unknown key of \(entry.key.utf8.count) characters")
         }
         return nil
     }

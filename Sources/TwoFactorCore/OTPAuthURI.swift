@@ -29,12 +29,25 @@ public struct OTPAuthURI: Equatable, Sendable {
         guard text.utf8.count <= 4096, text.lowercased().hasPrefix(prefix) else { return nil }
         let rest = text.dropFirst(prefix.count)
         let pathAndQuery = rest.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        guard pathAndQuery.count == 2, let label = Self.percentDecoded(pathAndQuery[0]) else { return nil }
+        guard pathAndQuery.count == 2 else { return nil }
+        // The label is `issuer:account`. A ':' inside either part is percent-encoded,
+        // so a literal ':' is the separator; split before decoding.
+        let rawLabel = pathAndQuery[0]
         var issuer = ""
-        var account = label
-        if let colon = label.firstIndex(of: ":") {
-            issuer = String(label[..<colon])
-            account = String(label[label.index(after: colon)...]).trimmingLeadingSpaces()
+        var account: String
+        if let colon = rawLabel.firstIndex(of: ":") {
+            guard let decodedIssuer = Self.percentDecoded(rawLabel[..<colon]),
+                  let decodedAccount = Self.percentDecoded(rawLabel[rawLabel.index(after: colon)...]) else { return nil }
+            issuer = decodedIssuer
+            account = decodedAccount.trimmingLeadingSpaces()
+        } else {
+            // No literal ':': the separator may itself be encoded as %3A.
+            guard let decoded = Self.percentDecoded(rawLabel) else { return nil }
+            account = decoded
+            if let colon = decoded.firstIndex(of: ":") {
+                issuer = String(decoded[..<colon])
+                account = String(decoded[decoded.index(after: colon)...]).trimmingLeadingSpaces()
+            }
         }
         var secret: [UInt8]?
         var parameters = OTPParameters.standard

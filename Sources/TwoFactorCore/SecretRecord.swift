@@ -38,6 +38,15 @@ public struct SecretRecord: Equatable, Sendable {
         self.pendingUntil = pendingUntil
     }
 
+    /// A short, non-secret identifier of this enrollment (secret, parameters and creation
+    /// time): 16 hex digits of an HMAC keyed with the secret. The state file records it,
+    /// so state left over from another enrollment is recognised (see `UserState.bound(to:)`).
+    public var fingerprint: String {
+        let message = "swift-2fa enrollment \(parameters.algorithm.rawValue) \(parameters.digits) \(parameters.period) \(created)"
+        let mac = HashAlgorithm.sha256.hmac(key: secret, message: Array(message.utf8)) ?? []
+        return Hex.encode(Array(mac.prefix(8)))
+    }
+
     /// The TOTP generator for this record; nil if its parameters are invalid.
     public var totp: TOTP? { TOTP(secret: secret, parameters: parameters) }
 
@@ -69,7 +78,7 @@ public struct SecretRecord: Equatable, Sendable {
         }
         if let unknown = lines.unknownKey(
             known: ["version", "secret", "algorithm", "digits", "period", "created", "backup", "pending_until"],
-            kind: kind) {
+            kind: kind, quoteKey: false) {
             return .failure(unknown)
         }
         do throws(FileFormatError) {

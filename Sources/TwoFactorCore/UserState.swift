@@ -7,6 +7,7 @@
 ///     failures 0
 ///     throttled_until 0
 ///     locked 0
+///     enrollment <SecretRecord.fingerprint of the enrollment the steps and backup codes belong to>
 ///     used_backup <salt hex of a used backup code>
 public struct UserState: Equatable, Sendable {
     /// The highest TOTP time step accepted so far; codes at or below it are replays.
@@ -19,6 +20,8 @@ public struct UserState: Equatable, Sendable {
     public var locked: Bool = false
     /// Salts (hex) of backup codes already used.
     public var usedBackupSalts: [String] = []
+    /// The fingerprint of the enrollment `lastStep` and `usedBackupSalts` refer to.
+    public var enrollment: String?
 
     public static let currentVersion = 1
     static let kind = "state file"
@@ -27,12 +30,36 @@ public struct UserState: Equatable, Sendable {
     /// The state of a user who never logged in.
     public init() {}
 
-    public init(lastStep: UInt64, failures: Int, throttledUntil: Int64, locked: Bool, usedBackupSalts: [String]) {
+    public init(lastStep: UInt64, failures: Int, throttledUntil: Int64, locked: Bool, usedBackupSalts: [String],
+                enrollment: String? = nil) {
         self.lastStep = lastStep
         self.failures = failures
         self.throttledUntil = throttledUntil
         self.locked = locked
         self.usedBackupSalts = usedBackupSalts
+        self.enrollment = enrollment
+    }
+
+    /// The state of a new enrollment whose confirming code was at `lastStep`.
+    public static func fresh(for record: SecretRecord, lastStep: UInt64) -> UserState {
+        UserState(lastStep: lastStep, failures: 0, throttledUntil: 0, locked: false, usedBackupSalts: [],
+                  enrollment: record.fingerprint)
+    }
+
+    /// This state as it applies to `record`, marked with its fingerprint. When it was
+    /// recorded for another enrollment (a new secret, period or algorithm), the time step
+    /// and the used backup codes start over, since they mean nothing for the new secret;
+    /// failures, back-off and the lock are kept. A state with no recorded enrollment
+    /// (written before fingerprints, or by hand) is taken to belong to `record`.
+    public func bound(to record: SecretRecord) -> UserState {
+        let fingerprint = record.fingerprint
+        var next = self
+        if let enrollment, enrollment != fingerprint {
+            next.lastStep = 0
+            next.usedBackupSalts = []
+        }
+        next.enrollment = fingerprint
+        return next
     }
 
     /// The file text.
@@ -44,6 +71,7 @@ public struct UserState: Equatable, Sendable {
             "throttled_until \(throttledUntil)",
             "locked \(locked ? 1 : 0)",
         ]
+        if let enrollment { lines.append("enrollment \(enrollment)") }
         for salt in usedBackupSalts { lines.append("used_backup \(salt)") }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -57,7 +85,7 @@ public struct UserState: Equatable, Sendable {
         }
         guard lines.version == currentVersion else { return .failure(.init("\(kind) has an unsupported version")) }
         if let unknown = lines.unknownKey(
-            known: ["version", "last_step", "failures", "throttled_until", "locked", "used_backup"], kind: kind) {
+            known: ["version", "last_step", "failures", "throttled_until", "locked", "enrollment", "used_backup"], kind: kind, quoteKey: true) {
             return .failure(unknown)
         }
         do throws(FileFormatError) {
@@ -68,6 +96,14 @@ public struct UserState: Equatable, Sendable {
             let failures = try lines.integer("failures", in: 0...Int64(maximumFailures), kind: kind).get()
             let throttledUntil = try lines.integer("throttled_until", in: 0...Int64.max / 2, kind: kind).get()
             let locked = try lines.integer("locked", in: 0...1, kind: kind).get()
+            var enrollment: String?
+            if !lines.values("enrollment").isEmpty {
+                let value = try lines.single("enrollment", kind: kind).get()
+                guard value.count == 16, Hex.decode(value) != nil else {
+                    return .failure(.init("\(kind) has an invalid enrollment value"))
+                }
+                enrollment = value.lowercased()
+            }
             var salts: [String] = []
             for salt in lines.values("used_backup") {
                 guard salt.count == 2 * BackupCodeHash.saltLength, Hex.decode(salt) != nil else {
@@ -76,7 +112,7 @@ public struct UserState: Equatable, Sendable {
                 salts.append(String(salt).lowercased())
             }
             return .success(UserState(lastStep: lastStep, failures: Int(failures), throttledUntil: throttledUntil,
-                                      locked: locked == 1, usedBackupSalts: salts))
+                                      locked: locked == 1, usedBackupSalts: salts, enrollment: enrollment))
         } catch {
             return .failure(error)
         }

@@ -63,9 +63,11 @@ public struct VerificationPolicy: Equatable, Sendable {
     }
 
     /// Verifies one answer (a TOTP code or a backup code, as typed) at time `now`.
-    public func verify(answer: String, record: SecretRecord, state: UserState, now: Int64) -> Decision {
+    /// A state recorded for another enrollment is first rebound to this one (`UserState.bound(to:)`).
+    public func verify(answer: String, record: SecretRecord, state stored: UserState, now: Int64) -> Decision {
+        let state = stored.bound(to: record)
         if state.locked {
-            return Decision(outcome: .locked, state: state, stateChanged: false)
+            return Decision(outcome: .locked, state: stored, stateChanged: false)
         }
         let trimmed = Self.trimmed(answer)
         let totpCandidate = trimmed.utf8.count == record.parameters.digits
@@ -73,8 +75,10 @@ public struct VerificationPolicy: Equatable, Sendable {
         let backupCandidate = BackupCodes.normalize(trimmed)
         let throttled = now < state.throttledUntil
 
-        if throttled && backupCandidate == nil {
-            return Decision(outcome: .throttled(until: state.throttledUntil), state: state, stateChanged: false)
+        // While throttled only backup codes are checked. An answer shaped like a TOTP code
+        // is refused unchecked even if it could also be an imported 8-digit backup code.
+        if throttled && (backupCandidate == nil || totpCandidate) {
+            return Decision(outcome: .throttled(until: state.throttledUntil), state: stored, stateChanged: false)
         }
 
         var sawReplay = false

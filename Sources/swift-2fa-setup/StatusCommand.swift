@@ -1,0 +1,110 @@
+import ArgumentParser
+import TwoFactorCore
+
+/// `status`: whether a user is enrolled or pending, with parameters, backup codes and throttling.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show whether a user is enrolled or pending, and the backup codes and throttling state.",
+        discussion: """
+            Exit status 0 when the user is enrolled, 2 when not (a pending enrollment alone \
+            does not count); the status is printed either way.
+
+            EXAMPLES:
+              swift-2fa-setup status
+              sudo swift-2fa-setup status --user alice --json
+
+            \(ExitStatus.helpText)
+            """)
+
+    @OptionGroup var target: TargetOptions
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() throws {
+        let target = try target.resolve()
+        let record = try target.readSecret()
+        let pending = try target.readPending()
+        let state = try target.readState()
+        let now = Enrollment.now()
+        let pendingUntil = pending?.pendingUntil.flatMap { $0 >= now ? $0 : nil }
+        let report = StatusOutput(
+            user: target.user,
+            status: record != nil ? "enrolled" : (pendingUntil != nil ? "pending" : "not enrolled"),
+            secretFile: target.secretPath,
+            algorithm: record?.parameters.algorithm.rawValue,
+            digits: record?.parameters.digits,
+            period: record?.parameters.period,
+            created: record.map { Output.isoDate($0.created) },
+            backupCodesLeft: record.map { VerificationPolicy.unusedBackupCodes(record: $0, state: state).count },
+            pendingUntil: pendingUntil.map(Output.isoDate),
+            failures: state.failures,
+            throttledUntil: state.throttledUntil > now ? Output.isoDate(state.throttledUntil) : nil,
+            locked: state.locked)
+        if json {
+            try Output.json(report)
+        } else {
+            report.print()
+        }
+        if record == nil { throw ExitCode(ExitStatus.notEnrolled.rawValue) }
+    }
+}
+
+/// The status of one user, printed as text or as the JSON object of `status --json`.
+struct StatusOutput: Encodable {
+    let user: String
+    /// `enrolled`, `pending` or `not enrolled`.
+    let status: String
+    let secretFile: String
+    let algorithm: String?
+    let digits: Int?
+    let period: Int?
+    let created: String?
+    let backupCodesLeft: Int?
+    let pendingUntil: String?
+    let failures: Int
+    let throttledUntil: String?
+    let locked: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case user, status, algorithm, digits, period, created, failures, locked
+        case secretFile = "secret_file"
+        case backupCodesLeft = "backup_codes_left"
+        case pendingUntil = "pending_until"
+        case throttledUntil = "throttled_until"
+    }
+
+    /// Every key is present in the JSON; absent values are `null`.
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(user, forKey: .user)
+        try container.encode(status, forKey: .status)
+        try container.encode(secretFile, forKey: .secretFile)
+        try container.encode(algorithm, forKey: .algorithm)
+        try container.encode(digits, forKey: .digits)
+        try container.encode(period, forKey: .period)
+        try container.encode(created, forKey: .created)
+        try container.encode(backupCodesLeft, forKey: .backupCodesLeft)
+        try container.encode(pendingUntil, forKey: .pendingUntil)
+        try container.encode(failures, forKey: .failures)
+        try container.encode(throttledUntil, forKey: .throttledUntil)
+        try container.encode(locked, forKey: .locked)
+    }
+
+    /// The text form, one `name: value` per line.
+    func print() {
+        Output.line("user:              \(user)")
+        Output.line("status:            \(status)")
+        if let algorithm, let digits, let period {
+            Output.line("secret file:       \(secretFile)")
+            Output.line("codes:             \(algorithm), \(digits) digits, every \(period) s")
+        }
+        if let created { Output.line("created:           \(created)") }
+        if let backupCodesLeft { Output.line("backup codes left: \(backupCodesLeft)") }
+        if let pendingUntil { Output.line("pending until:     \(pendingUntil)") }
+        if failures > 0 { Output.line("failed attempts:   \(failures)") }
+        if let throttledUntil { Output.line("throttled until:   \(throttledUntil)") }
+        if locked { Output.line("locked:            yes (root can run 'swift-2fa-setup unlock --user \(user)')") }
+    }
+}

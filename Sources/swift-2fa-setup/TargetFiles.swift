@@ -1,0 +1,194 @@
+import Glibc
+import TwoFactorCore
+import TwoFactorStore
+
+/// Reading and writing the target user's files: the secret (in the store or, in home
+/// mode, in the user's files), the pending enrollment, the state and the lock.
+extension Target {
+    /// The uids the module accepts as owner of the secret file.
+    var secretOwners: [uid_t] {
+        homeMode ? (account.uid == 0 ? [0] : [account.uid, 0]) : store.trustedOwners
+    }
+
+    /// The enrollment, nil when there is none. A damaged or untrusted file is an error.
+    func readSecret() throws(SetupFailure) -> SecretRecord? {
+        let path = secretPath
+        let owners = secretOwners
+        let result = homeMode
+            ? try UserIdentity.run(as: account) { Store.readSecret(at: path, owners: owners) }
+            : Store.readSecret(at: path, owners: owners)
+        switch result {
+        case .success(let record): return record
+        case .failure(let error): throw .io(error.description)
+        }
+    }
+
+    /// True when something exists at the secret path (even a damaged file or a link).
+    func secretFileExists() throws(SetupFailure) -> Bool {
+        let path = secretPath
+        let check = { () -> Bool in
+            var info = stat()
+            return lstat(path, &info) == 0
+        }
+        return homeMode ? try UserIdentity.run(as: account, check) : check()
+    }
+
+    /// Fails unless the user can be (re-)enrolled: not enrolled yet, or `force`.
+    /// A damaged enrollment is reported and left alone unless `force`.
+    func requireReplaceable(force: Bool) throws(SetupFailure) {
+        guard !force else { return }
+        let existing: SecretRecord?
+        do {
+            existing = try readSecret()
+        } catch {
+            throw .io("the existing enrollment of \(user) cannot be used (\(error.message)); "
+                      + "it was left as it is; use --force to replace it")
+        }
+        if existing != nil {
+            throw .usage("\(user) is already enrolled; use --force to replace the enrollment")
+        }
+    }
+
+    /// Atomically replaces the secret file: mode 0600 in the store, or owned by the user
+    /// in home mode, where nothing is followed through a symbolic link.
+    func writeSecret(_ record: SecretRecord) throws(SetupFailure) {
+        let path = secretPath
+        guard homeMode else {
+            if let error = Store.writeSecret(record, to: path) { throw .io(error.description) }
+            return
+        }
+        let failure: String? = try UserIdentity.run(as: account) {
+            if let problem = Self.linkProblem(path) { return problem }
+            return Store.writeSecret(record, to: path)?.description
+        }
+        if let failure { throw .io(failure) }
+    }
+
+    /// Removes the secret file (absent is fine).
+    func removeSecret() throws(SetupFailure) {
+        let path = secretPath
+        let failure: String? = homeMode
+            ? try UserIdentity.run(as: account) {
+                Self.linkProblem(path, allowLinkTarget: true) ?? AtomicFile.remove(path)?.description
+            }
+            : AtomicFile.remove(path)?.description
+        if let failure { throw .io(failure) }
+    }
+
+    /// Refuses a path whose directory is a symbolic link or not a directory, or whose
+    /// last component is something other than a regular file (a link may be removed
+    /// when `allowLinkTarget`, since unlink never follows it).
+    private static func linkProblem(_ path: String, allowLinkTarget: Bool = false) -> String? {
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        var info = stat()
+        if lstat(directory.isEmpty ? "/" : directory, &info) != 0 {
+            return "cannot examine \(directory): \(String(cString: strerror(errno)))"
+        }
+        if (info.st_mode & S_IFMT) != S_IFDIR { return "\(directory) is not a directory (or is a symbolic link)" }
+        if lstat(path, &info) == 0 {
+            let kind = info.st_mode & S_IFMT
+            if kind == S_IFLNK && !allowLinkTarget { return "secret file \(path) is a symbolic link" }
+            if kind != S_IFREG && kind != S_IFLNK { return "secret file \(path) is not a regular file" }
+        }
+        return nil
+    }
+
+    // MARK: - The store
+
+    /// True when the store directory exists.
+    var storeExists: Bool {
+        var info = stat()
+        return lstat(store.directory, &info) == 0
+    }
+
+    /// Fails unless the invoker can write the store (or create it), so nothing is shown
+    /// or asked in vain. `homeHint` adds the advice to use `--secret-file`.
+    func checkStoreWritable(homeHint: Bool = false) throws(SetupFailure) {
+        let directory = store.directory
+        if storeExists {
+            if let problem = store.checkDirectory() { throw .io(problem.description) }
+            if !invokerIsRoot && access(directory, W_OK | X_OK) != 0 { throw needsRoot(homeHint: homeHint) }
+            return
+        }
+        let parent = directory.lastIndex(of: "/").map { String(directory[..<$0]) } ?? "/"
+        var info = stat()
+        guard lstat(parent.isEmpty ? "/" : parent, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw .io("cannot create store \(directory): \(parent) is not a directory")
+        }
+        if !invokerIsRoot && access(parent, W_OK | X_OK) != 0 { throw needsRoot(homeHint: homeHint) }
+    }
+
+    /// The one line that says the store needs more rights than the invoker has.
+    func needsRoot(homeHint: Bool) -> SetupFailure {
+        if store.directory == ModuleOptions.defaultStoreDirectory {
+            return .io("the system store \(store.directory) needs root; run with sudo"
+                       + (homeHint ? ", or use --secret-file ~/.swift-2fa" : ""))
+        }
+        return .io("the store \(store.directory) is not writable by you; run with sudo")
+    }
+
+    /// Creates the store (mode 0700) when missing and checks it.
+    func createStore() throws(SetupFailure) {
+        if let error = store.createDirectory() { throw .io(error.description) }
+    }
+
+    /// Takes the user's lock in the store.
+    func lock() throws(SetupFailure) -> UserLock {
+        switch store.lock(user: user) {
+        case .success(let lock): return lock
+        case .failure(let error): throw .io(error.description)
+        }
+    }
+
+    /// The user's state; the initial state when there is no store or no state file yet.
+    func readState() throws(SetupFailure) -> UserState {
+        guard storeExists else { return UserState() }
+        switch store.readState(user: user) {
+        case .success(let state): return state
+        case .failure(let error): throw .io(error.description)
+        }
+    }
+
+    /// True when a state file exists.
+    var stateExists: Bool {
+        var info = stat()
+        return lstat(store.statePath(for: user), &info) == 0
+    }
+
+    /// Replaces the user's state. Call with the lock held.
+    func writeState(_ state: UserState) throws(SetupFailure) {
+        if let error = store.writeState(state, user: user) { throw .io(error.description) }
+    }
+
+    /// The pending enrollment, nil when there is none.
+    func readPending() throws(SetupFailure) -> SecretRecord? {
+        guard storeExists else { return nil }
+        switch store.readPending(user: user) {
+        case .success(let record): return record
+        case .failure(let error): throw .io(error.description)
+        }
+    }
+
+    /// True when a pending file exists (even a damaged one).
+    var pendingExists: Bool {
+        var info = stat()
+        return lstat(store.pendingPath(for: user), &info) == 0
+    }
+
+    /// Writes the pending enrollment.
+    func writePending(_ record: SecretRecord) throws(SetupFailure) {
+        if let error = Store.writeSecret(record, to: store.pendingPath(for: user)) { throw .io(error.description) }
+    }
+
+    /// Removes the pending enrollment (absent is fine).
+    func removePending() throws(SetupFailure) {
+        guard storeExists else { return }
+        if let error = AtomicFile.remove(store.pendingPath(for: user)) { throw .io(error.description) }
+    }
+
+    /// Removes the state file (absent is fine).
+    func removeState() throws(SetupFailure) {
+        guard storeExists else { return }
+        if let error = AtomicFile.remove(store.statePath(for: user)) { throw .io(error.description) }
+    }
+}

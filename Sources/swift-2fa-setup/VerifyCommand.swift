@@ -1,0 +1,62 @@
+import ArgumentParser
+import TwoFactorCore
+
+/// `verify`: checks a code with the module's rules and state, for panels with their own login.
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check a code or backup code exactly as a login would (replay, throttling, backup codes).",
+        discussion: """
+            The check runs under the user's lock and updates the same state as the module: an \
+            accepted code cannot be used again, a backup code works once, wrong codes count \
+            towards throttling and the lock. Exit status 0 only when the code is accepted.
+
+            EXAMPLES:
+              sudo swift-2fa-setup verify --user alice --code 123456
+              sudo swift-2fa-setup verify --user alice --code abcde-fghjk --json
+
+            \(ExitStatus.helpText)
+            """)
+
+    @OptionGroup var target: TargetOptions
+
+    @Option(help: ArgumentHelp("The code from the app, or a backup code.", valueName: "code"))
+    var code: String
+
+    @Flag(help: "Print one JSON object {user, accepted, result, backup_codes_left[, throttled_until]}.")
+    var json = false
+
+    func run() throws {
+        let target = try target.resolve()
+        let record = try target.requireEnrollment()
+        let decision = try target.locked { _ throws(SetupFailure) in try target.verifyLikeLogin(code, record: record) }
+        if json {
+            var throttledUntil: String?
+            if case .throttled(let until) = decision.outcome { throttledUntil = Output.isoDate(until) }
+            try Output.json(VerifyOutput(
+                user: target.user, accepted: decision.outcome.isAccepted, result: decision.outcome.logName,
+                backupCodesLeft: VerificationPolicy.unusedBackupCodes(record: record, state: decision.state).count,
+                throttledUntil: throttledUntil))
+        }
+        guard decision.outcome.isAccepted else { throw target.refusal(for: decision.outcome) }
+        if !json {
+            Output.line(decision.outcome == .acceptedBackup
+                        ? "accepted: backup code (now used up)" : "accepted")
+        }
+    }
+}
+
+/// The JSON object of `verify --json`.
+struct VerifyOutput: Encodable {
+    let user: String
+    let accepted: Bool
+    let result: String
+    let backupCodesLeft: Int
+    let throttledUntil: String?
+
+    enum CodingKeys: String, CodingKey {
+        case user, accepted, result
+        case backupCodesLeft = "backup_codes_left"
+        case throttledUntil = "throttled_until"
+    }
+}

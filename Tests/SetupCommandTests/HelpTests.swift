@@ -1,0 +1,22 @@
+import Testing
+
+/// Every subcommand has --help with an example, and the exit statuses are documented.
+@Suite struct HelpTests {
+    @Test(arguments: ["enroll", "confirm", "status", "verify", "backup-codes", "disable", "unlock", "reset", "import"])
+    func subcommandHelpHasAnExample(command: String) throws {
+        let result = try CLI.run([command, "--help"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("EXAMPLES:"))
+        #expect(result.stdout.contains("swift-2fa-setup \(command)"))
+        #expect(result.stdout.contains("74  I/O or permission error"))
+    }
+
+    @Test func topLevelHelpListsCommandsAndExitStatus() throws {
+        let result = try CLI.run(["--help"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("enroll (default)"))
+        for status in ["0   success", "1   wrong code", "2   not enrolled", "64  usage error", "74  I/O"] {
+            #expect(result.stdout.contains(status))
+        }
+    }
+}

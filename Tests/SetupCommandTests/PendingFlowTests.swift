@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+import TwoFactorCore
+import TwoFactorStore
+
+/// The two-phase enrollment panels use: `enroll --pending --json`, then `confirm`.
+@Suite struct PendingFlowTests {
+    @Test func pendingEnrollmentIsIgnoredUntilConfirmedWithAnOathtoolCode() throws {
+        let temp = try TempStore()
+        let started = try CLI.run(["enroll", "--pending", "--json", "--issuer", "Panel"] + temp.args())
+        #expect(started.status == 0, "\(started.stderr)")
+        let object = try started.json()
+        let secret = try #require(object["secret"] as? String)
+        let uri = try #require(object["uri"] as? String)
+        #expect(object["user"] as? String == "root")
+        #expect(uri == "otpauth://totp/Panel:root?secret=\(secret)&issuer=Panel")
+        #expect((object["qr_svg"] as? String)?.hasPrefix("<?xml") == true)
+        #expect((object["expires"] as? String)?.hasSuffix("Z") == true)
+
+        // Logins read only <user>.secret: nothing there yet.
+        #expect(try temp.store.readSecret(user: "root").get() == nil)
+        let pending = try #require(try temp.store.readPending(user: "root").get())
+        let until = try #require(pending.pendingUntil)
+        #expect(until - CLI.now() <= 600 && until - CLI.now() >= 590)
+        #expect(try CLI.run(["verify", "--code", try CLI.oathtool(secret)] + temp.args()).status == 2)
+
+        let code = try CLI.oathtool(secret)
+        let confirmed = try CLI.run(["confirm", "--json", "--code", code] + temp.args())
+        #expect(confirmed.status == 0, "\(confirmed.stderr)")
+        let codes = try #require(try confirmed.json()["backup_codes"] as? [String])
+        #expect(codes.count == 10)
+        #expect(codes.allSatisfy { $0.count == 11 && $0.contains("-") })
+
+        let record = try #require(try temp.store.readSecret(user: "root").get())
+        #expect(Base32.encode(record.secret) == secret)
+        #expect(record.pendingUntil == nil)
+        #expect(record.backupCodes.count == 10)
+        let text = try String(contentsOfFile: temp.store.secretPath(for: "root"), encoding: .utf8)
+        #expect(codes.allSatisfy { !text.contains($0) && !text.contains($0.replacingOccurrences(of: "-", with: "")) })
+        #expect(try temp.store.readPending(user: "root").get() == nil)
+        // The confirming code is spent: a login with it would be a replay.
+        let replay = try CLI.run(["verify", "--json", "--code", code] + temp.args())
+        #expect(replay.status == 1)
+        #expect(try replay.json()["result"] as? String == "replayed")
+    }
+
+    @Test func wrongCodeKeepsItPending() throws {
+        let temp = try TempStore()
+        let started = try CLI.run(["enroll", "--pending", "--json"] + temp.args())
+        let secret = try #require(try started.json()["secret"] as? String)
+        let right = try CLI.oathtool(secret)
+        let wrong = right == "123456" ? "654321" : "123456"
+        let before = temp.snapshot()
+        let refused = try CLI.run(["confirm", "--code", wrong] + temp.args())
+        #expect(refused.status == 1)
+        #expect(refused.hasOneErrorLine)
+        #expect(refused.stderr.contains("still pending"))
+        #expect(temp.snapshot() == before)
+        #expect(try CLI.run(["confirm", "--code", try CLI.oathtool(secret)] + temp.args()).status == 0)
+    }
+
+    @Test func expiredPendingEnrollmentIsRefused() throws {
+        let temp = try TempStore()
+        guard let secret = SecureRandom.bytes(20) else { Issue.record("no random bytes"); return }
+        let record = SecretRecord(secret: secret, parameters: .standard, created: CLI.now() - 700,
+                                  pendingUntil: CLI.now() - 100)
+        #expect(Store.writeSecret(record, to: temp.store.pendingPath(for: "root")) == nil)
+        let before = temp.snapshot()
+        let result = try CLI.run(["confirm", "--code", try CLI.oathtool(Base32.encode(secret))] + temp.args())
+        #expect(result.status == 2)
+        #expect(result.hasOneErrorLine)
+        #expect(result.stderr.contains("expired"))
+        #expect(temp.snapshot() == before)
+        let status = try CLI.run(["status", "--json"] + temp.args())
+        #expect(status.status == 2)
+        #expect(try status.json()["status"] as? String == "not enrolled")
+    }
+
+    @Test func confirmWithNothingPending() throws {
+        let temp = try TempStore()
+        let result = try CLI.run(["confirm", "--code", "123456"] + temp.args())
+        #expect(result.status == 2)
+        #expect(result.hasOneErrorLine)
+        #expect(temp.snapshot().isEmpty)
+    }
+
+    @Test func pendingDoesNotReplaceAnEnrollmentWithoutForce() throws {
+        let temp = try TempStore()
+        let first = try temp.enroll()
+        let before = temp.snapshot()
+        let refused = try CLI.run(["enroll", "--pending", "--json"] + temp.args())
+        #expect(refused.status == 64)
+        #expect(refused.hasOneErrorLine)
+        #expect(refused.stderr.contains("--force"))
+        #expect(temp.snapshot() == before)
+
+        let second = try temp.enroll(extra: ["--force"])
+        #expect(second.secret != first.secret)
+        let record = try #require(try temp.store.readSecret(user: "root").get())
+        #expect(Base32.encode(record.secret) == second.secret)
+    }
+
+    @Test func confirmRefusesToReplaceWithoutForce() throws {
+        let temp = try TempStore()
+        _ = try temp.enroll()
+        let started = try CLI.run(["enroll", "--pending", "--json", "--force"] + temp.args())
+        let secret = try #require(try started.json()["secret"] as? String)
+        let before = temp.snapshot()
+        let refused = try CLI.run(["confirm", "--code", try CLI.oathtool(secret)] + temp.args())
+        #expect(refused.status == 64)
+        #expect(temp.snapshot() == before)
+        #expect(try CLI.run(["confirm", "--force", "--code", try CLI.oathtool(secret)] + temp.args()).status == 0)
+    }
+}

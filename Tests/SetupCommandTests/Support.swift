@@ -1,0 +1,184 @@
+import Foundation
+import Testing
+import TwoFactorCore
+import TwoFactorStore
+
+/// What one run of the command produced.
+struct CLIResult {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+
+    /// The stdout parsed as one JSON object.
+    func json() throws -> [String: Any] {
+        let value = try JSONSerialization.jsonObject(with: Data(stdout.utf8))
+        return try #require(value as? [String: Any], "stdout is not a JSON object: \(stdout)")
+    }
+
+    /// True when stderr is exactly one `swift-2fa-setup: ` line (warnings aside).
+    var hasOneErrorLine: Bool {
+        let lines = stderr.split(separator: "\n")
+        return lines.count == 1 && lines[0].hasPrefix("swift-2fa-setup: ")
+    }
+}
+
+/// Runs the built `swift-2fa-setup` and other programs.
+enum CLI {
+    /// The binary in the same build directory as this test bundle, so the tests use the
+    /// build of whatever scratch path they were run from.
+    static let binary: String = {
+        var candidates: [URL] = []
+        let argument0 = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        candidates.append(argument0.deletingLastPathComponent())
+        candidates.append(Bundle.main.bundleURL)
+        candidates.append(Bundle.main.bundleURL.deletingLastPathComponent())
+        for directory in candidates {
+            var url = directory
+            // Walk up out of an .xctest bundle if the runner is inside one.
+            for _ in 0..<4 {
+                let binary = url.appendingPathComponent("swift-2fa-setup").path
+                if FileManager.default.isExecutableFile(atPath: binary) { return binary }
+                url = url.deletingLastPathComponent()
+            }
+        }
+        return "swift-2fa-setup-not-found-next-to-\(argument0.path)"
+    }()
+
+    /// Runs the command with `arguments`, feeding `input` on stdin.
+    @discardableResult
+    static func run(_ arguments: [String], input: String = "", asNobody: Bool = false) throws -> CLIResult {
+        if asNobody {
+            return try program("/usr/bin/setpriv",
+                               ["--reuid=65534", "--regid=65534", "--clear-groups", binary] + arguments, input: input)
+        }
+        return try program(binary, arguments, input: input)
+    }
+
+    /// Runs any program and collects its output.
+    static func program(_ path: String, _ arguments: [String], input: String = "") throws -> CLIResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("s2fa-out-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outURL = scratch.appendingPathComponent("out")
+        let errURL = scratch.appendingPathComponent("err")
+        let inURL = scratch.appendingPathComponent("in")
+        #expect(FileManager.default.createFile(atPath: outURL.path, contents: nil))
+        #expect(FileManager.default.createFile(atPath: errURL.path, contents: nil))
+        #expect(FileManager.default.createFile(atPath: inURL.path, contents: Data(input.utf8)))
+        let out = try FileHandle(forWritingTo: outURL)
+        let err = try FileHandle(forWritingTo: errURL)
+        let stdin = try FileHandle(forReadingFrom: inURL)
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = stdin
+        try process.run()
+        process.waitUntilExit()
+        try out.close()
+        try err.close()
+        try stdin.close()
+        return CLIResult(status: process.terminationStatus,
+                         stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
+                         stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+    }
+
+    /// The code `oathtool` (an independent implementation) computes for `secret` at `time`.
+    static func oathtool(_ secret: String, at time: Int64 = now(), digits: Int = 6,
+                         algorithm: String = "SHA1", period: Int = 30) throws -> String {
+        let result = try program("/usr/bin/oathtool", [
+            "--totp=\(algorithm.lowercased())", "-b", "-d", "\(digits)", "-s", "\(period)s",
+            "--now", "@\(time)", secret,
+        ])
+        #expect(result.status == 0, "oathtool failed: \(result.stderr)")
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The current Unix time.
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
+}
+
+/// A private store directory (mode 0700) for one test, removed at the end.
+final class TempStore {
+    let path: String
+    var store: Store { Store(directory: path) }
+
+    init() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("s2fa-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: false,
+                                                attributes: [.posixPermissions: 0o700])
+        path = base.path
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    /// `--store PATH --user USER`.
+    func args(_ user: String = "root") -> [String] { ["--store", path, "--user", user] }
+
+    /// Every file below the store with its mode and contents, to prove nothing changed.
+    func snapshot() -> [String: String] { TempStore.snapshot(of: path) }
+
+    /// Every file below `directory` with its mode and contents.
+    static func snapshot(of directory: String) -> [String: String] {
+        var result: [String: String] = [:]
+        guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return result }
+        for case let name as String in enumerator {
+            let full = directory + "/" + name
+            let attributes = try? FileManager.default.attributesOfItem(atPath: full)
+            let mode = (attributes?[.posixPermissions] as? Int).map { String($0, radix: 8) } ?? "?"
+            let contents = (try? String(contentsOfFile: full, encoding: .utf8)) ?? "<not a text file>"
+            result[name] = "\(mode) \(contents)"
+        }
+        return result
+    }
+
+    /// Enrolls `user` through `enroll --pending --json` and `confirm` with an oathtool code.
+    /// Returns the secret and the backup codes.
+    func enroll(_ user: String = "root", extra: [String] = []) throws -> (secret: String, backupCodes: [String]) {
+        let started = try CLI.run(["enroll", "--pending", "--json"] + args(user) + extra)
+        try #require(started.status == 0, "enroll --pending failed: \(started.stderr)")
+        let secret = try #require(try started.json()["secret"] as? String)
+        let confirmed = try CLI.run(["confirm", "--json", "--code", try CLI.oathtool(secret)] + args(user) + extra)
+        try #require(confirmed.status == 0, "confirm failed: \(confirmed.stderr)")
+        let codes = try #require(try confirmed.json()["backup_codes"] as? [String])
+        return (secret, codes)
+    }
+}
+
+extension CLI {
+    /// Runs an interactive enrollment in a pseudo-terminal with expect: it reads the secret
+    /// from the screen, computes codes with oathtool, types a wrong code, then the right
+    /// one. Returns expect's transcript (exit status = the command's) and the secret.
+    /// `prefix` runs the command through another program (e.g. setpriv).
+    static func enrollThroughTerminal(_ arguments: [String], prefix: [String] = []) throws -> (CLIResult, String) {
+        let command = (prefix + [binary] + arguments).map { "{\($0)}" }.joined(separator: " ")
+        let script = """
+            set timeout 30
+            spawn \(command)
+            expect -re {\\n    ((?:[A-Z2-7]{4} ){7}[A-Z2-7]{4})\\r}
+            set secret [string map {" " ""} $expect_out(1,string)]
+            expect "Enter the 6-digit code from your app: "
+            set right [exec /usr/bin/oathtool --totp -b $secret]
+            scan $right %d number
+            set wrong [format %06d [expr {($number + 500000) % 1000000}]]
+            send "$wrong\\r"
+            expect "That code is not right"
+            expect "Enter the 6-digit code from your app: "
+            send "$right\\r"
+            expect "is now active for"
+            expect "Backup codes"
+            expect eof
+            puts "SECRET=$secret"
+            catch wait result
+            exit [lindex $result 3]
+            """
+        let transcript = try program("/usr/bin/expect", ["-c", script])
+        // A terminal ends lines with CR LF, which Swift treats as one character: drop the CRs.
+        let result = CLIResult(status: transcript.status,
+                               stdout: String(String.UnicodeScalarView(transcript.stdout.unicodeScalars.filter { $0 != "\r" })),
+                               stderr: transcript.stderr)
+        let line = result.stdout.components(separatedBy: "\n").first { $0.hasPrefix("SECRET=") } ?? "SECRET="
+        return (result, String(line.dropFirst("SECRET=".count)).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}
