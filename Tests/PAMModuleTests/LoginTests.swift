@@ -112,6 +112,23 @@ struct LoginTests {
         #expect(older.outcome == "replayed")
     }
 
+    @Test("state left by another enrollment (new secret and period) does not make new codes replays")
+    func reenrollment() throws {
+        let harness = try PAMHarness()
+        try harness.moduleOnly()
+        let old = try harness.enroll("root", parameters: OTPParameters(algorithm: .sha1, digits: 6, period: 15))
+        PAMHarness.waitForFreshStep(period: 15)
+        #expect(try harness.authenticate("root", answers: [PAMHarness.code(for: old)]).outcome == "accepted-totp")
+        // 15 s steps are twice as many as 60 s steps: the old last step is far ahead of the new ones.
+        let new = try harness.enroll("root", parameters: OTPParameters(algorithm: .sha1, digits: 6, period: 60))
+        PAMHarness.waitForFreshStep(period: 60)
+        let code = PAMHarness.code(for: new)
+        let run = try harness.authenticate("root", answers: [code])
+        #expect(run.outcome == "accepted-totp", "\(run.logs)")
+        #expect(try harness.authenticate("root", answers: [code]).outcome == "replayed")
+        #expect(try harness.store.readState(user: "root").get().enrollment == new.fingerprint)
+    }
+
     @Test("SHA256 and SHA512 secrets with 8 digits and a 60 s period work", arguments: [HashAlgorithm.sha256, .sha512])
     func otherAlgorithms(algorithm: HashAlgorithm) throws {
         let harness = try PAMHarness()
