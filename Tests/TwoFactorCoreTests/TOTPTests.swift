@@ -55,7 +55,7 @@ struct TOTPTests {
         #expect(Self.totp(.sha1).step(at: vector.time) == vector.step)
     }
 
-    @Test("T > 2^32: time 20000000000 uses the full 64-bit counter")
+    @Test("time 20000000000 (past 2^32 seconds) and counters past 2^32 use the full 64-bit counter")
     func wideTime() {
         let totp = Self.totp(.sha1)
         #expect(totp.step(at: 20_000_000_000) == 666_666_666)

@@ -1,0 +1,167 @@
+import Testing
+@testable import TwoFactorCore
+
+/// `~/.google_authenticator` files (libpam-google-authenticator), for `import --google-authenticator`.
+@Suite("GoogleAuthenticatorFile")
+struct GoogleAuthenticatorFileTests {
+    static let secretText = "JRSWC23ZEBZWKY3SMV2CAMJSGM2DKNRX" // "Leaky secret 1234567"
+    static let scratch = ["31415926", "27182818", "00000001"]
+
+    static func file(_ lines: [String]) -> String { lines.joined(separator: "\n") + "\n" }
+
+    /// A file as google-authenticator writes it.
+    static let typical = file([
+        secretText,
+        "\" RATE_LIMIT 3 30 1764456000",
+        "\" WINDOW_SIZE 17",
+        "\" DISALLOW_REUSE 58815200 58815201",
+        "\" TOTP_AUTH",
+    ] + scratch)
+
+    static func expectRefused(_ text: String, mentioning fragment: String? = nil,
+                              sourceLocation: SourceLocation = #_sourceLocation) {
+        switch GoogleAuthenticatorFile.parse(text) {
+        case .success(let parsed):
+            Issue.record("accepted: \(parsed.scratchCodes.count) codes, period \(parsed.period)", sourceLocation: sourceLocation)
+        case .failure(let error):
+            #expect(!error.message.isEmpty, sourceLocation: sourceLocation)
+            #expect(!error.message.contains(String(secretText.prefix(8))), "leaks the secret: \(error.message)",
+                    sourceLocation: sourceLocation)
+            for code in scratch {
+                #expect(!error.message.contains(code), "leaks a scratch code: \(error.message)", sourceLocation: sourceLocation)
+            }
+            if let fragment {
+                #expect(error.message.contains(fragment), "'\(error.message)' should mention '\(fragment)'",
+                        sourceLocation: sourceLocation)
+            }
+        }
+    }
+
+    @Test("a typical file")
+    func typical() throws {
+        let parsed = try GoogleAuthenticatorFile.parse(Self.typical).get()
+        #expect(parsed.secret == Array("Leaky secret 1234567".utf8))
+        #expect(parsed.period == 30)
+        #expect(parsed.scratchCodes == Self.scratch)
+        #expect(parsed.usedSteps == [58_815_200, 58_815_201])
+        #expect(parsed.ignoredOptions == ["RATE_LIMIT", "WINDOW_SIZE"])
+    }
+
+    @Test("the minimal file: only an 80-bit secret")
+    func minimal() throws {
+        let parsed = try GoogleAuthenticatorFile.parse("JBSWY3DPEHPK3PXP\n").get()
+        #expect(parsed.secret == Array("Hello!\u{DE}\u{AD}\u{BE}\u{EF}".unicodeScalars.map { UInt8($0.value) }))
+        #expect(parsed.scratchCodes.isEmpty)
+        #expect(parsed.usedSteps.isEmpty)
+        #expect(parsed.ignoredOptions.isEmpty)
+        #expect(parsed.period == 30)
+        // No final newline, blank lines at the end and between entries are fine.
+        #expect(try GoogleAuthenticatorFile.parse("JBSWY3DPEHPK3PXP").get().secret.count == 10)
+        #expect(try GoogleAuthenticatorFile.parse("JBSWY3DPEHPK3PXP\n\n12345678\n\n\n").get().scratchCodes == ["12345678"])
+    }
+
+    @Test("STEP_SIZE sets the period", arguments: [15, 30, 60, 300])
+    func stepSize(period: Int) throws {
+        let parsed = try GoogleAuthenticatorFile.parse(Self.file([Self.secretText, "\" STEP_SIZE \(period)", "\" TOTP_AUTH"])).get()
+        #expect(parsed.period == period)
+    }
+
+    @Test("invalid STEP_SIZE values are refused", arguments: ["14", "301", "0", "-30", "abc", "30 60", "", "99999"])
+    func badStepSize(value: String) {
+        Self.expectRefused(Self.file([Self.secretText, "\" STEP_SIZE \(value)"]), mentioning: "STEP_SIZE")
+    }
+
+    @Test("counter-based (HOTP) files are refused with an explanation")
+    func hotp() {
+        Self.expectRefused(Self.file([Self.secretText, "\" HOTP_COUNTER 1"] + Self.scratch), mentioning: "HOTP")
+    }
+
+    @Test("DISALLOW_REUSE: empty is fine, invalid steps are refused")
+    func disallowReuse() throws {
+        #expect(try GoogleAuthenticatorFile.parse(Self.file([Self.secretText, "\" DISALLOW_REUSE"])).get().usedSteps.isEmpty)
+        for value in ["-1", "x", "1.5", "99999999999999999999999"] {
+            Self.expectRefused(Self.file([Self.secretText, "\" DISALLOW_REUSE 5 \(value)"]), mentioning: "DISALLOW_REUSE")
+        }
+    }
+
+    @Test("ignored options are listed once each")
+    func ignoredOnce() throws {
+        let parsed = try GoogleAuthenticatorFile.parse(Self.file([
+            Self.secretText, "\" TIME_SKEW 0", "\" RATE_LIMIT 3 30", "\" TIME_SKEW 1",
+        ])).get()
+        #expect(parsed.ignoredOptions == ["TIME_SKEW", "RATE_LIMIT"])
+    }
+
+    @Test("unknown options are refused, naming them without control characters")
+    func unknownOption() {
+        Self.expectRefused(Self.file([Self.secretText, "\" NOSKEWADJ"]), mentioning: "NOSKEWADJ")
+        switch GoogleAuthenticatorFile.parse(Self.file([Self.secretText, "\" BAD\u{1B}[2J\u{7}NAME"])) {
+        case .success: Issue.record("accepted an unknown option")
+        case .failure(let error):
+            #expect(!error.message.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F })
+        }
+        Self.expectRefused(Self.file([Self.secretText, "\" "]))
+    }
+
+    @Test("a bad first line is refused", arguments: [
+        "", "\n", "\n" + secretText, "JBSWY3DPEHPK3PX1", "JBSWY3DP", "GEZDGNBVGY3TQOJ", "\" TOTP_AUTH",
+        String(repeating: "A", count: 300), "12345678",
+    ])
+    func badSecret(first: String) {
+        Self.expectRefused(first + "\n" + Self.scratch.joined(separator: "\n"))
+    }
+
+    @Test("a secret of 128 bytes is accepted, 129 refused")
+    func secretLengths() throws {
+        let longest = Base32.encode([UInt8](repeating: 7, count: 128))
+        #expect(try GoogleAuthenticatorFile.parse(longest + "\n").get().secret.count == 128)
+        Self.expectRefused(Base32.encode([UInt8](repeating: 7, count: 129)) + "\n")
+    }
+
+    @Test("lines that are neither an option nor an 8-digit code are refused", arguments: [
+        "1234567", "123456789", "1234567a", "abcdefgh", "\"TOTP_AUTH", "# comment", " 12345678", "12345678 ",
+    ])
+    func badLines(line: String) {
+        Self.expectRefused(Self.file([Self.secretText, "\" TOTP_AUTH", line]), mentioning: "line 3")
+    }
+
+    @Test("at most 20 scratch codes")
+    func scratchLimit() throws {
+        let twenty = (0..<20).map { String(10_000_000 + $0) }
+        #expect(try GoogleAuthenticatorFile.parse(Self.file([Self.secretText] + twenty)).get().scratchCodes == twenty)
+        Self.expectRefused(Self.file([Self.secretText] + twenty + ["99999999"]), mentioning: "scratch")
+    }
+
+    @Test("more than 64 KiB is refused")
+    func sizeLimit() {
+        let text = Self.secretText + "\n" + String(repeating: "\n", count: 64 * 1024)
+        #expect(text.utf8.count > 64 * 1024)
+        Self.expectRefused(text, mentioning: "64 KiB")
+    }
+
+    @Test("imported scratch codes work as backup codes of a 6-digit enrollment")
+    func scratchCodesAsBackupCodes() throws {
+        let parsed = try GoogleAuthenticatorFile.parse(Self.typical).get()
+        let hashes = try parsed.scratchCodes.map { try #require(BackupCodeHash.make(code: $0, iterations: 1000)) }
+        let record = SecretRecord(secret: parsed.secret,
+                                  parameters: OTPParameters(algorithm: .sha1, digits: 6, period: parsed.period),
+                                  created: 1_764_456_000, backupCodes: hashes)
+        let decision = VerificationPolicy.standard.verify(answer: Self.scratch[1], record: record, state: UserState(),
+                                                          now: 1_764_456_015)
+        #expect(decision.outcome == .acceptedBackup)
+    }
+
+    // Regression test: splitting with `String.split(separator: "\n")` works on Characters and
+    // "\r\n" is one Character, so a CRLF file was never split into lines and was refused.
+    @Test("CRLF line endings are accepted")
+    func crlf() throws {
+        let text = Self.typical.replacingNewlines(with: "\r\n")
+        switch GoogleAuthenticatorFile.parse(text) {
+        case .success(let parsed):
+            #expect(parsed.scratchCodes == Self.scratch)
+            #expect(parsed.secret == Array("Leaky secret 1234567".utf8))
+        case .failure(let error):
+            Issue.record("CRLF file refused: \(error.message)")
+        }
+    }
+}

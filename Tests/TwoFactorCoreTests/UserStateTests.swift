@@ -1,0 +1,168 @@
+import Testing
+@testable import TwoFactorCore
+
+@Suite("State file format (UserState)")
+struct UserStateTests {
+    static let salt1 = String(repeating: "0a", count: 16)
+    static let salt2 = String(repeating: "f1", count: 16)
+
+    static func validText(lastStep: String = "58839821", failures: String = "2", throttledUntil: String = "1764456030",
+                          locked: String = "0", extra: [String] = [], omit: Set<String> = [],
+                          version: String = "1") -> String {
+        var lines = ["version \(version)"]
+        let body = [("last_step", lastStep), ("failures", failures), ("throttled_until", throttledUntil), ("locked", locked)]
+        for (key, value) in body where !omit.contains(key) { lines.append("\(key) \(value)") }
+        lines += extra
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func expectRefused(_ text: String, mentioning fragment: String? = nil,
+                              sourceLocation: SourceLocation = #_sourceLocation) {
+        switch UserState.parse(text) {
+        case .success(let state):
+            Issue.record("accepted \(state) from \(text.debugDescription.prefix(200))", sourceLocation: sourceLocation)
+        case .failure(let error):
+            #expect(!error.description.isEmpty, sourceLocation: sourceLocation)
+            if let fragment {
+                #expect(error.description.contains(fragment), "message '\(error.description)' should mention '\(fragment)'",
+                        sourceLocation: sourceLocation)
+            }
+        }
+    }
+
+    @Test("a fresh state is all zero")
+    func fresh() {
+        let state = UserState()
+        #expect(state.lastStep == 0)
+        #expect(state.failures == 0)
+        #expect(state.throttledUntil == 0)
+        #expect(!state.locked)
+        #expect(state.usedBackupSalts.isEmpty)
+    }
+
+    @Test("a hand-written file parses to the expected state")
+    func parsesHandWritten() throws {
+        let text = Self.validText(locked: "1", extra: ["used_backup \(Self.salt1)", "# note", "",
+                                                       "used_backup \(Self.salt2.uppercased())"])
+        let state = try UserState.parse(text).get()
+        #expect(state == UserState(lastStep: 58_839_821, failures: 2, throttledUntil: 1_764_456_030, locked: true,
+                                   usedBackupSalts: [Self.salt1, Self.salt2]))
+    }
+
+    @Test("serialize then parse gives back the state")
+    func roundTrip() throws {
+        var generator = SeededGenerator(seed: 0x57A7E)
+        let states = [
+            UserState(),
+            UserState(lastStep: .max, failures: 1_000_000, throttledUntil: Int64.max / 2, locked: true,
+                      usedBackupSalts: [Self.salt1, Self.salt2]),
+            UserState(lastStep: 666_666_666, failures: 0, throttledUntil: 0, locked: false, usedBackupSalts: []),
+        ] + (0..<50).map { _ in
+            UserState(lastStep: UInt64.random(in: 0...UInt64.max, using: &generator),
+                      failures: Int.random(in: 0...100, using: &generator),
+                      throttledUntil: Int64.random(in: 0...5_000_000_000, using: &generator),
+                      locked: Bool.random(using: &generator),
+                      usedBackupSalts: (0..<Int.random(in: 0...5, using: &generator)).map { _ in
+                          hexString(generator.bytes(16))
+                      })
+        }
+        for state in states {
+            let text = state.serialized()
+            #expect(text.hasPrefix("version 1\n"))
+            #expect(try UserState.parse(text).get() == state)
+        }
+    }
+
+    @Test("the serialized text has the documented lines")
+    func serializedLines() {
+        let state = UserState(lastStep: 7, failures: 3, throttledUntil: 99, locked: true, usedBackupSalts: [Self.salt1])
+        #expect(state.serialized() == "version 1\nlast_step 7\nfailures 3\nthrottled_until 99\nlocked 1\nused_backup \(Self.salt1)\n")
+        #expect(UserState().serialized() == "version 1\nlast_step 0\nfailures 0\nthrottled_until 0\nlocked 0\n")
+    }
+
+    @Test("empty text is refused")
+    func empty() {
+        Self.expectRefused("")
+        Self.expectRefused("\n")
+        Self.expectRefused("# nothing\n\n")
+    }
+
+    @Test("missing or unsupported version is refused")
+    func versions() {
+        Self.expectRefused(Self.validText().replacingLine(startingWith: "version", with: "# no version"), mentioning: "version")
+        Self.expectRefused(Self.validText(version: "2"), mentioning: "version")
+        Self.expectRefused(Self.validText(version: "0"), mentioning: "version")
+        Self.expectRefused(Self.validText(version: "x"), mentioning: "version")
+        Self.expectRefused("last_step 1\nversion 1\nfailures 0\nthrottled_until 0\nlocked 0\n", mentioning: "version")
+    }
+
+    @Test("an unknown key is refused")
+    func unknownKey() {
+        Self.expectRefused(Self.validText(extra: ["secret JBSWY3DPEHPK3PXP"]), mentioning: "unknown key 'secret'")
+        Self.expectRefused(Self.validText(extra: ["Failures 0"]), mentioning: "unknown key 'Failures'")
+    }
+
+    @Test("duplicate keys are refused", arguments: ["last_step", "failures", "throttled_until", "locked"])
+    func duplicateKey(key: String) {
+        Self.expectRefused(Self.validText(extra: ["\(key) 0"]), mentioning: key)
+    }
+
+    @Test("missing keys are refused", arguments: ["last_step", "failures", "throttled_until", "locked"])
+    func missingKey(key: String) {
+        Self.expectRefused(Self.validText(omit: [key]), mentioning: key)
+    }
+
+    @Test("invalid numbers are refused")
+    func invalidNumbers() {
+        for value in ["-1", "x", "1.0", "18446744073709551616", "99999999999999999999999", "0x10"] {
+            Self.expectRefused(Self.validText(lastStep: value), mentioning: "last_step")
+        }
+        for value in ["-1", "1000001", "x", "99999999999999999999999"] {
+            Self.expectRefused(Self.validText(failures: value), mentioning: "failures")
+        }
+        for value in ["-1", "x", "9223372036854775807"] {
+            Self.expectRefused(Self.validText(throttledUntil: value), mentioning: "throttled_until")
+        }
+        for value in ["2", "-1", "true", "yes"] {
+            Self.expectRefused(Self.validText(locked: value), mentioning: "locked")
+        }
+    }
+
+    @Test("the edges of the accepted ranges parse")
+    func edges() throws {
+        #expect(try UserState.parse(Self.validText(lastStep: "18446744073709551615")).get().lastStep == .max)
+        #expect(try UserState.parse(Self.validText(failures: "1000000")).get().failures == 1_000_000)
+        #expect(try UserState.parse(Self.validText(failures: "0")).get().failures == 0)
+        #expect(try UserState.parse(Self.validText(locked: "1")).get().locked)
+        #expect(try !UserState.parse(Self.validText(locked: "0")).get().locked)
+    }
+
+    @Test("malformed used_backup lines are refused", arguments: [
+        "used_backup 0a", "used_backup \(String(repeating: "0a", count: 17))", "used_backup \(String(repeating: "zz", count: 16))",
+        "used_backup \(String(repeating: "0", count: 31))", "used_backup \(String(repeating: "0a", count: 15))0",
+    ])
+    func badUsedBackup(line: String) {
+        Self.expectRefused(Self.validText(extra: [line]), mentioning: "used_backup")
+    }
+
+    @Test("binary garbage and control characters are refused")
+    func garbage() {
+        var generator = SeededGenerator(seed: 0xBAD5)
+        for _ in 0..<50 {
+            Self.expectRefused(String(decoding: generator.bytes(Int.random(in: 1...300, using: &generator)), as: UTF8.self))
+        }
+        for character in ["\u{0}", "\u{1}", "\t", "\u{7F}", "é", "\u{1B}"] {
+            Self.expectRefused(Self.validText(failures: "0\(character)"))
+            Self.expectRefused(Self.validText(extra: ["x\(character)y z"]))
+        }
+    }
+
+    @Test("more than 64 KiB or too many lines are refused")
+    func limits() {
+        let base = Self.validText()
+        let overSize = base + "#" + String(repeating: "x", count: 64 * 1024 - base.utf8.count - 1) + "\n"
+        #expect(overSize.utf8.count == 64 * 1024 + 1)
+        Self.expectRefused(overSize, mentioning: "larger")
+        Self.expectRefused(base + String(repeating: "#\n", count: 300), mentioning: "lines")
+    }
+}
