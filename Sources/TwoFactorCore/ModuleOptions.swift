@@ -150,12 +150,6 @@ public struct ModuleOptions: Equatable, Sendable {
         guard path.hasPrefix("/"), !path.split(separator: "/").contains("..") else { return nil }
         return path
     }
-
-    /// True when the secret lives in the user's own files (home mode) rather than the root store.
-    public var usesHomeSecret: Bool {
-        guard let template = secretTemplate else { return false }
-        return template.hasPrefix("~/") || template.replacingAll("${HOME}", with: "") != template
-    }
 }
 
 /// An invalid module option; the text names the option.

@@ -59,7 +59,6 @@ struct ModuleOptionsTests {
         #expect(options.policy.window == 1)
         #expect(options.policy.throttle == .standard)
         #expect(options.effectivePrompt == "Verification code: ")
-        #expect(!options.usesHomeSecret)
     }
 
     @Test("every documented option name is accepted", arguments: ModuleOptions.names)
@@ -97,7 +96,6 @@ struct ModuleOptionsTests {
             "prompt=Token: ", "window=3", "throttle_after=4", "throttle_delay=15", "throttle_max=60", "lock_after=20", "debug",
         ])
         #expect(options.secretTemplate == "~/.config/swift-2fa/secret")
-        #expect(options.usesHomeSecret)
         #expect(options.storeDirectory == "/srv/2fa")
         #expect(options.nullok && options.tryFirstPass && options.echoCode && options.debug)
         #expect(options.policy == VerificationPolicy(window: 3, throttle: ThrottlePolicy(throttleAfter: 4, baseDelay: 15,
@@ -227,13 +225,9 @@ struct ModuleOptionsTests {
     func goodSecretTemplates() throws {
         let absolute = try Self.parsed(["secret=/etc/swift-2fa/${USER}.secret"])
         #expect(absolute.secretTemplate == "/etc/swift-2fa/${USER}.secret")
-        #expect(!absolute.usesHomeSecret)
         let tilde = try Self.parsed(["secret=~/.swift-2fa"])
-        #expect(tilde.usesHomeSecret)
         let home = try Self.parsed(["secret=${HOME}/.config/${USER}.2fa"])
-        #expect(home.usesHomeSecret)
         let embeddedHome = try Self.parsed(["secret=/mnt/${HOME}/x"])
-        #expect(embeddedHome.usesHomeSecret)
     }
 
     // MARK: secretPath
