@@ -1,64 +1,76 @@
 import Glibc
+import TwoFactorCore
 
 /// Replacing a file so that a crash leaves either the old or the new contents.
 ///
-/// The new contents go to a temporary file created with O_EXCL in the same directory,
+/// The directory is opened once (O_DIRECTORY | O_NOFOLLOW) and everything happens relative
+/// to it: the new contents go to a temporary file created there with O_EXCL | O_NOFOLLOW,
 /// are fsync'ed, get their mode and owner, and are renamed over the target; then the
-/// directory is fsync'ed so the rename itself is durable.
+/// directory is fsync'ed so the rename itself is durable. A symlink in place of the
+/// directory, the target or the temporary file is never followed.
 public enum AtomicFile {
     /// Writes `contents` to `path` atomically with `mode`, owned by `owner` when given.
     public static func write(_ contents: String, to path: String, mode: mode_t = 0o600,
                              owner: (uid: uid_t, gid: gid_t)? = nil) -> StoreError? {
         let (directory, name) = split(path)
-        var template = Array("\(directory)/.\(name).tmp.XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { buffer -> Int32 in
-            guard let base = buffer.baseAddress else { return -1 }
-            let fd = mkstemp(base)
-            if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-            return fd
+        let directoryFD: Int32
+        switch openDirectory(directory) {
+        case .failure(let error): return error
+        case .success(let fd): directoryFD = fd
         }
+        defer { close(directoryFD) }
+
+        guard let suffix = SecureRandom.bytes(6) else { return StoreError("the system random generator failed") }
+        let temporary = ".\(name).tmp.\(Hex.encode(suffix))"
+        let fd = openat(directoryFD, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         if fd < 0 { return StoreError("cannot create a temporary file in \(directory): \(errnoText())") }
-        let temporary = template.withUnsafeBufferPointer { buffer in
-            buffer.baseAddress.map { String(cString: $0) } ?? ""
-        }
         var failure: StoreError?
         if let error = writeAll(fd, Array(contents.utf8)) {
-            failure = StoreError("cannot write \(temporary): \(error)")
+            failure = StoreError("cannot write \(directory)/\(temporary): \(error)")
         } else if fchmod(fd, mode) != 0 {
-            failure = StoreError("cannot set the mode of \(temporary): \(errnoText())")
+            failure = StoreError("cannot set the mode of \(directory)/\(temporary): \(errnoText())")
         } else if let owner, fchown(fd, owner.uid, owner.gid) != 0 {
-            failure = StoreError("cannot set the owner of \(temporary): \(errnoText())")
+            failure = StoreError("cannot set the owner of \(directory)/\(temporary): \(errnoText())")
         } else if fsync(fd) != 0 {
-            failure = StoreError("cannot flush \(temporary) to disk: \(errnoText())")
+            failure = StoreError("cannot flush \(directory)/\(temporary) to disk: \(errnoText())")
         }
         if close(fd) != 0 && failure == nil {
-            failure = StoreError("cannot close \(temporary): \(errnoText())")
+            failure = StoreError("cannot close \(directory)/\(temporary): \(errnoText())")
         }
-        if failure == nil && rename(temporary, path) != 0 {
-            failure = StoreError("cannot rename \(temporary) to \(path): \(errnoText())")
+        if failure == nil && renameat(directoryFD, temporary, directoryFD, name) != 0 {
+            failure = StoreError("cannot rename \(directory)/\(temporary) to \(path): \(errnoText())")
         }
         if let failure {
-            unlink(temporary)
+            unlinkat(directoryFD, temporary, 0)
             return failure
         }
-        return syncDirectory(directory)
+        return syncDirectory(directoryFD, directory)
     }
 
     /// Removes `path` (absent is fine) and makes the removal durable.
     public static func remove(_ path: String) -> StoreError? {
-        if unlink(path) != 0 && errno != ENOENT {
+        let (directory, name) = split(path)
+        let directoryFD: Int32
+        switch openDirectory(directory) {
+        case .failure(let error): return error
+        case .success(let fd): directoryFD = fd
+        }
+        defer { close(directoryFD) }
+        if unlinkat(directoryFD, name, 0) != 0 && errno != ENOENT {
             return StoreError("cannot remove \(path): \(errnoText())")
         }
-        return syncDirectory(split(path).directory)
+        return syncDirectory(directoryFD, directory)
+    }
+
+    private static func openDirectory(_ directory: String) -> Result<Int32, StoreError> {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if fd < 0 { return .failure(StoreError("cannot open directory \(directory): \(errnoText())")) }
+        return .success(fd)
     }
 
     /// fsync of a directory, so renames and removals in it survive a crash.
-    public static func syncDirectory(_ directory: String) -> StoreError? {
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd < 0 { return StoreError("cannot open directory \(directory): \(errnoText())") }
-        defer { close(fd) }
-        if fsync(fd) != 0 { return StoreError("cannot flush directory \(directory): \(errnoText())") }
-        return nil
+    private static func syncDirectory(_ fd: Int32, _ directory: String) -> StoreError? {
+        fsync(fd) == 0 ? nil : StoreError("cannot flush directory \(directory): \(errnoText())")
     }
 
     static func split(_ path: String) -> (directory: String, name: String) {
