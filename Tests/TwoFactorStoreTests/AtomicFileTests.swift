@@ -46,8 +46,18 @@ struct AtomicFileTests {
     func missingDirectory() throws {
         let directory = try StoreTestDirectory()
         let error = AtomicFile.write("x", to: directory.file("absent/a"))
-        #expect(error?.description.contains("cannot create a temporary file") == true)
+        #expect(error?.description.contains("cannot open directory") == true)
         #expect(try directory.listing().isEmpty)
+    }
+
+    @Test("a symlink in place of the directory is not followed")
+    func symlinkedDirectory() throws {
+        let directory = try StoreTestDirectory()
+        #expect(mkdir(directory.file("real"), 0o700) == 0)
+        #expect(symlink(directory.file("real"), directory.file("link")) == 0)
+        let error = AtomicFile.write("x", to: directory.file("link/a"))
+        #expect(error?.description.contains("cannot open directory") == true)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.file("real")).isEmpty)
     }
 
     @Test("a failed rename (target is a directory) keeps the target and removes the temporary file")
