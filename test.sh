@@ -23,7 +23,7 @@ packages=(
     libpam0g-dev libssl-dev libqrencode-dev
     libpam-wrapper libpamtest0-dev pamtester oathtool
     libpam-google-authenticator zbar-tools librsvg2-bin expect python3-pexpect
-    openssh-server openssh-client sudo cockpit-ws curl util-linux passwd
+    openssh-server openssh-client sudo cockpit-ws cockpit-bridge curl util-linux passwd perl-base
     clang libclang-rt-14-dev
 )
 missing=()

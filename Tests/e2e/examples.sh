@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# End-to-end: the pam.d-example files that have no server of their own here (su, login,
+# panel and its one-field variant) run through real libpam with pamtester, as services
+# of a private /etc/pam.d. ssh.sh, sudo.sh and cockpit.sh cover sshd, sudo and cockpit.
+# The pass/fail helpers always return 0, so "A && pass || fail" is safe here.
+# shellcheck disable=SC2015
+export TEST_NAME=examples
+# shellcheck source=SCRIPTDIR/lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+enter_private_namespace "$@"
+require_cmds pamtester setpriv oathtool python3 useradd userdel chpasswd
+resolve_artifacts
+setup_workdir
+private_pam_dir
+
+ALICE=$(new_user_name)
+ALICE_PW=$(random_password)
+BOB=$(new_user_name)
+BOB_PW=$(random_password)
+create_user "$ALICE" "$ALICE_PW"
+create_user "$BOB" "$BOB_PW"
+enroll "$ALICE" || die "enrollment of $ALICE failed"
+BOB_UID=$(id -u "$BOB")
+
+# try NAME WANTED(0|1) SERVICE USER ANSWER...: pamtester authenticate, with the real uid
+# of a non-root user (as under setuid su, so pam_rootok does not let root through).
+try() {
+    local name=$1 wanted=$2 service=$3 user=$4 rc=0 out
+    shift 4
+    out=$(printf '%s\n' "$@" | setpriv --ruid "$BOB_UID" -- pamtester -v "$service" "$user" authenticate 2>&1) || rc=$?
+    ((rc == 0)) || rc=1
+    if [[ $rc == "$wanted" ]]; then pass "$name"; else fail "$name" "pamtester exit $rc, wanted $wanted: $(tr '\n' ' ' <<<"$out")"; fi
+}
+
+for service in su login panel; do
+    # A newly enrolled user per service, so that each has unused codes.
+    ALICE=$(new_user_name)
+    create_user "$ALICE" "$ALICE_PW"
+    enroll "$ALICE" || die "enrollment of $ALICE failed"
+    install_pam_service "$service" "$service" nullok
+    try "$service: nullok, unenrolled user, password only" 0 "$service" "$BOB" "$BOB_PW"
+    try "$service: password + valid code" 0 "$service" "$ALICE" "$ALICE_PW" "$(fresh_code)"
+    try "$service: password + wrong code refused" 1 "$service" "$ALICE" "$ALICE_PW" "$(wrong_code)"
+    try "$service: wrong password refused" 1 "$service" "$ALICE" "wrong-$ALICE_PW" "$(wrong_code)"
+done
+ALICE=$(new_user_name)
+create_user "$ALICE" "$ALICE_PW"
+enroll "$ALICE" || die "enrollment of $ALICE failed"
+
+# panel, one-field variant: uncomment variant 2, comment out variant 1.
+awk '/^# Variant 2/ { v2 = 1 }
+     !v2 && /^(auth|account)[[:space:]]/ { print "# " $0; next }
+     v2 && /^# (auth|account)[[:space:]]/ { print substr($0, 3); next }
+     { print }' "$REPO_ROOT/pam.d-example/panel" >"$WORK/panel-one-field"
+grep -qE '^auth +required +pam_swift2fa\.so forward_pass nullok$' "$WORK/panel-one-field" &&
+    grep -qE '^auth +required +pam_unix\.so try_first_pass$' "$WORK/panel-one-field" &&
+    [[ $(grep -cE '^(auth|account) ' "$WORK/panel-one-field") == 3 ]] &&
+    pass "panel one-field variant: extracted (3 active lines)" || fail "panel one-field variant: extracted" "$(grep -E '^(auth|account)' "$WORK/panel-one-field" | tr '\n' ';')"
+sed -E "s#^(auth +required +)pam_swift2fa\\.so#\\1$S2FA_MODULE store=$STORE#" "$WORK/panel-one-field" >"$PAM_DIR/panel1"
+try "panel one-field: password immediately followed by the code" 0 panel1 "$ALICE" "$ALICE_PW$(fresh_code)"
+try "panel one-field: password followed by a wrong code refused" 1 panel1 "$ALICE" "$ALICE_PW$(wrong_code)"
+try "panel one-field: unenrolled user types the password only (nullok)" 0 panel1 "$BOB" "$BOB_PW" "$BOB_PW"

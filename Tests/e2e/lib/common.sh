@@ -1,0 +1,231 @@
+# shellcheck shell=bash
+# Shared helpers for the end-to-end tests. Sourced by ssh.sh, sudo.sh, cockpit.sh
+# and install_enable.sh; not meant to be run on its own.
+#
+# Every test script:
+#   - re-executes itself inside a private mount namespace (unshare -m), then
+#     bind-mounts a private copy of /etc/pam.d (and /etc/sudoers.d for sudo), so
+#     the host's PAM configuration is never modified;
+#   - keeps its files in one temporary directory, including the module's store
+#     (module option store=), which is root-owned and mode 0700;
+#   - creates users named s2fa-e2e-<random> and removes them on exit;
+#   - starts its servers with setsid on 127.0.0.1 and kills their process groups on exit.
+#
+# Environment (all optional; run.sh sets them):
+#   S2FA_MODULE   absolute path of pam_swift2fa.so (default: the staged or built one)
+#   S2FA_SETUP    path of swift-2fa-setup (default: staged, .build/release, .build/debug)
+#   S2FA_E2E_RESULTS  file to which one line "PASS|FAIL <test>: <case>" is appended per case
+#   S2FA_E2E_KEEP=1   keep the temporary directory for inspection
+
+set -euo pipefail
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+REPO_ROOT=$(cd "$E2E_DIR/../.." && pwd)
+TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
+PASSED=0
+FAILED=0
+WORK=""
+declare -a E2E_USERS=()
+declare -a E2E_PGIDS=()
+declare -a E2E_CLEANUP_CMDS=()
+
+log() { printf '[%s] %s\n' "$TEST_NAME" "$*" >&2; }
+die() { log "ERROR: $*"; exit 2; }
+
+record() { # record PASS|FAIL "case"
+    local verdict=$1 name=$2
+    printf '%s %s: %s\n' "$verdict" "$TEST_NAME" "$name"
+    if [[ -n ${S2FA_E2E_RESULTS:-} ]]; then
+        printf '%s %s: %s\n' "$verdict" "$TEST_NAME" "$name" >>"$S2FA_E2E_RESULTS"
+    fi
+    if [[ $verdict == PASS ]]; then PASSED=$((PASSED + 1)); else FAILED=$((FAILED + 1)); fi
+}
+pass() { record PASS "$1"; }
+fail() { record FAIL "$1${2:+ ($2)}"; }
+
+# expect_rc NAME WANTED ACTUAL [DETAIL]
+expect_rc() {
+    if [[ $3 == "$2" ]]; then pass "$1"; else fail "$1" "exit status $3, wanted $2${4:+; $4}"; fi
+}
+
+require_cmds() {
+    local missing=() c
+    for c in "$@"; do command -v "$c" >/dev/null 2>&1 || missing+=("$c"); done
+    if ((${#missing[@]})); then die "missing commands: ${missing[*]} (see Tests/e2e/README.md for the apt packages)"; fi
+}
+
+# Re-executes the calling script in a private mount namespace, once.
+enter_private_namespace() {
+    [[ $(id -u) -eq 0 ]] || die "must run as root (it creates users and mount namespaces)"
+    if [[ -z ${S2FA_E2E_IN_NAMESPACE:-} ]]; then
+        export S2FA_E2E_IN_NAMESPACE=1
+        exec unshare --mount --propagation private -- bash "$0" "$@"
+    fi
+    # Belt and braces: nothing mounted here may propagate back to the host.
+    mount --make-rprivate /
+}
+
+resolve_artifacts() {
+    if [[ -z ${S2FA_MODULE:-} ]]; then
+        local c
+        for c in "$REPO_ROOT/.build/release/libpam_swift2fa.so" "$REPO_ROOT/.build/debug/libpam_swift2fa.so"; do
+            if [[ -f $c ]]; then S2FA_MODULE=$c; break; fi
+        done
+    fi
+    [[ -n ${S2FA_MODULE:-} && -f $S2FA_MODULE ]] || die "no module: set S2FA_MODULE or build it (swift build -c release --product pam_swift2fa)"
+    [[ $S2FA_MODULE == /* ]] || S2FA_MODULE=$(cd "$(dirname "$S2FA_MODULE")" && pwd)/$(basename "$S2FA_MODULE")
+    if [[ -z ${S2FA_SETUP:-} ]]; then
+        local c
+        for c in "$REPO_ROOT/.build/release/swift-2fa-setup" "$REPO_ROOT/.build/debug/swift-2fa-setup"; do
+            if [[ -x $c ]]; then S2FA_SETUP=$c; break; fi
+        done
+    fi
+    [[ -n ${S2FA_SETUP:-} && -x $S2FA_SETUP ]] || die "no swift-2fa-setup: set S2FA_SETUP or build it (swift build -c release --product swift-2fa-setup)"
+    export S2FA_MODULE S2FA_SETUP
+    log "module: $S2FA_MODULE"
+    log "setup:  $S2FA_SETUP"
+}
+
+cleanup() {
+    local rc=$? pgid user cmd
+    set +e
+    for pgid in "${E2E_PGIDS[@]}"; do
+        kill -TERM -- "-$pgid" 2>/dev/null
+    done
+    for pgid in "${E2E_PGIDS[@]}"; do
+        for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 -- "-$pgid" 2>/dev/null || break; sleep 0.2; done
+        kill -KILL -- "-$pgid" 2>/dev/null
+    done
+    for cmd in "${E2E_CLEANUP_CMDS[@]}"; do eval "$cmd"; done
+    for user in "${E2E_USERS[@]}"; do
+        # Processes of the user (an ssh session that lingers) would block userdel.
+        pkill -KILL -u "$user" 2>/dev/null
+        userdel --remove --force "$user" >/dev/null 2>&1 || log "could not remove user $user"
+        getent passwd "$user" >/dev/null && log "user $user still exists"
+    done
+    if [[ -n $WORK && -d $WORK ]]; then
+        # The bind mounts vanish with the namespace, but unmount anything under WORK first.
+        umount -R /etc/pam.d 2>/dev/null
+        if [[ ${S2FA_E2E_KEEP:-0} == 1 ]]; then log "kept $WORK"; else rm -rf -- "$WORK"; fi
+    fi
+    log "$PASSED passed, $FAILED failed"
+    if ((FAILED > 0)) && ((rc == 0)); then rc=1; fi
+    exit "$rc"
+}
+
+setup_workdir() {
+    WORK=$(mktemp -d "/tmp/s2fa-e2e-$TEST_NAME.XXXXXX")
+    chmod 0700 "$WORK"
+    trap cleanup EXIT
+    trap 'exit 130' INT TERM HUP
+    STORE=$WORK/store
+    install -d -m 0700 -o root -g root "$STORE"
+    export STORE
+}
+
+# A private copy of /etc/pam.d, bind-mounted over it in this namespace only.
+private_pam_dir() {
+    PAM_DIR=$WORK/pam.d
+    cp -a /etc/pam.d "$PAM_DIR"
+    mount --bind "$PAM_DIR" /etc/pam.d
+    export PAM_DIR
+}
+
+# install_pam_service SERVICE EXAMPLE_FILE OPTIONS...
+# Copies pam.d-example/EXAMPLE_FILE to the private /etc/pam.d/SERVICE, pointing the
+# module line at S2FA_MODULE with store=STORE and the given options (e.g. nullok).
+install_pam_service() {
+    local service=$1 example=$2
+    shift 2
+    local options="store=$STORE${*:+ $*}"
+    local src=$REPO_ROOT/pam.d-example/$example
+    [[ -f $src ]] || die "missing example $src"
+    grep -qE '^[[:space:]]*auth[[:space:]]+required[[:space:]]+pam_swift2fa\.so' "$src" || die "$src has no active pam_swift2fa.so line"
+    sed -E "s#^([[:space:]]*auth[[:space:]]+required[[:space:]]+)pam_swift2fa\\.so.*#\\1$S2FA_MODULE $options#" "$src" >"$PAM_DIR/$service"
+    chmod 0644 "$PAM_DIR/$service"
+}
+
+random_suffix() { od -An -N4 -tx1 /dev/urandom | tr -d ' \n'; }
+random_password() { printf 'pw-%s-%s' "$(random_suffix)" "$(random_suffix)"; }
+
+# create_user NAME PASSWORD
+create_user() {
+    local name=$1 password=$2
+    E2E_USERS+=("$name")
+    useradd --create-home --shell /bin/sh --comment "swift-2fa e2e test" "$name"
+    printf '%s:%s\n' "$name" "$password" | chpasswd
+}
+
+new_user_name() { printf 's2fa-e2e-%s' "$(random_suffix)"; }
+
+free_port() {
+    python3 - <<'EOF'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+EOF
+}
+
+# wait_for_port PORT [SECONDS]
+wait_for_port() {
+    local port=$1 limit=${2:-15} i
+    for ((i = 0; i < limit * 5; i++)); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+        sleep 0.2
+    done
+    return 1
+}
+
+# start_bg LOGFILE COMMAND...: runs COMMAND in its own process group; cleanup kills the group.
+start_bg() {
+    local logfile=$1
+    shift
+    setsid "$@" >"$logfile" 2>&1 </dev/null &
+    local pid=$!
+    E2E_PGIDS+=("$pid")
+    # shellcheck disable=SC2034  # read by the caller
+    BG_PID=$pid
+}
+
+json_field() { # json_field FIELD  (JSON on stdin; lists are printed one item a line)
+    python3 -c '
+import json, sys
+value = json.load(sys.stdin)[sys.argv[1]]
+if isinstance(value, list):
+    print("\n".join(str(v) for v in value))
+else:
+    print(value)
+' "$1"
+}
+
+# enroll USER: enrolls USER into STORE; sets SECRET and BACKUP_CODES (array).
+enroll() {
+    local user=$1 out code
+    out=$("$S2FA_SETUP" enroll --user "$user" --pending --json --store "$STORE") ||
+        { log "enroll --pending failed for $user"; return 1; }
+    SECRET=$(json_field secret <<<"$out")
+    [[ -n $SECRET ]] || { log "no secret in: $out"; return 1; }
+    code=$(oathtool --totp -b "$SECRET")
+    out=$("$S2FA_SETUP" confirm --user "$user" --code "$code" --json --store "$STORE") ||
+        { log "confirm failed for $user"; return 1; }
+    mapfile -t BACKUP_CODES < <(json_field backup_codes <<<"$out")
+    ((${#BACKUP_CODES[@]} > 0)) || { log "no backup codes in: $out"; return 1; }
+}
+
+# A fresh code: the next time step, which is inside the default window (±1) and later
+# than any step that enrollment may have recorded as used.
+fresh_code() { oathtool --totp -b "$SECRET" -N "now + 30 seconds"; }
+
+# A code that is certainly not the current one (every digit shifted by 5).
+wrong_code() { oathtool --totp -b "$SECRET" | tr '0123456789' '5678901234'; }
+
+# state_field USER FIELD: a value from the module's state file (0 when absent).
+state_field() {
+    local file=$STORE/$1.state value
+    value=$(awk -v k="$2" '$1 == k { print $2 }' "$file" 2>/dev/null || true)
+    printf '%s\n' "${value:-0}"
+}
+
+pam_dir_checksum() { (cd /etc/pam.d && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1; }

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Runs the end-to-end tests: real sshd, sudo and cockpit-ws logging in through
+# pam_swift2fa, plus install.sh --enable/--disable, each in a private mount namespace.
+#
+#   sudo Tests/e2e/run.sh [--no-build] [--build-dir DIR] [TEST...]
+#
+# TEST is any of: install examples ssh sudo cockpit (default: all). First the module and the
+# command are installed by install.sh into a staging root (a temporary DESTDIR);
+# the tests use them from there. The last line of output is "N passed, M failed";
+# the exit status is non-zero when anything failed.
+#
+# The host's /etc/pam.d is compared (sha256 of every file) before and after the run.
+# note() always returns 0, so "A && note PASS || note FAIL" is safe.
+# shellcheck disable=SC2015
+set -uo pipefail
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$E2E_DIR/../.." && pwd)
+BUILD_ARGS=()
+DIR_ARGS=()
+TESTS=()
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --no-build) BUILD_ARGS+=(--no-build) ;;
+        --build-dir) DIR_ARGS+=(--build-dir "$2"); shift ;;
+        --build-dir=*) DIR_ARGS+=("$1") ;;
+        -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        install | examples | ssh | sudo | cockpit) TESTS+=("$1") ;;
+        *) echo "run.sh: unknown argument '$1'" >&2; exit 64 ;;
+    esac
+    shift
+done
+((${#TESTS[@]})) || TESTS=(install examples ssh sudo cockpit)
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "run.sh: must run as root (creates users, mount namespaces and servers)" >&2
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
+RESULTS=$(mktemp /tmp/s2fa-e2e-results.XXXXXX)
+STAGE=$(mktemp -d /tmp/s2fa-e2e-stage.XXXXXX)
+trap 'rm -rf -- "$STAGE" "$RESULTS"' EXIT
+export S2FA_E2E_RESULTS=$RESULTS
+
+note() { printf '%s %s\n' "$1" "$2" >>"$RESULTS"; printf '%s %s\n' "$1" "$2"; }
+
+pam_sums() { (cd /etc/pam.d && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
+PAM_BEFORE=$(pam_sums)
+leftover_users() { getent passwd | cut -d: -f1 | grep -E '^s2fa-(e2e|check)-' || true; }
+USERS_BEFORE=$(leftover_users)
+
+echo "== staging the install: install.sh --destdir $STAGE --no-deps ${BUILD_ARGS[*]} ${DIR_ARGS[*]}"
+if "$REPO_ROOT/install.sh" --destdir "$STAGE" --no-deps "${BUILD_ARGS[@]}" "${DIR_ARGS[@]}"; then
+    note PASS "install: install.sh stages the module, the command, man pages and the store"
+    PAMDIR=$(dirname "$(readlink -f "$(find /lib /usr/lib -name pam_unix.so -path '*security*' | sort | head -1)")")
+    export S2FA_MODULE=$STAGE$PAMDIR/pam_swift2fa.so
+    export S2FA_SETUP=$STAGE/usr/local/bin/swift-2fa-setup
+    [[ -f $S2FA_MODULE && -x $S2FA_SETUP ]] || note FAIL "install: staged files present ($S2FA_MODULE, $S2FA_SETUP)"
+    mode=$(stat -c '%a %U' "$S2FA_MODULE" 2>/dev/null)
+    [[ $mode == "644 root" ]] && note PASS "install: module mode 0644, owner root" || note FAIL "install: module mode 0644 root (got $mode)"
+    mode=$(stat -c '%a %U' "$STAGE/var/lib/swift-2fa" 2>/dev/null)
+    [[ $mode == "700 root" ]] && note PASS "install: store mode 0700, owner root" || note FAIL "install: store mode 0700 root (got $mode)"
+    if "$REPO_ROOT/install.sh" --destdir "$STAGE" --no-deps --no-build "${DIR_ARGS[@]}" 2>&1 | grep -q 'installed:'; then
+        note FAIL "install: a second run changes nothing (idempotent)"
+    else
+        note PASS "install: a second run changes nothing (idempotent)"
+    fi
+else
+    note FAIL "install: install.sh stages the module, the command, man pages and the store"
+    echo "$(grep -c '^PASS' "$RESULTS") passed, $(grep -c '^FAIL' "$RESULTS") failed"
+    exit 1
+fi
+
+for t in "${TESTS[@]}"; do
+    case $t in
+        install) script=$E2E_DIR/install_enable.sh ;;
+        *) script=$E2E_DIR/$t.sh ;;
+    esac
+    echo "== $t ($script)"
+    before=$(wc -l <"$RESULTS")
+    rc=0
+    timeout --signal=TERM --kill-after=30 900 bash "$script" || rc=$?
+    after=$(wc -l <"$RESULTS")
+    if ((rc != 0)) && ! tail -n +"$((before + 1))" "$RESULTS" | grep -q '^FAIL'; then
+        note FAIL "$t: the script stopped with exit status $rc after $((after - before)) cases (see its output above)"
+    elif ((after == before)); then
+        note FAIL "$t: no case ran"
+    fi
+done
+
+echo "== host checks"
+if [[ "$(pam_sums)" == "$PAM_BEFORE" ]]; then
+    note PASS "host: /etc/pam.d byte-identical before and after ($(printf '%s\n' "$PAM_BEFORE" | wc -l) files)"
+else
+    note FAIL "host: /etc/pam.d changed during the run"
+    diff <(printf '%s\n' "$PAM_BEFORE") <(pam_sums) >&2
+fi
+if [[ "$(leftover_users)" == "$USERS_BEFORE" ]]; then
+    note PASS "host: no test user left behind"
+else
+    note FAIL "host: test users left behind: $(leftover_users | tr '\n' ' ')"
+fi
+
+passed=$(grep -c '^PASS' "$RESULTS")
+failed=$(grep -c '^FAIL' "$RESULTS")
+if ((failed > 0)); then
+    echo "== failures:"
+    grep '^FAIL' "$RESULTS"
+fi
+echo "$passed passed, $failed failed"
+((failed == 0))

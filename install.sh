@@ -1,0 +1,592 @@
+#!/usr/bin/env bash
+# install.sh: build and install swift-2fa (the pam_swift2fa.so PAM module and the
+# swift-2fa-setup command), and switch the second factor on or off for a service.
+# Run ./install.sh --help for the options.
+set -euo pipefail
+
+PROGRAM=install.sh
+SOURCE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SELF=$SOURCE_DIR/$(basename "${BASH_SOURCE[0]}")
+MODULE_NAME=pam_swift2fa.so
+CLI_NAME=swift-2fa-setup
+STORE_DIR=/var/lib/swift-2fa
+BACKUP_SUFFIX=.swift-2fa.bak
+MARKER="# swift-2fa: second factor, added by install.sh --enable (remove with install.sh --disable)"
+SERVICES=(sshd sudo su login cockpit)
+BUILD_DEPS=(libpam0g-dev libssl-dev libqrencode-dev pkg-config binutils)
+CHECK_DEPS=(pamtester oathtool)
+
+PREFIX=/usr/local
+DESTDIR=${DESTDIR:-}
+BUILD_DIR=""
+DO_BUILD=1
+DO_DEPS=1
+FORCE=0
+PURGE=0
+ACTION=install
+declare -a ENABLE=() DISABLE=()
+
+usage() {
+    cat <<EOF
+Usage: sudo ./$PROGRAM [OPTIONS]
+
+Without --enable, --disable or --uninstall: installs the build dependencies with
+apt, builds in release mode and installs
+  pam_swift2fa.so     into the directory that holds pam_unix.so (mode 0644, root)
+  swift-2fa-setup     into PREFIX/bin
+  man pages           into PREFIX/share/man/man8 and man1
+  the store           $STORE_DIR (root, mode 0700)
+It never edits /etc/pam.d unless asked with --enable. Running it again is safe.
+
+Options:
+  --prefix DIR        where the command and man pages go (default: /usr/local)
+  --destdir DIR       stage the install under DIR (also: DESTDIR=DIR in the
+                      environment); never touches /etc/pam.d or the live store
+  --build-dir DIR     Swift build directory (swift build --scratch-path DIR;
+                      default: .build in the source tree)
+  --no-build          do not build; install what DIR/release already holds
+  --no-deps           do not install packages with apt-get
+  --uninstall         remove what the install put in place (keeps the store;
+                      add --purge to delete it, with every enrollment). Refuses
+                      while a file under /etc/pam.d still uses the module,
+                      unless --force is given
+  --enable SERVICE    add the module to /etc/pam.d/SERVICE, after the password
+                      module, with nullok; SERVICE is one of: ${SERVICES[*]}.
+                      The file is backed up to SERVICE$BACKUP_SUFFIX, the new stack
+                      is tried with pamtester, and the backup is restored if the
+                      try fails. May be given more than once.
+  --disable SERVICE   remove the module line from /etc/pam.d/SERVICE
+  --force             with --uninstall: uninstall even if PAM still uses the module
+  --purge             with --uninstall: also delete $STORE_DIR
+  -h, --help          this text
+
+Examples:
+  sudo ./$PROGRAM                      # build and install
+  sudo ./$PROGRAM --enable sshd        # ask SSH logins for a code (nullok rollout)
+  sudo ./$PROGRAM --disable sshd       # stop asking
+  sudo ./$PROGRAM --destdir /tmp/stage --no-deps   # staged install, e.g. for packaging
+  sudo ./$PROGRAM --uninstall
+EOF
+}
+
+say() { printf '%s: %s\n' "$PROGRAM" "$*"; }
+warn() { printf '%s: warning: %s\n' "$PROGRAM" "$*" >&2; }
+die() { printf '%s: error: %s\n' "$PROGRAM" "$*" >&2; exit 1; }
+
+need_arg() { [[ $# -ge 2 && -n $2 ]] || die "$1 needs a value (see --help)"; }
+
+parse_args() {
+    while [[ $# -gt 0 ]]; do
+        case $1 in
+            --prefix) need_arg "$@"; PREFIX=$2; shift ;;
+            --prefix=*) PREFIX=${1#*=} ;;
+            --destdir) need_arg "$@"; DESTDIR=$2; shift ;;
+            --destdir=*) DESTDIR=${1#*=} ;;
+            --build-dir | --scratch-path) need_arg "$@"; BUILD_DIR=$2; shift ;;
+            --build-dir=* | --scratch-path=*) BUILD_DIR=${1#*=} ;;
+            --no-build) DO_BUILD=0 ;;
+            --no-deps) DO_DEPS=0 ;;
+            --uninstall) ACTION=uninstall ;;
+            --enable) need_arg "$@"; ENABLE+=("$2"); shift ;;
+            --enable=*) ENABLE+=("${1#*=}") ;;
+            --disable) need_arg "$@"; DISABLE+=("$2"); shift ;;
+            --disable=*) DISABLE+=("${1#*=}") ;;
+            --force) FORCE=1 ;;
+            --purge) PURGE=1 ;;
+            -h | --help) usage; exit 0 ;;
+            *) die "unknown option '$1' (see --help)" ;;
+        esac
+        shift
+    done
+    if ((${#ENABLE[@]} + ${#DISABLE[@]} > 0)); then
+        [[ $ACTION == uninstall ]] && die "--uninstall cannot be combined with --enable or --disable"
+        ACTION=pam
+    fi
+    [[ $PREFIX == /* ]] || die "--prefix needs an absolute path, not '$PREFIX'"
+    if [[ -n $DESTDIR ]]; then
+        [[ $DESTDIR == /* ]] || DESTDIR=$(pwd)/$DESTDIR
+        DESTDIR=${DESTDIR%/}
+        [[ -n $DESTDIR && $DESTDIR != / ]] || DESTDIR=""
+    fi
+    if [[ -z $BUILD_DIR ]]; then BUILD_DIR=$SOURCE_DIR/.build; fi
+    [[ $BUILD_DIR == /* ]] || BUILD_DIR=$(pwd)/$BUILD_DIR
+    local s
+    for s in "${ENABLE[@]}" "${DISABLE[@]}"; do
+        valid_service "$s" || die "unknown service '$s': use one of ${SERVICES[*]}"
+    done
+    return 0
+}
+
+valid_service() {
+    local s
+    for s in "${SERVICES[@]}"; do [[ $1 == "$s" ]] && return 0; done
+    return 1
+}
+
+# --- checks ------------------------------------------------------------------------
+
+require_root() {
+    [[ $(id -u) -eq 0 ]] || die "run me as root, e.g.: sudo ./$PROGRAM $*"
+}
+
+# Debian and Ubuntu (and their derivatives) only: apt-get and dpkg are required.
+require_debian() {
+    local id="" like="" missing=()
+    if [[ -r /etc/os-release ]]; then
+        # shellcheck disable=SC1091
+        id=$(. /etc/os-release && printf '%s' "${ID:-}")
+        # shellcheck disable=SC1091
+        like=$(. /etc/os-release && printf '%s' "${ID_LIKE:-}")
+    else
+        missing+=("/etc/os-release")
+    fi
+    command -v apt-get >/dev/null 2>&1 || missing+=("apt-get")
+    command -v dpkg-query >/dev/null 2>&1 || missing+=("dpkg-query")
+    case " $id $like " in
+        *" debian "* | *" ubuntu "*) ;;
+        *) missing+=("a Debian or Ubuntu system (/etc/os-release says ID=${id:-unknown}${like:+, ID_LIKE=$like})") ;;
+    esac
+    if ((${#missing[@]})); then
+        die "this installer supports Debian and Ubuntu only; missing: $(join ', ' "${missing[@]}").
+  Elsewhere: install the development files of PAM, OpenSSL and libqrencode, then run
+    swift build -c release --product pam_swift2fa && swift build -c release --product $CLI_NAME
+  and copy .build/release/libpam_swift2fa.so to the directory of pam_unix.so as $MODULE_NAME
+  (mode 0644, owner root), and .build/release/$CLI_NAME to $PREFIX/bin."
+    fi
+}
+
+join() {
+    local sep=$1 out="" item
+    shift
+    for item in "$@"; do out+=${out:+$sep}$item; done
+    printf '%s' "$out"
+}
+
+require_cmds() {
+    local missing=() c
+    for c in "$@"; do command -v "$c" >/dev/null 2>&1 || missing+=("$c"); done
+    ((${#missing[@]} == 0)) || die "missing commands: $(join ', ' "${missing[@]}")"
+}
+
+# Installs the given Debian packages that are not installed yet (nothing when all are).
+apt_install() {
+    local missing=() p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    done
+    ((${#missing[@]})) || return 0
+    if ((DO_DEPS == 0)); then
+        die "packages missing and --no-deps given: ${missing[*]} (apt-get install ${missing[*]})"
+    fi
+    say "installing packages: ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" ||
+        { say "apt-get install failed; refreshing the package lists and trying again"; apt-get update &&
+            DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"; } ||
+        die "could not install: ${missing[*]}"
+}
+
+find_swift() {
+    if command -v swift >/dev/null 2>&1; then SWIFT=$(command -v swift); return; fi
+    local c
+    for c in /opt/swift/usr/bin/swift /usr/share/swift/usr/bin/swift /usr/local/bin/swift; do
+        if [[ -x $c ]]; then SWIFT=$c; return; fi
+    done
+    die "the Swift toolchain (6.x) is missing: no 'swift' on PATH nor in /opt/swift/usr/bin.
+  Install it from https://www.swift.org/install/linux/ (or use --no-build with a tree built elsewhere)."
+}
+
+# The directory holding pam_unix.so (the system's PAM module directory), on the live system.
+pam_module_dir() {
+    local found
+    found=$(find /lib /usr/lib /lib64 /usr/lib64 -name pam_unix.so -path '*security*' 2>/dev/null | sort | head -1 || true)
+    [[ -n $found ]] || die "pam_unix.so not found under /lib or /usr/lib: is libpam-modules installed?"
+    # /lib is a symlink to /usr/lib on merged-/usr systems; prefer the canonical path.
+    dirname "$(readlink -f "$found")"
+}
+
+# --- install -------------------------------------------------------------------------
+
+build() {
+    find_swift
+    say "building in release mode (swift build -c release --scratch-path $BUILD_DIR)"
+    (cd "$SOURCE_DIR" &&
+        "$SWIFT" build -c release --scratch-path "$BUILD_DIR" --product pam_swift2fa &&
+        "$SWIFT" build -c release --scratch-path "$BUILD_DIR" --product "$CLI_NAME" --static-swift-stdlib) ||
+        die "the build failed (see above)"
+}
+
+# install_file SRC DEST MODE [strip]: atomic (temporary file + rename in the target
+# directory, so a process that has the old module mapped keeps working); no-op when equal.
+install_file() {
+    local src=$1 dest=$2 mode=$3 do_strip=${4:-} dir tmp
+    dir=$(dirname "$dest")
+    install -d -m 0755 "$dir"
+    tmp=$(mktemp "$dir/.$(basename "$dest").XXXXXX")
+    cp "$src" "$tmp"
+    if [[ $do_strip == strip ]]; then strip --strip-unneeded "$tmp"; fi
+    chown root:root "$tmp"
+    chmod "$mode" "$tmp"
+    if [[ -f $dest ]] && cmp -s "$tmp" "$dest" && [[ $(stat -c '%a %u %g' "$dest") == "${mode#0} 0 0" ]]; then
+        rm -f "$tmp"
+        say "unchanged: $dest"
+        return 0
+    fi
+    mv -f "$tmp" "$dest"
+    say "installed: $dest"
+}
+
+create_store() {
+    local store=$DESTDIR$STORE_DIR
+    if [[ -L $store ]]; then die "$store is a symbolic link; refusing to use it as the store"; fi
+    if [[ -e $store && ! -d $store ]]; then die "$store exists and is not a directory"; fi
+    if [[ -d $store ]]; then
+        local current
+        current=$(stat -c '%u:%g %a' "$store")
+        if [[ $current != "0:0 700" ]]; then
+            chown root:root "$store"
+            chmod 0700 "$store"
+            say "store $store: owner/mode was $current, now root:root 700"
+        else
+            say "unchanged: $store (store)"
+        fi
+    else
+        install -d -m 0755 "$(dirname "$store")"
+        install -d -m 0700 -o root -g root "$store"
+        say "created: $store (store, root, mode 0700)"
+    fi
+}
+
+do_install() {
+    require_debian
+    if ((DO_BUILD)); then
+        apt_install "${BUILD_DEPS[@]}"
+    else
+        apt_install binutils
+    fi
+    if [[ -z $DESTDIR ]]; then apt_install "${CHECK_DEPS[@]}"; fi
+    ((DO_BUILD)) && build
+    local module=$BUILD_DIR/release/libpam_swift2fa.so cli=$BUILD_DIR/release/$CLI_NAME
+    [[ -f $module ]] || die "$module is missing: build first (run without --no-build)"
+    [[ -x $cli ]] || die "$cli is missing: build first (run without --no-build)"
+
+    local pamdir
+    pamdir=$(pam_module_dir)
+    install_file "$module" "$DESTDIR$pamdir/$MODULE_NAME" 0644 strip
+    install_file "$cli" "$DESTDIR$PREFIX/bin/$CLI_NAME" 0755 strip
+
+    local page section
+    for page in pam_swift2fa.8 swift-2fa-setup.1; do
+        section=${page##*.}
+        if [[ -f $SOURCE_DIR/man/$page ]]; then
+            install_file "$SOURCE_DIR/man/$page" "$DESTDIR$PREFIX/share/man/man$section/$page" 0644
+        else
+            warn "man/$page is not in the source tree; not installed"
+        fi
+    done
+    create_store
+    if [[ -z $DESTDIR ]] && command -v mandb >/dev/null 2>&1; then mandb -q 2>/dev/null || true; fi
+
+    if [[ -n $DESTDIR ]]; then
+        say "staged under $DESTDIR; /etc/pam.d and $STORE_DIR of this system were not touched."
+        return 0
+    fi
+    "$PREFIX/bin/$CLI_NAME" --help >/dev/null 2>&1 || warn "$PREFIX/bin/$CLI_NAME --help failed; check the build"
+    cat <<EOF
+
+Installed. Next steps:
+  1. Enroll a user (shows a QR code, asks for a code, prints backup codes):
+       sudo $CLI_NAME enroll --user NAME
+  2. Keep a root shell open, then ask a service for the code (nullok: users who
+     have not enrolled yet keep logging in with their password only):
+       sudo ./$PROGRAM --enable sudo
+       sudo ./$PROGRAM --enable sshd      # then see pam.d-example/sshd_config.snippet
+       sudo ./$PROGRAM --enable cockpit
+  3. Log in from a second terminal to check, before closing the root shell.
+  Read: man pam_swift2fa, man $CLI_NAME, pam.d-example/README.md
+EOF
+}
+
+# --- PAM service files -------------------------------------------------------------------
+
+pam_root() { printf '%s/etc/pam.d' "$DESTDIR"; }
+
+# Active (not commented) lines that load the module.
+uses_module() { grep -qE '^[[:space:]]*[^#[:space:]].*pam_swift2fa\.so' "$1"; }
+
+# The line number after which the module goes: the password module of the auth stack.
+anchor_line() {
+    awk '
+        /^[[:space:]]*#/ { next }
+        /^[[:space:]]*@include[[:space:]]+common-auth([[:space:]]|$)/ { print NR; exit }
+        /^[[:space:]]*-?auth[[:space:]]+(substack|include)[[:space:]]+(common-auth|system-auth|password-auth)([[:space:]]|$)/ { print NR; exit }
+        /^[[:space:]]*-?auth[[:space:]]+(\[[^]]*\]|[^[:space:]]+)[[:space:]]+([^[:space:]]*\/)?pam_unix\.so([[:space:]]|$)/ { print NR; exit }
+    ' "$1"
+}
+
+# Writes CONTENT_FILE over TARGET atomically, keeping TARGET's owner and mode.
+replace_file() {
+    local content=$1 target=$2 tmp
+    tmp=$(mktemp "$(dirname "$target")/.$(basename "$target").swift-2fa.XXXXXX")
+    cat "$content" >"$tmp"
+    chown --reference="$target" "$tmp"
+    chmod --reference="$target" "$tmp"
+    mv -f "$tmp" "$target"
+}
+
+enable_service() {
+    local service=$1 dir file backup line edited
+    dir=$(pam_root)
+    file=$dir/$service
+    backup=$file$BACKUP_SUFFIX
+    [[ -f $file ]] || die "$file does not exist: is the program behind '$service' installed?"
+    if [[ -z $DESTDIR ]]; then
+        [[ -f $(pam_module_dir)/$MODULE_NAME ]] || die "$(pam_module_dir)/$MODULE_NAME is not installed: run sudo ./$PROGRAM first"
+    fi
+    if uses_module "$file"; then
+        say "$file already uses $MODULE_NAME; not changed"
+        if [[ -z $DESTDIR ]]; then
+            check_stack "$service" || die "the existing stack in $file failed the check above; not changed"
+        fi
+        return 0
+    fi
+    line=$(anchor_line "$file")
+    [[ -n $line ]] || die "no password module (@include common-auth, or an auth line with pam_unix.so) in $file.
+  Add this line by hand right after the module that asks for the password:
+    auth required $MODULE_NAME nullok"
+    if [[ -z $DESTDIR ]]; then require_cmds pamtester unshare perl setpriv; fi
+    cp -p "$file" "$backup"
+    # Until the check has passed, any exit restores the original file.
+    RESTORE_FILE=$file
+    RESTORE_FROM=$backup
+    edited=$(mktemp)
+    awk -v n="$line" -v marker="$MARKER" -v entry="auth       required     $MODULE_NAME nullok" \
+        '{ print } NR == n { print marker; print entry }' "$file" >"$edited"
+    replace_file "$edited" "$file"
+    rm -f "$edited"
+    say "$file: added 'auth required $MODULE_NAME nullok' after line $line (backup: $backup)"
+    if [[ -n $DESTDIR ]]; then
+        RESTORE_FILE=""
+        say "staged file: not tried with pamtester"
+        return 0
+    fi
+    if ! check_stack "$service"; then
+        die "the new stack for '$service' failed the check above; restoring $file from $backup"
+    fi
+    RESTORE_FILE=""
+    next_steps_for "$service"
+}
+
+disable_service() {
+    local service=$1 dir file backup edited
+    dir=$(pam_root)
+    file=$dir/$service
+    backup=$file$BACKUP_SUFFIX
+    [[ -f $file ]] || die "$file does not exist"
+    if ! grep -qF "$MODULE_NAME" "$file"; then
+        say "$file does not use $MODULE_NAME; nothing to do"
+        rm -f "$backup"
+        return 0
+    fi
+    edited=$(mktemp)
+    # Remove our marker comment and every line that names the module.
+    grep -vF -e "$MARKER" "$file" | grep -vE '^[[:space:]]*[^#[:space:]].*pam_swift2fa\.so' >"$edited" || true
+    replace_file "$edited" "$file"
+    rm -f "$edited"
+    uses_module "$file" && die "$file still names $MODULE_NAME; edit it by hand"
+    rm -f "$backup"
+    say "$file: removed $MODULE_NAME${backup:+; removed the backup $backup}"
+}
+
+next_steps_for() {
+    case $1 in
+        sshd)
+            cat <<EOF
+
+sshd: PAM now asks for the code. sshd itself must let PAM ask it; in /etc/ssh/sshd_config:
+    UsePAM yes
+    KbdInteractiveAuthentication yes
+    AuthenticationMethods keyboard-interactive            # password + code
+  or AuthenticationMethods publickey,keyboard-interactive  # key + password + code
+  (see pam.d-example/sshd_config.snippet), then: sshd -t && systemctl reload ssh
+  Keep this root session open and try: ssh USER@localhost from another terminal.
+EOF
+            ;;
+        sudo) printf '\nsudo: enrolled users are now asked for a code after their password. Try: sudo -k; sudo true (as an enrolled user)\n' ;;
+        cockpit) printf '\ncockpit: the login page asks for the code after the password. Try it at https://HOST:9090/\n' ;;
+        su) printf '\nsu: the TARGET user (root for plain su) must give its code if enrolled.\n' ;;
+        login) printf '\nlogin: console logins ask for the code. Make sure root can still log in on the console (nullok, or a backup code at hand).\n' ;;
+    esac
+    printf 'Users who have not enrolled keep working (nullok). Once everybody is enrolled, remove "nullok" from /etc/pam.d/%s.\n' "$1"
+}
+
+# --- trying a stack with pamtester -------------------------------------------------------
+
+# check_stack SERVICE: in a private mount namespace, with a throw-away user that exists only
+# there (private copies of /etc/passwd, /etc/shadow and /etc/group) and a throw-away store
+# mounted over the store the service uses, run the service's auth stack with pamtester:
+#   - not enrolled, password only: accepted when the line has nullok, refused otherwise;
+#   - enrolled, password + wrong code: refused;
+#   - enrolled, password + valid code: accepted.
+# Nothing on the host changes. Returns non-zero when a result is not the expected one.
+check_stack() {
+    local service=$1
+    say "trying the '$service' stack with pamtester (private namespace, throw-away user and store)"
+    unshare --mount --propagation private -- bash "$SELF" --internal-check-stack "$service" "$PREFIX"
+}
+
+internal_check_stack() {
+    local service=$1 file line store user password uid tmp hash ok=0 secret code wrong json
+    PREFIX=$2
+    file=/etc/pam.d/$service
+    line=$(grep -E '^[[:space:]]*[^#[:space:]].*pam_swift2fa\.so' "$file" | head -1)
+    store=$STORE_DIR
+    if [[ $line =~ store=([^[:space:]]+) ]]; then store=${BASH_REMATCH[1]}; fi
+    [[ -d $store ]] || { say "  store $store is missing"; return 1; }
+    tmp=$(mktemp -d /tmp/swift-2fa-check.XXXXXX)
+    # shellcheck disable=SC2064
+    trap "rm -rf '$tmp'" EXIT
+    mount --make-rprivate /
+
+    user=s2fa-check-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+    password=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+    uid=64999
+    while getent passwd "$uid" >/dev/null; do uid=$((uid - 1)); done
+    hash=$(S2FA_PW=$password perl -e 'my @c = ("a".."z", "A".."Z", 0..9, ".", "/"); my $s = join("", map { $c[rand @c] } 1..16); print crypt($ENV{S2FA_PW}, "\$6\$$s\$")')
+    [[ $hash == \$6\$* ]] || { say "  cannot hash a password (perl crypt)"; return 1; }
+    cp /etc/passwd "$tmp/passwd"
+    cp /etc/shadow "$tmp/shadow"
+    cp /etc/group "$tmp/group"
+    printf '%s:x:%s:%s:swift-2fa install check:/nonexistent:/usr/sbin/nologin\n' "$user" "$uid" "$uid" >>"$tmp/passwd"
+    printf '%s:%s:%s:0:99999:7:::\n' "$user" "$hash" "$(($(date +%s) / 86400))" >>"$tmp/shadow"
+    printf '%s:x:%s:\n' "$user" "$uid" >>"$tmp/group"
+    chmod 0640 "$tmp/shadow"
+    mount --bind "$tmp/passwd" /etc/passwd
+    mount --bind "$tmp/shadow" /etc/shadow
+    mount --bind "$tmp/group" /etc/group
+    install -d -m 0700 -o root -g root "$tmp/store"
+    mount --bind "$tmp/store" "$store"
+    if ! getent passwd "$user" >/dev/null; then
+        say "  the throw-away user is not visible (nscd or a directory service caching users?)"
+        say "  cannot try the stack; check it by hand from a second terminal before logging out"
+        return 1
+    fi
+
+    run_pamtester() { # run_pamtester ANSWER...; prints pamtester's output, returns its status
+        # Real uid: the throw-away user, as under setuid sudo and su (pam_rootok must not
+        # wave the try through); effective uid: root, as in every PAM-using service.
+        printf '%s\n' "$@" | setpriv --ruid "$uid" -- pamtester -v "$service" "$user" authenticate 2>&1
+    }
+    local out rc
+    # 1. Not enrolled.
+    rc=0
+    out=$(run_pamtester "$password" 000000) || rc=$?
+    if grep -qiE 'dlopen|module is unknown|symbol' <<<"$out"; then
+        say "  the module did not load: $(tr '\n' ' ' <<<"$out")"
+        return 1
+    fi
+    if [[ $line == *nullok* ]]; then
+        if ((rc == 0)); then say "  ok: a user who has not enrolled logs in with the password (nullok)"; else
+            say "  FAILED: a user who has not enrolled was refused despite nullok: $(tr '\n' ' ' <<<"$out")"; ok=1
+        fi
+    else
+        if ((rc != 0)); then say "  ok: a user who has not enrolled is refused (no nullok)"; else
+            say "  FAILED: a user who has not enrolled was accepted without nullok"; ok=1
+        fi
+    fi
+    # 2 and 3. Enrolled.
+    local cli=$PREFIX/bin/$CLI_NAME
+    if [[ ! -x $cli ]] || ! command -v oathtool >/dev/null 2>&1; then
+        say "  skipped the enrolled-user tries: needs $cli and oathtool"
+        return "$ok"
+    fi
+    json=$("$cli" enroll --user "$user" --pending --json 2>&1) || { say "  enroll failed: $json"; return 1; }
+    secret=$(sed -n 's/.*"secret"[[:space:]]*:[[:space:]]*"\([A-Za-z2-7=]*\)".*/\1/p' <<<"$json" | head -1)
+    [[ -n $secret ]] || { say "  no secret in the enroll output"; return 1; }
+    code=$(oathtool --totp -b "$secret")
+    "$cli" confirm --user "$user" --code "$code" --json >/dev/null 2>&1 || { say "  confirm failed"; return 1; }
+    wrong=$(tr '0123456789' '5678901234' <<<"$code")
+    rc=0
+    out=$(run_pamtester "$password" "$wrong") || rc=$?
+    if ((rc != 0)); then say "  ok: an enrolled user with a wrong code is refused"; else
+        say "  FAILED: an enrolled user with a wrong code was accepted (is the module in the auth stack?)"; ok=1
+    fi
+    code=$(oathtool --totp -b "$secret" -N "now + 30 seconds")
+    rc=0
+    out=$(run_pamtester "$password" "$code") || rc=$?
+    if ((rc == 0)); then say "  ok: an enrolled user with password and valid code logs in"; else
+        say "  FAILED: an enrolled user with a valid code was refused: $(tr '\n' ' ' <<<"$out")"; ok=1
+    fi
+    return "$ok"
+}
+
+# --- uninstall ---------------------------------------------------------------------------
+
+do_uninstall() {
+    local dir users pamdir f
+    dir=$(pam_root)
+    if [[ -d $dir ]]; then
+        users=$(grep -lE '^[[:space:]]*[^#[:space:]].*pam_swift2fa\.so' "$dir"/* 2>/dev/null || true)
+        if [[ -n $users ]]; then
+            if ((FORCE)); then
+                warn "these files still use the module; logins through them will FAIL once it is gone:"
+                printf '  %s\n' "$users" >&2
+            else
+                die "these files still use $MODULE_NAME; remove it from them first (./$PROGRAM --disable SERVICE) or use --force:
+$(printf '  %s\n' "$users")"
+            fi
+        fi
+    fi
+    pamdir=$(pam_module_dir)
+    for f in "$DESTDIR$pamdir/$MODULE_NAME" "$DESTDIR$PREFIX/bin/$CLI_NAME" \
+        "$DESTDIR$PREFIX/share/man/man8/pam_swift2fa.8" "$DESTDIR$PREFIX/share/man/man1/swift-2fa-setup.1"; do
+        if [[ -e $f || -L $f ]]; then rm -f "$f"; say "removed: $f"; fi
+    done
+    local store=$DESTDIR$STORE_DIR
+    if [[ -d $store ]]; then
+        if ((PURGE)); then
+            rm -rf -- "$store"
+            say "removed: $store (all enrollments)"
+        else
+            say "kept: $store (enrollments and backup codes); delete it with --uninstall --purge"
+        fi
+    fi
+    say "uninstalled."
+}
+
+RESTORE_FILE=""
+RESTORE_FROM=""
+restore_on_exit() {
+    if [[ -n $RESTORE_FILE && -f $RESTORE_FROM ]]; then
+        if replace_file "$RESTORE_FROM" "$RESTORE_FILE" && cmp -s "$RESTORE_FROM" "$RESTORE_FILE"; then
+            printf '%s: restored %s; it is as it was before\n' "$PROGRAM" "$RESTORE_FILE" >&2
+            rm -f "$RESTORE_FROM"
+        else
+            printf '%s: COULD NOT restore %s: copy %s over it by hand\n' "$PROGRAM" "$RESTORE_FILE" "$RESTORE_FROM" >&2
+        fi
+    fi
+}
+
+# --- main --------------------------------------------------------------------------------
+
+main() {
+    if [[ ${1:-} == --internal-check-stack ]]; then
+        shift
+        internal_check_stack "$@"
+        return
+    fi
+    parse_args "$@"
+    require_root "$@"
+    trap restore_on_exit EXIT
+    trap 'exit 130' INT TERM HUP
+    case $ACTION in
+        install) do_install ;;
+        uninstall) do_uninstall ;;
+        pam)
+            local s
+            for s in "${DISABLE[@]}"; do disable_service "$s"; done
+            for s in "${ENABLE[@]}"; do enable_service "$s"; done
+            ;;
+    esac
+}
+
+main "$@"
