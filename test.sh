@@ -41,8 +41,8 @@ swift build --build-tests
 log=$(mktemp /tmp/swift-2fa-test.XXXXXX)
 swift_status=0
 swift test >"$log" 2>&1 || swift_status=$?
-# Passing tests are one line each; show failures, issues and the summaries.
-grep -vE '^(✔|◇|↳ (Testing Library|Target Platform))' "$log" || true
+# Passing tests are one line each; show failures, their details and the summaries.
+grep -E '^(✘|↳)|Test run with|Executed [0-9]+ tests?' "$log" | grep -vE '↳ (Testing Library|Target Platform)' || true
 rm -f "$log"
 [ "$swift_status" -eq 0 ] || { echo "test.sh: swift test failed (exit $swift_status)" >&2; exit 1; }
 

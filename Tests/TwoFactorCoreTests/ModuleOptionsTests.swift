@@ -225,9 +225,9 @@ struct ModuleOptionsTests {
     func goodSecretTemplates() throws {
         let absolute = try Self.parsed(["secret=/etc/swift-2fa/${USER}.secret"])
         #expect(absolute.secretTemplate == "/etc/swift-2fa/${USER}.secret")
-        let tilde = try Self.parsed(["secret=~/.swift-2fa"])
-        let home = try Self.parsed(["secret=${HOME}/.config/${USER}.2fa"])
-        let embeddedHome = try Self.parsed(["secret=/mnt/${HOME}/x"])
+        #expect(try Self.parsed(["secret=~/.swift-2fa"]).secretTemplate == "~/.swift-2fa")
+        #expect(try Self.parsed(["secret=${HOME}/.config/${USER}.2fa"]).secretTemplate == "${HOME}/.config/${USER}.2fa")
+        #expect(try Self.parsed(["secret=/mnt/${HOME}/x"]).secretTemplate == "/mnt/${HOME}/x")
     }
 
     // MARK: secretPath
