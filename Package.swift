@@ -56,6 +56,9 @@ let package = Package(
                     "-Xlinker", "--version-script=\(packageRoot)/Sources/PAMSwift2FA/pam_swift2fa.map",
                     "-Xlinker", "-z", "-Xlinker", "now",
                     "-Xlinker", "-z", "-Xlinker", "relro",
+                    // Stay loaded after the first pam_end: the Swift runtime cannot be unloaded
+                    // cleanly, and reloading it for every login leaks and costs time.
+                    "-Xlinker", "-z", "-Xlinker", "nodelete",
                 ])
             ]
         ),
