@@ -13,13 +13,34 @@ public enum AtomicFile {
     public static func write(_ contents: String, to path: String, mode: mode_t = 0o600,
                              owner: (uid: uid_t, gid: gid_t)? = nil) -> StoreError? {
         let (directory, name) = split(path)
-        let directoryFD: Int32
-        switch openDirectory(directory) {
-        case .failure(let error): return error
-        case .success(let fd): directoryFD = fd
+        return inDirectory(directory) { directoryFD in
+            replace(name, in: directoryFD, directory: directory, with: contents, mode: mode, owner: owner)
         }
-        defer { close(directoryFD) }
+    }
 
+    /// Removes `path` (absent is fine) and makes the removal durable.
+    public static func remove(_ path: String) -> StoreError? {
+        let (directory, name) = split(path)
+        return inDirectory(directory) { directoryFD in
+            if unlinkat(directoryFD, name, 0) != 0 && errno != ENOENT {
+                return StoreError("cannot remove \(path): \(errnoText())")
+            }
+            return syncDirectory(directoryFD, directory)
+        }
+    }
+
+    /// Runs `body` with the directory opened (O_DIRECTORY | O_NOFOLLOW), then closes it.
+    private static func inDirectory(_ directory: String, _ body: (Int32) -> StoreError?) -> StoreError? {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if fd < 0 { return StoreError("cannot open directory \(directory): \(errnoText())") }
+        defer { close(fd) }
+        return body(fd)
+    }
+
+    /// The temporary-file-and-rename sequence inside an open directory.
+    private static func replace(_ name: String, in directoryFD: Int32, directory: String, with contents: String,
+                                mode: mode_t, owner: (uid: uid_t, gid: gid_t)?) -> StoreError? {
+        let path = "\(directory)/\(name)"
         guard let suffix = SecureRandom.bytes(6) else { return StoreError("the system random generator failed") }
         let temporary = ".\(name).tmp.\(Hex.encode(suffix))"
         let fd = openat(directoryFD, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
@@ -45,27 +66,6 @@ public enum AtomicFile {
             return failure
         }
         return syncDirectory(directoryFD, directory)
-    }
-
-    /// Removes `path` (absent is fine) and makes the removal durable.
-    public static func remove(_ path: String) -> StoreError? {
-        let (directory, name) = split(path)
-        let directoryFD: Int32
-        switch openDirectory(directory) {
-        case .failure(let error): return error
-        case .success(let fd): directoryFD = fd
-        }
-        defer { close(directoryFD) }
-        if unlinkat(directoryFD, name, 0) != 0 && errno != ENOENT {
-            return StoreError("cannot remove \(path): \(errnoText())")
-        }
-        return syncDirectory(directoryFD, directory)
-    }
-
-    private static func openDirectory(_ directory: String) -> Result<Int32, StoreError> {
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        if fd < 0 { return .failure(StoreError("cannot open directory \(directory): \(errnoText())")) }
-        return .success(fd)
     }
 
     /// fsync of a directory, so renames and removals in it survive a crash.

@@ -18,13 +18,7 @@ resolve_artifacts
 setup_workdir
 private_pam_dir
 
-ALICE=$(new_user_name)
-ALICE_PW=$(random_password)
-BOB=$(new_user_name)
-BOB_PW=$(random_password)
-create_user "$ALICE" "$ALICE_PW"
-create_user "$BOB" "$BOB_PW"
-enroll "$ALICE" || die "enrollment of $ALICE failed"
+create_alice_and_bob
 
 PORT=$(free_port)
 start_bg "$WORK/cockpit-ws.log" "$COCKPIT_WS" --no-tls --port "$PORT" --address 127.0.0.1

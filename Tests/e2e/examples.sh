@@ -13,13 +13,7 @@ resolve_artifacts
 setup_workdir
 private_pam_dir
 
-ALICE=$(new_user_name)
-ALICE_PW=$(random_password)
-BOB=$(new_user_name)
-BOB_PW=$(random_password)
-create_user "$ALICE" "$ALICE_PW"
-create_user "$BOB" "$BOB_PW"
-enroll "$ALICE" || die "enrollment of $ALICE failed"
+create_alice_and_bob
 BOB_UID=$(id -u "$BOB")
 
 # try NAME WANTED(0|1) SERVICE USER ANSWER...: pamtester authenticate, with the real uid

@@ -70,13 +70,7 @@ login() {
     expect_rc "$name" "$wanted" "$rc"
 }
 
-ALICE=$(new_user_name)
-ALICE_PW=$(random_password)
-BOB=$(new_user_name)
-BOB_PW=$(random_password)
-create_user "$ALICE" "$ALICE_PW"
-create_user "$BOB" "$BOB_PW"
-enroll "$ALICE" || die "enrollment of $ALICE failed"
+create_alice_and_bob
 log "users: $ALICE (enrolled), $BOB (not enrolled); sshd on 127.0.0.1:$PORT"
 
 # --- password + code (pam.d-example/sshd), rollout with nullok -----------------------

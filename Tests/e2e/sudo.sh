@@ -13,13 +13,7 @@ resolve_artifacts
 setup_workdir
 private_pam_dir
 
-ALICE=$(new_user_name)
-ALICE_PW=$(random_password)
-BOB=$(new_user_name)
-BOB_PW=$(random_password)
-create_user "$ALICE" "$ALICE_PW"
-create_user "$BOB" "$BOB_PW"
-enroll "$ALICE" || die "enrollment of $ALICE failed"
+create_alice_and_bob
 E2E_CLEANUP_CMDS+=("rm -f /run/sudo/ts/$ALICE /run/sudo/ts/$BOB /var/lib/sudo/lectured/$ALICE /var/lib/sudo/lectured/$BOB")
 
 # A private /etc/sudoers.d granting the two test users sudo. One try per run, no

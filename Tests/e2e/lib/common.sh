@@ -200,6 +200,18 @@ else:
 ' "$1"
 }
 
+# create_alice_and_bob: creates two test users with random passwords, ALICE (enrolled,
+# with SECRET and BACKUP_CODES set) and BOB (not enrolled); sets ALICE, ALICE_PW, BOB, BOB_PW.
+create_alice_and_bob() {
+    ALICE=$(new_user_name)
+    ALICE_PW=$(random_password)
+    BOB=$(new_user_name)
+    BOB_PW=$(random_password)
+    create_user "$ALICE" "$ALICE_PW"
+    create_user "$BOB" "$BOB_PW"
+    enroll "$ALICE" || die "enrollment of $ALICE failed"
+}
+
 # enroll USER: enrolls USER into STORE; sets SECRET and BACKUP_CODES (array).
 enroll() {
     local user=$1 out code
