@@ -52,6 +52,12 @@ let package = Package(
                 .unsafeFlags([
                     "-static-stdlib",
                     "-use-ld=lld",
+                    // The Swift runtime is C++: carry libstdc++ inside the module too, so that a
+                    // login process need not load libstdc++.so (install.sh then drops the
+                    // NEEDED entry the driver adds; it is never used).
+                    "-Xlinker", "--as-needed",
+                    "-Xlinker", "--whole-archive", "-Xlinker", "-Bstatic", "-Xlinker", "-lstdc++",
+                    "-Xlinker", "-Bdynamic", "-Xlinker", "--no-whole-archive",
                     "-Xlinker", "--gc-sections",
                     "-Xlinker", "--version-script=\(packageRoot)/Sources/PAMSwift2FA/pam_swift2fa.map",
                     "-Xlinker", "-z", "-Xlinker", "now",
