@@ -1,3 +1,5 @@
+import CCrypto
+
 /// RFC 4226 HMAC-based one-time passwords, the building block of TOTP.
 public enum HOTP {
     /// Codes have 6 or 8 digits.
@@ -14,18 +16,21 @@ public enum HOTP {
     }
 
     /// Dynamic truncation (RFC 4226 §5.3) of HMAC(secret, counter): a 31-bit number.
+    /// The counter and the MAC stay on the stack.
     public static func truncatedValue(secret: [UInt8], counter: UInt64, algorithm: HashAlgorithm) -> UInt32? {
-        var message = [UInt8](repeating: 0, count: 8)
-        for index in 0..<8 {
-            message[index] = UInt8(truncatingIfNeeded: counter >> UInt64(56 - 8 * index))
+        var bigEndianCounter = counter.bigEndian
+        return withUnsafeBytes(of: &bigEndianCounter) { message in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Int(S2FA_MAX_MAC_LENGTH)) { mac -> UInt32? in
+                let length = algorithm.hmac(key: secret, message: message, into: mac)
+                guard length >= 20, length <= mac.count else { return nil }
+                let offset = Int(mac[length - 1] & 0x0F)
+                guard offset + 3 < length else { return nil }
+                return (UInt32(mac[offset] & 0x7F) << 24)
+                    | (UInt32(mac[offset + 1]) << 16)
+                    | (UInt32(mac[offset + 2]) << 8)
+                    | UInt32(mac[offset + 3])
+            }
         }
-        guard let mac = algorithm.hmac(key: secret, message: message), let last = mac.last else { return nil }
-        let offset = Int(last & 0x0F)
-        guard offset + 3 < mac.count else { return nil }
-        return (UInt32(mac[offset] & 0x7F) << 24)
-            | (UInt32(mac[offset + 1]) << 16)
-            | (UInt32(mac[offset + 2]) << 8)
-            | UInt32(mac[offset + 3])
     }
 
     private static func zeroPadded(_ value: UInt32, digits: Int) -> String {

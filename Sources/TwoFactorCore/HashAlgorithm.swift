@@ -23,17 +23,23 @@ public enum HashAlgorithm: String, CaseIterable, Sendable {
     /// HMAC of `message` under `key`, computed by the system's libcrypto. Nil only if libcrypto fails.
     public func hmac(key: [UInt8], message: [UInt8]) -> [UInt8]? {
         var out = [UInt8](repeating: 0, count: Int(S2FA_MAX_MAC_LENGTH))
-        let length = key.withUnsafeBufferPointer { keyBuffer in
-            message.withUnsafeBufferPointer { messageBuffer in
-                out.withUnsafeMutableBufferPointer { outBuffer in
-                    s2fa_hmac(libcryptoID, keyBuffer.baseAddress, keyBuffer.count,
-                              messageBuffer.baseAddress, messageBuffer.count,
-                              outBuffer.baseAddress, outBuffer.count)
-                }
-            }
+        let length = message.withUnsafeBytes { messageBytes in
+            out.withUnsafeMutableBufferPointer { hmac(key: key, message: messageBytes, into: $0) }
         }
-        guard length > 0, length <= out.count else { return nil }
+        guard length > 0 else { return nil }
         out.removeLast(out.count - length)
         return out
+    }
+
+    /// HMAC into a caller's buffer of at least `S2FA_MAX_MAC_LENGTH` bytes, without
+    /// allocating (the login path computes several per attempt). Returns the MAC length,
+    /// or 0 if libcrypto fails or the buffer is too small.
+    func hmac(key: [UInt8], message: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        let length = key.withUnsafeBufferPointer { keyBuffer in
+            s2fa_hmac(libcryptoID, keyBuffer.baseAddress, keyBuffer.count,
+                      message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count,
+                      out.baseAddress, out.count)
+        }
+        return length <= out.count ? length : 0
     }
 }
