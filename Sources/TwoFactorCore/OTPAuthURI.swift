@@ -23,6 +23,10 @@ public struct OTPAuthURI: Equatable, Sendable {
         return uri
     }
 
+    /// Longest issuer or account accepted when parsing, in bytes: it keeps `text` of any
+    /// parsed URI (where every non-ASCII byte takes three) within the 4096 bytes parsed.
+    public static let maximumNameLength = 256
+
     /// Parses a TOTP URI; nil when it is not one or a value is invalid.
     public init?(parsing text: String) {
         let prefix = "otpauth://totp/"
@@ -69,7 +73,9 @@ public struct OTPAuthURI: Equatable, Sendable {
             default: continue
             }
         }
-        guard let secret, !secret.isEmpty, parameters.isValid else { return nil }
+        guard let secret, !secret.isEmpty, secret.count <= SecretRecord.allowedSecretLengths.upperBound,
+              parameters.isValid, issuer.utf8.count <= Self.maximumNameLength,
+              account.utf8.count <= Self.maximumNameLength else { return nil }
         self.init(issuer: issuer, account: account, secret: secret, parameters: parameters)
     }
 

@@ -221,3 +221,17 @@ struct OTPAuthURITests {
         #expect(OTPAuthURI.percentDecoded("") == "")
     }
 }
+
+extension OTPAuthURITests {
+    /// Regression (Fuzz/regressions/otpauth_uri/roundtrip-over-4096): a long non-ASCII label
+    /// used to parse, but its re-encoded text was longer than the parser accepts.
+    @Test("every URI that parses re-encodes to text that parses again")
+    func longLabelsRoundTrip() throws {
+        let name = String(repeating: "é", count: OTPAuthURI.maximumNameLength / 2)
+        let uri = "otpauth://totp/\(name):\(name)?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=\(name)"
+        let parsed = try #require(OTPAuthURI(parsing: uri))
+        #expect(OTPAuthURI(parsing: parsed.text) == parsed)
+        let tooLong = String(repeating: "é", count: OTPAuthURI.maximumNameLength)
+        #expect(OTPAuthURI(parsing: "otpauth://totp/\(tooLong)?secret=JBSWY3DPEHPK3PXP") == nil)
+    }
+}
