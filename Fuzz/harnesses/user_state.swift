@@ -1,0 +1,14 @@
+// UserState.parse: the state file parser. Property: parse → serialize → parse is stable.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzUserState(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let text = fuzzText(data, size)
+    guard case .success(let state) = UserState.parse(text) else { return 0 }
+    fuzzCheck(state.failures >= 0 && state.failures <= UserState.maximumFailures, "failures out of range")
+    fuzzCheck(state.throttledUntil >= 0, "negative throttled_until")
+    let again = UserState.parse(state.serialized())
+    fuzzCheck(again == .success(state), "round trip changed the state")
+    // A failure recorded on top of any parsed state must not trap and must stay parseable.
+    let next = ThrottlePolicy.standard.recordingFailure(state, now: Int64(size) * 1_000_003)
+    fuzzCheck(UserState.parse(next.serialized()) == .success(next), "state after a failure does not round-trip")
+    return 0
+}

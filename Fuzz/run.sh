@@ -1,0 +1,123 @@
+#!/bin/sh
+# Builds the libFuzzer harnesses and runs each one for SECONDS (default 60), one after
+# the other (one CPU at a time). Fails when any harness crashes or a property fails.
+#
+#   Fuzz/run.sh [SECONDS] [HARNESS...]
+#
+# Harnesses are Swift files in Fuzz/harnesses/ compiled with
+# `swiftc -sanitize=fuzzer,address -parse-as-library` together with the TwoFactorCore
+# sources (no SwiftPM involved) and Sources/CCrypto/crypto.c (clang, ASan), linked
+# with the system's -lcrypto. Binaries and the growing corpora go to Fuzz/out/
+# (git-ignored); the committed seeds in Fuzz/corpus/<name>/ are read-only inputs.
+# A crash leaves its input in Fuzz/out/artifacts/<name>/; copy it to Fuzz/regressions/.
+# Inputs in Fuzz/regressions/<name>/ are replayed before fuzzing starts.
+#
+# Environment: SWIFTC, CLANG (default: from PATH or /opt/swift/usr/bin),
+# FUZZ_JOBS_LOG (default Fuzz/out/summary.txt), FUZZ_MAX_LEN (default 4096),
+# FUZZ_RUNS: stop each harness after this many executions instead (SECONDS is then a cap),
+# e.g. `FUZZ_RUNS=10000000 Fuzz/run.sh 3600` for the 10-million-execution goal.
+set -eu
+# The Swift runtime's backtracer reads memory that ASan then reports as an overflow,
+# hiding the real failure; let libFuzzer and ASan report crashes alone.
+export SWIFT_BACKTRACE=enable=no
+
+SECONDS_EACH=${1:-60}
+[ $# -gt 0 ] && shift
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+OUT="$HERE/out"
+TOOLCHAIN=/opt/swift/usr/bin
+SWIFTC=${SWIFTC:-$(command -v swiftc || echo "$TOOLCHAIN/swiftc")}
+CLANG=${CLANG:-$(dirname "$SWIFTC")/clang}
+[ -x "$CLANG" ] || CLANG=$(command -v clang)
+MAX_LEN=${FUZZ_MAX_LEN:-4096}
+SUMMARY=${FUZZ_JOBS_LOG:-$OUT/summary.txt}
+
+ALL="secret_record user_state otpauth_uri code_input module_options"
+# The google-authenticator import parser: part of TwoFactorCore (compiled with it),
+# or, in older trees, of the CLI target (then compiled in as an extra source).
+GA_SOURCE=""
+if [ -f "$ROOT/Sources/TwoFactorCore/GoogleAuthenticatorFile.swift" ]; then
+    ALL="$ALL ga_import"
+elif [ -f "$ROOT/Sources/swift-2fa-setup/GoogleAuthenticatorFile.swift" ]; then
+    GA_SOURCE="$ROOT/Sources/swift-2fa-setup/GoogleAuthenticatorFile.swift"
+    ALL="$ALL ga_import"
+fi
+HARNESSES=${*:-$ALL}
+
+mkdir -p "$OUT/modules/CCrypto" "$OUT/artifacts"
+cat > "$OUT/modules/CCrypto/module.modulemap" <<MAP
+module CCrypto {
+    header "$ROOT/Sources/CCrypto/include/ccrypto.h"
+    link "crypto"
+    export *
+}
+MAP
+
+echo "== building crypto shim"
+"$CLANG" -c -g -O1 -fsanitize=address,fuzzer-no-link -I"$ROOT/Sources/CCrypto/include" \
+    "$ROOT/Sources/CCrypto/crypto.c" -o "$OUT/crypto.o"
+
+build() {
+    name=$1
+    extra=""
+    [ "$name" = ga_import ] && extra="$GA_SOURCE"
+    echo "== building $name"
+    # shellcheck disable=SC2086
+    if ! "$SWIFTC" -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld \
+        -module-name Fuzz_$name \
+        -I "$OUT/modules/CCrypto" \
+        "$ROOT"/Sources/TwoFactorCore/*.swift $extra \
+        "$HERE/harnesses/FuzzSupport.swift" "$HERE/harnesses/$name.swift" \
+        "$OUT/crypto.o" -lcrypto -o "$OUT/$name" >"$OUT/build-$name.log" 2>&1; then
+        cat "$OUT/build-$name.log"
+        echo "FAIL: cannot build $name"
+        exit 1
+    fi
+}
+
+: > "$SUMMARY"
+status=0
+for name in $HARNESSES; do
+    build "$name"
+done
+for name in $HARNESSES; do
+    work="$OUT/corpus/$name"
+    artifacts="$OUT/artifacts/$name"
+    mkdir -p "$work" "$artifacts"
+    if [ -d "$HERE/regressions/$name" ] && [ -n "$(ls -A "$HERE/regressions/$name")" ]; then
+        echo "== replaying regressions of $name"
+        if ! "$OUT/$name" -runs=0 "$HERE/regressions/$name"/* >"$OUT/$name.regressions.log" 2>&1; then
+            echo "FAIL: $name crashes on a saved regression input (see $OUT/$name.regressions.log)"
+            status=1
+            continue
+        fi
+    fi
+    echo "== fuzzing $name for ${SECONDS_EACH}s"
+    log="$OUT/$name.log"
+    set +e
+    runs_flag=""
+    [ -n "${FUZZ_RUNS:-}" ] && runs_flag="-runs=$FUZZ_RUNS"
+    # shellcheck disable=SC2086
+    "$OUT/$name" $runs_flag -max_total_time="$SECONDS_EACH" -max_len="$MAX_LEN" -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 -artifact_prefix="$artifacts/" \
+        "$work" "$HERE/corpus/$name" >"$log" 2>&1
+    rc=$?
+    set -e
+    runs=$(grep -a 'stat::number_of_executed_units' "$log" | awk '{print $2}' | tail -1)
+    speed=$(grep -a 'stat::average_exec_per_sec' "$log" | awk '{print $2}' | tail -1)
+    cov=$(grep -a -o 'cov: [0-9]*' "$log" | tail -1 | awk '{print $2}')
+    if [ "$rc" -ne 0 ]; then
+        echo "FAIL: $name exited $rc; input in $artifacts/, log $log"
+        grep -a -m1 -A30 'ERROR\|FUZZ PROPERTY\|Fatal error' "$log" || tail -40 "$log"
+        status=1
+        line="$name FAIL runs=${runs:-?}"
+    else
+        line="$name ok runs=${runs:-?} exec/s=${speed:-?} cov=${cov:-?}"
+    fi
+    echo "$line"
+    echo "$line" >> "$SUMMARY"
+done
+echo "== summary ($SUMMARY)"
+cat "$SUMMARY"
+exit $status
