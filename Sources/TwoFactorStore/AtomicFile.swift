@@ -1,5 +1,4 @@
 import Glibc
-import TwoFactorCore
 
 /// Replacing a file so that a crash leaves either the old or the new contents.
 ///
@@ -41,8 +40,10 @@ public enum AtomicFile {
     private static func replace(_ name: String, in directoryFD: Int32, directory: String, with contents: String,
                                 mode: mode_t, owner: (uid: uid_t, gid: gid_t)?) -> StoreError? {
         let path = "\(directory)/\(name)"
-        guard let suffix = SecureRandom.bytes(6) else { return StoreError("the system random generator failed") }
-        let temporary = ".\(name).tmp.\(Hex.encode(suffix))"
+        // Only uniqueness matters here (O_EXCL refuses a clash), so the standard library's
+        // generator (getrandom) is used: the first RAND_bytes of a process costs millions
+        // of instructions to seed OpenSSL's generator, on every login.
+        let temporary = ".\(name).tmp.\(String(UInt64.random(in: .min ... .max), radix: 16))"
         let fd = openat(directoryFD, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         if fd < 0 { return StoreError("cannot create a temporary file in \(directory): \(errnoText())") }
         var failure: StoreError?
