@@ -20,6 +20,10 @@ struct PAMRun {
     let stdout: String
     let stderr: String
 
+    /// pam_wrapper 1.1.4 failed to set up (it can lose the race for a shared `/tmp/pam.X`
+    /// slot when many processes start at once) and the module never ran.
+    var wrapperFailed: Bool { stderr.contains("PWRAP_ERROR") && attemptLine == nil }
+
     /// The module's final attempt line (the one with `result=`).
     var attemptLine: String? { logs.last { $0.text.contains("result=") }?.text }
 
@@ -114,13 +118,23 @@ final class PAMHarness {
     /// `items` become PAM items through pam_wrapper's pam_set_items.so when the stack uses it.
     func authenticate(_ user: String, service: String = "s2fa", answers: [String] = [],
                       items: [String: String] = [:]) throws -> PAMRun {
-        try launch(user, service: service, answers: answers, items: items).wait()
+        var run = try launch(user, service: service, answers: answers, items: items).wait()
+        var tries = 1
+        while run.wrapperFailed && tries < 5 {
+            run = try launch(user, service: service, answers: answers, items: items).wait()
+            tries += 1
+        }
+        return run
     }
 
     /// Runs the same logins as separate processes, all started before any is waited for.
+    /// A process that pam_wrapper could not set up never reached the module; it is run again.
     func authenticateInParallel(_ logins: [(user: String, answer: String)]) throws -> [PAMRun] {
         let running = try logins.map { try launch($0.user, answers: [$0.answer]) }
-        return running.map { $0.wait() }
+        return try zip(logins, running).map { login, process in
+            let run = process.wait()
+            return run.wrapperFailed ? try authenticate(login.user, answers: [login.answer]) : run
+        }
     }
 
     /// Starts the libpamtest driver under pam_wrapper.
