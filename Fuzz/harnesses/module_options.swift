@@ -21,7 +21,6 @@ public func fuzzModuleOptions(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
     fuzzCheck(options.policy.throttle.lockAfter <= 100, "lock_after above the NIST limit")
     fuzzCheck(options.storeDirectory.hasPrefix("/"), "relative store")
     _ = options.effectivePrompt
-    _ = options.usesHomeSecret
     // The module only expands paths for names that pass UserName; check both sides.
     guard UserName.isSafe(user) else { return 0 }
     guard let path = options.secretPath(user: user, home: home) else { return 0 }
