@@ -39,15 +39,21 @@ fi
 echo "== swift test (unit and integration)"
 swift build --build-tests
 log=$(mktemp /tmp/swift-2fa-test.XXXXXX)
+trap 'rm -f "$log"' EXIT
 swift_status=0
 swift test >"$log" 2>&1 || swift_status=$?
 # Passing tests are one line each; show failures, their details and the summaries.
 grep -E '^(✘|↳)|Test run with|Executed [0-9]+ tests?' "$log" | grep -vE '↳ (Testing Library|Target Platform)' || true
-rm -f "$log"
 [ "$swift_status" -eq 0 ] || { echo "test.sh: swift test failed (exit $swift_status)" >&2; exit 1; }
+swift_passed=$(sed -n 's/.*Test run with \([0-9]*\) tests\{0,1\} in .* passed.*/\1/p' "$log" | tail -n 1)
 
 echo "== end-to-end: sshd, sudo, cockpit-ws"
-Tests/e2e/run.sh
+Tests/e2e/run.sh | tee "$log"
+e2e_passed=$(sed -n 's/^\([0-9]*\) passed, 0 failed$/\1/p' "$log" | tail -n 1)
 
 echo "== fuzzing (short run)"
-Fuzz/run.sh 20
+Fuzz/run.sh 20 | tee "$log"
+fuzz_passed=$({ grep -oE '^[a-z_]+ ok runs=' "$log" || true; } | sort -u | wc -l)
+
+# One closing line for everything: unit and integration tests, end-to-end checks, fuzz harnesses.
+echo "$((${swift_passed:-0} + ${e2e_passed:-0} + ${fuzz_passed:-0})) passed, 0 failed"
