@@ -107,10 +107,8 @@ struct FaultTests {
         var records: [String: SecretRecord] = [:]
         for user in users { records[user] = try harness.enroll(user) }
         PAMHarness.waitForFreshStep(margin: 15)
-        let running = try users.map { user in
-            try harness.launch(user, answers: [records[user].map { PAMHarness.code(for: $0) } ?? ""], items: environment)
-        }
-        let runs = running.map { $0.wait() }
+        let runs = try harness.authenticateInParallel(
+            users.map { user in (user, records[user].map { PAMHarness.code(for: $0) } ?? "") }, items: environment)
         #expect(runs.map { $0.outcome ?? "none" } == Array(repeating: "accepted-totp", count: 50), "\(runs.map { $0.attemptLine ?? $0.stderr })")
         for user in users {
             #expect(try harness.store.readState(user: user).get().lastStep == FaultSupport.step(records[user]!))

@@ -21,8 +21,12 @@ struct PAMRun {
     let stderr: String
 
     /// pam_wrapper 1.1.4 failed to set up (it can lose the race for a shared `/tmp/pam.X`
-    /// slot when many processes start at once) and the module never ran.
-    var wrapperFailed: Bool { stderr.contains("PWRAP_ERROR") && attemptLine == nil }
+    /// slot when many processes start at once): the module wrote no line, and pam_wrapper
+    /// reported an error or the driver ended without a result. (A crash is still caught:
+    /// `wait()` expects a normal exit.)
+    var wrapperFailed: Bool {
+        attemptLine == nil && (stderr.contains("PWRAP_ERROR") || !stdout.contains("RESULT "))
+    }
 
     /// The module's final attempt line (the one with `result=`).
     var attemptLine: String? { logs.last { $0.text.contains("result=") }?.text }
@@ -129,11 +133,11 @@ final class PAMHarness {
 
     /// Runs the same logins as separate processes, all started before any is waited for.
     /// A process that pam_wrapper could not set up never reached the module; it is run again.
-    func authenticateInParallel(_ logins: [(user: String, answer: String)]) throws -> [PAMRun] {
-        let running = try logins.map { try launch($0.user, answers: [$0.answer]) }
+    func authenticateInParallel(_ logins: [(user: String, answer: String)], items: [String: String] = [:]) throws -> [PAMRun] {
+        let running = try logins.map { try launch($0.user, answers: [$0.answer], items: items) }
         return try zip(logins, running).map { login, process in
             let run = process.wait()
-            return run.wrapperFailed ? try authenticate(login.user, answers: [login.answer]) : run
+            return run.wrapperFailed ? try authenticate(login.user, answers: [login.answer], items: items) : run
         }
     }
 
