@@ -26,6 +26,8 @@
 #include <openssl/hmac.h>
 #endif
 
+#include "rss.h"
+
 static double now_us(void)
 {
     struct timespec ts;
@@ -47,24 +49,6 @@ static int conversation(int count, const struct pam_message **messages,
     }
     *responses = reply;
     return PAM_SUCCESS;
-}
-
-static long rss_kb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    if (f == NULL) {
-        return -1;
-    }
-    while (fgets(line, sizeof line, f) != NULL) {
-        if (strncmp(line, "VmRSS:", 6) == 0) {
-            kb = strtol(line + 6, NULL, 10);
-            break;
-        }
-    }
-    fclose(f);
-    return kb;
 }
 
 int main(int argc, char **argv)
