@@ -215,13 +215,20 @@ build() {
         die "the build failed (see above)"
 }
 
-# drop_unused_libstdcxx FILE: the module carries its own copy of libstdc++ (Package.swift
-# links it statically for the Swift runtime), but the Swift driver still records
-# libstdc++.so.6 as needed. When no symbol is taken from it, drop that entry: loading it
-# costs each login process about 3.7 million instructions (see Benchmarks/README.md).
-drop_unused_libstdcxx() {
+# tidy_module_dynamic_section FILE: two entries SwiftPM leaves in the module's dynamic
+# section that an installed PAM module must not carry.
+# - libstdc++.so.6 NEEDED: the module carries its own copy of libstdc++ (Package.swift
+#   links it statically for the Swift runtime), but the Swift driver still records the
+#   shared one. When no symbol is taken from it, drop the entry: loading it costs each
+#   login process about 3.7 million instructions (see Benchmarks/README.md).
+# - RUNPATH $ORIGIN: would make the loader look for libcrypto.so.3 and libpam.so.0 in the
+#   PAM module directory first. Nothing the module needs lives there.
+tidy_module_dynamic_section() {
     local file=$1
-    command -v patchelf >/dev/null || { say "patchelf not found: $MODULE_NAME keeps its libstdc++.so.6 dependency"; return 0; }
+    command -v patchelf >/dev/null || { say "patchelf not found: $MODULE_NAME keeps its libstdc++.so.6 dependency and RUNPATH"; return 0; }
+    if readelf -d "$file" | grep -qE '\((RPATH|RUNPATH)\)'; then
+        patchelf --remove-rpath "$file"
+    fi
     readelf -d "$file" | grep -q 'NEEDED.*\[libstdc++\.so\.6\]' || return 0
     if nm -D --undefined-only "$file" | grep -qE 'GLIBCXX|CXXABI| _Z'; then
         say "$MODULE_NAME uses libstdc++.so.6 symbols: dependency kept"
@@ -239,7 +246,7 @@ install_file() {
     tmp=$(mktemp "$dir/.$(basename "$dest").XXXXXX")
     cp "$src" "$tmp"
     if [[ $do_strip == strip ]]; then strip --strip-unneeded "$tmp"; fi
-    if [[ $do_strip == strip && $dest == *"/$MODULE_NAME" ]]; then drop_unused_libstdcxx "$tmp"; fi
+    if [[ $do_strip == strip && $dest == *"/$MODULE_NAME" ]]; then tidy_module_dynamic_section "$tmp"; fi
     chown root:root "$tmp"
     chmod "$mode" "$tmp"
     if [[ -f $dest ]] && cmp -s "$tmp" "$dest" && [[ $(stat -c '%a %u %g' "$dest") == "${mode#0} 0 0" ]]; then

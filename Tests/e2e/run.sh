@@ -61,6 +61,21 @@ if "$REPO_ROOT/install.sh" --destdir "$STAGE" --no-deps "${BUILD_ARGS[@]}" "${DI
     [[ $mode == "644 root" ]] && note PASS "install: module mode 0644, owner root" || note FAIL "install: module mode 0644 root (got $mode)"
     mode=$(stat -c '%a %U' "$STAGE/var/lib/swift-2fa" 2>/dev/null)
     [[ $mode == "700 root" ]] && note PASS "install: store mode 0700, owner root" || note FAIL "install: store mode 0700 root (got $mode)"
+    # The installed binary: what sshd and sudo load.
+    exports=$(nm -D --defined-only "$S2FA_MODULE" 2>/dev/null | awk '{print $3}' | sort | tr '\n' ' ')
+    [[ $exports == "pam_sm_authenticate pam_sm_setcred " ]] && note PASS "install: module exports only pam_sm_authenticate and pam_sm_setcred" ||
+        note FAIL "install: module exports only pam_sm_authenticate and pam_sm_setcred (got: $exports)"
+    needed=$(readelf -d "$S2FA_MODULE" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+    [[ $needed != *swift* && $needed != *Foundation* && $needed != *libstdc++* ]] &&
+        note PASS "install: module needs no Swift runtime, Foundation or libstdc++ at run time ($needed)" ||
+        note FAIL "install: module needs no Swift runtime, Foundation or libstdc++ at run time (got: $needed)"
+    readelf -d "$S2FA_MODULE" | grep -qE '\((RPATH|RUNPATH)\)' && note FAIL "install: module has no RPATH/RUNPATH" ||
+        note PASS "install: module has no RPATH/RUNPATH"
+    size=$(stat -c %s "$S2FA_MODULE")
+    ((size < 8 * 1024 * 1024)) && note PASS "install: module is under 8 MiB ($size bytes)" || note FAIL "install: module is under 8 MiB ($size bytes)"
+    # The Swift runtime's argv scanner (reads /proc/self/maps at every load) is left out.
+    grep -qa '/proc/self/maps' "$S2FA_MODULE" && note FAIL "install: module carries no /proc/self/maps scanner" ||
+        note PASS "install: module carries no /proc/self/maps scanner"
     if "$REPO_ROOT/install.sh" --destdir "$STAGE" --no-deps --no-build "${DIR_ARGS[@]}" 2>&1 | grep -q 'installed:'; then
         note FAIL "install: a second run changes nothing (idempotent)"
     else
