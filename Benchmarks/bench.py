@@ -44,7 +44,7 @@ COLD_CHUNK = 20 if QUICK else 50
 WARM_USERS = 200 if QUICK else 1000
 SCALES = [10, 1000, 10000] if QUICK else [10, 1000, 100000]
 SCALE_PROBES = 10
-SCALE_ROUNDS = 2 if QUICK else 4
+SCALE_ROUNDS = 2 if QUICK else 6
 PASSWD_USERS = max(2 * COLD_LOGINS, WARM_USERS, SCALE_PROBES)
 MODULES = ["swift2fa", "google_authenticator", "oath", "permit"]
 REFERENCE = "google_authenticator"
@@ -251,35 +251,42 @@ def warm(nss, threads):
 
 
 def scaling(nss):
-    result = {}
+    """Per-login time with 10, 1,000 and 100,000 enrolled users. All datasets are built
+    first; the rounds then visit the scales in turn (round-robin), so a change in the
+    machine's load during the phase affects every scale alike instead of the last one."""
+    bases, env_of, row_of = {}, {}, {}
     for count in SCALES:
         began = time.time()
-        base = make_dataset("scale", count, SCALE_PROBES)
-        made = time.time() - began
-        env = environment(base, nss)
-        row = {"dataset_seconds": round(made, 1)}
-        lat = {m: [] for m in MODULES}
-        ok = {m: 0 for m in MODULES}
-        failed = {m: 0 for m in MODULES}
-        for round_index in range(SCALE_ROUNDS):
+        bases[count] = make_dataset("scale-%d" % count, count, SCALE_PROBES)
+        row_of[count] = {"dataset_seconds": round(time.time() - began, 1)}
+        env_of[count] = dict(environment(bases[count], nss), LAT="1")
+    lat = {c: {m: [] for m in MODULES} for c in SCALES}
+    ok = {c: {m: 0 for m in MODULES} for c in SCALES}
+    failed = {c: {m: 0 for m in MODULES} for c in SCALES}
+    for round_index in range(SCALE_ROUNDS):
+        for count in SCALES:
             if round_index > 0:
-                reset_probes(base, count, SCALE_PROBES)
+                reset_probes(bases[count], count, SCALE_PROBES)
             settle()
             for module in MODULES:
                 wait_for_step_margin()
-                env_lat = dict(env, LAT="1")
-                out = run([os.path.join(BIN, "bench-client"), "warm", module, os.path.join(base, "users.txt"),
-                           str(SCALE_PROBES), "1", "3"], env_lat, check=False).stdout
-                lat[module] += [float(l.split()[1]) for l in out.splitlines() if l.startswith("LAT ")]
+                out = run([os.path.join(BIN, "bench-client"), "warm", module,
+                           os.path.join(bases[count], "users.txt"), str(SCALE_PROBES), "1", "3"],
+                          env_of[count], check=False).stdout
+                lat[count][module] += [float(l.split()[1]) for l in out.splitlines() if l.startswith("LAT ")]
                 m = re.search(r"WARM (\d+) (\d+)", out)
-                ok[module] += int(m.group(1)) if m else 0
-                failed[module] += int(m.group(2)) if m else 1
+                ok[count][module] += int(m.group(1)) if m else 0
+                failed[count][module] += int(m.group(2)) if m else 1
+    result = {}
+    for count in SCALES:
+        row = row_of[count]
         for module in MODULES:
-            row[module] = {"median_us": statistics.median(lat[module]) if lat[module] else None,
-                           "mean_us": statistics.mean(lat[module]) if lat[module] else None,
-                           "samples": len(lat[module]), "ok": ok[module], "failed": failed[module]}
+            samples = lat[count][module]
+            row[module] = {"median_us": statistics.median(samples) if samples else None,
+                           "mean_us": statistics.mean(samples) if samples else None,
+                           "samples": len(samples), "ok": ok[count][module], "failed": failed[count][module]}
         result[str(count)] = row
-        shutil.rmtree(base, ignore_errors=True)
+        shutil.rmtree(bases[count], ignore_errors=True)
     return result
 
 

@@ -31,6 +31,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,6 +241,23 @@ static void *run_worker(void *arg)
     return NULL;
 }
 
+/* nss_wrapper reads its passwd file at the first lookup and pam_wrapper opens the real
+ * libpam at the first PAM call; neither does so thread-safely. Two threads starting at
+ * once made the first lookup of one of them find no user (the module then refused with
+ * "unknown user", about 1 run in 10; google-authenticator failed the same way). Doing
+ * both once before the threads start keeps that race out of the measurement; a real
+ * server's NSS and libpam have no such lazy start. */
+static void prime_wrappers(const char *service)
+{
+    struct passwd *pw = getpwnam(users[0].name);
+    (void)pw;
+    pam_handle_t *pamh = NULL;
+    struct pam_conv conv = { NULL, NULL };
+    if (pam_start(service, users[0].name, &conv, &pamh) == PAM_SUCCESS) {
+        pam_end(pamh, PAM_SUCCESS);
+    }
+}
+
 static int mode_warm(int argc, char **argv, int leak)
 {
     if ((!leak && argc != 7) || (leak && argc != 6)) {
@@ -253,6 +271,7 @@ static int mode_warm(int argc, char **argv, int leak)
         return 2;
     }
     load_users(argv[3], count);
+    prime_wrappers(service);
     int want_latency = getenv("LAT") != NULL;
     struct worker workers[64];
     pthread_t ids[64];
