@@ -1,9 +1,30 @@
 // swift-tools-version:6.0
 import Foundation
 import PackageDescription
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Absolute path of this package, so linker flags that name files work from any directory.
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+
+/// DT_RELR relocations (the 15,000 pointer fix-ups of the Swift metadata as a few KB of
+/// bitmaps instead of 370 KB of RELA entries read at every load) need glibc 2.36 or later
+/// at run time (Debian 12 has 2.36, Ubuntu 22.04 2.35). The module is built on the machine
+/// that loads it, so the build machine's glibc decides.
+let packRelativeRelocations: [String] = {
+    #if canImport(Glibc)
+    // confstr(_CS_GNU_LIBC_VERSION) answers "glibc 2.36".
+    var buffer = [CChar](repeating: 0, count: 64)
+    let length = confstr(Int32(_CS_GNU_LIBC_VERSION), &buffer, buffer.count)
+    let text = length > 0 ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+    let version = (text.split(separator: " ").last ?? "").split(separator: ".").compactMap { Int($0) }
+    if version.count >= 2, (version[0], version[1]) >= (2, 36) {
+        return ["-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"]
+    }
+    #endif
+    return []
+}()
 
 /// For the code that runs inside the module: reach the metadata of concrete generic types
 /// (`Result<ModuleOptions, OptionError>`, `Set<String>`, ...) through direct accessor calls
@@ -73,13 +94,10 @@ let package = Package(
                     "-Xlinker", "--version-script=\(packageRoot)/Sources/PAMSwift2FA/pam_swift2fa.map",
                     "-Xlinker", "-z", "-Xlinker", "now",
                     "-Xlinker", "-z", "-Xlinker", "relro",
-                    // DT_RELR (glibc >= 2.36): the 15,000 pointer fix-ups of the Swift metadata
-                    // as a few KB of bitmaps instead of 370 KB of RELA entries read at load.
-                    "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
                     // Stay loaded after the first pam_end: the Swift runtime cannot be unloaded
                     // cleanly, and reloading it for every login leaks and costs time.
                     "-Xlinker", "-z", "-Xlinker", "nodelete",
-                ])
+                ] + packRelativeRelocations)
             ]
         ),
         // The enrollment and management command.
