@@ -30,7 +30,7 @@ let packRelativeRelocations: [String] = {
 /// (`Result<ModuleOptions, OptionError>`, `Set<String>`, ...) through direct accessor calls
 /// instead of mangled names. A mangled name is demangled by the runtime on first use and its
 /// generic requirements are checked by scanning every protocol conformance of the static
-/// stdlib: about 0.8 M instructions in each new login process.
+/// stdlib. Measured with callgrind: 0.4 M fewer instructions in each new login process.
 let directMetadataAccess: [SwiftSetting] = [
     .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"]),
 ]

@@ -8,8 +8,9 @@
  * CommandLine.arguments, so an empty argument vector is the truth for it.
  *
  * Defining both symbols here keeps the linker from pulling that archive member
- * in; if a later toolchain moves them, the link fails loudly with a duplicate
- * symbol instead of silently loading the scanner.
+ * in. If a later toolchain moves them into an object the module needs anyway,
+ * the link fails with a duplicate symbol; if it renames them, the end-to-end
+ * check "module carries no /proc/self/maps scanner" (Tests/e2e/run.sh) fails.
  */
 #include <stddef.h>
 
