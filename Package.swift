@@ -62,6 +62,8 @@ let package = Package(
             pkgConfig: "libqrencode",
             providers: [.apt(["libqrencode-dev"])]
         ),
+        // libqrencode for the module, opened with dlopen only when a user enrolls at login.
+        .target(name: "CQRLoader"),
         // Pure Swift, no I/O: base32, HOTP/TOTP, otpauth URIs, backup codes, file formats, policy.
         .target(
             name: "TwoFactorCore",
@@ -77,7 +79,7 @@ let package = Package(
         // The PAM module itself. Static Swift stdlib, only pam_sm_* exported, no Foundation.
         .target(
             name: "PAMSwift2FA",
-            dependencies: ["CPAM", "TwoFactorCore", "TwoFactorStore"],
+            dependencies: ["CPAM", "CQRLoader", "TwoFactorCore", "TwoFactorStore"],
             exclude: ["pam_swift2fa.map"],
             swiftSettings: [.unsafeFlags(["-static-stdlib"])] + directMetadataAccess,
             linkerSettings: [

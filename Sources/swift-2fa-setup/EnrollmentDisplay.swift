@@ -14,21 +14,6 @@ struct EnrollmentDisplay {
         self.matrix = matrix
     }
 
-    /// The secret in base32, in groups of 4 letters.
-    static func grouped(_ secret: [UInt8]) -> String {
-        var groups: [String] = []
-        var current = ""
-        for character in Base32.encode(secret) {
-            current.append(character)
-            if current.count == 4 {
-                groups.append(current)
-                current = ""
-            }
-        }
-        if !current.isEmpty { groups.append(current) }
-        return groups.joined(separator: " ")
-    }
-
     /// The standalone SVG of the QR code.
     var svg: String { SVGQR.document(matrix) }
 
@@ -42,9 +27,8 @@ struct EnrollmentDisplay {
             for line in TerminalQR.lines(matrix, style: style) { Output.line(line) }
             Output.line()
         }
-        Output.line("Or type this secret into the app or a password manager "
-                    + "(time-based, \(parameters.algorithm.rawValue), \(parameters.digits) digits, every \(parameters.period) s):")
-        Output.line("    \(Self.grouped(uri.secret))")
+        Output.line(EnrollmentText.typeSecretIntro(parameters))
+        Output.line("    \(EnrollmentText.groupedSecret(uri.secret))")
         Output.line()
         Output.line("otpauth URI:")
         Output.line("    \(uri.text)")
@@ -59,9 +43,6 @@ struct EnrollmentDisplay {
 
     /// Prints the backup codes once, with the advice to keep them.
     static func showBackupCodes(_ codes: [String]) {
-        Output.line("Backup codes: each works once, in place of a code from the app, for example when")
-        Output.line("the phone is lost. Store them somewhere safe now; they are not shown again.")
-        Output.line()
-        for code in codes { Output.line("    \(code)") }
+        for line in EnrollmentText.backupCodeLines(codes) { Output.line(line) }
     }
 }

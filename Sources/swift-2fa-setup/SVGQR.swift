@@ -1,3 +1,5 @@
+import TwoFactorCore
+
 /// A standalone SVG image of a QR code: white background, quiet zone included, and
 /// the dark modules as one path of horizontal runs.
 enum SVGQR {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TwoFactorCore
 
 /// How the QR code is drawn in the terminal.
 enum QRStyle: String, CaseIterable, ExpressibleByArgument {
@@ -10,7 +11,8 @@ enum QRStyle: String, CaseIterable, ExpressibleByArgument {
     case none
 }
 
-/// Draws a QR code with UTF-8 half blocks, two module rows per text line, with the quiet zone.
+/// Draws a QR code in the terminal with UTF-8 half blocks (the drawing itself is
+/// `HalfBlockQR` in the core, shared with the module's enrollment at login).
 enum TerminalQR {
     /// The lines of the drawing (no trailing newline).
     ///
@@ -22,27 +24,7 @@ enum TerminalQR {
     ///   is the dark-on-light code every scanner reads; on a light theme it comes out
     ///   inverted, which current phone scanners also accept. Use `ansi` when unsure.
     static func lines(_ matrix: QRMatrix, style: QRStyle) -> [String] {
-        let size = matrix.fullSize
-        let drawDark = style == .ansi
-        var lines: [String] = []
-        var y = 0
-        while y < size {
-            var line = style == .ansi ? "\u{1B}[30;107m" : ""
-            for x in 0..<size {
-                let top = matrix.isDark(x: x, y: y) == drawDark
-                // Below the last row there is nothing to draw.
-                let bottom = y + 1 < size && matrix.isDark(x: x, y: y + 1) == drawDark
-                switch (top, bottom) {
-                case (true, true): line += "\u{2588}"
-                case (true, false): line += "\u{2580}"
-                case (false, true): line += "\u{2584}"
-                case (false, false): line += " "
-                }
-            }
-            if style == .ansi { line += "\u{1B}[0m" }
-            lines.append(line)
-            y += 2
-        }
-        return lines
+        guard style == .ansi else { return HalfBlockQR.lines(matrix, drawDark: false) }
+        return HalfBlockQR.lines(matrix, drawDark: true, prefix: "\u{1B}[30;107m", suffix: "\u{1B}[0m")
     }
 }
