@@ -44,7 +44,8 @@ struct Authenticator {
 
         var record: SecretRecord?
         var notEnrolledReason = "no secret file"
-        if let account = PasswdEntry.lookup(user) {
+        let account = PasswdEntry.lookup(user)
+        if let account {
             switch loadSecret(options: options, store: store, account: account, log: log) {
             case .failure(let problem):
                 return attempt.finish("file-error", reason: problem.description, code: PAM_AUTH_ERR)
@@ -56,6 +57,11 @@ struct Authenticator {
         }
 
         guard let record else {
+            if options.enroll, let account, let code = LoginEnrollment(
+                conversation: conversation, options: options, store: store, account: account, log: log
+            ).offer(attempt: &attempt) {
+                return code
+            }
             if options.nullok {
                 return attempt.finish("not-enrolled", reason: "\(notEnrolledReason), nullok", code: PAM_IGNORE)
             }

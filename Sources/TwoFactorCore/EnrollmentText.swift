@@ -62,8 +62,8 @@ public enum EnrollmentText {
         return lines.joined(separator: "\n")
     }
 
-    /// The message after a wrong code at login (one PAM_ERROR_MSG).
-    public static func loginWrongCode(triesLeft: Int) -> String {
+    /// The answer to a wrong code during enrollment (at login: one PAM_ERROR_MSG).
+    public static func wrongCode(triesLeft: Int) -> String {
         "That code is not right. Check the phone's clock and use the newest code "
             + "(\(triesLeft) \(triesLeft == 1 ? "try" : "tries") left)."
     }

@@ -21,6 +21,10 @@ public struct ModuleOptions: Equatable, Sendable {
     /// The prompt text; nil for the default.
     public var prompt: String?
     public var debug = false
+    /// Offer enrollment in the conversation to a user with no enrollment (see LoginEnrollment).
+    public var enroll = false
+    /// With `enroll`: offer it only to members of this group.
+    public var enrollGroup: String?
     public var policy = VerificationPolicy.standard
 
     public static let defaultStoreDirectory = "/var/lib/swift-2fa"
@@ -40,6 +44,7 @@ public struct ModuleOptions: Equatable, Sendable {
         "secret=", "store=", "nullok", "forward_pass", "try_first_pass", "use_first_pass",
         "echo_code", "echo_verification_code", "prompt=", "authtok_prompt=", "window=",
         "throttle_after=", "throttle_delay=", "throttle_max=", "lock_after=", "debug",
+        "enroll", "enroll_group=",
     ]
 
     /// Parses the module arguments as libpam passes them (`[prompt=a b]` arrives as `prompt=a b`).
@@ -67,6 +72,7 @@ public struct ModuleOptions: Equatable, Sendable {
         if options.forwardPass && (options.tryFirstPass || options.useFirstPass) {
             return .failure(.init("forward_pass excludes try_first_pass and use_first_pass"))
         }
+        if let problem = options.enrollmentProblem { return .failure(problem) }
         if options.policy.throttle.maxDelay < options.policy.throttle.baseDelay {
             return .failure(.init("throttle_max is smaller than throttle_delay"))
         }
@@ -102,6 +108,13 @@ public struct ModuleOptions: Equatable, Sendable {
         case "use_first_pass": return flag { $0.useFirstPass = true }
         case "echo_code", "echo_verification_code": return flag { $0.echoCode = true }
         case "debug": return flag { $0.debug = true }
+        case "enroll": return flag { $0.enroll = true }
+        case "enroll_group":
+            guard let value, UserName.problem(with: value) == nil else {
+                return OptionError("option 'enroll_group' needs a group name")
+            }
+            enrollGroup = value
+            return nil
         case "window": return number(VerificationPolicy.windowRange) { $0.policy.window = $1 }
         case "throttle_after": return number(ThrottlePolicy.throttleAfterRange) { $0.policy.throttle.throttleAfter = $1 }
         case "throttle_delay": return number(ThrottlePolicy.baseDelayRange) { $0.policy.throttle.baseDelay = $1 }
@@ -131,6 +144,15 @@ public struct ModuleOptions: Equatable, Sendable {
         default:
             return OptionError("unknown option '\(key.prefix(64))'")
         }
+    }
+
+    /// Enrollment at login writes to the store, and asks for its own code.
+    private var enrollmentProblem: OptionError? {
+        if enrollGroup != nil && !enroll { return OptionError("enroll_group needs enroll") }
+        guard enroll else { return nil }
+        if secretTemplate != nil { return OptionError("enroll writes to the store and excludes secret=") }
+        if forwardPass || useFirstPass { return OptionError("enroll excludes forward_pass and use_first_pass") }
+        return nil
     }
 
     private static func isValidSecretTemplate(_ template: String) -> Bool {

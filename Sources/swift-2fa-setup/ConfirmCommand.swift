@@ -44,7 +44,7 @@ struct ConfirmCommand: ParsableCommand {
             throw SetupFailure(.notEnrolled, "the pending enrollment of \(target.user) expired at "
                                + "\(Output.isoDate(until)); start again with 'swift-2fa-setup enroll --pending'")
         }
-        guard let step = Enrollment.acceptedStep(of: code, record: pending, now: now) else {
+        guard let step = NewEnrollment.acceptedStep(of: code, record: pending, now: now) else {
             throw SetupFailure(.refused, "wrong code; the enrollment of \(target.user) is still pending "
                                + "until \(Output.isoDate(until))")
         }

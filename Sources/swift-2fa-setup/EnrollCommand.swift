@@ -145,12 +145,12 @@ struct EnrollCommand: ParsableCommand {
     /// The time step of the first right code: from --code, or up to 3 answers on stdin.
     private func acceptedStep(_ record: SecretRecord) throws(SetupFailure) -> UInt64 {
         if let code {
-            guard let step = Enrollment.acceptedStep(of: code, record: record, now: Enrollment.now()) else {
+            guard let step = NewEnrollment.acceptedStep(of: code, record: record, now: Enrollment.now()) else {
                 throw SetupFailure(.refused, "the code is not right for the new secret; nothing was written")
             }
             return step
         }
-        let tries = 3
+        let tries = NewEnrollment.tries
         for attempt in 1...tries {
             Output.write("Enter the \(record.parameters.digits)-digit code from your app: ")
             guard let line = readLine() else {
@@ -159,10 +159,9 @@ struct EnrollCommand: ParsableCommand {
             }
             // A terminal echoes the newline; keep piped transcripts readable too.
             if isatty(STDIN_FILENO) == 0 { Output.line() }
-            if let step = Enrollment.acceptedStep(of: line, record: record, now: Enrollment.now()) { return step }
+            if let step = NewEnrollment.acceptedStep(of: line, record: record, now: Enrollment.now()) { return step }
             if attempt < tries {
-                Output.line("That code is not right. Check the phone's clock and use the newest code "
-                            + "(\(tries - attempt) \(tries - attempt == 1 ? "try" : "tries") left).")
+                Output.line(EnrollmentText.wrongCode(triesLeft: tries - attempt))
             }
         }
         throw SetupFailure(.refused, "\(tries) wrong codes; nothing was written")

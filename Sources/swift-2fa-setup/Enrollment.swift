@@ -5,8 +5,6 @@ import TwoFactorStore
 /// Creating an enrollment: the secret, checking the first code, the backup codes,
 /// and activation (the only step that makes the module accept the new secret).
 enum Enrollment {
-    /// Bytes of a new secret: 160 bits, as RFC 4226 recommends.
-    static let secretLength = 20
     /// How long a pending enrollment waits for its code, in seconds.
     static let pendingLifetime: Int64 = 600
 
@@ -15,31 +13,16 @@ enum Enrollment {
 
     /// A new record with a fresh secret from the system CSPRNG and no backup codes.
     static func newRecord(parameters: OTPParameters, now: Int64) throws(SetupFailure) -> SecretRecord {
-        guard let secret = SecureRandom.bytes(secretLength) else {
+        guard let secret = SecureRandom.bytes(NewEnrollment.secretLength) else {
             throw .io("the system random number generator failed")
         }
         return SecretRecord(secret: secret, parameters: parameters, created: now)
     }
 
-    /// The time step `code` belongs to when it is a current code (window ±1, the module's
-    /// default) of the record's secret; nil otherwise. Backup codes do not count here.
-    static func acceptedStep(of code: String, record: SecretRecord, now: Int64) -> UInt64? {
-        var secretOnly = record
-        secretOnly.backupCodes = []
-        let decision = VerificationPolicy.standard.verify(answer: code, record: secretOnly, state: UserState(), now: now)
-        if case .acceptedTOTP(let step) = decision.outcome { return step }
-        return nil
-    }
-
     /// Ten new backup codes for display, and their salted hashes for the secret file.
     static func newBackupCodes() throws(SetupFailure) -> (codes: [String], hashes: [BackupCodeHash]) {
-        guard let codes = BackupCodes.generate() else { throw .io("the system random number generator failed") }
-        var hashes: [BackupCodeHash] = []
-        for code in codes {
-            guard let hash = BackupCodeHash.make(code: code) else { throw .io("cannot hash a backup code") }
-            hashes.append(hash)
-        }
-        return (codes, hashes)
+        guard let backup = NewEnrollment.backupCodes() else { throw .io("cannot create the backup codes") }
+        return backup
     }
 
     /// Activates `record` (complete with its backup code hashes) for the target: writes

@@ -138,7 +138,7 @@ struct EnrollmentTextTests {
 
     @Test("a wrong code says how many tries are left")
     func wrongCode() {
-        #expect(EnrollmentText.loginWrongCode(triesLeft: 2).hasSuffix("(2 tries left)."))
-        #expect(EnrollmentText.loginWrongCode(triesLeft: 1).hasSuffix("(1 try left)."))
+        #expect(EnrollmentText.wrongCode(triesLeft: 2).hasSuffix("(2 tries left)."))
+        #expect(EnrollmentText.wrongCode(triesLeft: 1).hasSuffix("(1 try left)."))
     }
 }

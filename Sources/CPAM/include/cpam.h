@@ -42,4 +42,11 @@ int s2fa_pam_get_user(pam_handle_t *pamh, const char **user);
  */
 int s2fa_set_fs_ids(unsigned int uid, unsigned int gid, unsigned int *old_uid, unsigned int *old_gid);
 
+/**
+ * Shows one message that needs no answer through the application's conversation
+ * function (pam_tell.c): style is PAM_TEXT_INFO or PAM_ERROR_MSG. Any reply the
+ * application returns is freed. Returns the conversation's result.
+ */
+int s2fa_pam_tell(pam_handle_t *pamh, int style, const char *text);
+
 #endif

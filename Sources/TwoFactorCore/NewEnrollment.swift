@@ -1,0 +1,32 @@
+/// What makes a new enrollment, the same for `swift-2fa-setup` (`enroll`, `confirm`)
+/// and the module's enrollment at login: the size of its secret and the code check
+/// that activates it.
+public enum NewEnrollment {
+    /// Bytes of a new secret: 160 bits, as RFC 4226 recommends.
+    public static let secretLength = 20
+
+    /// How many codes a user may try before an interactive enrollment gives up.
+    public static let tries = 3
+
+    /// The time step `code` belongs to when it is a current code (window ±1, the module's
+    /// default) of the record's secret; nil otherwise. Backup codes do not count here.
+    public static func acceptedStep(of code: String, record: SecretRecord, now: Int64) -> UInt64? {
+        var secretOnly = record
+        secretOnly.backupCodes = []
+        let decision = VerificationPolicy.standard.verify(answer: code, record: secretOnly, state: UserState(), now: now)
+        if case .acceptedTOTP(let step) = decision.outcome { return step }
+        return nil
+    }
+
+    /// New backup codes for display, and their salted hashes for the secret file.
+    /// Nil if the CSPRNG or the hash fails.
+    public static func backupCodes() -> (codes: [String], hashes: [BackupCodeHash])? {
+        guard let codes = BackupCodes.generate() else { return nil }
+        var hashes: [BackupCodeHash] = []
+        for code in codes {
+            guard let hash = BackupCodeHash.make(code: code) else { return nil }
+            hashes.append(hash)
+        }
+        return (codes, hashes)
+    }
+}
