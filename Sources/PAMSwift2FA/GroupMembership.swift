@@ -58,8 +58,10 @@ enum GroupMembership {
                 size *= 4
                 continue
             }
+            // "Not found" is a null result with 0, or ENOENT from some NSS modules (getgrnam_r(3)).
+            if (rc == 0 && result == nil) || rc == ENOENT { return .success(nil) }
             guard rc == 0 else { return .failure(LookupError(description: "getgrnam_r(\(name)) failed: \(String(cString: strerror(rc)))")) }
-            return .success(result == nil ? nil : entry.gr_gid)
+            return .success(entry.gr_gid)
         }
         return .failure(LookupError(description: "group \(name) is too large to look up"))
     }

@@ -141,19 +141,24 @@ final class PAMHarness {
         }
     }
 
-    /// Starts the libpamtest driver under pam_wrapper.
-    func launch(_ user: String, service: String = "s2fa", answers: [String] = [],
-                items: [String: String] = [:]) throws -> RunningLogin {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.driverPath)
-        process.arguments = [service, user] + answers
+    /// The driver's environment: pam_wrapper with this harness's service directory, plus `items`.
+    func driverEnvironment(items: [String: String]) -> [String: String] {
         var environment = ["PATH": "/usr/bin:/bin",
                            "LD_PRELOAD": "libpam_wrapper.so",
                            "PAM_WRAPPER": "1",
                            "PAM_WRAPPER_SERVICE_DIR": serviceDirectory.path,
                            "PAM_WRAPPER_DEBUGLEVEL": "2"]
         for (key, value) in items { environment[key] = value }
-        process.environment = environment
+        return environment
+    }
+
+    /// Starts the libpamtest driver under pam_wrapper.
+    func launch(_ user: String, service: String = "s2fa", answers: [String] = [],
+                items: [String: String] = [:]) throws -> RunningLogin {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.driverPath)
+        process.arguments = [service, user] + answers
+        process.environment = driverEnvironment(items: items)
         let login = RunningLogin(process: process)
         try process.run()
         return login
@@ -181,6 +186,14 @@ struct RunningLogin {
         let stdout = String(decoding: outData, as: UTF8.self)
         let stderr = String(decoding: errData, as: UTF8.self)
         #expect(process.terminationReason == .exit, "driver crashed: \(stderr)")
+        return PAMRun(stdout: stdout, stderr: stderr)
+    }
+}
+
+extension PAMRun {
+    /// Parses what the driver printed: RESULT and PROMPT lines on stdout, and the
+    /// module's pam_syslog lines that pam_wrapper prints on stderr.
+    init(stdout: String, stderr: String) {
         var result: Int32 = -1
         var prompts: [(Bool, String)] = []
         for line in stdout.split(separator: "\n") {
@@ -200,7 +213,7 @@ struct RunningLogin {
             let text = rest[close...].dropFirst().drop { $0 == ":" || $0 == " " }
             logs.append((priority, String(text)))
         }
-        return PAMRun(result: result, prompts: prompts, logs: logs, stdout: stdout, stderr: stderr)
+        self.init(result: result, prompts: prompts, logs: logs, stdout: stdout, stderr: stderr)
     }
 }
 

@@ -5,7 +5,10 @@
  *   LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=DIR \
  *     pamtest-driver SERVICE USER [ANSWER...]
  *
- * Each prompt is answered with the next ANSWER. It prints, one per line:
+ * Each prompt is answered with the next ANSWER; an ANSWER "-" is read as one line
+ * from standard input after the prompt was printed (for answers that depend on what
+ * the module showed, such as a code for a secret shown at enrollment). It prints,
+ * one per line:
  *   PROMPT ECHO_OFF|ECHO_ON <text>   a question the module asked
  *   INFO <text> / ERROR <text>       messages the module sent
  *   RESULT <code> <name>             what pam_authenticate returned
@@ -53,7 +56,15 @@ static int conversation(int count, const struct pam_message **messages,
         case PAM_PROMPT_ECHO_ON:
             print_line(message->msg_style == PAM_PROMPT_ECHO_OFF ? "PROMPT ECHO_OFF" : "PROMPT ECHO_ON",
                        message->msg);
-            if (answers->next >= answers->count) {
+            char line[4096];
+            const char *answer = answers->next < answers->count ? answers->items[answers->next++] : NULL;
+            if (answer != NULL && strcmp(answer, "-") == 0) {
+                answer = fgets(line, sizeof(line), stdin);
+                if (answer != NULL) {
+                    line[strcspn(line, "\n")] = '\0';
+                }
+            }
+            if (answer == NULL) {
                 print_line("CONVERSATION", "no answer left");
                 for (int j = 0; j < i; j++) {
                     free(reply[j].resp);
@@ -61,7 +72,7 @@ static int conversation(int count, const struct pam_message **messages,
                 free(reply);
                 return PAM_CONV_ERR;
             }
-            reply[i].resp = strdup(answers->items[answers->next++]);
+            reply[i].resp = strdup(answer);
             break;
         case PAM_TEXT_INFO:
             print_line("INFO", message->msg);

@@ -1,0 +1,289 @@
+import Foundation
+import Glibc
+import Testing
+import TwoFactorCore
+import TwoFactorStore
+
+extension PAMHarness {
+    /// Runs a login whose answers depend on what the module showed: at each prompt,
+    /// `respond` gets the driver's output so far and returns the answer (nil: end of input).
+    func authenticateInteractively(_ user: String, prompts: Int, items: [String: String] = [:],
+                                   respond: (String) -> String?) throws -> PAMRun {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.driverPath)
+        process.arguments = ["s2fa", user] + Array(repeating: "-", count: prompts)
+        process.environment = driverEnvironment(items: items)
+        let input = Pipe()
+        let output = Pipe()
+        let errorPath = root.appendingPathComponent("driver-\(UUID().uuidString).err")
+        #expect(FileManager.default.createFile(atPath: errorPath.path, contents: nil))
+        let errorFile = try FileHandle(forWritingTo: errorPath)
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errorFile
+        try process.run()
+        var stdout = ""
+        var answered = 0
+        while true {
+            let data = output.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            stdout += String(decoding: data, as: UTF8.self)
+            let asked = stdout.components(separatedBy: "\n").dropLast().filter { $0.hasPrefix("PROMPT ") }.count
+            while answered < asked {
+                answered += 1
+                if let answer = respond(stdout) {
+                    input.fileHandleForWriting.write(Data((answer + "\n").utf8))
+                } else {
+                    try input.fileHandleForWriting.close()
+                }
+            }
+        }
+        process.waitUntilExit()
+        try? input.fileHandleForWriting.close()
+        try errorFile.close()
+        let stderr = String(decoding: (try? Data(contentsOf: errorPath)) ?? Data(), as: UTF8.self)
+        #expect(process.terminationReason == .exit, "driver crashed: \(stderr)")
+        return PAMRun(stdout: stdout, stderr: stderr)
+    }
+}
+
+/// What the module showed during an enrollment at login (the driver prints each
+/// message on one line, with its newlines as spaces).
+struct EnrollmentTranscript {
+    let infos: [String]
+    let errors: [String]
+
+    init(_ stdout: String) {
+        let lines = stdout.split(separator: "\n").map(String.init)
+        infos = lines.filter { $0.hasPrefix("INFO ") }.map { String($0.dropFirst(5)) }
+        errors = lines.filter { $0.hasPrefix("ERROR ") }.map { String($0.dropFirst(6)) }
+    }
+
+    /// The otpauth URI of the first message.
+    var uri: OTPAuthURI? {
+        guard let text = infos.first, let start = text.range(of: "otpauth://") else { return nil }
+        return OTPAuthURI(parsing: String(text[start.lowerBound...].prefix { $0 != " " }))
+    }
+
+    /// The backup codes of the last message.
+    var backupCodes: [String] {
+        guard infos.count > 1, let text = infos.last else { return [] }
+        return text.split(separator: " ").map(String.init).filter { word in
+            word.count == 11 && word.utf8.enumerated().allSatisfy { index, byte in
+                index == 5 ? byte == UInt8(ascii: "-") : (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+            }
+        }
+    }
+
+    /// The QR drawing of the first message as a PGM image (4 pixels per module), read
+    /// back from the half blocks (light modules drawn): the rows have the width of the
+    /// first one, which is all quiet zone, and are separated by one space.
+    var qrImage: Data? {
+        let marker = "Scan this QR code with your authenticator app:  "
+        guard let text = infos.first, let start = text.range(of: marker) else { return nil }
+        let drawing = Array(text[start.upperBound...])
+        let width = drawing.prefix { $0 == "\u{2588}" }.count
+        guard width > 20 else { return nil }
+        var rows: [[Bool]] = []  // true = dark
+        for line in 0..<((width + 1) / 2) {
+            let offset = line * (width + 1)
+            guard offset + width <= drawing.count else { return nil }
+            var top: [Bool] = []
+            var bottom: [Bool] = []
+            for character in drawing[offset..<(offset + width)] {
+                top.append(character != "\u{2588}" && character != "\u{2580}")
+                bottom.append(character != "\u{2588}" && character != "\u{2584}")
+            }
+            rows += [top, bottom]
+        }
+        let scale = 4
+        var bytes = Array("P5\n\(width * scale) \(rows.count * scale)\n255\n".utf8)
+        for row in rows {
+            let pixels = row.flatMap { Array(repeating: UInt8($0 ? 0 : 255), count: scale) }
+            for _ in 0..<scale { bytes += pixels }
+        }
+        return Data(bytes)
+    }
+}
+
+extension ModuleThroughLibPAM {
+/// Enrollment at login (option `enroll`) through real libpam and the built module.
+@Suite("Enrollment at login through libpam")
+struct EnrollAtLoginTests {
+    /// The code the app shows now for the URI's secret (optionally `offset` steps away).
+    static func code(_ uri: OTPAuthURI, offset: Int64 = 0) -> String {
+        TOTP(secret: uri.secret, parameters: uri.parameters)?
+            .code(at: Int64(Date().timeIntervalSince1970) + offset * Int64(uri.parameters.period)) ?? "invalid"
+    }
+
+    /// The module alone, but where its PAM_IGNORE goes on to pam_permit: the stack then
+    /// succeeds (as it does on the module's PAM_SUCCESS; the attempt line tells them apart),
+    /// and every refusal of the module ends the stack with the module's code.
+    static func ignoreReachesPermit(_ harness: PAMHarness, _ options: String) throws {
+        try harness.service([
+            harness.moduleLine(options, control: "[ignore=1 success=die default=die]"),
+            "auth requisite pam_deny.so",
+            "auth required pam_permit.so",
+        ])
+    }
+
+    /// The text zbarimg reads from a PGM image; nil when zbarimg is missing.
+    static func decode(_ image: Data, in harness: PAMHarness) throws -> String? {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/zbarimg") else { return nil }
+        let path = harness.root.appendingPathComponent("qr.pgm")
+        try image.write(to: path)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/zbarimg")
+        process.arguments = ["--quiet", "--raw", path.path]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
+    }
+
+    @Test("a user with no enrollment enrolls at login: QR, secret, URI, a right code, backup codes; then codes work")
+    func enrollsAtLogin() throws {
+        let harness = try PAMHarness()
+        try harness.moduleOnly("enroll")
+        PAMHarness.waitForFreshStep(margin: 8)
+        var shownCode = ""
+        let run = try harness.authenticateInteractively("root", prompts: 1) { output in
+            guard let uri = EnrollmentTranscript(output).uri else { return nil }
+            shownCode = Self.code(uri)
+            return shownCode
+        }
+        #expect(run.result == PAM.success, "\(run.stdout)\n\(run.stderr)")
+        #expect(run.outcome == "enrolled")
+        #expect(run.prompts.map(\.text) == ["Verification code: "])
+        #expect(run.prompts.first?.echo == false)
+        let transcript = EnrollmentTranscript(run.stdout)
+        #expect(transcript.infos.count == 2)
+        let uri = try #require(transcript.uri)
+        #expect(uri.account == "root")
+        #expect(transcript.infos[0].contains(EnrollmentText.groupedSecret(uri.secret)))
+        if let image = transcript.qrImage, let decoded = try Self.decode(image, in: harness) {
+            #expect(decoded == uri.text)
+        } else {
+            #expect(transcript.qrImage != nil, "no QR drawing in: \(transcript.infos.first ?? "")")
+        }
+        let codes = transcript.backupCodes
+        #expect(codes.count == 10)
+        #expect(PAMHarness.logsOmit(shownCode, in: run) && PAMHarness.logsOmit(Base32.encode(uri.secret), in: run))
+        #expect(codes.allSatisfy { PAMHarness.logsOmit($0, in: run) })
+
+        // Stored exactly as `confirm` stores it.
+        let record = try #require(try harness.store.readSecret(user: "root").get())
+        #expect(record.secret == uri.secret && record.pendingUntil == nil)
+        #expect(record.backupCodes.count == 10)
+        let state = try harness.store.readState(user: "root").get()
+        #expect(state == UserState.fresh(for: record, lastStep: FaultSupport.step(record)))
+
+        // The next login asks for a code, refuses the enrollment's code, takes a new one and a backup code.
+        let replay = try harness.authenticate("root", answers: [shownCode])
+        #expect(replay.result == PAM.authError && replay.outcome == "replayed")
+        #expect(EnrollmentTranscript(replay.stdout).infos.isEmpty)
+        let next = try harness.authenticate("root", answers: [Self.code(uri, offset: 1)])
+        #expect(next.result == PAM.success && next.outcome == "accepted-totp")
+        let backup = try harness.authenticate("root", answers: [try #require(codes.first)])
+        #expect(backup.result == PAM.success && backup.outcome == "accepted-backup")
+    }
+
+    @Test("3 wrong codes store nothing and refuse the login; under nullok they give PAM_IGNORE", arguments: [false, true])
+    func threeWrongCodes(nullok: Bool) throws {
+        let harness = try PAMHarness()
+        try Self.ignoreReachesPermit(harness, nullok ? "enroll nullok" : "enroll")
+        let run = try harness.authenticate("root", answers: ["000000", "abc", "99999999"])
+        #expect(run.result == (nullok ? PAM.success : PAM.authError))
+        #expect(run.outcome == "enroll-abandoned")
+        #expect(run.prompts.count == 3)
+        let transcript = EnrollmentTranscript(run.stdout)
+        #expect(transcript.infos.count == 1)
+        #expect(transcript.errors.count == 2)
+        #expect(transcript.errors.last?.contains("1 try left") == true)
+        let files = try FileManager.default.contentsOfDirectory(atPath: harness.storeDirectory.path)
+        #expect(files.allSatisfy { $0.hasSuffix(".lock") }, "stored: \(files)")
+        #expect(try harness.store.readSecret(user: "root").get() == nil)
+    }
+
+    @Test("under nullok an empty answer means not now: PAM_IGNORE, nothing stored, offered again")
+    func emptyAnswerPostpones() throws {
+        let harness = try PAMHarness()
+        try Self.ignoreReachesPermit(harness, "enroll nullok")
+        for _ in 0..<2 {
+            let run = try harness.authenticate("root", answers: [""])
+            #expect(run.result == PAM.success)
+            #expect(run.outcome == "enroll-abandoned")
+            #expect(run.attemptLine?.contains("postponed") == true)
+            #expect(EnrollmentTranscript(run.stdout).infos.first?.contains("press Enter") == true)
+            #expect(try harness.store.readSecret(user: "root").get() == nil)
+        }
+        // Without nullok an empty answer is one wrong code.
+        try harness.moduleOnly("enroll")
+        let strict = try harness.authenticate("root", answers: ["", "", ""])
+        #expect(strict.result == PAM.authError && strict.outcome == "enroll-abandoned")
+    }
+
+    @Test("an enrolled user is never offered a new enrollment")
+    func enrolledUserNotOffered() throws {
+        let harness = try PAMHarness()
+        try harness.moduleOnly("enroll nullok")
+        let record = try harness.enroll("root")
+        let before = FaultSupport.contents(harness.store.secretPath(for: "root"))
+        let run = try harness.authenticate("root", answers: [PAMHarness.code(for: record, offset: 5)])
+        #expect(run.result == PAM.authError && run.outcome == "rejected")
+        #expect(EnrollmentTranscript(run.stdout).infos.isEmpty)
+        #expect(FaultSupport.contents(harness.store.secretPath(for: "root")) == before)
+    }
+
+    @Test("a pending enrollment (for swift-2fa-setup confirm) is not replaced by an offer")
+    func pendingNotOffered() throws {
+        let harness = try PAMHarness()
+        try Self.ignoreReachesPermit(harness, "enroll nullok")
+        let pending = SecretRecord(secret: Array(repeating: 7, count: 20), parameters: .standard,
+                                   created: Int64(Date().timeIntervalSince1970), pendingUntil: Int64(Date().timeIntervalSince1970) + 600)
+        #expect(Store.writeSecret(pending, to: harness.store.pendingPath(for: "root")) == nil)
+        let run = try harness.authenticate("root", answers: [])
+        #expect(run.result == PAM.success && run.outcome == "not-enrolled")
+        #expect(EnrollmentTranscript(run.stdout).infos.isEmpty)
+        #expect(try harness.store.readPending(user: "root").get() == pending)
+    }
+
+    @Test("enroll_group: members (primary or supplementary) are offered, others are not; an unknown group offers nobody")
+    func enrollGroup() throws {
+        let harness = try PAMHarness()
+        let environment = try FaultSupport.fakeUsers(harness, ["alice", "bob"])
+        let group = try #require(environment["NSS_WRAPPER_GROUP"])
+        // alice and bob have primary group s2fa-t (30000); only alice is in "rollout".
+        try "root:x:0:\ns2fa-t:x:30000:\nrollout:x:30100:alice\n".write(toFile: group, atomically: true, encoding: .utf8)
+        func offered(_ user: String, group: String) throws -> Bool {
+            try Self.ignoreReachesPermit(harness, "enroll enroll_group=\(group) nullok")
+            let run = try harness.authenticate(user, answers: [""], items: environment)
+            #expect(run.result == PAM.success, "\(run.stdout)\n\(run.stderr)")
+            #expect(run.outcome == "enroll-abandoned" || run.outcome == "not-enrolled")
+            return !EnrollmentTranscript(run.stdout).infos.isEmpty
+        }
+        #expect(try offered("alice", group: "rollout"))
+        #expect(try !offered("bob", group: "rollout"))
+        #expect(try offered("bob", group: "s2fa-t"))
+        #expect(try !offered("alice", group: "no-such-group"))
+        // Without nullok a user outside the group is asked for a code and refused, as without enroll.
+        try harness.moduleOnly("enroll enroll_group=rollout")
+        let run = try harness.authenticate("bob", answers: ["123456"], items: environment)
+        #expect(run.result == PAM.authError && run.outcome == "not-enrolled")
+        #expect(EnrollmentTranscript(run.stdout).infos.isEmpty)
+    }
+
+    @Test("enroll refuses option combinations it cannot honour", arguments: [
+        "enroll_group=wheel", "enroll secret=~/.swift-2fa", "enroll use_first_pass", "enroll forward_pass",
+    ])
+    func badCombinations(options: String) throws {
+        let harness = try PAMHarness()
+        try harness.moduleOnly(options)
+        let run = try harness.authenticate("root", answers: ["123456"])
+        #expect(run.result == PAM.serviceError && run.outcome == "config-error")
+    }
+}
+}
