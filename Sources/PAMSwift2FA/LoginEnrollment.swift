@@ -9,7 +9,9 @@ import TwoFactorStore
 /// grouped text, otpauth URI), asks for a code from the app (3 tries), and on a right
 /// code activates the enrollment exactly as `swift-2fa-setup confirm` does (under the
 /// user's lock, atomic files, hashed backup codes, a fresh state whose last step is
-/// the confirming one), shows the backup codes once and accepts this login.
+/// the confirming one), shows the backup codes once (with a prompt to acknowledge
+/// them, so that clients that show messages only with a prompt show them too) and
+/// accepts this login.
 ///
 /// Nothing is stored unless a code was right. Under `nullok` an empty answer means
 /// "not now" and every refusal becomes PAM_IGNORE, so the offer comes again next time.
@@ -99,7 +101,9 @@ struct LoginEnrollment {
         }
         // The user proved the code; a client that cannot show the codes does not undo that.
         let shown = conversation.tell(EnrollmentText.loginActivated(user: account.name, backupCodes: backup.codes))
-        return attempt.finish("enrolled", reason: shown ? nil : "the backup codes could not be shown", code: PAM_SUCCESS)
+        var acknowledged = false
+        if shown, case .success = conversation.ask(EnrollmentText.loginBackupCodesPrompt, echo: true) { acknowledged = true }
+        return attempt.finish("enrolled", reason: acknowledged ? nil : "the backup codes may not have been seen", code: PAM_SUCCESS)
     }
 
     /// Writes the secret and a fresh state under the user's lock, unless another login or

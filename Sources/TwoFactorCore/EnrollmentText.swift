@@ -68,6 +68,11 @@ public enum EnrollmentText {
             + "(\(triesLeft) \(triesLeft == 1 ? "try" : "tries") left)."
     }
 
+    /// The question after the backup codes at login (echo on, any answer). Clients such
+    /// as sshd (for `ssh host command`) and Cockpit show a message only together with a
+    /// prompt, so without it the backup codes would never reach them.
+    public static let loginBackupCodesPrompt = "Press Enter when the backup codes are saved: "
+
     /// The message after activation at login (one PAM_TEXT_INFO): the backup codes, once.
     public static func loginActivated(user: String, backupCodes: [String]) -> String {
         (["Two-factor authentication is now active for \(user).", ""] + backupCodeLines(backupCodes))

@@ -150,15 +150,16 @@ struct EnrollAtLoginTests {
         try harness.moduleOnly("enroll")
         PAMHarness.waitForFreshStep(margin: 8)
         var shownCode = ""
-        let run = try harness.authenticateInteractively("root", prompts: 1) { output in
+        let run = try harness.authenticateInteractively("root", prompts: 2) { output in
+            if output.contains("PROMPT ECHO_ON ") { return "" }  // the backup codes are saved
             guard let uri = EnrollmentTranscript(output).uri else { return nil }
             shownCode = Self.code(uri)
             return shownCode
         }
         #expect(run.result == PAM.success, "\(run.stdout)\n\(run.stderr)")
         #expect(run.outcome == "enrolled")
-        #expect(run.prompts.map(\.text) == ["Verification code: "])
-        #expect(run.prompts.first?.echo == false)
+        #expect(run.prompts.map(\.text) == ["Verification code: ", EnrollmentText.loginBackupCodesPrompt])
+        #expect(run.prompts.map(\.echo) == [false, true])
         let transcript = EnrollmentTranscript(run.stdout)
         #expect(transcript.infos.count == 2)
         let uri = try #require(transcript.uri)
@@ -170,6 +171,9 @@ struct EnrollAtLoginTests {
             #expect(transcript.qrImage != nil, "no QR drawing in: \(transcript.infos.first ?? "")")
         }
         let codes = transcript.backupCodes
+        let backupMessage = try #require(run.stdout.range(of: "INFO Two-factor authentication is now active"))
+        let acknowledgement = try #require(run.stdout.range(of: "PROMPT ECHO_ON "))
+        #expect(backupMessage.lowerBound < acknowledgement.lowerBound)
         #expect(codes.count == 10)
         #expect(PAMHarness.logsOmit(shownCode, in: run) && PAMHarness.logsOmit(Base32.encode(uri.secret), in: run))
         #expect(codes.allSatisfy { PAMHarness.logsOmit($0, in: run) })
