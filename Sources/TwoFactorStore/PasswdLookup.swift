@@ -1,41 +1,64 @@
 import Glibc
+import TwoFactorCore
 
-/// The parts of a user's passwd entry swift-2fa needs: ids and home directory.
-public struct PasswdEntry: Equatable, Sendable {
-    public let name: String
-    public let uid: uid_t
-    public let gid: gid_t
-    public let home: String
+/// Why a passwd lookup gave no entry.
+public enum PasswdLookupError: Error, Equatable, CustomStringConvertible {
+    /// The name service answered: there is no such user (getpwnam_r: result NULL, error 0).
+    case noSuchUser
+    /// The name service failed (an error code other than 0): the answer is unknown.
+    case lookupFailed(errno: Int32)
 
-    public init(name: String, uid: uid_t, gid: gid_t, home: String) {
-        self.name = name
-        self.uid = uid
-        self.gid = gid
-        self.home = home
+    public var description: String {
+        switch self {
+        case .noSuchUser: return "no such user"
+        case .lookupFailed(let code): return "name service error: \(errnoText(code))"
+        }
     }
+}
 
-    /// Looks a user up by name with getpwnam_r (never from the environment). Nil when unknown.
-    public static func lookup(_ name: String) -> PasswdEntry? {
+extension PasswdEntry {
+    /// Largest buffer offered to the name service; an entry that needs more is an error.
+    static let maximumBufferSize = 1 << 20
+
+    /// Looks a user up by name with getpwnam_r (never from the environment). The entry's
+    /// `name` is the canonical spelling the name service returns.
+    public static func lookup(_ name: String) -> Result<PasswdEntry, PasswdLookupError> {
         query { getpwnam_r(name, $0, $1, $2, $3) }
     }
 
-    /// Looks a user up by uid with getpwuid_r. Nil when unknown.
-    public static func lookup(uid: uid_t) -> PasswdEntry? {
+    /// Looks a user up by uid with getpwuid_r.
+    public static func lookup(uid: uid_t) -> Result<PasswdEntry, PasswdLookupError> {
         query { getpwuid_r(uid, $0, $1, $2, $3) }
     }
 
+    /// Runs a reentrant lookup, growing the buffer on ERANGE (a large directory entry)
+    /// and retrying on EINTR. Only "result NULL, error 0" means there is no such user.
     private static func query(
         _ call: (UnsafeMutablePointer<passwd>, UnsafeMutablePointer<CChar>, Int,
                  UnsafeMutablePointer<UnsafeMutablePointer<passwd>?>) -> Int32
-    ) -> PasswdEntry? {
-        var entry = passwd()
-        var result: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 16_384)
-        let rc = buffer.withUnsafeMutableBufferPointer { storage -> Int32 in
-            guard let base = storage.baseAddress else { return ENOMEM }
-            return call(&entry, base, storage.count, &result)
+    ) -> Result<PasswdEntry, PasswdLookupError> {
+        var size = 16_384
+        while true {
+            var entry = passwd()
+            var result: UnsafeMutablePointer<passwd>?
+            var buffer = [CChar](repeating: 0, count: size)
+            let rc = buffer.withUnsafeMutableBufferPointer { storage -> Int32 in
+                guard let base = storage.baseAddress else { return ENOMEM }
+                return call(&entry, base, storage.count, &result)
+            }
+            switch rc {
+            case 0:
+                guard result != nil else { return .failure(.noSuchUser) }
+                guard let name = entry.pw_name, let home = entry.pw_dir else { return .failure(.lookupFailed(errno: EINVAL)) }
+                return .success(PasswdEntry(name: String(cString: name), uid: entry.pw_uid, gid: entry.pw_gid,
+                                            home: String(cString: home)))
+            case ERANGE where size < maximumBufferSize:
+                size *= 4
+            case EINTR:
+                continue
+            default:
+                return .failure(.lookupFailed(errno: rc))
+            }
         }
-        guard rc == 0, result != nil, let name = entry.pw_name, let home = entry.pw_dir else { return nil }
-        return PasswdEntry(name: String(cString: name), uid: entry.pw_uid, gid: entry.pw_gid, home: String(cString: home))
     }
 }
