@@ -382,11 +382,20 @@ enable_service() {
     RESTORE_FILE=$file
     RESTORE_FROM=$backup
     edited=$(mktemp)
-    awk -v n="$line" -v marker="$MARKER" -v entry="auth       required     $MODULE_NAME nullok" \
-        '{ print } NR == n { print marker; print entry }' "$file" >"$edited"
+    # No code may be checked, and no failure counted, unless the password was accepted: a
+    # failed password must end the stack before the module. An `auth substack` stops only
+    # its own stack and `auth required pam_unix.so` goes on after a failure, so the anchor
+    # becomes `auth include` or `auth requisite` (same result for a right password).
+    awk -v n="$line" -v marker="$MARKER" -v entry="auth       required     $MODULE_NAME nullok" '
+        NR == n && $1 ~ /^-?auth$/ && $2 == "substack" { sub(/substack/, "include") }
+        NR == n && $1 ~ /^-?auth$/ && $2 == "required" { sub(/required/, "requisite") }
+        { print } NR == n { print marker; print entry }' "$file" >"$edited"
     replace_file "$edited" "$file"
     rm -f "$edited"
     say "$file: added 'auth required $MODULE_NAME nullok' after line $line (backup: $backup)"
+    if ! sed -n "${line}p" "$file" | grep -qE '^[[:space:]]*@include|requisite|include'; then
+        say "note: line $line of $file does not end the stack on a wrong password; make it 'requisite'"
+    fi
     if [[ -n $DESTDIR ]]; then
         RESTORE_FILE=""
         say "staged file: not tried with pamtester"

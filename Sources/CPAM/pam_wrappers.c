@@ -3,7 +3,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/fsuid.h>
+#include <pwd.h>
+#include <security/pam_modutil.h>
 
 void s2fa_pam_log(pam_handle_t *pamh, int priority, const char *text)
 {
@@ -38,7 +39,9 @@ int s2fa_pam_ask(pam_handle_t *pamh, int style, const char *prompt, char **answe
             s2fa_free_secret(responses[0].resp);
             free(responses);
         }
-        return rc;
+        /* Whatever the application answered (even PAM_IGNORE or PAM_SUCCESS-like codes
+         * from a broken client), a failed conversation never lets a login through. */
+        return PAM_CONV_ERR;
     }
     if (responses == NULL || responses[0].resp == NULL) {
         free(responses);
@@ -76,16 +79,69 @@ int s2fa_pam_get_user(pam_handle_t *pamh, const char **user)
     return pam_get_user(pamh, user, NULL);
 }
 
-int s2fa_set_fs_ids(unsigned int uid, unsigned int gid, unsigned int *old_uid, unsigned int *old_gid)
+int s2fa_run_as_user(pam_handle_t *pamh, const char *name, unsigned int uid, unsigned int gid,
+                     void (*body)(void *context), void *context)
 {
-    /* setfsgid/setfsuid return the previous id; asking again with -1 tells whether the change took. */
-    int previous_gid = setfsgid((gid_t)gid);
-    int previous_uid = setfsuid((uid_t)uid);
-    if (old_uid != NULL) {
-        *old_uid = (unsigned int)previous_uid;
+    struct passwd account;
+    PAM_MODUTIL_DEF_PRIVS(privs);
+
+    if (name == NULL || body == NULL) {
+        return S2FA_IDENTITY_NOT_TAKEN;
     }
-    if (old_gid != NULL) {
-        *old_gid = (unsigned int)previous_gid;
+    memset(&account, 0, sizeof(account));
+    account.pw_name = (char *)name;
+    account.pw_uid = (uid_t)uid;
+    account.pw_gid = (gid_t)gid;
+    if (pam_modutil_drop_priv(pamh, &privs, &account) != 0) {
+        return S2FA_IDENTITY_NOT_TAKEN;
     }
-    return (unsigned int)setfsuid((uid_t)-1) == uid && (unsigned int)setfsgid((gid_t)-1) == gid;
+    body(context);
+    if (pam_modutil_regain_priv(pamh, &privs) != 0) {
+        return S2FA_IDENTITY_NOT_RESTORED;
+    }
+    return 0;
+}
+
+/* Name of the pam_set_data slot for the code a split_answer instance split off. */
+#define S2FA_KEPT_CODE "pam_swift2fa.kept_code"
+
+static void release_kept_code(pam_handle_t *pamh, void *data, int error_status)
+{
+    (void)pamh;
+    (void)error_status;
+    s2fa_free_secret(data);
+}
+
+int s2fa_keep_code(pam_handle_t *pamh, const char *code)
+{
+    char *copy;
+    int rc;
+
+    if (code == NULL || (copy = strdup(code)) == NULL) {
+        return PAM_BUF_ERR;
+    }
+    rc = pam_set_data(pamh, S2FA_KEPT_CODE, copy, release_kept_code);
+    if (rc != PAM_SUCCESS) {
+        s2fa_free_secret(copy);
+    }
+    return rc;
+}
+
+int s2fa_take_kept_code(pam_handle_t *pamh, char **code)
+{
+    const void *data = NULL;
+
+    if (code == NULL) {
+        return PAM_BUF_ERR;
+    }
+    *code = NULL;
+    if (pam_get_data(pamh, S2FA_KEPT_CODE, &data) != PAM_SUCCESS || data == NULL) {
+        return PAM_NO_MODULE_DATA;
+    }
+    if ((*code = strdup((const char *)data)) == NULL) {
+        return PAM_BUF_ERR;
+    }
+    /* Used once: replacing the slot releases (and zeroes) the kept copy. */
+    (void)pam_set_data(pamh, S2FA_KEPT_CODE, NULL, NULL);
+    return PAM_SUCCESS;
 }

@@ -1,12 +1,16 @@
 import CPAM
 
-/// The one final log line of an attempt:
-/// `user=alice service=sshd rhost=192.0.2.1 result=accepted-totp`, plus `reason="..."`.
+/// The one final log line of an attempt, with every variable field quoted:
+/// `user="alice" service="sshd" rhost="192.0.2.1" result=accepted-totp`, plus `reason="..."`.
+/// When PAM was given another spelling of the account, `pam_user="ALICE"` follows `user`.
 struct AttemptLog {
     let handle: OpaquePointer
     var service: String
     var rhost: String
+    /// The canonical account name once known; until then the name PAM was given.
     var user: String = ""
+    /// The name PAM was given, when it differs from the canonical account name.
+    var givenUser: String?
 
     init(handle: OpaquePointer, service: String, rhost: String) {
         self.handle = handle
@@ -16,20 +20,35 @@ struct AttemptLog {
 
     /// Writes the line and returns `code`, so callers can `return attempt.finish(...)`.
     func finish(_ result: String, reason: String?, code: Int32) -> Int32 {
-        var line = "user=\(Self.printable(user)) service=\(Self.printable(service)) rhost=\(Self.printable(rhost)) result=\(result)"
-        if let reason { line += " reason=\"\(Self.printable(reason))\"" }
+        var line = "user=\(Self.quoted(user))"
+        if let givenUser { line += " pam_user=\(Self.quoted(givenUser))" }
+        line += " service=\(Self.quoted(service)) rhost=\(Self.quoted(rhost)) result=\(result)"
+        if let reason { line += " reason=\(Self.quoted(reason))" }
         let priority = code == PAM_SUCCESS || code == PAM_IGNORE ? LOG_NOTICE : LOG_WARNING
         s2fa_pam_log(handle, priority, line)
         return code
     }
 
-    /// Replaces control characters, quotes and non-ASCII bytes, and caps the length,
-    /// so a hostile user name or host cannot forge log lines.
-    static func printable(_ text: String) -> String {
-        var out: [UInt8] = []
-        for byte in text.utf8.prefix(256) {
-            out.append(byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") ? byte : UInt8(ascii: "?"))
+    /// The text in double quotes, with `"` and `\` escaped and every byte outside printable
+    /// ASCII written as `\xNN`, capped at 256 bytes, so a hostile user name, host or service
+    /// cannot forge fields or lines.
+    static func quoted(_ text: String) -> String {
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = [UInt8(ascii: "\"")]
+        let bytes = text.utf8
+        for byte in bytes.prefix(256) {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                out.append(UInt8(ascii: "\\"))
+                out.append(byte)
+            case 0x20..<0x7F:
+                out.append(byte)
+            default:
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "x"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
+            }
         }
+        if bytes.count > 256 { out.append(contentsOf: Array("...".utf8)) }
+        out.append(UInt8(ascii: "\""))
         return String(decoding: out, as: UTF8.self)
     }
 }

@@ -3,8 +3,9 @@ import Glibc
 import TwoFactorCore
 import TwoFactorStore
 
-/// One run of `pam_sm_authenticate`: options, user, secret, the answer, then the
-/// verification under the user's lock. Every path ends in a PAM code and exactly
+/// One run of `pam_sm_authenticate`: the options (configuration file, then the module
+/// line), the canonical account, the answer, then the verification under the user's lock
+/// with the secret and the state read there. Every path ends in a PAM code and exactly
 /// one final log line (`AttemptLog`).
 struct Authenticator {
     let handle: OpaquePointer
@@ -15,150 +16,178 @@ struct Authenticator {
         self.conversation = Conversation(handle: handle)
     }
 
+    /// Runs the attempt and writes its log line.
     func authenticate(arguments: [String]) -> Int32 {
         var attempt = AttemptLog(
             handle: handle,
             service: conversation.item(PAM_SERVICE) ?? "",
             rhost: conversation.item(PAM_RHOST) ?? "")
-
-        let options: ModuleOptions
-        switch ModuleOptions.parse(arguments) {
-        case .success(let parsed): options = parsed
-        case .failure(let error):
-            return attempt.finish("config-error", reason: error.description, code: PAM_SERVICE_ERR)
+        do throws(AttemptEnd) {
+            let accepted = try run(arguments: arguments, attempt: &attempt)
+            return attempt.finish(accepted.result, reason: accepted.reason, code: accepted.code)
+        } catch {
+            return attempt.finish(error.result, reason: error.reason, code: error.code)
         }
+    }
+
+    /// The attempt's steps. Returns how a successful (or ignored) attempt ends; every
+    /// refusal is thrown.
+    private func run(arguments: [String], attempt: inout AttemptLog) throws(AttemptEnd) -> AttemptEnd {
+        let options = try loadOptions(arguments)
         let log = PAMLog(handle: handle, debugEnabled: options.debug)
 
-        guard let user = conversation.user() else {
-            return attempt.finish("error", reason: "the application gave no user name", code: PAM_AUTH_ERR)
+        guard let givenUser = conversation.user() else {
+            throw AttemptEnd("error", "the application gave no user name", code: PAM_AUTH_ERR)
         }
-        attempt.user = user
-        if let problem = UserName.problem(with: user) {
-            return attempt.finish("bad-user", reason: problem, code: PAM_AUTH_ERR)
+        attempt.user = givenUser
+        if let problem = UserName.problem(with: givenUser) { throw AttemptEnd("bad-user", problem, code: PAM_AUTH_ERR) }
+
+        let account: PasswdEntry?
+        switch PasswdEntry.lookup(givenUser) {
+        case .success(let entry):
+            if let problem = UserName.problem(with: entry.name) {
+                throw AttemptEnd("bad-user", "account name: \(problem)", code: PAM_AUTH_ERR)
+            }
+            account = entry
+            attempt.user = entry.name
+            if entry.name != givenUser { attempt.givenUser = givenUser }
+        case .failure(.noSuchUser):
+            account = nil
+        case .failure(let error):
+            throw AttemptEnd("nss-error", error.description, code: PAM_AUTHINFO_UNAVAIL)
         }
 
         let store = Store(directory: options.storeDirectory)
-        if let problem = store.checkDirectory() {
-            return attempt.finish("file-error", reason: problem.description, code: PAM_AUTH_ERR)
+        do throws(StoreError) { try store.checkDirectory() } catch {
+            throw AttemptEnd("file-error", error.description, code: PAM_AUTH_ERR)
         }
-
-        var record: SecretRecord?
-        var notEnrolledReason = "no secret file"
-        let account = PasswdEntry.lookup(user)
+        var files: UserFiles?
+        var enrolled: SecretRecord?
         if let account {
-            switch loadSecret(options: options, store: store, account: account, log: log) {
-            case .failure(let problem):
-                return attempt.finish("file-error", reason: problem.description, code: PAM_AUTH_ERR)
-            case .success(let loaded):
-                record = loaded
+            guard let location = options.secretLocation(for: account, storeOwners: store.trustedOwners) else {
+                throw AttemptEnd("config-error", "option secret= expands to a relative path", code: PAM_SERVICE_ERR)
             }
-        } else {
-            notEnrolledReason = "unknown user"
+            log.debug("secret file \(location.path)")
+            let userFiles = UserFiles(handle: handle, account: account, location: location)
+            do throws(StoreError) { enrolled = try userFiles.readSecret() } catch {
+                throw AttemptEnd("file-error", error.description, code: PAM_AUTH_ERR)
+            }
+            files = userFiles
         }
 
-        guard let record else {
-            if options.enroll, let account, let code = LoginEnrollment(
-                conversation: conversation, options: options, store: store, account: account, log: log
-            ).offer(attempt: &attempt) {
-                return code
+        guard let files, let account, let enrolled else {
+            if options.enroll, let account, let files, let enrollment = try LoginEnrollment(
+                conversation: conversation, options: options, store: store, account: account,
+                location: files.location, log: log
+            ).offer() {
+                return enrollment
             }
-            if options.nullok {
-                return attempt.finish("not-enrolled", reason: "\(notEnrolledReason), nullok", code: PAM_IGNORE)
-            }
+            let reason = account == nil ? "unknown user" : "no secret file"
+            if options.nullok { return AttemptEnd("not-enrolled", "\(reason), nullok", code: PAM_IGNORE) }
             // Ask anyway, so whether a user is enrolled cannot be probed.
-            if case .failure(let code) = obtainAnswer(options: options, digits: OTPParameters.standard.digits) {
-                return attempt.finish("conversation-error", reason: "no answer from the application", code: code.value)
+            let answer = try obtainAnswer(options: options, digits: OTPParameters.standard.digits)
+            if options.answerSource == .split {
+                return AttemptEnd("code-kept", reason, code: PAM_IGNORE)
             }
-            return attempt.finish("not-enrolled", reason: notEnrolledReason, code: PAM_AUTH_ERR)
+            options.policy.performEquivalentWork(answer: answer, digits: OTPParameters.standard.digits)
+            throw AttemptEnd("not-enrolled", reason, code: PAM_AUTH_ERR)
         }
 
-        let answer: String
-        switch obtainAnswer(options: options, digits: record.parameters.digits) {
-        case .success(let text): answer = text
-        case .failure(let code):
-            return attempt.finish("conversation-error", reason: "no answer from the application", code: code.value)
+        let answer = try obtainAnswer(options: options, digits: enrolled.parameters.digits)
+        if options.answerSource == .split {
+            return AttemptEnd("code-kept", "for the use_first_pass instance", code: PAM_IGNORE)
         }
-        return verify(answer: answer, record: record, user: user, store: store, options: options, log: log, attempt: &attempt)
+        return try verify(answer: answer, enrolled: enrolled, account: account, files: files, store: store,
+                          options: options, log: log)
     }
 
-    /// Reads the user's secret file from the store, or with the user's file-system
-    /// identity in home mode (`secret=~/...`). Nil when the user is not enrolled.
-    private func loadSecret(options: ModuleOptions, store: Store, account: PasswdEntry, log: PAMLog) -> Result<SecretRecord?, StoreError> {
-        guard let path = options.secretPath(user: account.name, home: account.home) else {
-            return .failure(StoreError("option secret= expands to a relative path"))
+    /// The configuration file (named by `config=`, or the default), then the module line on top.
+    private func loadOptions(_ arguments: [String]) throws(AttemptEnd) -> ModuleOptions {
+        let path: String
+        switch ModuleOptions.configPath(in: arguments) {
+        case .success(let named): path = named
+        case .failure(let error): throw AttemptEnd("config-error", error.description, code: PAM_SERVICE_ERR)
         }
-        log.debug("reading secret file \(path)")
-        guard options.secretTemplate != nil else {
-            return Store.readSecret(at: path, owners: store.trustedOwners)
+        let config: ConfigFile
+        do throws(StoreError) { config = try Store.readConfig(at: path) } catch {
+            throw AttemptEnd("config-error", error.description, code: PAM_SERVICE_ERR)
         }
-        // Outside the store: open as the user, and accept only the user's or root's file.
-        let owners: [uid_t] = account.uid == 0 ? [0] : [account.uid, 0]
-        guard geteuid() == 0 && account.uid != 0 else {
-            return Store.readSecret(at: path, owners: owners)
+        switch ModuleOptions.parse(arguments, config: config) {
+        case .success(let options): return options
+        case .failure(let error): throw AttemptEnd("config-error", error.description, code: PAM_SERVICE_ERR)
         }
-        var previousUID: UInt32 = 0
-        var previousGID: UInt32 = 0
-        guard s2fa_set_fs_ids(account.uid, account.gid, &previousUID, &previousGID) == 1 else {
-            _ = s2fa_set_fs_ids(previousUID, previousGID, nil, nil)
-            return .failure(StoreError("cannot take the file-system identity of uid \(account.uid)"))
-        }
-        let result = Store.readSecret(at: path, owners: owners)
-        guard s2fa_set_fs_ids(previousUID, previousGID, nil, nil) == 1 else {
-            log.error("cannot restore file-system uid \(previousUID) and gid \(previousGID)")
-            return .failure(StoreError("cannot restore the file-system identity"))
-        }
-        return result
     }
 
-    /// The user's answer: prompted, or taken from PAM_AUTHTOK per the options.
-    private func obtainAnswer(options: ModuleOptions, digits: Int) -> Result<String, PAMCode> {
-        if options.useFirstPass || options.tryFirstPass {
-            if let token = conversation.item(PAM_AUTHTOK) {
-                if options.useFirstPass || CombinedAnswer.looksLikeCode(token, digits: digits) {
-                    return .success(token)
-                }
-            } else if options.useFirstPass {
-                return .failure(PAMCode(PAM_AUTHINFO_UNAVAIL))
+    /// The user's answer: prompted for, or the code a `split_answer` instance kept. A
+    /// `split_answer` instance itself splits the one-field answer here, passes the password
+    /// on as PAM_AUTHTOK and keeps the code; it never checks it.
+    private func obtainAnswer(options: ModuleOptions, digits: Int) throws(AttemptEnd) -> String {
+        switch options.answerSource {
+        case .useFirstPass:
+            guard let kept = conversation.takeKeptCode() else {
+                throw AttemptEnd("no-code", "use_first_pass, but no split_answer instance kept a code", code: PAM_AUTHINFO_UNAVAIL)
             }
+            return kept
+        case .tryFirstPass:
+            if let kept = conversation.takeKeptCode() { return kept }
+            return try ask(options)
+        case .prompt:
+            return try ask(options)
+        case .split:
+            let (password, code) = CombinedAnswer.split(try ask(options), digits: digits)
+            guard conversation.setItem(PAM_AUTHTOK, to: password), conversation.keepCode(code) else {
+                throw AttemptEnd("error", "cannot pass the password on", code: PAM_SYSTEM_ERR)
+            }
+            return code
         }
-        let reply = conversation.ask(options.effectivePrompt, echo: options.echoCode)
-        guard options.forwardPass, case .success(let combined) = reply else { return reply }
-        let (password, code) = CombinedAnswer.split(combined, digits: digits)
-        guard conversation.setItem(PAM_AUTHTOK, to: password) else { return .failure(PAMCode(PAM_SYSTEM_ERR)) }
-        return .success(code)
     }
 
-    /// Verifies under the user's lock and stores the new state before answering.
-    private func verify(answer: String, record: SecretRecord, user: String, store: Store,
-                        options: ModuleOptions, log: PAMLog, attempt: inout AttemptLog) -> Int32 {
+    private func ask(_ options: ModuleOptions) throws(AttemptEnd) -> String {
+        guard let answer = conversation.ask(options.effectivePrompt, echo: options.echoCode) else {
+            throw AttemptEnd("conversation-error", "no answer from the application", code: PAM_CONV_ERR)
+        }
+        return answer
+    }
+
+    /// Verifies under the user's lock: the secret and the state are read there, after the
+    /// answer arrived, so a reset or new backup codes take effect at once; an enrollment
+    /// that changed while the user was at the prompt refuses the attempt.
+    private func verify(answer: String, enrolled: SecretRecord, account: PasswdEntry, files: UserFiles, store: Store,
+                        options: ModuleOptions, log: PAMLog) throws(AttemptEnd) -> AttemptEnd {
+        let user = account.name
         let lock: UserLock
-        switch store.lock(user: user) {
-        case .success(let acquired): lock = acquired
-        case .failure(let problem):
-            return attempt.finish("file-error", reason: problem.description, code: PAM_AUTH_ERR)
+        let record: SecretRecord?
+        do throws(StoreError) {
+            lock = try store.lock(user: user)
+            record = try files.readSecret()
+        } catch {
+            throw AttemptEnd("file-error", error.description, code: PAM_AUTH_ERR)
         }
         defer { lock.release() }
         let state: UserState
-        switch store.readState(user: user) {
-        case .success(let loaded): state = loaded
-        case .failure(let problem):
-            return attempt.finish("state-error", reason: problem.description, code: PAM_AUTH_ERR)
+        do throws(StoreError) { state = try store.readState(user: user) } catch {
+            throw AttemptEnd("state-error", error.description, code: PAM_AUTH_ERR)
         }
-        let now = Int64(time(nil))
-        let decision = options.policy.verify(answer: answer, record: record, state: state, now: now)
+        guard let record, record == enrolled else {
+            options.policy.performEquivalentWork(answer: answer, digits: enrolled.parameters.digits)
+            throw AttemptEnd("enrollment-changed", "the enrollment was replaced or removed during the attempt", code: PAM_AUTH_ERR)
+        }
+        let decision = options.policy.verify(answer: answer, record: record, state: state, now: Int64(time(nil)))
         log.debug("failures before \(state.failures), after \(decision.state.failures)")
-        if decision.stateChanged, let problem = store.writeState(decision.state, user: user) {
-            return attempt.finish("state-error", reason: "\(decision.outcome.logName) but not saved: \(problem)", code: PAM_AUTH_ERR)
+        if decision.stateChanged {
+            do throws(StoreError) { try store.writeState(decision.state, user: user) } catch {
+                throw AttemptEnd("state-error", "\(decision.outcome.logName) but not saved: \(error)", code: PAM_AUTH_ERR)
+            }
         }
         switch decision.outcome {
         case .acceptedTOTP, .acceptedBackup:
-            return attempt.finish(decision.outcome.logName, reason: nil, code: PAM_SUCCESS)
+            return AttemptEnd(decision.outcome.logName, nil, code: PAM_SUCCESS)
         case .throttled(let until):
-            return attempt.finish("throttled", reason: "until \(until) after \(state.failures) failures", code: PAM_AUTH_ERR)
+            throw AttemptEnd("throttled", "until \(until) after \(state.failures) failures", code: PAM_AUTH_ERR)
         case .locked:
-            return attempt.finish("locked", reason: "run swift-2fa-setup unlock --user \(user)", code: PAM_AUTH_ERR)
+            throw AttemptEnd("locked", "run swift-2fa-setup unlock --user \(user)", code: PAM_AUTH_ERR)
         case .rejected, .replayed:
-            return attempt.finish(decision.outcome.logName, reason: "\(decision.state.failures) consecutive failures", code: PAM_AUTH_ERR)
+            throw AttemptEnd(decision.outcome.logName, "\(decision.state.failures) consecutive failures", code: PAM_AUTH_ERR)
         }
     }
 }

@@ -19,14 +19,18 @@ struct LoginEnrollment {
     let conversation: Conversation
     let options: ModuleOptions
     let store: Store
+    /// The canonical account (no enrollment).
     let account: PasswdEntry
+    /// Where the secret goes: in the store (`enroll` excludes `secret=`).
+    let location: SecretLocation
     let log: PAMLog
 
-    /// Runs the enrollment when the user may be offered one and returns the PAM code
-    /// (after the attempt's final log line). Nil when the user is not offered one
-    /// (not in `enroll_group`, or a pending enrollment waits for `confirm`): the caller
-    /// then goes on as without `enroll`. Fails closed on a name-service or store error.
-    func offer(attempt: inout AttemptLog) -> Int32? {
+    /// Runs the enrollment when the user may be offered one; returns how the attempt ends
+    /// (PAM_SUCCESS, or PAM_IGNORE under `nullok`) or throws the refusal. Nil when the user
+    /// is not offered one (not in `enroll_group`, or a pending enrollment waits for
+    /// `confirm`): the caller then goes on as without `enroll`. Fails closed on a
+    /// name-service or store error.
+    func offer() throws(AttemptEnd) -> AttemptEnd? {
         if let group = options.enrollGroup {
             switch GroupMembership.check(user: account.name, primaryGID: account.gid, group: group) {
             case .member:
@@ -35,47 +39,43 @@ struct LoginEnrollment {
                 log.debug("not offering enrollment: not a member of \(group)")
                 return nil
             case .noSuchGroup:
-                log.error("enroll_group=\(AttemptLog.printable(group)): no such group, so nobody is offered enrollment")
+                log.error("enroll_group=\(AttemptLog.quoted(group)): no such group, so nobody is offered enrollment")
                 return nil
             case .lookupError(let problem):
-                return attempt.finish("nss-error", reason: problem, code: PAM_AUTH_ERR)
+                throw AttemptEnd("nss-error", problem, code: PAM_AUTHINFO_UNAVAIL)
             }
         }
-        switch store.readPending(user: account.name) {
-        case .failure(let problem):
-            return attempt.finish("file-error", reason: problem.description, code: PAM_AUTH_ERR)
-        case .success(.some):
+        let pending: SecretRecord?
+        do throws(StoreError) { pending = try store.readPending(user: account.name) } catch {
+            throw AttemptEnd("file-error", error.description, code: PAM_AUTH_ERR)
+        }
+        guard pending == nil else {
             log.debug("not offering enrollment: a pending enrollment waits for swift-2fa-setup confirm")
             return nil
-        case .success(nil):
-            return enroll(attempt: &attempt)
         }
+        return try enroll()
     }
 
     /// Shows the new secret, checks up to 3 codes, and activates on the first right one.
-    private func enroll(attempt: inout AttemptLog) -> Int32 {
+    private func enroll() throws(AttemptEnd) -> AttemptEnd {
         let postpone = options.nullok
-        let refusal = postpone ? PAM_IGNORE : PAM_AUTH_ERR
         guard let secret = SecureRandom.bytes(NewEnrollment.secretLength) else {
-            return attempt.finish("error", reason: "the system random number generator failed", code: PAM_AUTH_ERR)
+            throw AttemptEnd("error", "the system random number generator failed", code: PAM_AUTH_ERR)
         }
         let record = SecretRecord(secret: secret, parameters: .standard, created: Int64(time(nil)))
         let uri = OTPAuthURI(issuer: HostName.current(), account: account.name, secret: secret, parameters: .standard)
         let qr = LoginQRCode.matrix(for: uri.text)
         if qr == nil { log.error("no QR code for the enrollment at login: cannot use \(S2FA_QRENCODE_SONAME)") }
         guard conversation.tell(EnrollmentText.loginOffer(uri: uri, qr: qr, skippable: postpone)) else {
-            return attempt.finish("conversation-error", reason: "the enrollment could not be shown", code: PAM_CONV_ERR)
+            throw AttemptEnd("conversation-error", "the enrollment could not be shown", code: PAM_CONV_ERR)
         }
         var accepted: UInt64?
         for tryNumber in 1...NewEnrollment.tries {
-            let answer: String
-            switch conversation.ask(options.prompt ?? ModuleOptions.defaultPrompt, echo: options.echoCode) {
-            case .success(let text): answer = text
-            case .failure(let code):
-                return attempt.finish("conversation-error", reason: "no answer during enrollment; nothing stored", code: code.value)
+            guard let answer = conversation.ask(options.prompt ?? ModuleOptions.defaultPrompt, echo: options.echoCode) else {
+                throw AttemptEnd("conversation-error", "no answer during enrollment; nothing stored", code: PAM_CONV_ERR)
             }
             if postpone && answer.utf8.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) {
-                return attempt.finish("enroll-abandoned", reason: "postponed (empty answer), nullok", code: PAM_IGNORE)
+                return AttemptEnd("enroll-abandoned", "postponed (empty answer), nullok", code: PAM_IGNORE)
             }
             if let step = NewEnrollment.acceptedStep(of: answer, record: record, now: Int64(time(nil))) {
                 accepted = step
@@ -83,54 +83,57 @@ struct LoginEnrollment {
             }
             let left = NewEnrollment.tries - tryNumber
             if left > 0 && !conversation.tell(EnrollmentText.wrongCode(triesLeft: left), error: true) {
-                return attempt.finish("conversation-error", reason: "a message could not be shown; nothing stored", code: PAM_CONV_ERR)
+                throw AttemptEnd("conversation-error", "a message could not be shown; nothing stored", code: PAM_CONV_ERR)
             }
         }
         guard let step = accepted else {
-            return attempt.finish("enroll-abandoned", reason: "\(NewEnrollment.tries) wrong codes; nothing stored"
-                                  + (postpone ? ", nullok" : ""), code: refusal)
+            let reason = "\(NewEnrollment.tries) wrong codes; nothing stored"
+            if postpone { return AttemptEnd("enroll-abandoned", reason + ", nullok", code: PAM_IGNORE) }
+            throw AttemptEnd("enroll-abandoned", reason, code: PAM_AUTH_ERR)
         }
         guard let backup = NewEnrollment.backupCodes() else {
-            return attempt.finish("error", reason: "cannot create the backup codes; nothing stored", code: PAM_AUTH_ERR)
+            throw AttemptEnd("error", "cannot create the backup codes; nothing stored", code: PAM_AUTH_ERR)
         }
         var active = record
         active.backupCodes = backup.hashes
         active.created = Int64(time(nil))
-        if let problem = activate(active, lastStep: step) {
-            return attempt.finish("file-error", reason: "enrollment not stored: \(problem)", code: PAM_AUTH_ERR)
-        }
+        try activate(active, lastStep: step)
         // The user proved the code; a client that cannot show the codes does not undo that.
         let shown = conversation.tell(EnrollmentText.loginActivated(user: account.name, backupCodes: backup.codes))
-        var acknowledged = false
-        if shown, case .success = conversation.ask(EnrollmentText.loginBackupCodesPrompt, echo: true) { acknowledged = true }
-        return attempt.finish("enrolled", reason: acknowledged ? nil : "the backup codes may not have been seen", code: PAM_SUCCESS)
+        let acknowledged = shown && conversation.ask(EnrollmentText.loginBackupCodesPrompt, echo: true) != nil
+        return AttemptEnd("enrolled", acknowledged ? nil : "the backup codes may not have been seen", code: PAM_SUCCESS)
     }
 
     /// Writes the secret and a fresh state under the user's lock, unless another login or
-    /// swift-2fa-setup enrolled the user meanwhile. Nil on success, else the reason.
-    private func activate(_ record: SecretRecord, lastStep: UInt64) -> String? {
+    /// swift-2fa-setup enrolled the user meanwhile.
+    private func activate(_ record: SecretRecord, lastStep: UInt64) throws(AttemptEnd) {
         let user = account.name
         let lock: UserLock
-        switch store.lock(user: user) {
-        case .success(let acquired): lock = acquired
-        case .failure(let problem): return problem.description
+        let enrolledMeanwhile: Bool
+        do throws(StoreError) {
+            lock = try store.lock(user: user)
+            let secret = try Store.readSecret(at: location.path, owners: location.owners)
+            let pending = try store.readPending(user: user)
+            enrolledMeanwhile = secret != nil || pending != nil
+        } catch {
+            throw AttemptEnd("file-error", "enrollment not stored: \(error.description)", code: PAM_AUTH_ERR)
         }
         defer { lock.release() }
-        switch (store.readSecret(user: user), store.readPending(user: user)) {
-        case (.failure(let problem), _), (_, .failure(let problem)):
-            return problem.description
-        case (.success(nil), .success(nil)):
-            break
-        default:
-            return "\(user) was enrolled meanwhile"
+        if enrolledMeanwhile {
+            throw AttemptEnd("enrollment-changed", "\(user) was enrolled meanwhile; the new secret was not stored",
+                             code: PAM_AUTH_ERR)
         }
-        let secretPath = store.secretPath(for: user)
-        if let problem = Store.writeSecret(record, to: secretPath) { return problem.description }
-        if let problem = store.writeState(UserState.fresh(for: record, lastStep: lastStep), user: user) {
-            // Take the secret back out, so the failure leaves nothing behind.
-            _ = AtomicFile.remove(secretPath)
-            return problem.description
+        do throws(StoreError) {
+            try Store.writeSecret(record, to: location.path)
+            do throws(StoreError) {
+                try store.writeState(UserState.fresh(for: record, lastStep: lastStep), user: user)
+            } catch {
+                // Take the secret back out, so the failure leaves nothing behind.
+                try? AtomicFile.remove(location.path)
+                throw error
+            }
+        } catch {
+            throw AttemptEnd("file-error", "enrollment not stored: \(error.description)", code: PAM_AUTH_ERR)
         }
-        return nil
     }
 }

@@ -1,7 +1,7 @@
 import CPAM
 
-/// Log lines through pam_syslog (facility authpriv). Codes, backup codes and
-/// secrets are never passed here.
+/// Log lines other than the final one, through pam_syslog (facility authpriv). Codes,
+/// backup codes and secrets are never passed here.
 struct PAMLog {
     let handle: OpaquePointer
     let debugEnabled: Bool
@@ -9,11 +9,6 @@ struct PAMLog {
     /// A warning or error line.
     func error(_ text: String) {
         s2fa_pam_log(handle, LOG_ERR, text)
-    }
-
-    /// The final line of an attempt.
-    func notice(_ text: String) {
-        s2fa_pam_log(handle, LOG_NOTICE, text)
     }
 
     /// A line written only with the `debug` option.

@@ -1,4 +1,4 @@
-/// Splits the single answer of `forward_pass` ("password followed by code") in two.
+/// Splits the single answer of `split_answer` ("password followed by code") in two.
 public enum CombinedAnswer {
     /// The password part and the code part of `combined`.
     ///
@@ -38,17 +38,5 @@ public enum CombinedAnswer {
             letters.append(lower)
         }
         return letters.count == 10
-    }
-}
-
-extension CombinedAnswer {
-    /// True when `text` has the shape of a code: `digits` digits, an 8-digit imported
-    /// backup code, or a ten-letter backup code. Used by `try_first_pass` to tell a
-    /// code in PAM_AUTHTOK from a password.
-    public static func looksLikeCode(_ text: String, digits: Int) -> Bool {
-        let trimmed = Array(VerificationPolicy.trimmed(text).utf8)
-        let allDigits = !trimmed.isEmpty && trimmed.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
-        if allDigits && (trimmed.count == digits || trimmed.count == 8) { return true }
-        return (trimmed.count == 10 || trimmed.count == 11) && isBackupCodeShape(trimmed)
     }
 }

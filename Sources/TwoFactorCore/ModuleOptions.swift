@@ -1,4 +1,21 @@
-/// The options of the `pam_swift2fa.so` line in a PAM service file.
+/// Where the module takes the user's answer from.
+public enum AnswerSource: Equatable, Sendable {
+    /// Prompt for the code (the default).
+    case prompt
+    /// `split_answer`, the first of two instances for panels with one field, placed before
+    /// the password module: one prompt (`Password & verification code: `), the code is split
+    /// off the end and kept for the verifying instance (`use_first_pass`) after the password
+    /// module, and the rest becomes PAM_AUTHTOK. This instance checks nothing and counts
+    /// nothing; it returns PAM_IGNORE.
+    case split
+    /// `try_first_pass`: the code a `split_answer` instance kept, or else a prompt.
+    case tryFirstPass
+    /// `use_first_pass`: the code a `split_answer` instance kept; never prompt.
+    case useFirstPass
+}
+
+/// The options of the `pam_swift2fa.so` line in a PAM service file, on top of the
+/// site-wide configuration file (`ConfigFile`).
 ///
 /// Parsing is strict: an unknown, repeated or malformed option is an error and the
 /// module refuses the login (fail closed). No environment variable is consulted.
@@ -8,14 +25,12 @@ public struct ModuleOptions: Equatable, Sendable {
     public var secretTemplate: String?
     /// The root-owned directory that holds secrets (by default), state and locks.
     public var storeDirectory: String = ModuleOptions.defaultStoreDirectory
+    /// The configuration file (`config=`).
+    public var configPath: String = ConfigFile.defaultPath
     /// A user with no secret gets PAM_IGNORE instead of a refusal.
     public var nullok = false
-    /// One prompt for password and code; the password is passed on as PAM_AUTHTOK.
-    public var forwardPass = false
-    /// Take the code from PAM_AUTHTOK when it looks like one; otherwise prompt.
-    public var tryFirstPass = false
-    /// Take the code from PAM_AUTHTOK; never prompt.
-    public var useFirstPass = false
+    /// Where the answer comes from: a prompt, or the split of a one-field answer.
+    public var answerSource = AnswerSource.prompt
     /// Show the code while it is typed.
     public var echoCode = false
     /// The prompt text; nil for the default.
@@ -23,34 +38,58 @@ public struct ModuleOptions: Equatable, Sendable {
     public var debug = false
     /// Offer enrollment in the conversation to a user with no enrollment (see LoginEnrollment).
     public var enroll = false
-    /// With `enroll`: offer it only to members of this group.
+    /// Offer enrollment only to members of this group (`enroll_group=`, which implies `enroll`).
     public var enrollGroup: String?
     public var policy = VerificationPolicy.standard
 
     public static let defaultStoreDirectory = "/var/lib/swift-2fa"
     public static let defaultPrompt = "Verification code: "
-    public static let defaultForwardPassPrompt = "Password & verification code: "
+    public static let defaultSplitPrompt = "Password & verification code: "
 
     public init() {}
 
-    /// The prompt to show, taking `forward_pass` into account.
+    /// The prompt to show, taking `split_answer` into account.
     public var effectivePrompt: String {
         if let prompt { return prompt }
-        return forwardPass ? Self.defaultForwardPassPrompt : Self.defaultPrompt
+        return answerSource == .split ? Self.defaultSplitPrompt : Self.defaultPrompt
     }
 
     /// Every option name, for documentation and error messages.
     public static let names = [
-        "secret=", "store=", "nullok", "forward_pass", "try_first_pass", "use_first_pass",
+        "secret=", "store=", "config=", "nullok", "split_answer", "try_first_pass", "use_first_pass",
         "echo_code", "echo_verification_code", "prompt=", "authtok_prompt=", "window=",
         "throttle_after=", "throttle_delay=", "throttle_max=", "lock_after=", "debug",
         "enroll", "enroll_group=",
     ]
 
-    /// Parses the module arguments as libpam passes them (`[prompt=a b]` arrives as `prompt=a b`).
-    public static func parse(_ arguments: [String]) -> Result<ModuleOptions, OptionError> {
+    /// The configuration file the arguments name (`config=PATH`), or the default. Fails on
+    /// a malformed `config=`; every other problem is left to `parse`.
+    public static func configPath(in arguments: [String]) -> Result<String, OptionError> {
+        var path = ConfigFile.defaultPath
+        var seen = false
+        for argument in arguments where argument == "config" || argument.hasPrefix("config=") {
+            guard !seen else { return .failure(.init("option 'config' given more than once")) }
+            seen = true
+            let value = String(argument.dropFirst("config=".count))
+            guard argument.hasPrefix("config="), isValidAbsolutePath(value) else {
+                return .failure(.init("option 'config' needs an absolute path without '..'"))
+            }
+            path = value
+        }
+        return .success(path)
+    }
+
+    /// Parses the module arguments as libpam passes them (`[prompt=a b]` arrives as `prompt=a b`),
+    /// on top of the configuration file's settings: an argument overrides the file.
+    public static func parse(_ arguments: [String], config: ConfigFile = .empty) -> Result<ModuleOptions, OptionError> {
         var options = ModuleOptions()
+        for entry in config.entries {
+            if let error = options.apply(key: entry.key, value: entry.value) {
+                return .failure(.init("\(config.path) line \(entry.line): \(error.description)"))
+            }
+        }
         var seen = Set<String>()
+        var sources: [String] = []
         for argument in arguments {
             let key: String
             let value: String?
@@ -64,13 +103,11 @@ public struct ModuleOptions: Equatable, Sendable {
             let canonical = canonicalName(key)
             guard !seen.contains(canonical) else { return .failure(.init("option '\(key)' given more than once")) }
             seen.insert(canonical)
+            if ["split_answer", "try_first_pass", "use_first_pass"].contains(key) { sources.append(key) }
             if let error = options.apply(key: key, value: value) { return .failure(error) }
         }
-        if options.tryFirstPass && options.useFirstPass {
-            return .failure(.init("try_first_pass and use_first_pass exclude each other"))
-        }
-        if options.forwardPass && (options.tryFirstPass || options.useFirstPass) {
-            return .failure(.init("forward_pass excludes try_first_pass and use_first_pass"))
+        if sources.count > 1 {
+            return .failure(.init("\(sources[0]) and \(sources[1]) exclude each other"))
         }
         if let problem = options.enrollmentProblem { return .failure(problem) }
         if options.policy.throttle.maxDelay < options.policy.throttle.baseDelay {
@@ -103,9 +140,14 @@ public struct ModuleOptions: Equatable, Sendable {
         }
         switch key {
         case "nullok": return flag { $0.nullok = true }
-        case "forward_pass": return flag { $0.forwardPass = true }
-        case "try_first_pass": return flag { $0.tryFirstPass = true }
-        case "use_first_pass": return flag { $0.useFirstPass = true }
+        case "split_answer": return flag { $0.answerSource = .split }
+        case "forward_pass":
+            // It used to check the code before the password module had run. Refused, so an
+            // old one-line stack fails closed instead of silently checking no code at all.
+            return OptionError("forward_pass is replaced by split_answer before the password module "
+                               + "and use_first_pass after it; see pam_swift2fa(8)")
+        case "try_first_pass": return flag { $0.answerSource = .tryFirstPass }
+        case "use_first_pass": return flag { $0.answerSource = .useFirstPass }
         case "echo_code", "echo_verification_code": return flag { $0.echoCode = true }
         case "debug": return flag { $0.debug = true }
         case "enroll": return flag { $0.enroll = true }
@@ -113,6 +155,7 @@ public struct ModuleOptions: Equatable, Sendable {
             guard let value, UserName.problem(with: value) == nil else {
                 return OptionError("option 'enroll_group' needs a group name")
             }
+            enroll = true
             enrollGroup = value
             return nil
         case "window": return number(VerificationPolicy.windowRange) { $0.policy.window = $1 }
@@ -134,12 +177,17 @@ public struct ModuleOptions: Equatable, Sendable {
             secretTemplate = value
             return nil
         case "store":
-            guard let value, value.hasPrefix("/"), value.utf8.count <= 1024,
-                  !value.split(separator: "/").contains(".."),
-                  value.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else {
+            guard let value, Self.isValidAbsolutePath(value) else {
                 return OptionError("option 'store' needs an absolute path without '..'")
             }
             storeDirectory = value
+            return nil
+        case "config":
+            // Read before the rest (`configPath(in:)`); recorded so the options say which file applied.
+            guard let value, Self.isValidAbsolutePath(value) else {
+                return OptionError("option 'config' needs an absolute path without '..'")
+            }
+            configPath = value
             return nil
         default:
             return OptionError("unknown option '\(key.prefix(64))'")
@@ -148,11 +196,17 @@ public struct ModuleOptions: Equatable, Sendable {
 
     /// Enrollment at login writes to the store, and asks for its own code.
     private var enrollmentProblem: OptionError? {
-        if enrollGroup != nil && !enroll { return OptionError("enroll_group needs enroll") }
         guard enroll else { return nil }
         if secretTemplate != nil { return OptionError("enroll writes to the store and excludes secret=") }
-        if forwardPass || useFirstPass { return OptionError("enroll excludes forward_pass and use_first_pass") }
+        if answerSource == .split || answerSource == .useFirstPass {
+            return OptionError("enroll excludes split_answer and use_first_pass: it asks for its own code")
+        }
         return nil
+    }
+
+    private static func isValidAbsolutePath(_ path: String) -> Bool {
+        path.hasPrefix("/") && path.utf8.count <= 1024 && !path.split(separator: "/").contains("..")
+            && path.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F })
     }
 
     private static func isValidSecretTemplate(_ template: String) -> Bool {
@@ -163,7 +217,8 @@ public struct ModuleOptions: Equatable, Sendable {
 
     /// The secret file path for a user: the template expanded from the passwd entry,
     /// or `<store>/<user>.secret`. Nil when the result is not an absolute path.
-    /// `user` must already have passed `UserName.problem(with:)`.
+    /// `user` must already have passed `UserName.problem(with:)`. Callers use
+    /// `secretLocation(for:storeOwners:)`, which adds who may own the file.
     public func secretPath(user: String, home: String) -> String? {
         guard let template = secretTemplate else { return "\(storeDirectory)/\(user).secret" }
         var path = template
@@ -183,7 +238,7 @@ public struct OptionError: Error, Equatable, CustomStringConvertible {
 extension String {
     /// Replaces every occurrence of `target`. Written out by hand so the module does not
     /// pull in the string-processing (regex) library.
-    func replacingAll(_ target: String, with replacement: String) -> String {
+    public func replacingAll(_ target: String, with replacement: String) -> String {
         let source = Array(utf8)
         let pattern = Array(target.utf8)
         guard !pattern.isEmpty, source.count >= pattern.count else { return self }

@@ -10,68 +10,66 @@ import Glibc
 public enum AtomicFile {
     /// Writes `contents` to `path` atomically with `mode`, owned by `owner` when given.
     public static func write(_ contents: String, to path: String, mode: mode_t = 0o600,
-                             owner: (uid: uid_t, gid: gid_t)? = nil) -> StoreError? {
+                             owner: (uid: uid_t, gid: gid_t)? = nil) throws(StoreError) {
         let (directory, name) = split(path)
-        return inDirectory(directory) { directoryFD in
-            replace(name, in: directoryFD, directory: directory, with: contents, mode: mode, owner: owner)
+        try inDirectory(directory) { directoryFD throws(StoreError) in
+            try replace(name, in: directoryFD, directory: directory, with: contents, mode: mode, owner: owner)
         }
     }
 
     /// Removes `path` (absent is fine) and makes the removal durable.
-    public static func remove(_ path: String) -> StoreError? {
+    public static func remove(_ path: String) throws(StoreError) {
         let (directory, name) = split(path)
-        return inDirectory(directory) { directoryFD in
-            if unlinkat(directoryFD, name, 0) != 0 && errno != ENOENT {
-                return StoreError("cannot remove \(path): \(errnoText())")
-            }
-            return syncDirectory(directoryFD, directory)
+        try inDirectory(directory) { directoryFD throws(StoreError) in
+            if unlinkat(directoryFD, name, 0) != 0 && errno != ENOENT { throw .system(.remove, path) }
+            try syncDirectory(directoryFD, directory)
         }
     }
 
     /// Runs `body` with the directory opened (O_DIRECTORY | O_NOFOLLOW), then closes it.
-    private static func inDirectory(_ directory: String, _ body: (Int32) -> StoreError?) -> StoreError? {
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        if fd < 0 { return StoreError("cannot open directory \(directory): \(errnoText())") }
+    private static func inDirectory(_ directory: String, _ body: (Int32) throws(StoreError) -> Void) throws(StoreError) {
+        let fd = retryingOnEINTR { open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        if fd < 0 { throw .system(.open, "directory \(directory)") }
         defer { close(fd) }
-        return body(fd)
+        try body(fd)
     }
 
     /// The temporary-file-and-rename sequence inside an open directory.
     private static func replace(_ name: String, in directoryFD: Int32, directory: String, with contents: String,
-                                mode: mode_t, owner: (uid: uid_t, gid: gid_t)?) -> StoreError? {
+                                mode: mode_t, owner: (uid: uid_t, gid: gid_t)?) throws(StoreError) {
         let path = "\(directory)/\(name)"
         // Only uniqueness matters here (O_EXCL refuses a clash), so the standard library's
-        // generator (getrandom) is used: the first RAND_bytes of a process costs millions
-        // of instructions to seed OpenSSL's generator, on every login.
+        // generator (getrandom) is used.
         let temporary = ".\(name).tmp.\(String(UInt64.random(in: .min ... .max), radix: 16))"
-        let fd = openat(directoryFD, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        if fd < 0 { return StoreError("cannot create a temporary file in \(directory): \(errnoText())") }
+        let temporaryPath = "\(directory)/\(temporary)"
+        let fd = retryingOnEINTR { openat(directoryFD, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
+        if fd < 0 { throw .system(.create, "a temporary file in \(directory)") }
         var failure: StoreError?
         if let error = writeAll(fd, Array(contents.utf8)) {
-            failure = StoreError("cannot write \(directory)/\(temporary): \(error)")
+            failure = StoreError(.write, temporaryPath, errno: error)
         } else if fchmod(fd, mode) != 0 {
-            failure = StoreError("cannot set the mode of \(directory)/\(temporary): \(errnoText())")
+            failure = .system(.write, temporaryPath, detail: "mode")
         } else if let owner, fchown(fd, owner.uid, owner.gid) != 0 {
-            failure = StoreError("cannot set the owner of \(directory)/\(temporary): \(errnoText())")
-        } else if fsync(fd) != 0 {
-            failure = StoreError("cannot flush \(directory)/\(temporary) to disk: \(errnoText())")
+            failure = .system(.write, temporaryPath, detail: "owner")
+        } else if retryingOnEINTR({ fsync(fd) }) != 0 {
+            failure = .system(.flush, temporaryPath)
         }
         if close(fd) != 0 && failure == nil {
-            failure = StoreError("cannot close \(directory)/\(temporary): \(errnoText())")
+            failure = .system(.write, temporaryPath, detail: "close")
         }
         if failure == nil && renameat(directoryFD, temporary, directoryFD, name) != 0 {
-            failure = StoreError("cannot rename \(directory)/\(temporary) to \(path): \(errnoText())")
+            failure = .system(.rename, "\(temporaryPath) to \(path)")
         }
         if let failure {
             unlinkat(directoryFD, temporary, 0)
-            return failure
+            throw failure
         }
-        return syncDirectory(directoryFD, directory)
+        try syncDirectory(directoryFD, directory)
     }
 
     /// fsync of a directory, so renames and removals in it survive a crash.
-    private static func syncDirectory(_ fd: Int32, _ directory: String) -> StoreError? {
-        fsync(fd) == 0 ? nil : StoreError("cannot flush directory \(directory): \(errnoText())")
+    private static func syncDirectory(_ fd: Int32, _ directory: String) throws(StoreError) {
+        if retryingOnEINTR({ fsync(fd) }) != 0 { throw .system(.flush, "directory \(directory)") }
     }
 
     static func split(_ path: String) -> (directory: String, name: String) {
@@ -80,18 +78,18 @@ public enum AtomicFile {
         return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
     }
 
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> String? {
+    /// Writes every byte; nil on success, else the errno (EIO when no progress is made).
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32? {
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { buffer -> Int in
-                guard let base = buffer.baseAddress else { return 0 }
-                return Glibc.write(fd, base + offset, buffer.count - offset)
+            let written = retryingOnEINTR {
+                bytes.withUnsafeBytes { buffer -> Int in
+                    guard let base = buffer.baseAddress else { return 0 }
+                    return Glibc.write(fd, base + offset, buffer.count - offset)
+                }
             }
-            if written < 0 {
-                if errno == EINTR { continue }
-                return errnoText()
-            }
-            if written == 0 { return "no progress" }
+            if written < 0 { return errno }
+            if written == 0 { return EIO }
             offset += written
         }
         return nil

@@ -4,7 +4,7 @@ import Glibc
 ///
 /// The file is opened with O_NOFOLLOW (a symlink is refused) and O_NONBLOCK (a FIFO
 /// cannot stall a login), then checked with fstat: a regular file, owned by an allowed
-/// owner, not accessible by group or others, and not too large.
+/// owner, without forbidden permission bits, and not too large.
 public enum SafeFile {
     /// The largest file read, in bytes.
     public static let maximumSize = 64 * 1024
@@ -13,65 +13,62 @@ public enum SafeFile {
     public struct Requirements: Sendable {
         /// Uids that may own the file.
         public var allowedOwners: [uid_t]
-        /// Refuse the file when group or others have any access.
-        public var privateMode: Bool = true
+        /// Permission bits the file must not have: by default any access by group or others.
+        public var forbiddenModeBits: mode_t
 
-        public init(allowedOwners: [uid_t], privateMode: Bool = true) {
+        public init(allowedOwners: [uid_t], forbiddenModeBits: mode_t = 0o077) {
             self.allowedOwners = allowedOwners
-            self.privateMode = privateMode
+            self.forbiddenModeBits = forbiddenModeBits
         }
     }
 
-    /// The file's text, nil when it does not exist, or the reason it was refused.
-    public static func read(_ path: String, what: String, requirements: Requirements) -> Result<String?, StoreError> {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+    /// The file's text, or nil when it does not exist. `what` names the file in errors
+    /// ("secret file /var/lib/swift-2fa/alice.secret is owned by uid 1000").
+    public static func read(_ path: String, what: String, requirements: Requirements) throws(StoreError) -> String? {
+        let named = "\(what) \(path)"
+        let fd = retryingOnEINTR { open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
         if fd < 0 {
-            let code = errno
-            switch code {
-            case ENOENT: return .success(nil)
-            case ELOOP: return .failure(StoreError("\(what) \(path) is a symbolic link"))
-            default: return .failure(StoreError("\(what) \(path) cannot be opened: \(errnoText(code))"))
+            switch errno {
+            case ENOENT: return nil
+            case ELOOP: throw StoreError(.refuse, named, detail: "is a symbolic link")
+            default: throw .system(.open, named)
             }
         }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            return .failure(StoreError("\(what) \(path) cannot be examined: \(errnoText())"))
-        }
+        guard fstat(fd, &info) == 0 else { throw .system(.examine, named) }
         if let problem = problem(with: info, requirements: requirements) {
-            return .failure(StoreError("\(what) \(path) \(problem)"))
+            throw StoreError(.refuse, named, detail: problem)
         }
-        return readAll(fd).mapError { StoreError("\(what) \(path) \($0.description)") }
+        return try readAll(fd, named: named)
     }
 
     /// Nil when the status meets the requirements; otherwise what is wrong.
     static func problem(with info: stat, requirements: Requirements) -> String? {
         if (info.st_mode & S_IFMT) != S_IFREG { return "is not a regular file" }
         if !requirements.allowedOwners.contains(info.st_uid) { return "is owned by uid \(info.st_uid)" }
-        if requirements.privateMode && (info.st_mode & 0o077) != 0 {
-            return "is accessible by group or others (mode \(octal(info.st_mode)))"
+        if (info.st_mode & requirements.forbiddenModeBits) != 0 {
+            let whatAccess = requirements.forbiddenModeBits & 0o044 == 0 ? "writable" : "accessible"
+            return "is \(whatAccess) by group or others (mode \(octal(info.st_mode)))"
         }
         if info.st_size > maximumSize { return "is larger than \(maximumSize) bytes" }
         return nil
     }
 
     /// Reads the rest of an open file, at most `maximumSize` bytes, as UTF-8.
-    static func readAll(_ fd: Int32) -> Result<String?, StoreError> {
+    static func readAll(_ fd: Int32, named: String) throws(StoreError) -> String {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return .failure(StoreError("cannot be read: \(errnoText())"))
-            }
+            let count = retryingOnEINTR { chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) } }
+            if count < 0 { throw .system(.read, named) }
             if count == 0 { break }
             bytes.append(contentsOf: chunk.prefix(count))
-            if bytes.count > maximumSize { return .failure(StoreError("is larger than \(maximumSize) bytes")) }
+            if bytes.count > maximumSize { throw StoreError(.refuse, named, detail: "is larger than \(maximumSize) bytes") }
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            return .failure(StoreError("is not text"))
+            throw StoreError(.refuse, named, detail: "is not text")
         }
-        return .success(text)
+        return text
     }
 }

@@ -1,7 +1,8 @@
 import Glibc
 import TwoFactorCore
 
-/// The root-owned store, `/var/lib/swift-2fa` by default. For each user it holds:
+/// The root-owned store, `/var/lib/swift-2fa` by default. For each user (by canonical
+/// account name) it holds:
 ///
 /// - `<user>.secret`  the enrollment (written only by swift-2fa-setup), unless the
 ///   module's `secret=` option puts it elsewhere;
@@ -28,73 +29,83 @@ public struct Store: Sendable {
     /// Owners trusted for files in the store: root and the effective user.
     public var trustedOwners: [uid_t] { geteuid() == 0 ? [0] : [0, geteuid()] }
 
-    /// Nil when the directory exists, is not a symlink, is owned by a trusted owner and
-    /// is not writable by group or others; otherwise the reason.
-    public func checkDirectory() -> StoreError? {
+    /// Throws unless the directory exists, is not a symlink, is owned by a trusted owner
+    /// and is not writable by group or others.
+    public func checkDirectory() throws(StoreError) {
+        let named = "store \(directory)"
         var info = stat()
-        if lstat(directory, &info) != 0 {
-            return StoreError("store \(directory) cannot be examined: \(errnoText())")
-        }
-        if (info.st_mode & S_IFMT) != S_IFDIR { return StoreError("store \(directory) is not a directory") }
-        if !trustedOwners.contains(info.st_uid) { return StoreError("store \(directory) is owned by uid \(info.st_uid)") }
+        if lstat(directory, &info) != 0 { throw .system(.examine, named) }
+        if (info.st_mode & S_IFMT) != S_IFDIR { throw StoreError(.refuse, named, detail: "is not a directory") }
+        if !trustedOwners.contains(info.st_uid) { throw StoreError(.refuse, named, detail: "is owned by uid \(info.st_uid)") }
         if (info.st_mode & 0o022) != 0 {
-            return StoreError("store \(directory) is writable by group or others (mode \(octal(info.st_mode)))")
+            throw StoreError(.refuse, named, detail: "is writable by group or others (mode \(octal(info.st_mode)))")
         }
-        return nil
     }
 
     /// Creates the directory (mode 0700) if it is missing, then checks it.
-    public func createDirectory() -> StoreError? {
-        if mkdir(directory, 0o700) != 0 && errno != EEXIST {
-            return StoreError("cannot create store \(directory): \(errnoText())")
-        }
-        return checkDirectory()
+    public func createDirectory() throws(StoreError) {
+        if mkdir(directory, 0o700) != 0 && errno != EEXIST { throw .system(.create, "store \(directory)") }
+        try checkDirectory()
     }
 
-    /// Reads and parses a secret file. Nil when it does not exist.
-    /// `owners` are the uids allowed to own it (the store's owners, or the user in home mode).
-    public static func readSecret(at path: String, owners: [uid_t], what: String = "secret file") -> Result<SecretRecord?, StoreError> {
-        switch SafeFile.read(path, what: what, requirements: .init(allowedOwners: owners)) {
-        case .failure(let error): return .failure(error)
-        case .success(nil): return .success(nil)
-        case .success(let text?):
-            return SecretRecord.parse(text).map { $0 }.mapError { StoreError("\(path): \($0.description)") }
+    /// Reads and parses a secret file at `location`. Nil when it does not exist.
+    /// The caller holds the file-system identity the location asks for.
+    public static func readSecret(at path: String, owners: [uid_t], what: String = "secret file") throws(StoreError) -> SecretRecord? {
+        guard let text = try SafeFile.read(path, what: what, requirements: .init(allowedOwners: owners)) else { return nil }
+        switch SecretRecord.parse(text) {
+        case .success(let record): return record
+        case .failure(let error): throw StoreError(.refuse, path, detail: "is damaged: \(error.description)")
         }
     }
 
     /// The user's secret in the store. Nil when not enrolled.
-    public func readSecret(user: String) -> Result<SecretRecord?, StoreError> {
-        Self.readSecret(at: secretPath(for: user), owners: trustedOwners)
+    public func readSecret(user: String) throws(StoreError) -> SecretRecord? {
+        try Self.readSecret(at: secretPath(for: user), owners: trustedOwners)
     }
 
     /// The user's pending enrollment. Nil when there is none.
-    public func readPending(user: String) -> Result<SecretRecord?, StoreError> {
-        Self.readSecret(at: pendingPath(for: user), owners: trustedOwners, what: "pending enrollment")
+    public func readPending(user: String) throws(StoreError) -> SecretRecord? {
+        try Self.readSecret(at: pendingPath(for: user), owners: trustedOwners, what: "pending enrollment")
     }
 
     /// The user's state; a missing file is the initial state.
-    public func readState(user: String) -> Result<UserState, StoreError> {
+    public func readState(user: String) throws(StoreError) -> UserState {
         let path = statePath(for: user)
-        switch SafeFile.read(path, what: "state file", requirements: .init(allowedOwners: trustedOwners)) {
-        case .failure(let error): return .failure(error)
-        case .success(nil): return .success(UserState())
-        case .success(let text?):
-            return UserState.parse(text).mapError { StoreError("\(path): \($0.description)") }
+        guard let text = try SafeFile.read(path, what: "state file", requirements: .init(allowedOwners: trustedOwners)) else {
+            return UserState()
+        }
+        switch UserState.parse(text) {
+        case .success(let state): return state
+        case .failure(let error): throw StoreError(.refuse, path, detail: "is damaged: \(error.description)")
         }
     }
 
     /// Replaces the user's state atomically. Call with the user's lock held.
-    public func writeState(_ state: UserState, user: String) -> StoreError? {
-        AtomicFile.write(state.serialized(), to: statePath(for: user))
+    public func writeState(_ state: UserState, user: String) throws(StoreError) {
+        try AtomicFile.write(state.serialized(), to: statePath(for: user))
     }
 
     /// Replaces a secret file atomically (mode 0600, optionally chowned for home mode).
-    public static func writeSecret(_ record: SecretRecord, to path: String, owner: (uid: uid_t, gid: gid_t)? = nil) -> StoreError? {
-        AtomicFile.write(record.serialized(), to: path, owner: owner)
+    public static func writeSecret(_ record: SecretRecord, to path: String, owner: (uid: uid_t, gid: gid_t)? = nil) throws(StoreError) {
+        try AtomicFile.write(record.serialized(), to: path, owner: owner)
     }
 
     /// Takes the user's exclusive lock.
-    public func lock(user: String, timeoutMilliseconds: Int = UserLock.defaultTimeoutMilliseconds) -> Result<UserLock, StoreError> {
-        UserLock.acquire(path: lockPath(for: user), timeoutMilliseconds: timeoutMilliseconds)
+    public func lock(user: String, timeoutMilliseconds: Int = UserLock.defaultTimeoutMilliseconds) throws(StoreError) -> UserLock {
+        try UserLock.acquire(path: lockPath(for: user), timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// Reads the configuration file: owned by root (or the effective user) and not writable
+    /// by group or others. A missing file is the empty configuration (the defaults).
+    public static func readConfig(at path: String) throws(StoreError) -> ConfigFile {
+        let owners: [uid_t] = geteuid() == 0 ? [0] : [0, geteuid()]
+        guard let text = try SafeFile.read(path, what: "configuration file",
+                                           requirements: .init(allowedOwners: owners, forbiddenModeBits: 0o022)) else {
+            return ConfigFile.empty(at: path)
+        }
+        switch ConfigFile.parse(text, path: path) {
+        case .success(let config): return config
+        case .failure(let error): throw StoreError(.refuse, "configuration file", detail: error.description)
+        }
     }
 }

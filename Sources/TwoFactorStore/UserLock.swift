@@ -1,7 +1,8 @@
 import Glibc
 
 /// An exclusive per-user lock (flock on `<store>/<user>.lock`), held across reading
-/// the state, verifying and writing the new state, so concurrent logins serialize.
+/// the secret and the state, verifying and writing the new state, so concurrent logins
+/// and admin changes serialize.
 ///
 /// The lock is released when the value is dropped or `release()` is called.
 public final class UserLock {
@@ -15,33 +16,33 @@ public final class UserLock {
     deinit { release() }
 
     /// Takes the lock, waiting at most `timeoutMilliseconds`.
-    public static func acquire(path: String, timeoutMilliseconds: Int = defaultTimeoutMilliseconds) -> Result<UserLock, StoreError> {
-        let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0o600)
+    public static func acquire(path: String, timeoutMilliseconds: Int = defaultTimeoutMilliseconds) throws(StoreError) -> UserLock {
+        let named = "lock file \(path)"
+        let fd = retryingOnEINTR { open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0o600) }
         if fd < 0 {
-            let code = errno
-            if code == ELOOP { return .failure(StoreError("lock file \(path) is a symbolic link")) }
-            return .failure(StoreError("cannot open lock file \(path): \(errnoText(code))"))
+            if errno == ELOOP { throw StoreError(.refuse, named, detail: "is a symbolic link") }
+            throw .system(.open, named)
         }
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
             close(fd)
-            return .failure(StoreError("lock file \(path) is not a regular file"))
+            throw StoreError(.refuse, named, detail: "is not a regular file")
         }
         var waited = 0
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
             guard code == EWOULDBLOCK || code == EINTR else {
                 close(fd)
-                return .failure(StoreError("cannot lock \(path): \(errnoText(code))"))
+                throw StoreError(.lock, path, errno: code)
             }
             guard waited < timeoutMilliseconds else {
                 close(fd)
-                return .failure(StoreError("timed out waiting for the lock \(path)"))
+                throw StoreError(.lock, path, detail: "timed out after \(timeoutMilliseconds) ms")
             }
             usleep(2_000)
             waited += 2
         }
-        return .success(UserLock(fd: fd))
+        return UserLock(fd: fd)
     }
 
     /// Releases the lock now. Safe to call more than once.

@@ -92,8 +92,8 @@ struct EnrollCommand: ParsableCommand {
         let display = try EnrollmentDisplay(uri: OTPAuthURI(
             issuer: issuer ?? HostName.current(), account: label ?? target.user,
             secret: record.secret, parameters: parameters))
-        if let qrSVG, let error = AtomicFile.write(display.svg, to: qrSVG) {
-            throw SetupFailure.io(error.description)
+        if let qrSVG {
+            do throws(StoreError) { try AtomicFile.write(display.svg, to: qrSVG) } catch { throw SetupFailure(error) }
         }
         if pending {
             try recordPending(record, now: now, display: display, target: target)

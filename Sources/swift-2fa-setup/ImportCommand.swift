@@ -72,8 +72,12 @@ struct ImportCommand: ParsableCommand {
     private func read(for target: Target) throws(SetupFailure) -> GoogleAuthenticatorFile {
         let owners: [uid_t] = target.account.uid == 0 ? [0] : [target.account.uid, 0]
         let path = file
-        let result = try UserIdentity.run(as: target.account) {
-            SafeFile.read(path, what: "google-authenticator file", requirements: .init(allowedOwners: owners))
+        let result = try UserIdentity.run(as: target.account) { () -> Result<String?, StoreError> in
+            do throws(StoreError) {
+                return .success(try SafeFile.read(path, what: "google-authenticator file", requirements: .init(allowedOwners: owners)))
+            } catch {
+                return .failure(error)
+            }
         }
         let text: String
         switch result {

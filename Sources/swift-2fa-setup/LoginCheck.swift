@@ -4,10 +4,10 @@ import TwoFactorStore
 /// Checking an answer exactly as a login does: same policy, same state, same lock.
 extension Target {
     /// Verifies `answer` (a TOTP code or a backup code) against `record` with the
-    /// module's standard policy and stores the new state. Call inside `locked`.
+    /// policy of the configuration file, as logins do, and stores the new state. Call inside `locked`.
     func verifyLikeLogin(_ answer: String, record: SecretRecord) throws(SetupFailure) -> VerificationPolicy.Decision {
         let state = try readState()
-        let decision = VerificationPolicy.standard.verify(answer: answer, record: record, state: state,
+        let decision = policy.verify(answer: answer, record: record, state: state,
                                                           now: Enrollment.now())
         if decision.stateChanged {
             try writeState(decision.state)

@@ -1,19 +1,19 @@
-import Foundation
 import Glibc
 import TwoFactorCore
 import TwoFactorStore
 
-/// The user a command acts on, who asked, and where the user's files are: the
-/// same paths the module computes from its `store=` and `secret=` options.
+/// The user a command acts on, who asked, where the user's files are and which policy
+/// applies: the same paths and rules the module computes from the configuration file and
+/// its `store=` and `secret=` options.
 struct Target {
-    /// The target user's passwd entry.
+    /// The target user's passwd entry (canonical name).
     let account: PasswdEntry
     /// The store with the state, lock and pending files (and the secret unless home mode).
     let store: Store
-    /// The secret file the module reads for this user.
-    let secretPath: String
-    /// True when the secret is outside the store (`--secret-file`, the module's `secret=`).
-    let homeMode: Bool
+    /// Where the module finds this user's secret, and who may own it.
+    let location: SecretLocation
+    /// The verification policy of the configuration file, as logins apply it.
+    let policy: VerificationPolicy
     /// True when the invoking user is root.
     let invokerIsRoot: Bool
     /// True when `--user` was given.
@@ -21,40 +21,71 @@ struct Target {
 
     /// The user's name.
     var user: String { account.name }
+    /// The secret file the module reads for this user.
+    var secretPath: String { location.path }
+    /// True when the secret is outside the store (`--secret-file`, the module's `secret=`).
+    var homeMode: Bool { location.isInUserFiles }
 
     /// Resolves the command line options. The invoking user comes from getuid(),
     /// never from $USER or $HOME.
-    static func resolve(requestedUser: String?, storeDirectory: String, secretTemplate: String?) throws(SetupFailure) -> Target {
+    static func resolve(requestedUser: String?, configPath: String?, storeDirectory: String?,
+                        secretTemplate: String?) throws(SetupFailure) -> Target {
         let invokerIsRoot = getuid() == 0 && geteuid() == 0
-        guard let invoker = PasswdEntry.lookup(uid: getuid()) else {
-            throw .io("no passwd entry for your uid \(getuid())")
+        let invoker: PasswdEntry
+        switch PasswdEntry.lookup(uid: getuid()) {
+        case .success(let entry): invoker = entry
+        case .failure(let error): throw .io("no passwd entry for your uid \(getuid()) (\(error))")
         }
         let name = requestedUser ?? invoker.name
         if let problem = UserName.problem(with: name) {
             throw .usage("invalid user name: \(problem)")
         }
-        if !invokerIsRoot && name != invoker.name {
+        let account: PasswdEntry
+        switch PasswdEntry.lookup(name) {
+        case .success(let entry): account = entry
+        case .failure(.noSuchUser): throw .usage("unknown user '\(name)'")
+        case .failure(let error): throw .io("cannot look up user '\(name)': \(error)")
+        }
+        if !invokerIsRoot && account.name != invoker.name {
             throw .io("only root may act for another user (you are \(invoker.name))")
         }
-        guard let account = PasswdEntry.lookup(name) else {
-            throw .usage("unknown user '\(name)'")
-        }
-        var arguments = ["store=\(storeDirectory)"]
-        if let secretTemplate { arguments.append("secret=\(secretTemplate)") }
-        let options: ModuleOptions
-        switch ModuleOptions.parse(arguments) {
-        case .success(let parsed): options = parsed
-        case .failure(let error):
-            let text = error.description
-                .replacingOccurrences(of: "option 'store'", with: "--store")
-                .replacingOccurrences(of: "option 'secret'", with: "--secret-file")
-            throw .usage(text)
-        }
-        guard let secretPath = options.secretPath(user: account.name, home: account.home) else {
+        let options = try moduleOptions(configPath: configPath, storeDirectory: storeDirectory, secretTemplate: secretTemplate)
+        let store = Store(directory: options.storeDirectory)
+        guard let location = options.secretLocation(for: account, storeOwners: store.trustedOwners) else {
             throw .usage("--secret-file expands to a relative path for \(account.name)")
         }
-        return Target(account: account, store: Store(directory: options.storeDirectory), secretPath: secretPath,
-                      homeMode: options.secretTemplate != nil, invokerIsRoot: invokerIsRoot,
-                      userGiven: requestedUser != nil)
+        return Target(account: account, store: store, location: location, policy: options.policy,
+                      invokerIsRoot: invokerIsRoot, userGiven: requestedUser != nil)
     }
+
+    /// The module options a login would have: the configuration file, then these options
+    /// as if they were on the module line.
+    private static func moduleOptions(configPath: String?, storeDirectory: String?,
+                                      secretTemplate: String?) throws(SetupFailure) -> ModuleOptions {
+        var arguments: [String] = []
+        if let configPath { arguments.append("config=\(configPath)") }
+        if let storeDirectory { arguments.append("store=\(storeDirectory)") }
+        if let secretTemplate { arguments.append("secret=\(secretTemplate)") }
+        let path: String
+        switch ModuleOptions.configPath(in: arguments) {
+        case .success(let named): path = named
+        case .failure: throw .usage("--config needs an absolute path without '..'")
+        }
+        let config: ConfigFile
+        do throws(StoreError) { config = try Store.readConfig(at: path) } catch {
+            throw .io(error.description)
+        }
+        switch ModuleOptions.parse(arguments, config: config) {
+        case .success(let parsed): return parsed
+        case .failure(let error):
+            throw .usage(error.description
+                .replacingAll("option 'store'", with: "--store")
+                .replacingAll("option 'secret'", with: "--secret-file"))
+        }
+    }
+}
+
+extension SetupFailure {
+    /// A store failure: a file or permission problem.
+    init(_ error: StoreError) { self.init(.ioError, error.description) }
 }

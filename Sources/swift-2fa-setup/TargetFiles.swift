@@ -5,21 +5,18 @@ import TwoFactorStore
 /// Reading and writing the target user's files: the secret (in the store or, in home
 /// mode, in the user's files), the pending enrollment, the state and the lock.
 extension Target {
-    /// The uids the module accepts as owner of the secret file.
-    var secretOwners: [uid_t] {
-        homeMode ? (account.uid == 0 ? [0] : [account.uid, 0]) : store.trustedOwners
-    }
-
     /// The enrollment, nil when there is none. A damaged or untrusted file is an error.
     func readSecret() throws(SetupFailure) -> SecretRecord? {
-        let path = secretPath
-        let owners = secretOwners
-        let result = homeMode
-            ? try UserIdentity.run(as: account) { Store.readSecret(at: path, owners: owners) }
-            : Store.readSecret(at: path, owners: owners)
-        switch result {
+        let path = location.path
+        let owners = location.owners
+        let read = { () -> Result<SecretRecord?, StoreError> in
+            do throws(StoreError) { return .success(try Store.readSecret(at: path, owners: owners)) } catch {
+                return .failure(error)
+            }
+        }
+        switch homeMode ? try UserIdentity.run(as: account, read) : read() {
         case .success(let record): return record
-        case .failure(let error): throw .io(error.description)
+        case .failure(let error): throw SetupFailure(error)
         }
     }
 
@@ -54,12 +51,13 @@ extension Target {
     func writeSecret(_ record: SecretRecord) throws(SetupFailure) {
         let path = secretPath
         guard homeMode else {
-            if let error = Store.writeSecret(record, to: path) { throw .io(error.description) }
+            do throws(StoreError) { try Store.writeSecret(record, to: path) } catch { throw SetupFailure(error) }
             return
         }
         let failure: String? = try UserIdentity.run(as: account) {
             if let problem = Self.linkProblem(path) { return problem }
-            return Store.writeSecret(record, to: path)?.description
+            do throws(StoreError) { try Store.writeSecret(record, to: path) } catch { return error.description }
+            return nil
         }
         if let failure { throw .io(failure) }
     }
@@ -67,11 +65,13 @@ extension Target {
     /// Removes the secret file (absent is fine).
     func removeSecret() throws(SetupFailure) {
         let path = secretPath
+        let remove = { () -> String? in
+            do throws(StoreError) { try AtomicFile.remove(path) } catch { return error.description }
+            return nil
+        }
         let failure: String? = homeMode
-            ? try UserIdentity.run(as: account) {
-                Self.linkProblem(path, allowLinkTarget: true) ?? AtomicFile.remove(path)?.description
-            }
-            : AtomicFile.remove(path)?.description
+            ? try UserIdentity.run(as: account) { Self.linkProblem(path, allowLinkTarget: true) ?? remove() }
+            : remove()
         if let failure { throw .io(failure) }
     }
 
@@ -106,7 +106,7 @@ extension Target {
     func checkStoreWritable(homeHint: Bool = false) throws(SetupFailure) {
         let directory = store.directory
         if storeExists {
-            if let problem = store.checkDirectory() { throw .io(problem.description) }
+            do throws(StoreError) { try store.checkDirectory() } catch { throw SetupFailure(error) }
             if !invokerIsRoot && access(directory, W_OK | X_OK) != 0 { throw needsRoot(homeHint: homeHint) }
             return
         }
@@ -129,24 +129,18 @@ extension Target {
 
     /// Creates the store (mode 0700) when missing and checks it.
     func createStore() throws(SetupFailure) {
-        if let error = store.createDirectory() { throw .io(error.description) }
+        do throws(StoreError) { try store.createDirectory() } catch { throw SetupFailure(error) }
     }
 
     /// Takes the user's lock in the store.
     func lock() throws(SetupFailure) -> UserLock {
-        switch store.lock(user: user) {
-        case .success(let lock): return lock
-        case .failure(let error): throw .io(error.description)
-        }
+        do throws(StoreError) { return try store.lock(user: user) } catch { throw SetupFailure(error) }
     }
 
     /// The user's state; the initial state when there is no store or no state file yet.
     func readState() throws(SetupFailure) -> UserState {
         guard storeExists else { return UserState() }
-        switch store.readState(user: user) {
-        case .success(let state): return state
-        case .failure(let error): throw .io(error.description)
-        }
+        do throws(StoreError) { return try store.readState(user: user) } catch { throw SetupFailure(error) }
     }
 
     /// True when a state file exists.
@@ -157,16 +151,13 @@ extension Target {
 
     /// Replaces the user's state. Call with the lock held.
     func writeState(_ state: UserState) throws(SetupFailure) {
-        if let error = store.writeState(state, user: user) { throw .io(error.description) }
+        do throws(StoreError) { try store.writeState(state, user: user) } catch { throw SetupFailure(error) }
     }
 
     /// The pending enrollment, nil when there is none.
     func readPending() throws(SetupFailure) -> SecretRecord? {
         guard storeExists else { return nil }
-        switch store.readPending(user: user) {
-        case .success(let record): return record
-        case .failure(let error): throw .io(error.description)
-        }
+        do throws(StoreError) { return try store.readPending(user: user) } catch { throw SetupFailure(error) }
     }
 
     /// True when a pending file exists (even a damaged one).
@@ -177,18 +168,20 @@ extension Target {
 
     /// Writes the pending enrollment.
     func writePending(_ record: SecretRecord) throws(SetupFailure) {
-        if let error = Store.writeSecret(record, to: store.pendingPath(for: user)) { throw .io(error.description) }
+        do throws(StoreError) { try Store.writeSecret(record, to: store.pendingPath(for: user)) } catch {
+            throw SetupFailure(error)
+        }
     }
 
     /// Removes the pending enrollment (absent is fine).
     func removePending() throws(SetupFailure) {
         guard storeExists else { return }
-        if let error = AtomicFile.remove(store.pendingPath(for: user)) { throw .io(error.description) }
+        do throws(StoreError) { try AtomicFile.remove(store.pendingPath(for: user)) } catch { throw SetupFailure(error) }
     }
 
     /// Removes the state file (absent is fine).
     func removeState() throws(SetupFailure) {
         guard storeExists else { return }
-        if let error = AtomicFile.remove(store.statePath(for: user)) { throw .io(error.description) }
+        do throws(StoreError) { try AtomicFile.remove(store.statePath(for: user)) } catch { throw SetupFailure(error) }
     }
 }

@@ -1,7 +1,8 @@
 import ArgumentParser
 import TwoFactorCore
 
-/// The options that say whose enrollment a command acts on and where it lives.
+/// The options that say whose enrollment a command acts on, where it lives, and which
+/// configuration file applies. Every subcommand takes them.
 struct TargetOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "The user to act for. Root may name anyone; others may name only themselves. Default: you.",
@@ -9,17 +10,32 @@ struct TargetOptions: ParsableArguments {
     var user: String?
 
     @Option(help: ArgumentHelp(
-        "The store directory, as the module's store= option (for tests and non-default setups).",
+        "The configuration file, as the module's config= option (default: \(ConfigFile.defaultPath)). Its policy (window, throttle_*, lock_after) and store apply here as at a login.",
+        valueName: "file"))
+    var config: String?
+
+    @Option(help: ArgumentHelp(
+        "The store directory, as the module's store= option (default: the configuration file's store, else \(ModuleOptions.defaultStoreDirectory)).",
         valueName: "dir"))
-    var store: String = ModuleOptions.defaultStoreDirectory
+    var store: String?
 
     @Option(name: .customLong("secret-file"), help: ArgumentHelp(
         "Home mode: keep the secret in this file instead of the store, as the module's secret= option (~/ and ${HOME}, ${USER} are expanded from the passwd entry). State stays in the store.",
         valueName: "path"))
     var secretFile: String?
 
-    /// Checks the options and looks the user up; the result says where everything is.
+    /// Checks the options, reads the configuration file and looks the user up; the result
+    /// says where everything is and which policy applies.
     func resolve() throws(SetupFailure) -> Target {
-        try Target.resolve(requestedUser: user, storeDirectory: store, secretTemplate: secretFile)
+        try Target.resolve(requestedUser: user, configPath: config, storeDirectory: store, secretTemplate: secretFile)
+    }
+
+    /// The options as they must be repeated in a later command (for hints), e.g. ` --store /srv/2fa`.
+    var repeatedForHint: String {
+        var text = ""
+        if let config { text += " --config \(config)" }
+        if let store { text += " --store \(store)" }
+        if let secretFile { text += " --secret-file \(secretFile)" }
+        return text
     }
 }

@@ -1,26 +1,45 @@
 import Glibc
-import TwoFactorStore
+import TwoFactorCore
 
-/// Acting on a user's own files with the user's identity, so that root never
-/// follows a link or writes somewhere the user could not write themselves.
+/// Acting on a user's own files with the user's identity, so that root never follows a
+/// link or writes somewhere the user could not write themselves.
 ///
-/// Root switches its effective uid, gid and groups to the user's for the duration of
-/// `body` (the module does the same with setfsuid when it reads a home-mode secret).
-/// For anyone else, or when the user is root, `body` runs unchanged.
+/// Root switches its effective uid, gid and supplementary groups (the user's own, from
+/// getgrouplist, as login would set them) to the user's for the duration of `body`; the
+/// module does the same through libpam's pam_modutil_drop_priv. For anyone else, or when
+/// the user is root, `body` runs unchanged.
 enum UserIdentity {
     /// Runs `body` as `account`. Exits with status 74 if root cannot be restored afterwards.
     static func run<Value>(as account: PasswdEntry, _ body: () -> Value) throws(SetupFailure) -> Value {
         guard geteuid() == 0, account.uid != 0 else { return body() }
         let savedGroups = supplementaryGroups()
         let savedGID = getegid()
-        var userGroup = account.gid
-        guard setgroups(1, &userGroup) == 0, setegid(account.gid) == 0, seteuid(account.uid) == 0 else {
+        guard var userGroups = groups(of: account) else {
+            throw .io("cannot look up the groups of \(account.name)")
+        }
+        guard setgroups(userGroups.count, &userGroups) == 0, setegid(account.gid) == 0, seteuid(account.uid) == 0 else {
             restore(groups: savedGroups, gid: savedGID)
-            throw .io("cannot take on the identity of \(account.name) to write in their files")
+            throw .io("cannot take on the identity of \(account.name) to act on their files")
         }
         let value = body()
         restore(groups: savedGroups, gid: savedGID)
         return value
+    }
+
+    /// The user's groups as login would set them: the primary group and every group that
+    /// lists the user. Nil when the name service fails.
+    static func groups(of account: PasswdEntry) -> [gid_t]? {
+        var count: Int32 = 32
+        while count <= 65_536 {
+            var groups = [gid_t](repeating: 0, count: Int(count))
+            var found = count
+            if getgrouplist(account.name, account.gid, &groups, &found) >= 0 {
+                return Array(groups.prefix(Int(max(0, found))))
+            }
+            guard found > count else { return nil }
+            count = found
+        }
+        return nil
     }
 
     private static func supplementaryGroups() -> [gid_t] {

@@ -91,7 +91,7 @@ struct FaultTests {
         let throttled = outcomes.filter { $0 == "throttled" }.count
         #expect(replayed == 3, "\(outcomes)")
         #expect(1 + replayed + throttled == 50, "\(outcomes)")
-        let state = try harness.store.readState(user: "root").get()
+        let state = try harness.store.readState(user: "root")
         #expect(state.lastStep == step)
         #expect(state.failures == replayed, "failures counted = replays seen")
         #expect(state.throttledUntil > Int64(Date().timeIntervalSince1970))
@@ -111,7 +111,7 @@ struct FaultTests {
             users.map { user in (user, records[user].map { PAMHarness.code(for: $0) } ?? "") }, items: environment)
         #expect(runs.map { $0.outcome ?? "none" } == Array(repeating: "accepted-totp", count: 50), "\(runs.map { $0.attemptLine ?? $0.stderr })")
         for user in users {
-            #expect(try harness.store.readState(user: user).get().lastStep == FaultSupport.step(records[user]!))
+            #expect(try harness.store.readState(user: user).lastStep == FaultSupport.step(records[user]!))
         }
     }
 
@@ -124,7 +124,7 @@ struct FaultTests {
         let outcomes = runs.map { $0.outcome ?? "none" }
         #expect(outcomes.filter { $0 == "accepted-backup" }.count == 1, "\(outcomes)")
         #expect(outcomes.filter { $0 == "rejected" }.count == 49, "\(outcomes)")
-        let state = try harness.store.readState(user: "root").get()
+        let state = try harness.store.readState(user: "root")
         #expect(state.usedBackupSalts.count == 1)
         #expect(state.failures == 49)
         #expect(!state.locked)
@@ -138,7 +138,7 @@ struct FaultTests {
         let record = try harness.enroll("root")
         let old = UserState(lastStep: FaultSupport.step(record, offset: -10), failures: 1, throttledUntil: 0,
                             locked: false, usedBackupSalts: [])
-        #expect(harness.store.writeState(old, user: "root") == nil)
+        try harness.store.writeState(old, user: "root")
         let secret = harness.root.appendingPathComponent("root.secret.prepared").path
         let state = harness.root.appendingPathComponent("root.state.prepared").path
         #expect(copyfile(harness.store.secretPath(for: "root"), secret))
@@ -271,7 +271,7 @@ struct FaultTests {
             }
             if stdout.contains("RESULT ") { completed += 1 }
             // Whatever happened, the state on disk parses and keeps every accepted step.
-            let state = try harness.store.readState(user: "root").get()
+            let state = try harness.store.readState(user: "root")
             #expect(state.lastStep >= highestAccepted, "rolled back below an accepted step at iteration \(iteration)")
             #expect(state.lastStep >= highestSeen, "lastStep went backwards at iteration \(iteration)")
             highestSeen = max(highestSeen, state.lastStep)

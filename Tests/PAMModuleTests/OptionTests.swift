@@ -61,19 +61,25 @@ struct OptionTests {
         #expect(run.outcome == "not-enrolled")
     }
 
-    @Test("forward_pass: one prompt; the code is split off and the password goes to the next module")
-    func forwardPass() throws {
-        let harness = try PAMHarness()
-        // pam_exec hands PAM_AUTHTOK to a script that accepts only "hunter2", and would
-        // prompt for a password itself if the module had not set PAM_AUTHTOK.
+    /// A service with the one-field stack of pam.d-example/panel-one-field: split_answer,
+    /// then a password module (pam_exec with a script that accepts only "hunter2"; it would
+    /// prompt for a password itself if the module had not set PAM_AUTHTOK), then use_first_pass.
+    static func oneFieldStack(_ harness: PAMHarness, verifier: String = "use_first_pass") throws {
         let checker = harness.root.appendingPathComponent("check-password")
         try "#!/bin/sh\nIFS= read -r password\ntest \"$password\" = hunter2\n"
             .write(to: checker, atomically: true, encoding: .utf8)
         #expect(chmod(checker.path, 0o755) == 0)
         try harness.service([
-            harness.moduleLine("forward_pass"),
-            "auth required pam_exec.so expose_authtok quiet \(checker.path)",
+            harness.moduleLine("split_answer", control: "requisite"),
+            "auth requisite pam_exec.so expose_authtok quiet \(checker.path)",
+            harness.moduleLine(verifier),
         ])
+    }
+
+    @Test("split_answer splits one answer; the code is checked only after the password module accepted")
+    func forwardPass() throws {
+        let harness = try PAMHarness()
+        try Self.oneFieldStack(harness)
         let record = try harness.enroll("root", backupCodes: ["abcde-fghjk"])
         PAMHarness.waitForFreshStep()
         let code = PAMHarness.code(for: record)
@@ -81,46 +87,57 @@ struct OptionTests {
         #expect(run.result == PAM.success, "\(run.stdout)")
         #expect(run.prompts.map(\.text) == ["Password & verification code: "])
         #expect(run.outcome == "accepted-totp")
+        #expect(run.logs.filter { $0.text.contains("result=code-kept") }.count == 1)
 
         let backup = try harness.authenticate("root", answers: ["hunter2abcde-fghjk"])
         #expect(backup.result == PAM.success)
         #expect(backup.outcome == "accepted-backup")
 
-        let wrongPassword = try harness.authenticate("root", answers: ["hunter3" + PAMHarness.code(for: record, offset: 1)])
-        #expect(wrongPassword.result != PAM.success)
-        #expect(wrongPassword.outcome == "accepted-totp")
+        // A wrong password with any code: the code is never checked, nothing is counted.
+        for answer in ["hunter3" + PAMHarness.code(for: record, offset: 1), "hunter3000000", "hunter3abcde-fghjk", "x"] {
+            let wrongPassword = try harness.authenticate("root", answers: [answer])
+            #expect(wrongPassword.result != PAM.success)
+            #expect(wrongPassword.outcome == "code-kept", "\(wrongPassword.logs)")
+        }
+        let state = try harness.store.readState(user: "root")
+        #expect(state.failures == 0)
+        #expect(state.lastStep == record.totp?.step(at: Int64(Date().timeIntervalSince1970)), "the next code is still fresh")
     }
 
-    @Test("try_first_pass uses a code found in PAM_AUTHTOK without prompting")
-    func tryFirstPassWithCode() throws {
+    @Test("forward_pass (which checked the code before the password) is refused: an old stack fails closed")
+    func forwardPassRefused() throws {
         let harness = try PAMHarness()
-        try harness.service([
-            "auth required \(PAMHarness.wrapperModules)/pam_set_items.so",
-            harness.moduleLine("try_first_pass"),
-        ])
+        try harness.service([harness.moduleLine("forward_pass"), "auth required pam_permit.so"])
+        try harness.enroll("root")
+        let run = try harness.authenticate("root", answers: ["hunter2123456"])
+        #expect(run.result == PAM.serviceError)
+        #expect(run.outcome == "config-error")
+        #expect(run.attemptLine?.contains("split_answer") == true)
+    }
+
+    @Test("try_first_pass takes the kept code; a password in PAM_AUTHTOK is never tried as a code")
+    func tryFirstPass() throws {
+        let harness = try PAMHarness()
+        try Self.oneFieldStack(harness, verifier: "try_first_pass")
         let record = try harness.enroll("root")
         PAMHarness.waitForFreshStep()
-        let run = try harness.authenticate("root", items: ["PAM_AUTHTOK": PAMHarness.code(for: record)])
+        let run = try harness.authenticate("root", answers: ["hunter2" + PAMHarness.code(for: record)])
         #expect(run.result == PAM.success)
-        #expect(run.prompts.isEmpty)
-    }
-
-    @Test("try_first_pass prompts when PAM_AUTHTOK holds a password, not a code")
-    func tryFirstPassWithPassword() throws {
-        let harness = try PAMHarness()
-        try harness.service([
-            "auth required \(PAMHarness.wrapperModules)/pam_set_items.so",
-            harness.moduleLine("try_first_pass"),
-        ])
-        let record = try harness.enroll("root")
-        PAMHarness.waitForFreshStep()
-        let run = try harness.authenticate("root", answers: [PAMHarness.code(for: record)], items: ["PAM_AUTHTOK": "hunter2"])
         #expect(run.prompts.count == 1)
-        #expect(run.result == PAM.success)
-        #expect(try harness.store.readState(user: "root").get().failures == 0, "the password was not tried as a code")
+
+        // A code-shaped password left in PAM_AUTHTOK by another module is not a code: prompt.
+        try harness.service([
+            "auth required \(PAMHarness.wrapperModules)/pam_set_items.so",
+            harness.moduleLine("try_first_pass"),
+        ])
+        let prompted = try harness.authenticate("root", answers: [PAMHarness.code(for: record, offset: 1)],
+                                                items: ["PAM_AUTHTOK": "20240101"])
+        #expect(prompted.prompts.map(\.text) == ["Verification code: "])
+        #expect(prompted.result == PAM.success)
+        #expect(try harness.store.readState(user: "root").failures == 0, "the password was not tried as a code")
     }
 
-    @Test("use_first_pass never prompts: a code in PAM_AUTHTOK works, none fails")
+    @Test("use_first_pass never prompts and never takes PAM_AUTHTOK: without a kept code it fails")
     func useFirstPass() throws {
         let harness = try PAMHarness()
         try harness.service([
@@ -129,18 +146,17 @@ struct OptionTests {
         ])
         let record = try harness.enroll("root")
         PAMHarness.waitForFreshStep()
-        let none = try harness.authenticate("root", answers: ["123456"])
-        #expect(none.result != PAM.success)
-        #expect(none.prompts.isEmpty)
-        let run = try harness.authenticate("root", items: ["PAM_AUTHTOK": PAMHarness.code(for: record)])
-        #expect(run.result == PAM.success)
+        let run = try harness.authenticate("root", answers: ["123456"], items: ["PAM_AUTHTOK": PAMHarness.code(for: record)])
+        #expect(run.result == PAM.authInfoUnavailable)
         #expect(run.prompts.isEmpty)
+        #expect(run.outcome == "no-code")
+        #expect(try harness.store.readState(user: "root").failures == 0)
     }
 
     @Test("an unknown or malformed option fails closed with a log line naming it",
           arguments: ["bogus", "window=11", "window=abc", "window=", "nullok=1", "lock_after=101", "lock_after=0",
                       "throttle_after=0", "store=relative", "store=/tmp/../etc", "secret=relative/path",
-                      "try_first_pass use_first_pass", "forward_pass use_first_pass", "debug debug",
+                      "try_first_pass use_first_pass", "split_answer use_first_pass", "debug debug",
                       "echo_code echo_verification_code", "throttle_delay=60 throttle_max=30", "allowed_perm=0644",
                       "no_strict_owner"])
     func badOptions(options: String) throws {

@@ -112,9 +112,7 @@ final class PAMHarness {
         #expect(hashes.count == backupCodes.count)
         let record = SecretRecord(secret: secret ?? (SecureRandom.bytes(20) ?? []), parameters: parameters,
                                   created: Int64(Date().timeIntervalSince1970), backupCodes: hashes)
-        if let error = Store.writeSecret(record, to: store.secretPath(for: user)) {
-            throw error
-        }
+        try Store.writeSecret(record, to: store.secretPath(for: user))
         return record
     }
 

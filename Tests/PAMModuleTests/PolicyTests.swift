@@ -16,7 +16,7 @@ struct PolicyTests {
             let run = try harness.authenticate("root", answers: ["000000"])
             #expect(run.outcome == "rejected")
         }
-        let state = try harness.store.readState(user: "root").get()
+        let state = try harness.store.readState(user: "root")
         let now = Int64(Date().timeIntervalSince1970)
         #expect(state.failures == 3)
         #expect(state.throttledUntil >= now + 25 && state.throttledUntil <= now + 31)
@@ -24,16 +24,16 @@ struct PolicyTests {
         let valid = try harness.authenticate("root", answers: [PAMHarness.code(for: record)])
         #expect(valid.result == PAM.authError)
         #expect(valid.outcome == "throttled")
-        #expect(try harness.store.readState(user: "root").get().failures == 3, "a throttled attempt is not counted")
+        #expect(try harness.store.readState(user: "root").failures == 3, "a throttled attempt is not counted")
 
         let wrongBackup = try harness.authenticate("root", answers: ["zzzzz-zzzzz"])
         #expect(wrongBackup.outcome == "rejected")
-        #expect(try harness.store.readState(user: "root").get().failures == 4, "a wrong backup guess counts")
+        #expect(try harness.store.readState(user: "root").failures == 4, "a wrong backup guess counts")
 
         let backup = try harness.authenticate("root", answers: ["ABCDE FGHJK"])
         #expect(backup.result == PAM.success)
         #expect(backup.outcome == "accepted-backup")
-        let after = try harness.store.readState(user: "root").get()
+        let after = try harness.store.readState(user: "root")
         #expect(after.failures == 0 && after.throttledUntil == 0)
     }
 
@@ -44,12 +44,12 @@ struct PolicyTests {
         try harness.enroll("root")
         for _ in 0..<3 { _ = try harness.authenticate("root", answers: ["000000"]) }
         // Pretend the back-off is over, then fail once more.
-        var state = try harness.store.readState(user: "root").get()
+        var state = try harness.store.readState(user: "root")
         state.throttledUntil = 0
-        #expect(harness.store.writeState(state, user: "root") == nil)
+        try harness.store.writeState(state, user: "root")
         _ = try harness.authenticate("root", answers: ["000000"])
         let now = Int64(Date().timeIntervalSince1970)
-        let after = try harness.store.readState(user: "root").get()
+        let after = try harness.store.readState(user: "root")
         #expect(after.failures == 4)
         #expect(after.throttledUntil >= now + 55 && after.throttledUntil <= now + 61)
     }
@@ -60,10 +60,10 @@ struct PolicyTests {
         try harness.moduleOnly("throttle_after=5 throttle_delay=7 throttle_max=10")
         try harness.enroll("root")
         for _ in 0..<4 { _ = try harness.authenticate("root", answers: ["000000"]) }
-        #expect(try harness.store.readState(user: "root").get().throttledUntil == 0)
+        #expect(try harness.store.readState(user: "root").throttledUntil == 0)
         _ = try harness.authenticate("root", answers: ["000000"])
         let now = Int64(Date().timeIntervalSince1970)
-        let until = try harness.store.readState(user: "root").get().throttledUntil
+        let until = try harness.store.readState(user: "root").throttledUntil
         #expect(until >= now + 5 && until <= now + 7)
     }
 
@@ -74,7 +74,7 @@ struct PolicyTests {
         let record = try harness.enroll("root", backupCodes: ["abcde-fghjk"])
         PAMHarness.waitForFreshStep()
         for _ in 0..<3 { _ = try harness.authenticate("root", answers: ["000000"]) }
-        #expect(try harness.store.readState(user: "root").get().locked)
+        #expect(try harness.store.readState(user: "root").locked)
         let valid = try harness.authenticate("root", answers: [PAMHarness.code(for: record)])
         #expect(valid.outcome == "locked")
         #expect(valid.result == PAM.authError)
@@ -88,12 +88,12 @@ struct PolicyTests {
         let harness = try PAMHarness()
         try harness.moduleOnly()
         try harness.enroll("root")
-        var state = try harness.store.readState(user: "root").get()
+        var state = try harness.store.readState(user: "root")
         state.failures = 99
-        #expect(harness.store.writeState(state, user: "root") == nil)
+        try harness.store.writeState(state, user: "root")
         let run = try harness.authenticate("root", answers: ["000000"])
         #expect(run.outcome == "rejected")
-        #expect(try harness.store.readState(user: "root").get().locked)
+        #expect(try harness.store.readState(user: "root").locked)
     }
 
     @Test("a success resets the failure count")
@@ -103,10 +103,10 @@ struct PolicyTests {
         let record = try harness.enroll("root")
         PAMHarness.waitForFreshStep()
         for _ in 0..<2 { _ = try harness.authenticate("root", answers: ["000000"]) }
-        #expect(try harness.store.readState(user: "root").get().failures == 2)
+        #expect(try harness.store.readState(user: "root").failures == 2)
         let run = try harness.authenticate("root", answers: [PAMHarness.code(for: record)])
         #expect(run.outcome == "accepted-totp")
-        #expect(try harness.store.readState(user: "root").get().failures == 0)
+        #expect(try harness.store.readState(user: "root").failures == 0)
     }
 
     @Test("a backup code works once, and is never logged")
@@ -138,7 +138,7 @@ struct PolicyTests {
         let replayed = results.filter { $0 == "replayed" }.count
         #expect(replayed == 3, "\(results)")
         #expect(results.filter { $0 == "throttled" }.count == 16, "\(results)")
-        #expect(try harness.store.readState(user: "root").get().failures == replayed)
+        #expect(try harness.store.readState(user: "root").failures == replayed)
     }
 
     @Test("20 parallel uses of one backup code give exactly one success")

@@ -157,7 +157,7 @@ struct HomeSecretTests {
         try harness.moduleOnly("secret=\(homes.path)/${USER}.2fa")
         let record = SecretRecord(secret: SecureRandom.bytes(20) ?? [], parameters: .standard, created: 1_700_000_000)
         let path = homes.appendingPathComponent("daemon.2fa").path
-        #expect(Store.writeSecret(record, to: path, owner: (owner, owner)) == nil)
+        try Store.writeSecret(record, to: path, owner: (owner, owner))
         #expect(chmod(path, mode) == 0)
         return (harness, record, path)
     }

@@ -111,7 +111,7 @@ struct SecurityTests {
 
         // The same for the state file: a user who could write it could reset their own throttle.
         #expect(chown(secretPath, 0, 0) == 0)
-        #expect(harness.store.writeState(UserState(), user: "s2fa-user") == nil)
+        try harness.store.writeState(UserState(), user: "s2fa-user")
         #expect(chown(harness.store.statePath(for: "s2fa-user"), 30000, 30000) == 0)
         let stateRun = try harness.authenticate("s2fa-user", answers: [PAMHarness.code(for: record)], items: environment)
         #expect(stateRun.result == PAM.authError)
@@ -174,13 +174,13 @@ struct SecurityTests {
             let run = try harness.authenticate("root", answers: [spelling])
             #expect(run.result == PAM.authError)
             #expect(run.outcome == "rejected")
-            #expect(try harness.store.readState(user: "root").get().failures == index + 1)
+            #expect(try harness.store.readState(user: "root").failures == index + 1)
         }
-        let state = try harness.store.readState(user: "root").get()
+        let state = try harness.store.readState(user: "root")
         #expect(state.usedBackupSalts.count == 1)
         // Reuse even while throttled is checked and counted; the unused code still works.
         _ = try harness.authenticate("root", answers: [" abcde fghjk "])
-        #expect(try harness.store.readState(user: "root").get().failures == 3)
+        #expect(try harness.store.readState(user: "root").failures == 3)
         #expect(try harness.authenticate("root", answers: ["mnpqr-stuvw"]).outcome == "accepted-backup")
     }
 

@@ -11,7 +11,9 @@
  * one per line:
  *   PROMPT ECHO_OFF|ECHO_ON <text>   a question the module asked
  *   INFO <text> / ERROR <text>       messages the module sent
+ *   SETCRED <code> <name>            what pam_setcred returned (only after a successful pam_authenticate)
  *   RESULT <code> <name>             what pam_authenticate returned
+ * An ANSWER "@CONV=N" makes the conversation function return N instead of answering.
  *
  * With PAM_WRAPPER_DEBUGLEVEL=2, pam_wrapper prints what modules send to
  * pam_syslog on stderr as "SYSLOG(priority): text".
@@ -58,6 +60,14 @@ static int conversation(int count, const struct pam_message **messages,
                        message->msg);
             char line[4096];
             const char *answer = answers->next < answers->count ? answers->items[answers->next++] : NULL;
+            /* An answer "@CONV=N" makes the conversation function itself return N (no reply). */
+            if (answer != NULL && strncmp(answer, "@CONV=", 6) == 0) {
+                for (int j = 0; j < i; j++) {
+                    free(reply[j].resp);
+                }
+                free(reply);
+                return atoi(answer + 6);
+            }
             if (answer != NULL && strcmp(answer, "-") == 0) {
                 answer = fgets(line, sizeof(line), stdin);
                 if (answer != NULL) {
@@ -100,12 +110,16 @@ int main(int argc, char **argv)
     struct answers answers = { &argv[index + 2], argc - index - 2, 0 };
     struct pam_testcase tests[] = {
         pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS),
+        pam_test(PAMTEST_SETCRED, PAM_SUCCESS),
     };
     enum pamtest_err perr = _pamtest_conv(service, user, conversation, &answers, tests,
                                           sizeof(tests) / sizeof(tests[0]), NULL);
     if (perr != PAMTEST_ERR_OK && perr != PAMTEST_ERR_CASE) {
         printf("RESULT -1 %s\n", pamtest_strerror(perr));
         return 1;
+    }
+    if (tests[0].op_rv == PAM_SUCCESS) {
+        printf("SETCRED %d %s\n", tests[1].op_rv, pam_strerror(NULL, tests[1].op_rv));
     }
     printf("RESULT %d %s\n", tests[0].op_rv, pam_strerror(NULL, tests[0].op_rv));
     return 0;

@@ -29,7 +29,7 @@ import TwoFactorStore
         defer { try? FileManager.default.removeItem(atPath: home) }
         let file = home + "/.swift-2fa"
         let (secret, _) = try temp.enroll(extra: ["--secret-file", file])
-        let record = try #require(try Store.readSecret(at: file, owners: [0]).get())
+        let record = try #require(try Store.readSecret(at: file, owners: [0]))
         #expect(Base32.encode(record.secret) == secret)
         #expect(temp.snapshot()["root.secret"] == nil)
         #expect(temp.snapshot()["root.state"] != nil)
@@ -48,7 +48,7 @@ import TwoFactorStore
         #expect(owner(file) == nobody)
         let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
         #expect(mode == 0o600)
-        let record = try #require(try Store.readSecret(at: file, owners: [nobody, 0]).get())
+        let record = try #require(try Store.readSecret(at: file, owners: [nobody, 0]))
         #expect(Base32.encode(record.secret) == secret)
         // ${USER} and ${HOME} style templates expand from the passwd entry, as in the module.
         let status = try CLI.run(["status", "--json", "--secret-file", home + "/.${USER}-2fa"] + temp.args("nobody"))
@@ -107,7 +107,7 @@ import TwoFactorStore
         #expect(result.status == 0, "\(result.stdout)")
         #expect(result.stdout.contains("was not reset"))
         #expect(owner(file) == nobody)
-        let record = try #require(try Store.readSecret(at: file, owners: [nobody]).get())
+        let record = try #require(try Store.readSecret(at: file, owners: [nobody]))
         #expect(Base32.encode(record.secret) == secret)
         #expect(temp.snapshot().isEmpty)
     }

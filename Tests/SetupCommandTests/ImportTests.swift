@@ -25,7 +25,7 @@ import TwoFactorStore
         #expect(result.stdout.contains("5 scratch codes"))
         #expect(result.stdout.contains("RATE_LIMIT, WINDOW_SIZE"))
 
-        let record = try #require(try temp.store.readSecret(user: "root").get())
+        let record = try #require(try temp.store.readSecret(user: "root"))
         #expect(Base32.encode(record.secret) == file.secret.uppercased())
         #expect(record.parameters == .standard)
         #expect(record.backupCodes.count == 5)

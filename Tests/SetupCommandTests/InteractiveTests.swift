@@ -11,7 +11,7 @@ import TwoFactorStore
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("Scan this QR code"))
         #expect(result.stdout.contains("2 tries left"))
-        let record = try #require(try temp.store.readSecret(user: "root").get())
+        let record = try #require(try temp.store.readSecret(user: "root"))
         #expect(Base32.encode(record.secret) == secret)
         #expect(record.backupCodes.count == 10)
     }

@@ -41,13 +41,13 @@ import TwoFactorStore
     @Test func statusShowsLockAndUnlockClearsIt() throws {
         let temp = try TempStore()
         let (secret, _) = try temp.enroll()
-        var state = try temp.store.readState(user: "root").get()
+        var state = try temp.store.readState(user: "root")
         let lastStep = state.lastStep
         state.failures = 100
         state.locked = true
         state.throttledUntil = CLI.now() + 900
         state.usedBackupSalts = [String(repeating: "ab", count: 16)]
-        #expect(temp.store.writeState(state, user: "root") == nil)
+        try temp.store.writeState(state, user: "root")
 
         let status = try CLI.run(["status", "--json"] + temp.args()).json()
         #expect(status["locked"] as? Bool == true)
@@ -59,7 +59,7 @@ import TwoFactorStore
 
         let unlocked = try CLI.run(["unlock"] + temp.args())
         #expect(unlocked.status == 0, "\(unlocked.stderr)")
-        let after = try temp.store.readState(user: "root").get()
+        let after = try temp.store.readState(user: "root")
         #expect(after == UserState(lastStep: lastStep, failures: 0, throttledUntil: 0, locked: false,
                                    usedBackupSalts: state.usedBackupSalts, enrollment: state.enrollment))
         #expect(try CLI.run(["verify", "--code", code] + temp.args()).status == 0)
@@ -94,7 +94,7 @@ import TwoFactorStore
 
     @Test func resetRemovesADamagedEnrollment() throws {
         let temp = try TempStore()
-        #expect(AtomicFile.write("garbage\n", to: temp.store.secretPath(for: "root")) == nil)
+        try AtomicFile.write("garbage\n", to: temp.store.secretPath(for: "root"))
         #expect(try CLI.run(["reset"] + temp.args()).status == 0)
         #expect(temp.snapshot()["root.secret"] == nil)
     }
@@ -105,11 +105,11 @@ import TwoFactorStore
         let refused = try CLI.run(["disable", "--code", "000000"] + temp.args())
         #expect(refused.status == 1)
         #expect(refused.hasOneErrorLine)
-        #expect(try temp.store.readSecret(user: "root").get() != nil)
+        #expect(try temp.store.readSecret(user: "root") != nil)
         // As the user (no --user): the code is required; a backup code counts.
         let prompted = try CLI.run(["disable", "--store", temp.path], input: "\(codes[1])\n")
         #expect(prompted.status == 0, "\(prompted.stderr)")
-        #expect(try temp.store.readSecret(user: "root").get() == nil)
+        #expect(try temp.store.readSecret(user: "root") == nil)
         #expect(temp.snapshot()["root.state"] == nil)
     }
 
@@ -118,7 +118,7 @@ import TwoFactorStore
         _ = try temp.enroll()
         let result = try CLI.run(["disable"] + temp.args())
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(try temp.store.readSecret(user: "root").get() == nil)
+        #expect(try temp.store.readSecret(user: "root") == nil)
         #expect(try CLI.run(["disable"] + temp.args()).status == 2)
     }
 
@@ -137,11 +137,11 @@ import TwoFactorStore
         let fresh = try #require(try result.json()["backup_codes"] as? [String])
         #expect(fresh.count == 10)
         #expect(Set(fresh).isDisjoint(with: old))
-        let state = try temp.store.readState(user: "root").get()
+        let state = try temp.store.readState(user: "root")
         #expect(state.usedBackupSalts.isEmpty)
         #expect(try CLI.run(["verify", "--code", old[1]] + temp.args()).status == 1)
         #expect(try CLI.run(["verify", "--code", fresh[0]] + temp.args()).status == 0)
-        let record = try #require(try temp.store.readSecret(user: "root").get())
+        let record = try #require(try temp.store.readSecret(user: "root"))
         #expect(Base32.encode(record.secret) == secret)
     }
 }

@@ -18,8 +18,8 @@ import TwoFactorStore
         #expect((object["expires"] as? String)?.hasSuffix("Z") == true)
 
         // Logins read only <user>.secret: nothing there yet.
-        #expect(try temp.store.readSecret(user: "root").get() == nil)
-        let pending = try #require(try temp.store.readPending(user: "root").get())
+        #expect(try temp.store.readSecret(user: "root") == nil)
+        let pending = try #require(try temp.store.readPending(user: "root"))
         let until = try #require(pending.pendingUntil)
         #expect(until - CLI.now() <= 600 && until - CLI.now() >= 590)
         #expect(try CLI.run(["verify", "--code", try CLI.oathtool(secret)] + temp.args()).status == 2)
@@ -31,13 +31,13 @@ import TwoFactorStore
         #expect(codes.count == 10)
         #expect(codes.allSatisfy { $0.count == 11 && $0.contains("-") })
 
-        let record = try #require(try temp.store.readSecret(user: "root").get())
+        let record = try #require(try temp.store.readSecret(user: "root"))
         #expect(Base32.encode(record.secret) == secret)
         #expect(record.pendingUntil == nil)
         #expect(record.backupCodes.count == 10)
         let text = try String(contentsOfFile: temp.store.secretPath(for: "root"), encoding: .utf8)
         #expect(codes.allSatisfy { !text.contains($0) && !text.contains($0.replacingOccurrences(of: "-", with: "")) })
-        #expect(try temp.store.readPending(user: "root").get() == nil)
+        #expect(try temp.store.readPending(user: "root") == nil)
         // The confirming code is spent: a login with it would be a replay.
         let replay = try CLI.run(["verify", "--json", "--code", code] + temp.args())
         #expect(replay.status == 1)
@@ -64,7 +64,7 @@ import TwoFactorStore
         guard let secret = SecureRandom.bytes(20) else { Issue.record("no random bytes"); return }
         let record = SecretRecord(secret: secret, parameters: .standard, created: CLI.now() - 700,
                                   pendingUntil: CLI.now() - 100)
-        #expect(Store.writeSecret(record, to: temp.store.pendingPath(for: "root")) == nil)
+        try Store.writeSecret(record, to: temp.store.pendingPath(for: "root"))
         let before = temp.snapshot()
         let result = try CLI.run(["confirm", "--code", try CLI.oathtool(Base32.encode(secret))] + temp.args())
         #expect(result.status == 2)
@@ -96,7 +96,7 @@ import TwoFactorStore
 
         let second = try temp.enroll(extra: ["--force"])
         #expect(second.secret != first.secret)
-        let record = try #require(try temp.store.readSecret(user: "root").get())
+        let record = try #require(try temp.store.readSecret(user: "root"))
         #expect(Base32.encode(record.secret) == second.secret)
     }
 

@@ -30,7 +30,7 @@ import TwoFactorStore
         let second = try CLI.run(["verify", "--json", "--code", codes[3]] + temp.args())
         #expect(second.status == 1)
         #expect(try second.json()["result"] as? String == "rejected")
-        let state = try temp.store.readState(user: "root").get()
+        let state = try temp.store.readState(user: "root")
         #expect(state.usedBackupSalts.count == 1)
         #expect(state.failures == 1)
         let status = try CLI.run(["status", "--json"] + temp.args())

@@ -1,7 +1,7 @@
 import Testing
 @testable import TwoFactorCore
 
-@Suite("CombinedAnswer (forward_pass)")
+@Suite("CombinedAnswer (split_answer)")
 struct CombinedAnswerTests {
     @Test("password followed by a TOTP code", arguments: [
         ("hunter2123456", 6, "hunter2", "123456"),
@@ -80,25 +80,6 @@ struct CombinedAnswerTests {
         #expect(!CombinedAnswer.isBackupCodeShape(Array("abcdefghj".utf8)))
         #expect(!CombinedAnswer.isBackupCodeShape(Array("1234567890".utf8)))
         #expect(!CombinedAnswer.isBackupCodeShape([]))
-    }
-
-    // MARK: looksLikeCode (try_first_pass)
-
-    @Test("looksLikeCode: codes of every kind", arguments: [
-        ("123456", 6), ("000000", 6), ("12345678", 8), ("12345678", 6), (" 123456", 6), ("123456\r\n", 6),
-        ("abcde-fghjk", 6), ("abcdefghjk", 6), ("ABCDE-FGHJK", 8), ("\tmnpqr-stuvw ", 6),
-    ])
-    func looksLikeCode(text: String, digits: Int) {
-        #expect(CombinedAnswer.looksLikeCode(text, digits: digits))
-    }
-
-    @Test("looksLikeCode: passwords and malformed codes", arguments: [
-        ("", 6), ("hunter2", 6), ("12345", 6), ("1234567", 6), ("123456789", 6), ("123456", 8), ("1234567", 8),
-        ("12 3456", 6), ("abcdefghij", 6), ("abcde-fghj", 6), ("abcdefghjkm", 6), ("abcd-efghjk", 6),
-        ("correct horse battery staple", 6), ("Passw0rd!", 6), ("１２３４５６", 6), ("123456x", 6), ("x123456", 6),
-    ])
-    func doesNotLookLikeCode(text: String, digits: Int) {
-        #expect(!CombinedAnswer.looksLikeCode(text, digits: digits))
     }
 
     @Test("random passwords with a random code split back into their parts")

@@ -31,6 +31,7 @@ struct ModuleOptionsTests {
         switch name {
         case "secret=": return "secret=/etc/swift-2fa/${USER}.secret"
         case "store=": return "store=/srv/2fa"
+        case "config=": return "config=/srv/2fa.conf"
         case "prompt=": return "prompt=Code: "
         case "authtok_prompt=": return "authtok_prompt=OTP: "
         case "window=": return "window=2"
@@ -38,6 +39,7 @@ struct ModuleOptionsTests {
         case "throttle_delay=": return "throttle_delay=10"
         case "throttle_max=": return "throttle_max=600"
         case "lock_after=": return "lock_after=50"
+        case "enroll_group=": return "enroll_group=wheel"
         default: return name
         }
     }
@@ -49,9 +51,8 @@ struct ModuleOptionsTests {
         #expect(options.secretTemplate == nil)
         #expect(options.storeDirectory == "/var/lib/swift-2fa")
         #expect(!options.nullok)
-        #expect(!options.forwardPass)
-        #expect(!options.tryFirstPass)
-        #expect(!options.useFirstPass)
+        #expect(options.answerSource == .prompt)
+        #expect(options.configPath == "/etc/swift-2fa/swift-2fa.conf")
         #expect(!options.echoCode)
         #expect(options.prompt == nil)
         #expect(!options.debug)
@@ -70,9 +71,11 @@ struct ModuleOptionsTests {
     @Test("each option sets what it says")
     func effects() throws {
         #expect(try Self.parsed(["nullok"]).nullok)
-        #expect(try Self.parsed(["forward_pass"]).forwardPass)
-        #expect(try Self.parsed(["try_first_pass"]).tryFirstPass)
-        #expect(try Self.parsed(["use_first_pass"]).useFirstPass)
+        #expect(try Self.parsed(["split_answer"]).answerSource == .split)
+        Self.expectRefused(["forward_pass"], mentioning: "split_answer")
+        #expect(try Self.parsed(["try_first_pass"]).answerSource == .tryFirstPass)
+        #expect(try Self.parsed(["use_first_pass"]).answerSource == .useFirstPass)
+        #expect(try Self.parsed(["config=/srv/2fa.conf"]).configPath == "/srv/2fa.conf")
         #expect(try Self.parsed(["echo_code"]).echoCode)
         #expect(try Self.parsed(["echo_verification_code"]).echoCode)
         #expect(try Self.parsed(["debug"]).debug)
@@ -97,16 +100,16 @@ struct ModuleOptionsTests {
         ])
         #expect(options.secretTemplate == "~/.config/swift-2fa/secret")
         #expect(options.storeDirectory == "/srv/2fa")
-        #expect(options.nullok && options.tryFirstPass && options.echoCode && options.debug)
+        #expect(options.nullok && options.answerSource == .tryFirstPass && options.echoCode && options.debug)
         #expect(options.policy == VerificationPolicy(window: 3, throttle: ThrottlePolicy(throttleAfter: 4, baseDelay: 15,
                                                                                           maxDelay: 60, lockAfter: 20)))
         #expect(options.effectivePrompt == "Token: ")
     }
 
-    @Test("the prompt defaults depend on forward_pass")
+    @Test("the prompt defaults depend on split_answer")
     func prompts() throws {
-        #expect(try Self.parsed(["forward_pass"]).effectivePrompt == "Password & verification code: ")
-        #expect(try Self.parsed(["forward_pass", "prompt=Both: "]).effectivePrompt == "Both: ")
+        #expect(try Self.parsed(["split_answer"]).effectivePrompt == "Password & verification code: ")
+        #expect(try Self.parsed(["split_answer", "prompt=Both: "]).effectivePrompt == "Both: ")
         #expect(try Self.parsed(["prompt=Enter your 6 digit code: "]).effectivePrompt == "Enter your 6 digit code: ")
         #expect(try Self.parsed(["prompt=a=b"]).prompt == "a=b", "only the first '=' separates the value")
     }
@@ -132,7 +135,7 @@ struct ModuleOptionsTests {
         Self.expectRefused(arguments, mentioning: "more than once")
     }
 
-    @Test("flags refuse a value", arguments: ["nullok=1", "nullok=", "forward_pass=yes", "try_first_pass=1", "use_first_pass=1",
+    @Test("flags refuse a value", arguments: ["nullok=1", "nullok=", "split_answer=yes", "try_first_pass=1", "use_first_pass=1",
                                               "echo_code=1", "echo_verification_code=true", "debug=", "debug=0"])
     func flagWithValue(argument: String) {
         Self.expectRefused([argument], mentioning: "no value")
@@ -165,10 +168,10 @@ struct ModuleOptionsTests {
         Self.expectRefused(["use_first_pass", "try_first_pass"])
     }
 
-    @Test("forward_pass excludes try_first_pass and use_first_pass")
-    func forwardPassConflict() {
-        Self.expectRefused(["forward_pass", "try_first_pass"], mentioning: "forward_pass")
-        Self.expectRefused(["use_first_pass", "forward_pass"], mentioning: "forward_pass")
+    @Test("split_answer excludes try_first_pass and use_first_pass")
+    func splitAnswerConflict() {
+        Self.expectRefused(["split_answer", "try_first_pass"], mentioning: "split_answer")
+        Self.expectRefused(["use_first_pass", "split_answer"], mentioning: "split_answer")
     }
 
     @Test("throttle_max smaller than throttle_delay is refused")

@@ -8,7 +8,7 @@ struct AtomicFileTests {
     @Test("writes a new file with mode 0600 and leaves no temporary file")
     func createsFile() throws {
         let directory = try StoreTestDirectory()
-        #expect(AtomicFile.write("hello\n", to: directory.file("a")) == nil)
+        try AtomicFile.write("hello\n", to: directory.file("a"))
         #expect(try String(contentsOfFile: directory.file("a"), encoding: .utf8) == "hello\n")
         var info = stat()
         #expect(stat(directory.file("a"), &info) == 0)
@@ -22,7 +22,7 @@ struct AtomicFileTests {
         try directory.write("old", to: "a", mode: 0o644)
         var before = stat()
         #expect(stat(directory.file("a"), &before) == 0)
-        #expect(AtomicFile.write("new", to: directory.file("a")) == nil)
+        try AtomicFile.write("new", to: directory.file("a"))
         var after = stat()
         #expect(stat(directory.file("a"), &after) == 0)
         #expect(after.st_ino != before.st_ino)
@@ -35,7 +35,7 @@ struct AtomicFileTests {
         let directory = try StoreTestDirectory()
         try directory.write("target", to: "target")
         #expect(symlink(directory.file("target"), directory.file("link")) == 0)
-        #expect(AtomicFile.write("new", to: directory.file("link")) == nil)
+        try AtomicFile.write("new", to: directory.file("link"))
         #expect(try String(contentsOfFile: directory.file("target"), encoding: .utf8) == "target")
         var info = stat()
         #expect(lstat(directory.file("link"), &info) == 0)
@@ -45,7 +45,7 @@ struct AtomicFileTests {
     @Test("a write into a missing directory fails with a clear reason and creates nothing")
     func missingDirectory() throws {
         let directory = try StoreTestDirectory()
-        let error = AtomicFile.write("x", to: directory.file("absent/a"))
+        let error = storeError { () throws(StoreError) in try AtomicFile.write("x", to: directory.file("absent/a")) }
         #expect(error?.description.contains("cannot open directory") == true)
         #expect(try directory.listing().isEmpty)
     }
@@ -55,7 +55,7 @@ struct AtomicFileTests {
         let directory = try StoreTestDirectory()
         #expect(mkdir(directory.file("real"), 0o700) == 0)
         #expect(symlink(directory.file("real"), directory.file("link")) == 0)
-        let error = AtomicFile.write("x", to: directory.file("link/a"))
+        let error = storeError { () throws(StoreError) in try AtomicFile.write("x", to: directory.file("link/a")) }
         #expect(error?.description.contains("cannot open directory") == true)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.file("real")).isEmpty)
     }
@@ -65,7 +65,7 @@ struct AtomicFileTests {
         let directory = try StoreTestDirectory()
         #expect(mkdir(directory.file("a"), 0o700) == 0)
         #expect(mkdir(directory.file("a/inner"), 0o700) == 0)
-        let error = AtomicFile.write("x", to: directory.file("a"))
+        let error = storeError { () throws(StoreError) in try AtomicFile.write("x", to: directory.file("a")) }
         #expect(error?.description.contains("cannot rename") == true)
         #expect(try directory.listing() == ["a"])
     }
@@ -74,8 +74,8 @@ struct AtomicFileTests {
     func remove() throws {
         let directory = try StoreTestDirectory()
         try directory.write("x", to: "a")
-        #expect(AtomicFile.remove(directory.file("a")) == nil)
-        #expect(AtomicFile.remove(directory.file("a")) == nil)
+        try AtomicFile.remove(directory.file("a"))
+        try AtomicFile.remove(directory.file("a"))
         #expect(try directory.listing().isEmpty)
     }
 }

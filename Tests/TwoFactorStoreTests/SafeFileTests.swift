@@ -10,14 +10,14 @@ struct SafeFileTests {
     @Test("a missing file reads as nil")
     func missing() throws {
         let directory = try StoreTestDirectory()
-        #expect(try SafeFile.read(directory.file("none"), what: "test file", requirements: root).get() == nil)
+        #expect(try SafeFile.read(directory.file("none"), what: "test file", requirements: root) == nil)
     }
 
     @Test("a private root-owned file is read")
     func readable() throws {
         let directory = try StoreTestDirectory()
         try directory.write("content\n", to: "a")
-        #expect(try SafeFile.read(directory.file("a"), what: "test file", requirements: root).get() == "content\n")
+        #expect(try SafeFile.read(directory.file("a"), what: "test file", requirements: root) == "content\n")
     }
 
     @Test("refusals name the file and the reason", arguments: [
@@ -44,8 +44,7 @@ struct SafeFileTests {
             try Data([0xFF, 0xFE, 0x00, 0xC3]).write(to: URL(fileURLWithPath: path))
             chmod(path, 0o600)
         }
-        let result = SafeFile.read(path, what: "test file", requirements: root)
-        guard case .failure(let error) = result else {
+        guard let error = storeError({ () throws(StoreError) in _ = try SafeFile.read(path, what: "test file", requirements: root) }) else {
             Issue.record("\(kind) was accepted")
             return
         }

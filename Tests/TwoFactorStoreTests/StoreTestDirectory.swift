@@ -1,4 +1,5 @@
 import Foundation
+import TwoFactorStore
 import Glibc
 
 /// A private temporary directory (mode 0700) removed when the test ends.
@@ -25,5 +26,15 @@ final class StoreTestDirectory {
     /// Names in the directory, sorted.
     func listing() throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: path).sorted()
+    }
+}
+
+/// The error `body` throws, or nil when it succeeds.
+func storeError(_ body: () throws(StoreError) -> Void) -> StoreError? {
+    do throws(StoreError) {
+        try body()
+        return nil
+    } catch {
+        return error
     }
 }

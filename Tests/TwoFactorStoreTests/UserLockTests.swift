@@ -10,15 +10,14 @@ struct UserLockTests {
     func exclusive() throws {
         let directory = try StoreTestDirectory()
         let path = directory.file("alice.lock")
-        let first = try UserLock.acquire(path: path).get()
-        let second = UserLock.acquire(path: path, timeoutMilliseconds: 100)
-        guard case .failure(let error) = second else {
+        let first = try UserLock.acquire(path: path)
+        guard let error = storeError({ () throws(StoreError) in _ = try UserLock.acquire(path: path, timeoutMilliseconds: 100) }) else {
             Issue.record("a second holder got the lock")
             return
         }
         #expect(error.description.contains("timed out"))
         first.release()
-        #expect((try? UserLock.acquire(path: path, timeoutMilliseconds: 100).get()) != nil)
+        #expect((try? UserLock.acquire(path: path, timeoutMilliseconds: 100)) != nil)
     }
 
     @Test("a waiting login gets the lock as soon as another process releases it")
@@ -32,13 +31,13 @@ struct UserLockTests {
         try holder.run()
         defer { holder.waitUntilExit() }
         // Wait until flock(1) holds it.
-        while case .success(let early) = UserLock.acquire(path: path, timeoutMilliseconds: 0) {
+        while let early = try? UserLock.acquire(path: path, timeoutMilliseconds: 0) {
             early.release()
             usleep(1_000)
         }
         let start = Date()
-        let waiter = UserLock.acquire(path: path, timeoutMilliseconds: 5_000)
-        #expect((try? waiter.get()) != nil)
+        let waiter = try? UserLock.acquire(path: path, timeoutMilliseconds: 5_000)
+        #expect(waiter != nil)
         #expect(Date().timeIntervalSince(start) >= 0.05)
     }
 
@@ -47,7 +46,7 @@ struct UserLockTests {
         let directory = try StoreTestDirectory()
         try directory.write("", to: "target")
         #expect(symlink(directory.file("target"), directory.file("alice.lock")) == 0)
-        guard case .failure(let error) = UserLock.acquire(path: directory.file("alice.lock")) else {
+        guard let error = storeError({ () throws(StoreError) in _ = try UserLock.acquire(path: directory.file("alice.lock")) }) else {
             Issue.record("symlink accepted")
             return
         }
@@ -69,20 +68,20 @@ struct StoreTests {
     @Test("the directory check refuses group/other-writable, symlinked and missing stores")
     func directoryChecks() throws {
         let directory = try StoreTestDirectory()
-        #expect(Store(directory: directory.path).checkDirectory() == nil)
+        try Store(directory: directory.path).checkDirectory()
         #expect(mkdir(directory.file("open"), 0o777) == 0)
         chmod(directory.file("open"), 0o777)
-        #expect(Store(directory: directory.file("open")).checkDirectory()?.description.contains("writable by group or others") == true)
+        #expect(storeError { () throws(StoreError) in try Store(directory: directory.file("open")).checkDirectory() }?.description.contains("writable by group or others") == true)
         #expect(symlink(directory.path, directory.file("link")) == 0)
-        #expect(Store(directory: directory.file("link")).checkDirectory()?.description.contains("not a directory") == true)
-        #expect(Store(directory: directory.file("absent")).checkDirectory() != nil)
+        #expect(storeError { () throws(StoreError) in try Store(directory: directory.file("link")).checkDirectory() }?.description.contains("not a directory") == true)
+        #expect(storeError { () throws(StoreError) in try Store(directory: directory.file("absent")).checkDirectory() } != nil)
     }
 
     @Test("createDirectory makes a 0700 store")
     func create() throws {
         let directory = try StoreTestDirectory()
         let store = Store(directory: directory.file("store"))
-        #expect(store.createDirectory() == nil)
+        try store.createDirectory()
         var info = stat()
         #expect(stat(store.directory, &info) == 0)
         #expect(info.st_mode & 0o777 == 0o700)
@@ -92,17 +91,17 @@ struct StoreTests {
     func stateRoundTrip() throws {
         let directory = try StoreTestDirectory()
         let store = Store(directory: directory.path)
-        #expect(try store.readState(user: "alice").get() == UserState())
+        #expect(try store.readState(user: "alice") == UserState())
         let state = UserState(lastStep: 42, failures: 2, throttledUntil: 99, locked: false, usedBackupSalts: [])
-        #expect(store.writeState(state, user: "alice") == nil)
-        #expect(try store.readState(user: "alice").get() == state)
+        try store.writeState(state, user: "alice")
+        #expect(try store.readState(user: "alice") == state)
     }
 
-    @Test("passwd lookups come from the system database")
-    func passwd() {
-        #expect(PasswdEntry.lookup("root")?.uid == 0)
-        #expect(PasswdEntry.lookup("root")?.home == "/root")
-        #expect(PasswdEntry.lookup(uid: 0)?.name == "root")
-        #expect(PasswdEntry.lookup("s2fa-no-such-user") == nil)
+    @Test("passwd lookups come from the system database; an unknown name is 'no such user'")
+    func passwd() throws {
+        #expect(try PasswdEntry.lookup("root").get().uid == 0)
+        #expect(try PasswdEntry.lookup("root").get().home == "/root")
+        #expect(try PasswdEntry.lookup(uid: 0).get().name == "root")
+        #expect(PasswdEntry.lookup("s2fa-no-such-user") == .failure(.noSuchUser))
     }
 }

@@ -36,21 +36,24 @@ for service in su login panel; do
     try "$service: password + valid code" 0 "$service" "$ALICE" "$ALICE_PW" "$(fresh_code)"
     try "$service: password + wrong code refused" 1 "$service" "$ALICE" "$ALICE_PW" "$(wrong_code)"
     try "$service: wrong password refused" 1 "$service" "$ALICE" "wrong-$ALICE_PW" "$(wrong_code)"
+    # No code is checked and no failure counted without the password (one failure so far: the wrong code).
+    for _ in 1 2 3 4 5; do try "$service: wrong password with any code refused" 1 "$service" "$ALICE" "wrong-$ALICE_PW" "$(wrong_code)"; done
+    [[ $(failures_of "$ALICE") == 1 ]] && pass "$service: wrong passwords counted no failure" ||
+        fail "$service: wrong passwords counted no failure" "failures=$(failures_of "$ALICE"), wanted 1"
 done
 ALICE=$(new_user_name)
 create_user "$ALICE" "$ALICE_PW"
 enroll "$ALICE" || die "enrollment of $ALICE failed"
 
-# panel, one-field variant: uncomment variant 2, comment out variant 1.
-awk '/^# Variant 2/ { v2 = 1 }
-     !v2 && /^(auth|account)[[:space:]]/ { print "# " $0; next }
-     v2 && /^# (auth|account)[[:space:]]/ { print substr($0, 3); next }
-     { print }' "$REPO_ROOT/pam.d-example/panel" >"$WORK/panel-one-field"
-grep -qE '^auth +required +pam_swift2fa\.so forward_pass nullok$' "$WORK/panel-one-field" &&
-    grep -qE '^auth +required +pam_unix\.so try_first_pass$' "$WORK/panel-one-field" &&
-    [[ $(grep -cE '^(auth|account) ' "$WORK/panel-one-field") == 3 ]] &&
-    pass "panel one-field variant: extracted (3 active lines)" || fail "panel one-field variant: extracted" "$(grep -E '^(auth|account)' "$WORK/panel-one-field" | tr '\n' ';')"
-sed -E "s#^(auth +required +)pam_swift2fa\\.so#\\1$S2FA_MODULE store=$STORE#" "$WORK/panel-one-field" >"$PAM_DIR/panel1"
+# panel-one-field: password and code in one answer, split before the password module.
+sed -E "s#pam_swift2fa\\.so#$S2FA_MODULE store=$STORE#" "$REPO_ROOT/pam.d-example/panel-one-field" >"$PAM_DIR/panel1"
+[[ $(grep -c "$S2FA_MODULE" "$PAM_DIR/panel1") == 2 ]] && pass "panel-one-field: two module lines" ||
+    fail "panel-one-field: two module lines" "$(grep -E '^(auth|account)' "$PAM_DIR/panel1" | tr '\n' ';')"
+for _ in 1 2 3 4 5 6; do
+    try "panel one-field: wrong password with any code refused" 1 panel1 "$ALICE" "wrong-$ALICE_PW$(wrong_code)"
+done
+[[ $(failures_of "$ALICE") == 0 ]] && pass "panel one-field: wrong passwords counted no failure" ||
+    fail "panel one-field: wrong passwords counted no failure" "failures=$(failures_of "$ALICE")"
 try "panel one-field: password immediately followed by the code" 0 panel1 "$ALICE" "$ALICE_PW$(fresh_code)"
 try "panel one-field: password followed by a wrong code refused" 1 panel1 "$ALICE" "$ALICE_PW$(wrong_code)"
 try "panel one-field: unenrolled user types the password only (nullok)" 0 panel1 "$BOB" "$BOB_PW" "$BOB_PW"

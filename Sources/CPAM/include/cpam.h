@@ -35,12 +35,33 @@ int s2fa_pam_set_string_item(pam_handle_t *pamh, int item, const char *value);
 /** pam_get_user without a custom prompt. */
 int s2fa_pam_get_user(pam_handle_t *pamh, const char **user);
 
+/** s2fa_run_as_user results other than 0. */
+enum {
+    S2FA_IDENTITY_NOT_TAKEN = 1,
+    S2FA_IDENTITY_NOT_RESTORED = 2,
+};
+
 /**
- * Sets the file-system uid and gid of the calling thread (setfsuid/setfsgid) and
- * stores the previous ones in old_uid/old_gid when they are not NULL.
- * Returns 1 when the thread now has exactly uid and gid, 0 otherwise.
+ * Runs body(context) with the file-system identity of the user (uid, gid and the user's
+ * supplementary groups) through libpam's pam_modutil_drop_priv, then regains the
+ * module's own with pam_modutil_regain_priv. When the process is not root, or the user
+ * is root, nothing is switched. Returns 0, S2FA_IDENTITY_NOT_TAKEN (body did not run) or
+ * S2FA_IDENTITY_NOT_RESTORED (body ran, but the old identity could not be restored).
  */
-int s2fa_set_fs_ids(unsigned int uid, unsigned int gid, unsigned int *old_uid, unsigned int *old_gid);
+int s2fa_run_as_user(pam_handle_t *pamh, const char *name, unsigned int uid, unsigned int gid,
+                     void (*body)(void *context), void *context);
+
+/**
+ * Keeps a copy of the code a split_answer instance split off, for a later instance of
+ * the module in the same stack (pam_set_data; zeroed when released).
+ */
+int s2fa_keep_code(pam_handle_t *pamh, const char *code);
+
+/**
+ * Takes the kept code out of the handle (it can be taken once). On PAM_SUCCESS *code is a
+ * malloc'ed copy the caller releases with s2fa_free_secret; PAM_NO_MODULE_DATA when none.
+ */
+int s2fa_take_kept_code(pam_handle_t *pamh, char **code);
 
 /**
  * Shows one message that needs no answer through the application's conversation

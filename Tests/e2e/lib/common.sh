@@ -145,6 +145,12 @@ install_pam_service() {
     chmod 0644 "$PAM_DIR/$service"
 }
 
+# failures_of USER: the consecutive failures in USER's state file (0 when there is none).
+failures_of() {
+    local file=$STORE/$1.state
+    if [[ -f $file ]]; then awk '$1 == "failures" { print $2 }' "$file"; else echo 0; fi
+}
+
 random_suffix() { od -An -N4 -tx1 /dev/urandom | tr -d ' \n'; }
 random_password() { printf 'pw-%s-%s' "$(random_suffix)" "$(random_suffix)"; }
 

@@ -1,0 +1,15 @@
+/// How an attempt ends: the `result=` word of the log line, an optional reason, and the
+/// PAM return code. Refusals are thrown through the module's flow; acceptance and
+/// PAM_IGNORE are returned. `Authenticator.authenticate` turns either into exactly one
+/// log line.
+struct AttemptEnd: Error {
+    let result: String
+    let reason: String?
+    let code: Int32
+
+    init(_ result: String, _ reason: String?, code: Int32) {
+        self.result = result
+        self.reason = reason
+        self.code = code
+    }
+}
