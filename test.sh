@@ -24,6 +24,7 @@ packages=(
     libpam-wrapper libpamtest0-dev libnss-wrapper pamtester oathtool
     libpam-google-authenticator zbar-tools librsvg2-bin expect python3-pexpect
     openssh-server openssh-client sudo cockpit-ws cockpit-bridge curl util-linux passwd perl-base
+    cockpit-system chromium chromium-driver python3-selenium
     clang libclang-rt-14-dev
 )
 missing=()
@@ -47,7 +48,7 @@ grep -E '^(✘|↳)|Test run with|Executed [0-9]+ tests?' "$log" | grep -vE '↳
 [ "$swift_status" -eq 0 ] || { echo "test.sh: swift test failed (exit $swift_status)" >&2; exit 1; }
 swift_passed=$(sed -n 's/.*Test run with \([0-9]*\) tests\{0,1\} in .* passed.*/\1/p' "$log" | tail -n 1)
 
-echo "== end-to-end: sshd, sudo, cockpit-ws"
+echo "== end-to-end: sshd, sudo, cockpit-ws, enrollment at login"
 Tests/e2e/run.sh | tee "$log"
 e2e_passed=$(sed -n 's/^\([0-9]*\) passed, 0 failed$/\1/p' "$log" | tail -n 1)
 
