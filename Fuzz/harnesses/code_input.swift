@@ -84,7 +84,7 @@ public func fuzzCodeInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     case .acceptedBackup:
         fuzzCheck(!locked, "backup accepted while locked")
         fuzzCheck(decision.state.usedBackupSalts.count == 1, "backup use not recorded")
-    case .rejected, .replayed where now < throttledUntil:
+    case .rejected where now < throttledUntil:
         // Only a wrong backup code is checked during a back-off, and it is not a failure.
         fuzzCheck(decision.state.failures == state.failures, "a failure counted while throttled")
         fuzzCheck(decision.state.backupFailures == state.backupFailures + 1, "backup try not counted")
