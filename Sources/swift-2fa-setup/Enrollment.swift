@@ -31,15 +31,13 @@ enum Enrollment {
         return nil
     }
 
-    /// Ten new backup codes for display, and their salted hashes for the secret file.
-    static func newBackupCodes() throws(SetupFailure) -> (codes: [String], hashes: [BackupCodeHash]) {
-        guard let codes = BackupCodes.generate() else { throw .io("the system random number generator failed") }
-        var hashes: [BackupCodeHash] = []
-        for code in codes {
-            guard let hash = BackupCodeHash.make(code: code) else { throw .io("cannot hash a backup code") }
-            hashes.append(hash)
+    /// Ten new backup codes for display, and their salted hashes for the secret file,
+    /// tagged for the enrollment whose TOTP secret is `secret`.
+    static func newBackupCodes(secret: [UInt8]) throws(SetupFailure) -> (codes: [String], hashes: [BackupCodeHash]) {
+        guard let backup = BackupCodes.generate(secret: secret) else {
+            throw .io("cannot generate backup codes: the system random number generator or libcrypto failed")
         }
-        return (codes, hashes)
+        return backup
     }
 
     /// Activates `record` (complete with its backup code hashes) for the target: writes
