@@ -1,4 +1,3 @@
-import Foundation
 import Glibc
 import TwoFactorCore
 import TwoFactorStore
@@ -46,8 +45,8 @@ struct Target {
         case .success(let parsed): options = parsed
         case .failure(let error):
             let text = error.description
-                .replacingOccurrences(of: "option 'store'", with: "--store")
-                .replacingOccurrences(of: "option 'secret'", with: "--secret-file")
+                .replacingAll("option 'store'", with: "--store")
+                .replacingAll("option 'secret'", with: "--secret-file")
             throw .usage(text)
         }
         guard let secretPath = options.secretPath(user: account.name, home: account.home) else {
