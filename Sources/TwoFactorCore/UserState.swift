@@ -74,17 +74,15 @@ public struct UserState: Equatable, Sendable {
 
     /// The file text.
     public func serialized() -> String {
-        var lines = [
-            "version \(Self.currentVersion)",
-            "last_step \(lastStep)",
-            "failures \(failures)",
-            "throttled_until \(throttledUntil)",
-            "locked \(locked ? 1 : 0)",
-        ]
-        if backupFailures != 0 { lines.append("backup_failures \(backupFailures)") }
-        if let enrollment { lines.append("enrollment \(enrollment)") }
-        for salt in usedBackupSalts { lines.append("used_backup \(salt)") }
-        return lines.joined(separator: "\n") + "\n"
+        // Appended line by line: `[String].joined(separator:)` is an unspecialized generic
+        // in the static stdlib whose first call resolves associated types at run time
+        // (80,000 instructions in every new login process, measured with callgrind).
+        var text = "version \(Self.currentVersion)\nlast_step \(lastStep)\nfailures \(failures)\n"
+            + "throttled_until \(throttledUntil)\nlocked \(locked ? 1 : 0)\n"
+        if backupFailures != 0 { text += "backup_failures \(backupFailures)\n" }
+        if let enrollment { text += "enrollment \(enrollment)\n" }
+        for salt in usedBackupSalts { text += "used_backup \(salt)\n" }
+        return text
     }
 
     /// Parses the file text; a failure says what is wrong.
