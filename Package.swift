@@ -51,10 +51,11 @@ let package = Package(
             name: "CPAM",
             linkerSettings: [.linkedLibrary("pam")]
         ),
-        // C shim over the system's OpenSSL libcrypto: HMAC, constant-time compare, PBKDF2, CSPRNG.
+        // C shim over the system's GNU Nettle (libnettle8, no global set-up, no configuration
+        // file): HMAC, constant-time compare, PBKDF2; random bytes from getrandom(2).
         .target(
             name: "CCrypto",
-            linkerSettings: [.linkedLibrary("crypto")]
+            linkerSettings: [.linkedLibrary("nettle")]
         ),
         // libqrencode, for the terminal and SVG QR codes of swift-2fa-setup.
         .systemLibrary(

@@ -13,7 +13,9 @@ STORE_DIR=/var/lib/swift-2fa
 BACKUP_SUFFIX=.swift-2fa.bak
 MARKER="# swift-2fa: second factor, added by install.sh --enable (remove with install.sh --disable)"
 SERVICES=(sshd sudo su login cockpit)
-BUILD_DEPS=(libpam0g-dev libssl-dev libqrencode-dev pkg-config binutils patchelf)
+BUILD_DEPS=(libpam0g-dev nettle-dev libqrencode-dev pkg-config binutils patchelf)
+# What the installed module and command load (the -dev packages above pull them in).
+RUNTIME_DEPS=(libpam0g libnettle8 libqrencode4)
 CHECK_DEPS=(pamtester oathtool)
 
 PREFIX=/usr/local
@@ -221,7 +223,7 @@ build() {
 #   links it statically for the Swift runtime), but the Swift driver still records the
 #   shared one. When no symbol is taken from it, drop the entry: loading it costs each
 #   login process about 3.7 million instructions (see Benchmarks/README.md).
-# - RUNPATH $ORIGIN: would make the loader look for libcrypto.so.3 and libpam.so.0 in the
+# - RUNPATH $ORIGIN: would make the loader look for libnettle.so.8 and libpam.so.0 in the
 #   PAM module directory first. Nothing the module needs lives there.
 tidy_module_dynamic_section() {
     local file=$1
@@ -282,9 +284,9 @@ create_store() {
 do_install() {
     require_debian
     if ((DO_BUILD)); then
-        apt_install "${BUILD_DEPS[@]}"
+        apt_install "${BUILD_DEPS[@]}" "${RUNTIME_DEPS[@]}"
     else
-        apt_install binutils
+        apt_install binutils "${RUNTIME_DEPS[@]}"
     fi
     if [[ -z $DESTDIR ]]; then apt_install "${CHECK_DEPS[@]}"; fi
     ((DO_BUILD)) && build

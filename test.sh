@@ -20,7 +20,7 @@ command -v swift >/dev/null 2>&1 || { echo "test.sh: no Swift toolchain found (s
 
 # Build libraries, test tools, and the programs the end-to-end tests talk to.
 packages=(
-    libpam0g-dev libssl-dev libqrencode-dev
+    libpam0g-dev nettle-dev libqrencode-dev libssl-dev  # libssl-dev: the leak test's client (Benchmarks/client.c)
     libpam-wrapper libpamtest0-dev libnss-wrapper pamtester oathtool
     libpam-google-authenticator zbar-tools librsvg2-bin expect python3-pexpect
     openssh-server openssh-client sudo cockpit-ws cockpit-bridge curl util-linux passwd perl-base

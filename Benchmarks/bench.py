@@ -194,6 +194,7 @@ def cold(nss, series):
     keys = [(name, m) for name in series for m in MODULES]
     samples = {k: [] for k in keys}
     rss = {k: [] for k in keys}
+    dirty = {k: [] for k in keys}
     pam = {k: [] for k in keys}
     failures = {k: 0 for k in keys}
     users = open(os.path.join(base, "users.txt")).read().splitlines()
@@ -217,6 +218,8 @@ def cold(nss, series):
                         rss[key].append(int(parts[3]))
                         if len(parts) > 4 and float(parts[4]) >= 0:
                             pam[key].append(float(parts[4]))
+                        if len(parts) > 5 and int(parts[5]) >= 0:
+                            dirty[key].append(int(parts[5]))
     results = {}
     for name in series:
         result = results[name] = {}
@@ -227,6 +230,7 @@ def cold(nss, series):
                 "median_us": statistics.median(samples[k]) if samples[k] else None,
                 "p99_us": percentile(samples[k], 99) if samples[k] else None,
                 "rss_kb_median": statistics.median(rss[k]) if rss[k] else None,
+                "private_dirty_kb_median": statistics.median(dirty[k]) if dirty[k] else None,
                 "pam_median_us": statistics.median(pam[k]) if pam[k] else None,
             }
     return results
@@ -344,6 +348,20 @@ def hmac():
     return result
 
 
+def dirty_rows(rows, c, label):
+    """Private dirty memory per login process (smaps_rollup after pam_end) over pam_permit's,
+    one row per module; sets each module's "private_dirty_added_kb"."""
+    base = c["permit"]["private_dirty_kb_median"]
+    ref = None
+    if base is not None and c[REFERENCE]["private_dirty_kb_median"] is not None:
+        ref = c[REFERENCE]["private_dirty_kb_median"] - base
+    for m in MODULES:
+        value = c[m]["private_dirty_kb_median"]
+        added = None if value is None or base is None else value - base
+        c[m]["private_dirty_added_kb"] = added
+        rows.append((label, m, added, ratio(added, ref) if ref else None))
+
+
 def ratio(a, b):
     if a is None or b is None or b == 0:
         return None
@@ -414,8 +432,10 @@ def main():
             c[m]["rss_added_kb"] = added
             ref = c[REFERENCE]["rss_kb_median"] - base_rss
             rows.append(("RSS added (KiB)", m, added, ratio(added, ref) if ref else None))
-        goals["cold_median"] = {"ratio": ratio(c["swift2fa"]["median_us"], c[REFERENCE]["median_us"]), "goal": "<= 1.2"}
-        goals["cold_p99"] = {"ratio": ratio(c["swift2fa"]["p99_us"], c[REFERENCE]["p99_us"]), "goal": "<= 1.2"}
+        dirty_rows(rows, c, "private dirty added (KiB)")
+        goals["cold_median"] = {"ratio": ratio(c["swift2fa"]["median_us"], c[REFERENCE]["median_us"]), "goal": "<= 1.1"}
+        goals["cold_p99"] = {"ratio": ratio(c["swift2fa"]["p99_us"], c[REFERENCE]["p99_us"]), "goal": "-"}
+        goals["private dirty over permit (KiB)"] = {"ratio": c["swift2fa"]["private_dirty_added_kb"], "goal": "<= 1024"}
     if "cold_libcrypto" in results:
         c = results["cold_libcrypto"]
         for m in MODULES:
@@ -430,15 +450,18 @@ def main():
             c[m]["rss_added_kb"] = added
             ref = None if base_rss is None else c[REFERENCE]["rss_kb_median"] - base_rss
             rows.append(("cold, libcrypto loaded, RSS added (KiB)", m, added, ratio(added, ref) if ref else None))
+        dirty_rows(rows, c, "cold, libcrypto loaded, priv. dirty added (KiB)")
         for m in MODULES:
             rows.append(("  pam_start..pam_end only (ms)", m, c[m]["pam_median_us"] and c[m]["pam_median_us"] / 1000,
                          ratio(c[m]["pam_median_us"], c[REFERENCE]["pam_median_us"])))
         goals["cold_median (libcrypto loaded)"] = {
-            "ratio": ratio(c["swift2fa"]["median_us"], c[REFERENCE]["median_us"]), "goal": "<= 1.2"}
+            "ratio": ratio(c["swift2fa"]["median_us"], c[REFERENCE]["median_us"]), "goal": "<= 1.0"}
         goals["cold pam only (libcrypto loaded)"] = {
             "ratio": ratio(c["swift2fa"]["pam_median_us"], c[REFERENCE]["pam_median_us"]), "goal": "<= 1.2"}
     if "callgrind" in results and results["callgrind"]:
         g = results["callgrind"]
+        goals["cold instructions"] = {"ratio": ratio(g["swift2fa"]["instructions"], g[REFERENCE]["instructions"]),
+                                      "goal": "<= 1.5"}
         for m in MODULES:
             rows.append(("cold instructions (M)", m, g[m]["instructions"] and g[m]["instructions"] / 1e6,
                          ratio(g[m]["instructions"], g[REFERENCE]["instructions"])))
@@ -461,7 +484,7 @@ def main():
             for m in MODULES:
                 rows.append(("warm %d thread%s (logins/s)" % (t, "s" if t > 1 else ""), m, w[m]["logins_per_s"],
                              ratio(w[m]["logins_per_s"], w[REFERENCE]["logins_per_s"])))
-            goals[key] = {"ratio": ratio(w["swift2fa"]["logins_per_s"], w[REFERENCE]["logins_per_s"]), "goal": ">= 1"}
+            goals[key] = {"ratio": ratio(w["swift2fa"]["logins_per_s"], w[REFERENCE]["logins_per_s"]), "goal": ">= 2"}
     if "scaling" in results:
         s = results["scaling"]
         small, large = str(SCALES[0]), str(SCALES[-1])
@@ -475,7 +498,7 @@ def main():
         goals["scaling"] = {"ratio": s["growth"]["swift2fa"], "goal": "<= 1.1 (100,000 vs 10 users)"}
     if "hmac" in results:
         h = results["hmac"]
-        limit = min(h["raw_oneshot"], h["raw_evp_mac"], h["raw_hmac_ctx"], h["raw_evp_dup"])
+        limit = min(h[k] for k in ("raw_nettle", "raw_oneshot", "raw_evp_mac", "raw_hmac_ctx", "raw_evp_dup") if k in h)
         h["practical_limit_ns"] = limit
         h["ratio_core_truncate_vs_limit"] = limit / h["core_truncate"]
         h["ratio_core_truncate_vs_oneshot"] = h["raw_oneshot"] / h["core_truncate"]
@@ -491,9 +514,9 @@ def main():
     if "hmac" in results:
         h = results["hmac"]
         print()
-        print("core HMAC-SHA1 + truncate (ns/op): raw HMAC() %.0f, raw EVP_MAC %.0f, raw HMAC_CTX %.0f, "
+        print("core HMAC-SHA1 + truncate (ns/op): raw Nettle %.0f, raw HMAC() %.0f, raw EVP_MAC %.0f, raw HMAC_CTX %.0f, "
               "raw EVP_MAC_CTX_dup %.0f; core truncate %.0f, core code %.0f" % (
-                  h["raw_oneshot"], h["raw_evp_mac"], h["raw_hmac_ctx"], h["raw_evp_dup"],
+                  h["raw_nettle"], h["raw_oneshot"], h["raw_evp_mac"], h["raw_hmac_ctx"], h["raw_evp_dup"],
                   h["core_truncate"], h["core_code"]))
         print("core speed vs practical limit: %.2f (vs one-shot HMAC(): %.2f)" % (
             h["ratio_core_truncate_vs_limit"], h["ratio_core_truncate_vs_oneshot"]))

@@ -17,7 +17,8 @@
  *       For each of the first COUNT users: fork and exec "LOGIN_BINARY SERVICE USER CODE"
  *       (bench-login, login.c, which links only libpam) with the current code; times
  *       fork-exec-to-exit. Prints one line per login:
- *       "COLD <microseconds> <rc> <rss_kb> <pam_start-to-pam_end microseconds>".
+ *       "COLD <microseconds> <rc> <rss_kb> <pam_start-to-pam_end microseconds>
+ *       <private_dirty_kb after pam_end>".
  *   warm SERVICE USERSFILE COUNT THREADS PASSES
  *       One process. THREADS threads share the first COUNT users (disjoint slices);
  *       each does PASSES passes over its users (pass k answers the code of step
@@ -195,8 +196,9 @@ static int mode_cold(int argc, char **argv)
         int rc = -1;
         long rss = -1;
         double pam_us = -1;
-        sscanf(buffer, "RESULT %d RSS_KB %ld PAM_US %lf", &rc, &rss, &pam_us);
-        printf("COLD %.1f %d %ld %.1f\n", elapsed * 1e6, rc, rss, pam_us);
+        long dirty = -1;
+        sscanf(buffer, "RESULT %d RSS_KB %ld PAM_US %lf PRIVATE_DIRTY_KB %ld", &rc, &rss, &pam_us, &dirty);
+        printf("COLD %.1f %d %ld %.1f %ld\n", elapsed * 1e6, rc, rss, pam_us, dirty);
     }
     return 0;
 }

@@ -6,7 +6,9 @@
  *   bench-login SERVICE USER CODE
  *
  * Prints "RESULT <rc> RSS_KB <VmRSS after pam_authenticate> PAM_US <pam_start to
- * pam_end, microseconds>"; exit 0 on PAM_SUCCESS.
+ * pam_end, microseconds> PRIVATE_DIRTY_KB <Private_Dirty of the process after pam_end>";
+ * exit 0 on PAM_SUCCESS. (After pam_end the module, linked -z nodelete, stays mapped:
+ * its private dirty pages are what each login process keeps paying.)
  * Built by Benchmarks/run.sh: cc -O2 -o bench-login login.c -lpam
  *
  * Built with -DWITH_LIBCRYPTO (and -lcrypto) as bench-login-libcrypto, it first loads
@@ -78,6 +80,7 @@ int main(int argc, char **argv)
         pam_end(pamh, rc);
     }
     double pam_us = now_us() - began;
-    printf("RESULT %d RSS_KB %ld PAM_US %.1f\n", rc, rss, pam_us);
+    long dirty = private_dirty_kb();
+    printf("RESULT %d RSS_KB %ld PAM_US %.1f PRIVATE_DIRTY_KB %ld\n", rc, rss, pam_us, dirty);
     return rc == PAM_SUCCESS ? 0 : 1;
 }

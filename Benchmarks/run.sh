@@ -19,7 +19,7 @@ mkdir -p "$BIN"
 if [ "${BENCH_SKIP_APT:-0}" != 1 ]; then
     need=""
     for p in libpam-google-authenticator libpam-oath libpam-wrapper libpamtest0-dev libnss-wrapper \
-             libpam0g-dev libssl-dev oathtool valgrind python3; do
+             libpam0g-dev nettle-dev libssl-dev oathtool valgrind python3; do
         dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
     done
     if [ -n "$need" ]; then
@@ -53,7 +53,7 @@ $CC -O2 -Wall -o "$BIN/bench-login" "$HERE/login.c" -lpam
 # The same login with libcrypto loaded and initialised before pam_start, as in sshd.
 $CC -O2 -Wall -Wno-deprecated-declarations -DWITH_LIBCRYPTO -o "$BIN/bench-login-libcrypto" "$HERE/login.c" -lpam -lcrypto
 $CC -O2 -Wall -Wno-deprecated-declarations -o "$BIN/bench-client" "$HERE/client.c" -lpam -lcrypto -lpthread -ldl
-$CC -O2 -Wall -o "$BIN/hmac-raw" "$HERE/hmac_raw.c" -lcrypto
+$CC -O2 -Wall -o "$BIN/hmac-raw" "$HERE/hmac_raw.c" -lnettle -lcrypto
 
 # The core micro-benchmark: the TwoFactorCore sources and the CCrypto shim, compiled
 # like the release module (-O, C at -O2), without SwiftPM.
@@ -61,12 +61,12 @@ mkdir -p "$BIN/modules/CCrypto"
 cat > "$BIN/modules/CCrypto/module.modulemap" <<MAP
 module CCrypto {
     header "$ROOT/Sources/CCrypto/include/ccrypto.h"
-    link "crypto"
+    link "nettle"
     export *
 }
 MAP
 "$CLANG" -O2 -c -I"$ROOT/Sources/CCrypto/include" "$ROOT/Sources/CCrypto/crypto.c" -o "$BIN/crypto.o"
 "$SWIFTC" -O -parse-as-library -module-name HMACCore -I "$BIN/modules/CCrypto" \
-    "$ROOT"/Sources/TwoFactorCore/*.swift "$HERE/hmac_core.swift" "$BIN/crypto.o" -lcrypto -o "$BIN/hmac-core"
+    "$ROOT"/Sources/TwoFactorCore/*.swift "$HERE/hmac_core.swift" "$BIN/crypto.o" -lnettle -o "$BIN/hmac-core"
 
 exec python3 "$HERE/bench.py"

@@ -7,7 +7,7 @@
 # Harnesses are Swift files in Fuzz/harnesses/ compiled with
 # `swiftc -sanitize=fuzzer,address -parse-as-library` together with the TwoFactorCore
 # sources (no SwiftPM involved) and Sources/CCrypto/crypto.c (clang, ASan), linked
-# with the system's -lcrypto. Binaries and the growing corpora go to Fuzz/out/
+# with the system's -lnettle. Binaries and the growing corpora go to Fuzz/out/
 # (git-ignored); the committed seeds in Fuzz/corpus/<name>/ are read-only inputs.
 # A crash leaves its input in Fuzz/out/artifacts/<name>/; copy it to Fuzz/regressions/.
 # Inputs in Fuzz/regressions/<name>/ are replayed before fuzzing starts.
@@ -49,7 +49,7 @@ mkdir -p "$OUT/modules/CCrypto" "$OUT/artifacts"
 cat > "$OUT/modules/CCrypto/module.modulemap" <<MAP
 module CCrypto {
     header "$ROOT/Sources/CCrypto/include/ccrypto.h"
-    link "crypto"
+    link "nettle"
     export *
 }
 MAP
@@ -69,7 +69,7 @@ build() {
         -I "$OUT/modules/CCrypto" \
         "$ROOT"/Sources/TwoFactorCore/*.swift $extra \
         "$HERE/harnesses/FuzzSupport.swift" "$HERE/harnesses/$name.swift" \
-        "$OUT/crypto.o" -lcrypto -o "$OUT/$name" >"$OUT/build-$name.log" 2>&1; then
+        "$OUT/crypto.o" -lnettle -o "$OUT/$name" >"$OUT/build-$name.log" 2>&1; then
         cat "$OUT/build-$name.log"
         echo "FAIL: cannot build $name"
         exit 1

@@ -7,16 +7,18 @@ import CCrypto
 // bytes 9..16 the last accepted step offset, the rest is the typed answer.
 
 private let secret: [UInt8] = Array("12345678901234567890".utf8)
-// One backup code, hashed with a single PBKDF2 iteration so the harness stays fast.
-private let backup: BackupCodeHash? = BackupCodeHash(
-    iterations: 1, salt: Array(repeating: 0x5A, count: 16),
-    hash: {
-        var out = [UInt8](repeating: 0, count: 32)
-        let code = Array("abcdefghjk".utf8)
-        let salt = [UInt8](repeating: 0x5A, count: 16)
-        _ = s2fa_pbkdf2_sha256(code, code.count, salt, salt.count, 1, &out, out.count)
-        return out
-    }())
+// Two backup codes, hashed with a single PBKDF2 iteration so the harness stays fast:
+// one tagged, and one untagged as written before tags.
+private func backupHash(_ code: String, tagged: Bool) -> BackupCodeHash? {
+    var out = [UInt8](repeating: 0, count: 32)
+    let bytes = Array(code.utf8)
+    let salt = [UInt8](repeating: tagged ? 0x5A : 0x5B, count: 16)
+    _ = s2fa_pbkdf2_sha256(bytes, bytes.count, salt, salt.count, 1, &out, out.count)
+    let tag = tagged ? BackupCodeHash.tag(normalizedCode: code, secret: secret) : nil
+    return BackupCodeHash(iterations: 1, salt: salt, hash: out, tag: tag)
+}
+private let tagged = backupHash("abcdefghjk", tagged: true)
+private let untagged = backupHash("mnpqrstuvw", tagged: false)
 
 private func readU64(_ bytes: UnsafeBufferPointer<UInt8>, at offset: Int) -> UInt64 {
     var value: UInt64 = 0
@@ -52,14 +54,28 @@ public func fuzzCodeInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     _ = CombinedAnswer.split(answer, digits: Int(Int8(bitPattern: control)))  // odd digit counts
 
     let parameters = OTPParameters(algorithm: .sha1, digits: digits, period: 30)
+    let legacy = (control & 0x10) != 0 && (control & 0x08) != 0  // also an untagged code
     let record = SecretRecord(secret: secret, parameters: parameters, created: 0,
-                              backupCodes: backup.map { [$0] } ?? [])
-    let state = UserState(lastStep: lastStep, failures: Int(control) * 3, throttledUntil:
-                            throttledBits == 0 ? 0 : (throttledBits == 1 ? now &+ 30 : Int64.max / 2),
-                          locked: locked, usedBackupSalts: [])
+                              backupCodes: [tagged].compactMap { $0 } + (legacy ? [untagged].compactMap { $0 } : []))
+    let throttledUntil = throttledBits == 0 ? 0 : (throttledBits == 1 ? now &+ 30 : Int64.max / 2)
+    let state = UserState(lastStep: lastStep, failures: Int(control) * 3, throttledUntil: throttledUntil,
+                          locked: locked, usedBackupSalts: [], backupFailures: Int(control >> 2) % 5)
     var policy = VerificationPolicy.standard
     policy.window = window
+    policy.dummyHashIterations = 1
     let decision = policy.verify(answer: answer, record: record, state: state, now: now)
+
+    // Equal work on every path: one slow hash per backup-shaped answer (plus one for the
+    // untagged code when present), and the same work as for a user who is not enrolled
+    // (whenever the whole window lies after 1970).
+    let backupShaped = BackupCodes.normalize(VerificationPolicy.trimmed(answer)) != nil
+    let slowHashes = decision.work.slowHashes
+    fuzzCheck(backupShaped ? (legacy ? (1...2).contains(slowHashes) : slowHashes == 1) : slowHashes == 0,
+              "\(slowHashes) slow hashes for one answer")
+    if !legacy, now >= 300 {
+        fuzzCheck(decision.work == policy.performEquivalentWork(answer: answer, digits: digits),
+                  "work differs from a user who is not enrolled")
+    }
     switch decision.outcome {
     case .acceptedTOTP(let step):
         fuzzCheck(!locked, "accepted while locked")
@@ -69,6 +85,12 @@ public func fuzzCodeInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     case .acceptedBackup:
         fuzzCheck(!locked, "backup accepted while locked")
         fuzzCheck(decision.state.usedBackupSalts.count == 1, "backup use not recorded")
+    case .rejected where now < throttledUntil:
+        // Only a wrong backup code is checked during a back-off, and it is not a failure.
+        fuzzCheck(decision.state.failures == state.failures, "a failure counted while throttled")
+        fuzzCheck(decision.state.backupFailures == state.backupFailures + 1, "backup try not counted")
+        fuzzCheck(state.backupFailures < policy.throttle.throttleAfter, "backup checked beyond the period's tries")
+        fuzzCheck(decision.state.throttledUntil == throttledUntil, "back-off changed by a backup try")
     case .rejected, .replayed:
         fuzzCheck(decision.state.failures == state.failures + 1, "failure not counted")
     case .throttled, .locked:

@@ -10,5 +10,10 @@ public func fuzzUserState(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     // A failure recorded on top of any parsed state must not trap and must stay parseable.
     let next = ThrottlePolicy.standard.recordingFailure(state, now: Int64(size) * 1_000_003)
     fuzzCheck(UserState.parse(next.serialized()) == .success(next), "state after a failure does not round-trip")
+    fuzzCheck(next.backupFailures == 0, "a failure did not start the backup tries over")
+    // So must a wrong backup code during a back-off, which is not a failure.
+    let tried = ThrottlePolicy.standard.recordingBackupFailure(state)
+    fuzzCheck(tried.failures == state.failures && tried.locked == state.locked, "a backup try counted as a failure")
+    fuzzCheck(UserState.parse(tried.serialized()) == .success(tried), "state after a backup try does not round-trip")
     return 0
 }

@@ -91,7 +91,7 @@ struct LoginEnrollment {
             if postpone { return AttemptEnd("enroll-abandoned", reason + ", nullok", code: PAM_IGNORE) }
             throw AttemptEnd("enroll-abandoned", reason, code: PAM_AUTH_ERR)
         }
-        guard let backup = NewEnrollment.backupCodes() else {
+        guard let backup = BackupCodes.generate(secret: record.secret) else {
             throw AttemptEnd("error", "cannot create the backup codes; nothing stored", code: PAM_AUTH_ERR)
         }
         var active = record

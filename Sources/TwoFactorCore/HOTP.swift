@@ -6,7 +6,7 @@ public enum HOTP {
     public static let allowedDigits: ClosedRange<Int> = 6...8
 
     /// The code for `counter`, as a zero-padded decimal string of `digits` digits.
-    /// Nil when `digits` is outside 6...8 or libcrypto fails.
+    /// Nil when `digits` is outside 6...8 or the HMAC fails.
     public static func code(secret: [UInt8], counter: UInt64, digits: Int, algorithm: HashAlgorithm) -> String? {
         guard let value = truncatedValue(secret: secret, counter: counter, algorithm: algorithm),
               allowedDigits.contains(digits) else { return nil }

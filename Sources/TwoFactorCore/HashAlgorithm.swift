@@ -12,7 +12,7 @@ public enum HashAlgorithm: String, CaseIterable, Sendable {
         self.init(rawValue: cleaned)
     }
 
-    private var libcryptoID: Int32 {
+    private var cryptoID: Int32 {
         switch self {
         case .sha1: return Int32(S2FA_SHA1.rawValue)
         case .sha256: return Int32(S2FA_SHA256.rawValue)
@@ -20,7 +20,7 @@ public enum HashAlgorithm: String, CaseIterable, Sendable {
         }
     }
 
-    /// HMAC of `message` under `key`, computed by the system's libcrypto. Nil only if libcrypto fails.
+    /// HMAC of `message` under `key`, computed by the system's Nettle (CCrypto). Nil only if that fails.
     public func hmac(key: [UInt8], message: [UInt8]) -> [UInt8]? {
         var out = [UInt8](repeating: 0, count: Int(S2FA_MAX_MAC_LENGTH))
         let length = message.withUnsafeBytes { messageBytes in
@@ -33,10 +33,10 @@ public enum HashAlgorithm: String, CaseIterable, Sendable {
 
     /// HMAC into a caller's buffer of at least `S2FA_MAX_MAC_LENGTH` bytes, without
     /// allocating (the login path computes several per attempt). Returns the MAC length,
-    /// or 0 if libcrypto fails or the buffer is too small.
+    /// or 0 if the hash is unknown or the buffer is too small.
     func hmac(key: [UInt8], message: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
         let length = key.withUnsafeBufferPointer { keyBuffer in
-            s2fa_hmac(libcryptoID, keyBuffer.baseAddress, keyBuffer.count,
+            s2fa_hmac(cryptoID, keyBuffer.baseAddress, keyBuffer.count,
                       message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count,
                       out.baseAddress, out.count)
         }

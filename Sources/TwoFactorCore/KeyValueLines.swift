@@ -28,11 +28,13 @@ struct KeyValueLines {
             guard line.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else {
                 return .failure(.init("\(kind) line \(lineCount) has a control or non-ASCII character"))
             }
-            guard let space = line.firstIndex(of: " ") else {
+            // Searched as bytes (the line is ASCII, checked above): a Character search
+            // costs a grapheme break check per character on every login.
+            guard let space = line.utf8.firstIndex(of: 0x20) else {
                 return .failure(.init("\(kind) line \(lineCount) has no value"))
             }
             let key = line[line.startIndex..<space]
-            let value = line[line.index(after: space)...]
+            let value = line[line.utf8.index(after: space)...]
             guard !key.isEmpty, !value.isEmpty else {
                 return .failure(.init("\(kind) line \(lineCount) is malformed"))
             }

@@ -237,7 +237,7 @@ public struct OptionError: Error, Equatable, CustomStringConvertible {
 
 extension String {
     /// Replaces every occurrence of `target`. Written out by hand so the module does not
-    /// pull in the string-processing (regex) library.
+    /// pull in the string-processing (regex) library (nor the command Foundation).
     public func replacingAll(_ target: String, with replacement: String) -> String {
         let source = Array(utf8)
         let pattern = Array(target.utf8)

@@ -17,16 +17,4 @@ public enum NewEnrollment {
         if case .acceptedTOTP(let step) = decision.outcome { return step }
         return nil
     }
-
-    /// New backup codes for display, and their salted hashes for the secret file.
-    /// Nil if the CSPRNG or the hash fails.
-    public static func backupCodes() -> (codes: [String], hashes: [BackupCodeHash])? {
-        guard let codes = BackupCodes.generate() else { return nil }
-        var hashes: [BackupCodeHash] = []
-        for code in codes {
-            guard let hash = BackupCodeHash.make(code: code) else { return nil }
-            hashes.append(hash)
-        }
-        return (codes, hashes)
-    }
 }

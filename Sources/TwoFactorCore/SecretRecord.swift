@@ -11,9 +11,10 @@
 ///     digits 6
 ///     period 30
 ///     created 1764456000
-///     backup pbkdf2-sha256$20000$<salt hex>$<hash hex>
+///     backup pbkdf2-sha256$20000$<salt hex>$<hash hex>$<tag hex>
 ///
-/// `backup` lines are optional (at most 20). A pending enrollment adds `pending_until T`.
+/// `backup` lines are optional (at most 20); lines without the tag, written before tags,
+/// are still read (see `BackupCodeHash`). A pending enrollment adds `pending_until T`.
 public struct SecretRecord: Equatable, Sendable {
     public var secret: [UInt8]
     public var parameters: OTPParameters
@@ -45,6 +46,13 @@ public struct SecretRecord: Equatable, Sendable {
         let message = "swift-2fa enrollment \(parameters.algorithm.rawValue) \(parameters.digits) \(parameters.period) \(created)"
         let mac = HashAlgorithm.sha256.hmac(key: secret, message: Array(message.utf8)) ?? []
         return Hex.encode(Array(mac.prefix(8)))
+    }
+
+    /// True when a backup code was stored without a tag (by a version before tags): each such
+    /// code costs one slow hash per backup-shaped answer, so `swift-2fa-setup backup-codes
+    /// --regenerate` should replace them.
+    public var backupCodesNeedRegeneration: Bool {
+        backupCodes.contains { $0.tag == nil }
     }
 
     /// The TOTP generator for this record; nil if its parameters are invalid.

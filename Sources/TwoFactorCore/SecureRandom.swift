@@ -1,6 +1,6 @@
 import CCrypto
 
-/// Random bytes from the system CSPRNG, through libcrypto's RAND_bytes.
+/// Random bytes from the kernel CSPRNG, through getrandom(2) (CCrypto).
 public enum SecureRandom {
     /// `count` random bytes, or nil if the CSPRNG fails (callers must then give up).
     public static func bytes(_ count: Int) -> [UInt8]? {
@@ -13,7 +13,7 @@ public enum SecureRandom {
     }
 }
 
-/// Constant-time comparison, through libcrypto's CRYPTO_memcmp.
+/// Constant-time comparison, through Nettle's memeql_sec (CCrypto).
 public enum ConstantTime {
     /// True when both byte strings are equal. Different lengths compare unequal
     /// (lengths are not secret here: codes have a fixed, public length).

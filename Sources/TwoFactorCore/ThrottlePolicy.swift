@@ -1,9 +1,19 @@
 /// Limits on consecutive failed attempts (NIST SP 800-63B §5.2.2).
 ///
-/// After `throttleAfter` consecutive failures, code attempts are refused unchecked
-/// for `baseDelay` seconds, doubling with each further failure up to `maxDelay`.
-/// After `lockAfter` consecutive failures the second factor is locked until an
-/// admin runs `swift-2fa-setup unlock`. A success resets the count.
+/// A wrong answer while not throttled is one failure. After `throttleAfter` consecutive
+/// failures, the factor is throttled: code attempts are refused unchecked (and not counted)
+/// for `baseDelay` seconds, doubling with each further failure up to `maxDelay`. After
+/// `lockAfter` consecutive failures the second factor is locked until an admin runs
+/// `swift-2fa-setup unlock`; a locked factor refuses everything, backup codes included.
+/// A success resets the count.
+///
+/// While throttled, backup-shaped answers are still checked, so the owner's backup codes
+/// keep working. A wrong one is not a failure: it counts only in `UserState.backupFailures`,
+/// and once that reaches `throttleAfter` in the current back-off period, further
+/// backup-shaped answers are refused unchecked until the period ends. Failures, and so the
+/// lock, therefore come only on the schedule above, whatever mix of answers is sent: with
+/// the standard policy the 100th failure comes no sooner than 83,730 s (23 h 16 min) after
+/// the first, the sum of the back-offs after failures 3 to 99.
 public struct ThrottlePolicy: Equatable, Sendable {
     public var throttleAfter: Int
     public var baseDelay: Int
@@ -27,16 +37,32 @@ public struct ThrottlePolicy: Equatable, Sendable {
         self.lockAfter = lockAfter
     }
 
-    /// The state after one more failed attempt at `now`.
+    /// The state after one more failed attempt at `now` (made while not throttled). It
+    /// starts a new back-off period, if any, so the period's backup tries start over.
     public func recordingFailure(_ state: UserState, now: Int64) -> UserState {
         var next = state
         next.failures = min(state.failures, UserState.maximumFailures - 1) + 1
+        next.backupFailures = 0
         if next.failures >= lockAfter {
             next.locked = true
         }
         if next.failures >= throttleAfter {
             next.throttledUntil = now.addingClamped(Int64(delay(afterFailures: next.failures)))
         }
+        return next
+    }
+
+    /// True when a backup-shaped answer made during the current back-off may still be checked.
+    public func allowsBackupCheck(_ state: UserState) -> Bool {
+        state.backupFailures < throttleAfter
+    }
+
+    /// The state after a wrong backup-shaped answer during a back-off: counted against the
+    /// period's backup tries, not as a failure, so it neither extends the back-off nor
+    /// brings the lock closer.
+    public func recordingBackupFailure(_ state: UserState) -> UserState {
+        var next = state
+        next.backupFailures = min(state.backupFailures, UserState.maximumFailures - 1) + 1
         return next
     }
 

@@ -39,10 +39,20 @@ public enum VerificationOutcome: Equatable, Sendable {
 /// Pure: it takes the enrollment, the current state and the time, and returns the
 /// outcome with the state to store. The caller holds the user's lock across
 /// reading the state, calling `verify` and writing the new state.
+///
+/// Throttling and the lock follow `ThrottlePolicy`. Equal work: whatever the path
+/// (accepted, rejected, replayed, throttled, locked), an answer shaped like a code costs
+/// the whole window of HMACs, and an answer shaped like a backup code costs its tag's HMAC
+/// and one slow hash (one per untagged code for a record written before tags). For a user
+/// who is unknown or not enrolled the module calls `performEquivalentWork` instead.
 public struct VerificationPolicy: Equatable, Sendable {
     /// Steps accepted either side of the current one.
     public var window: Int
     public var throttle: ThrottlePolicy
+    /// PBKDF2 iterations of the dummy hash that stands in when no stored backup code can
+    /// match: the default, what real codes use. Lowered only by tests and fuzz harnesses
+    /// that check many answers (the work counts in `Decision.work` stay the same).
+    var dummyHashIterations = BackupCodeHash.defaultIterations
 
     public static let windowRange: ClosedRange<Int> = 0...10
 
@@ -60,53 +70,97 @@ public struct VerificationPolicy: Equatable, Sendable {
         public let state: UserState
         /// False when the state is unchanged and need not be written.
         public let stateChanged: Bool
+        /// The expensive work done, the same on every path for a given answer shape.
+        public let work: VerificationWork
     }
 
     /// Verifies one answer (a TOTP code or a backup code, as typed) at time `now`.
     /// A state recorded for another enrollment is first rebound to this one (`UserState.bound(to:)`).
+    ///
+    /// - Locked: refused (`locked`), unchanged.
+    /// - Throttled: an answer shaped like a code, or like neither a code nor a backup code,
+    ///   is refused unchecked (`throttled`), unchanged. A backup-shaped answer is checked
+    ///   while the period's backup tries last (`ThrottlePolicy.allowsBackupCheck`): a valid
+    ///   one is accepted, a wrong one counts only as a backup try (`rejected`).
+    /// - Otherwise: a fresh code or an unused backup code is accepted; anything else is
+    ///   one failure (`replayed` or `rejected`).
+    ///
+    /// An 8-digit answer for an 8-digit record is shaped like both; while throttled it is
+    /// refused unchecked, even if it is an imported backup code.
     public func verify(answer: String, record: SecretRecord, state stored: UserState, now: Int64) -> Decision {
         let state = stored.bound(to: record)
-        if state.locked {
-            return Decision(outcome: .locked, state: stored, stateChanged: false)
-        }
         let trimmed = Self.trimmed(answer)
-        let totpCandidate = trimmed.utf8.count == record.parameters.digits
-            && trimmed.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        let codeShaped = Self.isCodeShaped(trimmed, digits: record.parameters.digits)
         let backupCandidate = BackupCodes.normalize(trimmed)
-        let throttled = now < state.throttledUntil
 
-        // While throttled only backup codes are checked. An answer shaped like a TOTP code
-        // is refused unchecked even if it could also be an imported 8-digit backup code.
-        if throttled && (backupCandidate == nil || totpCandidate) {
-            return Decision(outcome: .throttled(until: state.throttledUntil), state: stored, stateChanged: false)
+        // The expensive checks run first, on every path, so a refusal costs what a check
+        // does; their results are used only where the rules below allow.
+        var work = VerificationWork()
+        let totp = codeShaped ? checkTOTP(Array(trimmed.utf8), record: record, state: state, now: now, work: &work)
+                              : .noMatch
+        let backupSalt = backupCandidate.flatMap { matchingBackupSalt($0, record: record, state: state, work: &work) }
+
+        func unchanged(_ outcome: VerificationOutcome) -> Decision {
+            Decision(outcome: outcome, state: stored, stateChanged: false, work: work)
+        }
+        func changed(_ outcome: VerificationOutcome, _ next: UserState) -> Decision {
+            Decision(outcome: outcome, state: next, stateChanged: true, work: work)
         }
 
-        var sawReplay = false
-        if totpCandidate && !throttled {
-            switch checkTOTP(Array(trimmed.utf8), record: record, state: state, now: now) {
-            case .accepted(let step):
-                var next = state
-                next.lastStep = step
-                next.failures = 0
-                next.throttledUntil = 0
-                return Decision(outcome: .acceptedTOTP(step: step), state: next, stateChanged: true)
-            case .replayed:
-                sawReplay = true
-            case .noMatch:
-                break
+        if state.locked { return unchanged(.locked) }
+
+        if now < state.throttledUntil {
+            guard backupCandidate != nil, !codeShaped, throttle.allowsBackupCheck(state) else {
+                return unchanged(.throttled(until: state.throttledUntil))
             }
+            if let salt = backupSalt { return changed(.acceptedBackup, Self.succeeded(state, usingBackup: salt)) }
+            return changed(.rejected, throttle.recordingBackupFailure(state))
         }
 
-        if let backup = backupCandidate, let salt = matchingBackupSalt(backup, record: record, state: state) {
-            var next = state
-            next.usedBackupSalts.append(salt)
-            next.failures = 0
-            next.throttledUntil = 0
-            return Decision(outcome: .acceptedBackup, state: next, stateChanged: true)
+        if case .accepted(let step) = totp {
+            var next = Self.succeeded(state, usingBackup: nil)
+            next.lastStep = step
+            return changed(.acceptedTOTP(step: step), next)
         }
-
+        if let salt = backupSalt { return changed(.acceptedBackup, Self.succeeded(state, usingBackup: salt)) }
         let next = throttle.recordingFailure(state, now: now)
-        return Decision(outcome: sawReplay ? .replayed : .rejected, state: next, stateChanged: true)
+        if case .replayed = totp { return changed(.replayed, next) }
+        return changed(.rejected, next)
+    }
+
+    /// The expensive work `verify` does for `answer`, for a user who is unknown or not
+    /// enrolled, so that timing does not tell such users from enrolled ones: the window of
+    /// HMACs if the answer is shaped like a `digits`-digit code, and a tag HMAC plus one slow
+    /// hash (default iterations) if it is shaped like a backup code. Nothing is accepted.
+    /// `digits` outside 6 or 8 is taken as 6.
+    @discardableResult
+    public func performEquivalentWork(answer: String, digits: Int) -> VerificationWork {
+        var parameters = OTPParameters.standard
+        if digits == 8 { parameters.digits = 8 }
+        // A placeholder enrollment without backup codes: the same code path as a real
+        // user's wrong answer. The time only has to be a plausible one.
+        let placeholder = SecretRecord(secret: Self.placeholderSecret, parameters: parameters,
+                                       created: Self.placeholderTime)
+        return verify(answer: answer, record: placeholder, state: UserState(), now: Self.placeholderTime).work
+    }
+
+    private static let placeholderSecret = [UInt8](repeating: 0, count: 20)
+    private static let placeholderTime: Int64 = 1_764_456_015
+
+    /// The state after a success: failures, back-off and backup tries reset; a used backup
+    /// code (by its salt) is recorded.
+    private static func succeeded(_ state: UserState, usingBackup salt: String?) -> UserState {
+        var next = state
+        if let salt { next.usedBackupSalts.append(salt) }
+        next.failures = 0
+        next.throttledUntil = 0
+        next.backupFailures = 0
+        return next
+    }
+
+    /// True when the answer is `digits` ASCII digits.
+    private static func isCodeShaped(_ trimmed: String, digits: Int) -> Bool {
+        trimmed.utf8.count == digits && trimmed.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 
     /// Backup codes of `record` not yet used according to `state`.
@@ -117,7 +171,8 @@ public struct VerificationPolicy: Equatable, Sendable {
 
     private enum TOTPCheck { case accepted(UInt64), replayed, noMatch }
 
-    private func checkTOTP(_ typed: [UInt8], record: SecretRecord, state: UserState, now: Int64) -> TOTPCheck {
+    private func checkTOTP(_ typed: [UInt8], record: SecretRecord, state: UserState, now: Int64,
+                           work: inout VerificationWork) -> TOTPCheck {
         guard let totp = record.totp, let current = totp.step(at: now) else { return .noMatch }
         let width = UInt64(max(0, min(window, Self.windowRange.upperBound)))
         let first = current >= width ? current - width : 0
@@ -127,6 +182,7 @@ public struct VerificationPolicy: Equatable, Sendable {
         var step = first
         // Every step in the window is computed, so timing does not tell which one matched.
         while true {
+            work.hmacs += 1
             if let code = totp.code(forStep: step), ConstantTime.equal(Array(code.utf8), typed) {
                 if step > state.lastStep {
                     if case .accepted = result {} else { result = .accepted(step) }
@@ -140,11 +196,33 @@ public struct VerificationPolicy: Equatable, Sendable {
         return result
     }
 
-    private func matchingBackupSalt(_ normalized: String, record: SecretRecord, state: UserState) -> String? {
-        for code in Self.unusedBackupCodes(record: record, state: state) where code.matches(normalizedCode: normalized) {
-            return Hex.encode(code.salt)
+    /// The salt (hex) of the unused backup code `normalized` is, if any.
+    ///
+    /// Only the unused code whose tag equals the answer's is hashed (the first one, should
+    /// a hand-edited file repeat a tag), plus every unused untagged code of a file written
+    /// before tags. When none is left to hash, one dummy hash takes its place. All
+    /// candidates are hashed, without stopping at a match.
+    private func matchingBackupSalt(_ normalized: String, record: SecretRecord, state: UserState,
+                                    work: inout VerificationWork) -> String? {
+        let typedTag = BackupCodeHash.tag(normalizedCode: normalized, secret: record.secret, work: &work)
+        var candidates: [BackupCodeHash] = []
+        var taggedFound = false
+        for code in Self.unusedBackupCodes(record: record, state: state) {
+            if let tag = code.tag {
+                guard !taggedFound, let typedTag, ConstantTime.equal(tag, typedTag) else { continue }
+                taggedFound = true
+            }
+            candidates.append(code)
         }
-        return nil
+        if candidates.isEmpty {
+            BackupCodeHash.dummyCheck(normalizedCode: normalized, iterations: dummyHashIterations, work: &work)
+            return nil
+        }
+        var match: String?
+        for code in candidates where code.matches(normalizedCode: normalized, work: &work) && match == nil {
+            match = Hex.encode(code.salt)
+        }
+        return match
     }
 
     /// The answer without leading and trailing white space.

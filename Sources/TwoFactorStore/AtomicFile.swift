@@ -38,8 +38,8 @@ public enum AtomicFile {
     private static func replace(_ name: String, in directoryFD: Int32, directory: String, with contents: String,
                                 mode: mode_t, owner: (uid: uid_t, gid: gid_t)?) throws(StoreError) {
         let path = "\(directory)/\(name)"
-        // Only uniqueness matters here (O_EXCL refuses a clash), so the standard library's
-        // generator (getrandom) is used.
+        // Only uniqueness matters here (O_EXCL refuses a clash): the standard library's
+        // generator (getrandom, like SecureRandom) is enough.
         let temporary = ".\(name).tmp.\(String(UInt64.random(in: .min ... .max), radix: 16))"
         let temporaryPath = "\(directory)/\(temporary)"
         let fd = retryingOnEINTR { openat(directoryFD, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }

@@ -42,9 +42,13 @@ struct BackupCodesCommand: ParsableCommand {
             }
             return
         }
-        let backup = try Enrollment.newBackupCodes()
+        let backup = try Enrollment.newBackupCodes(secret: record.secret)
         try target.locked { _ throws(SetupFailure) in
             let current = try target.requireEnrollment()
+            // The codes are tagged with the secret; it must not have been replaced since.
+            guard current.secret == record.secret else {
+                throw SetupFailure.io("the enrollment of \(target.user) changed meanwhile; try again")
+            }
             try target.authorize(code: code, record: current)
             var updated = current
             updated.backupCodes = backup.hashes

@@ -48,7 +48,7 @@ struct ConfirmCommand: ParsableCommand {
             throw SetupFailure(.refused, "wrong code; the enrollment of \(target.user) is still pending "
                                + "until \(Output.isoDate(until))")
         }
-        let backup = try Enrollment.newBackupCodes()
+        let backup = try Enrollment.newBackupCodes(secret: pending.secret)
         var active = pending
         active.backupCodes = backup.hashes
         active.created = now

@@ -130,7 +130,7 @@ struct EnrollCommand: ParsableCommand {
             throw error
         }
         var active = record
-        let backup = try Enrollment.newBackupCodes()
+        let backup = try Enrollment.newBackupCodes(secret: active.secret)
         active.backupCodes = backup.hashes
         active.created = Enrollment.now()
         try target.locked(storeOptional: storeOptional) { usable throws(SetupFailure) in

@@ -19,9 +19,12 @@ enum Enrollment {
         return SecretRecord(secret: secret, parameters: parameters, created: now)
     }
 
-    /// Ten new backup codes for display, and their salted hashes for the secret file.
-    static func newBackupCodes() throws(SetupFailure) -> (codes: [String], hashes: [BackupCodeHash]) {
-        guard let backup = NewEnrollment.backupCodes() else { throw .io("cannot create the backup codes") }
+    /// Ten new backup codes for display, and their salted hashes for the secret file,
+    /// tagged for the enrollment whose TOTP secret is `secret`.
+    static func newBackupCodes(secret: [UInt8]) throws(SetupFailure) -> (codes: [String], hashes: [BackupCodeHash]) {
+        guard let backup = BackupCodes.generate(secret: secret) else {
+            throw .io("cannot generate backup codes: the system random number generator or libcrypto failed")
+        }
         return backup
     }
 

@@ -1,4 +1,3 @@
-import Foundation
 import TwoFactorCore
 
 /// What a new enrollment shows: the QR code, the secret for typing or a password

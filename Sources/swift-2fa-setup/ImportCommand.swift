@@ -40,10 +40,14 @@ struct ImportCommand: ParsableCommand {
         try target.requireReplaceable(force: force)
 
         let imported = try read(for: target)
-        var hashes: [BackupCodeHash] = []
-        for code in imported.scratchCodes {
-            guard let hash = BackupCodeHash.make(code: code) else { throw SetupFailure.io("cannot hash a scratch code") }
-            hashes.append(hash)
+        guard let tagged = BackupCodes.hashes(for: imported.scratchCodes, secret: imported.secret) else {
+            throw SetupFailure.io("cannot hash the scratch codes")
+        }
+        let hashes = tagged.hashes
+        if tagged.dropped > 0 {
+            // Two codes with the same tag (or a repeated code) cannot both be kept: see BackupCodeHash.
+            Output.warning("\(tagged.dropped) of \(imported.scratchCodes.count) scratch codes dropped: "
+                           + "each had the same index as another one")
         }
         let record = SecretRecord(
             secret: imported.secret,

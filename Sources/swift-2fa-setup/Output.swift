@@ -1,25 +1,39 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
-/// Writing to stdout and stderr, flushed at once so prompts and pipes see lines in order.
+/// Writing to stdout and stderr, unbuffered so prompts and pipes see lines in order.
 enum Output {
     /// Prints one line on stdout.
     static func line(_ text: String = "") {
         write(text + "\n")
     }
 
-    /// Writes text on stdout without a newline (prompts) and flushes.
+    /// Writes text on stdout without a newline (prompts).
     static func write(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        writeAll(STDOUT_FILENO, text)
     }
 
     /// The one error line: `swift-2fa-setup: MESSAGE` on stderr.
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data("swift-2fa-setup: \(message)\n".utf8))
+        writeAll(STDERR_FILENO, "swift-2fa-setup: \(message)\n")
     }
 
     /// A warning line on stderr that does not end the command.
     static func warning(_ message: String) {
-        FileHandle.standardError.write(Data("swift-2fa-setup: warning: \(message)\n".utf8))
+        writeAll(STDERR_FILENO, "swift-2fa-setup: warning: \(message)\n")
+    }
+
+    /// write(2) until every byte is out (retrying short writes and EINTR). Output that
+    /// cannot be written (a closed pipe) is dropped, as FileHandle did.
+    private static func writeAll(_ fd: Int32, _ text: String) {
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            if written <= 0 { return }
+            offset += written
+        }
     }
 
     /// One JSON object on one line on stdout (keys sorted, slashes unescaped).
@@ -35,9 +49,7 @@ enum Output {
 
     /// Unix time as ISO 8601 in UTC, e.g. `2025-11-29T22:40:00Z`.
     static func isoDate(_ time: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(time)))
+        // The default style is the internet date-time (RFC 3339) in UTC, seconds, "Z".
+        Date.ISO8601FormatStyle().format(Date(timeIntervalSince1970: Double(time)))
     }
 }

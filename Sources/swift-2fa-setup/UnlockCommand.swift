@@ -31,6 +31,7 @@ struct UnlockCommand: ParsableCommand {
             cleared.failures = 0
             cleared.throttledUntil = 0
             cleared.locked = false
+            cleared.backupFailures = 0
             if cleared != state { try target.writeState(cleared) }
             return state
         }

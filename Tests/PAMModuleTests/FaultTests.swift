@@ -123,12 +123,18 @@ struct FaultTests {
         let runs = try harness.authenticateInParallel(Array(repeating: ("root", "abcde-fghjk"), count: 50))
         let outcomes = runs.map { $0.outcome ?? "none" }
         #expect(outcomes.filter { $0 == "accepted-backup" }.count == 1, "\(outcomes)")
-        #expect(outcomes.filter { $0 == "rejected" }.count == 49, "\(outcomes)")
-        let state = try harness.store.readState(user: "root")
+        // 3 failures start the back-off; during it 3 more wrong backup answers are checked
+        // (not failures), the rest are refused unchecked.
+        #expect(outcomes.filter { $0 == "rejected" }.count == 6, "\(outcomes)")
+        #expect(outcomes.filter { $0 == "throttled" }.count == 43, "\(outcomes)")
+        var state = try harness.store.readState(user: "root")
         #expect(state.usedBackupSalts.count == 1)
-        #expect(state.failures == 49)
+        #expect(state.failures == 3)
+        #expect(state.backupFailures == 3)
         #expect(!state.locked)
-        // The other code is still good.
+        // The other code is still good once this back-off period is over.
+        state.throttledUntil = 0
+        try harness.store.writeState(state, user: "root")
         #expect(try harness.authenticate("root", answers: ["mnpqr-stuvw"]).outcome == "accepted-backup")
     }
 

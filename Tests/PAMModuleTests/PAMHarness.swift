@@ -108,9 +108,10 @@ final class PAMHarness {
     @discardableResult
     func enroll(_ user: String, parameters: OTPParameters = .standard, backupCodes: [String] = [],
                 secret: [UInt8]? = nil) throws -> SecretRecord {
-        let hashes = backupCodes.compactMap { BackupCodeHash.make(code: $0, iterations: 1000) }
+        let secret = secret ?? (SecureRandom.bytes(20) ?? [])
+        let hashes = backupCodes.compactMap { BackupCodeHash.make(code: $0, secret: secret, iterations: 1000) }
         #expect(hashes.count == backupCodes.count)
-        let record = SecretRecord(secret: secret ?? (SecureRandom.bytes(20) ?? []), parameters: parameters,
+        let record = SecretRecord(secret: secret, parameters: parameters,
                                   created: Int64(Date().timeIntervalSince1970), backupCodes: hashes)
         try Store.writeSecret(record, to: store.secretPath(for: user))
         return record

@@ -28,13 +28,16 @@ struct PolicyTests {
 
         let wrongBackup = try harness.authenticate("root", answers: ["zzzzz-zzzzz"])
         #expect(wrongBackup.outcome == "rejected")
-        #expect(try harness.store.readState(user: "root").failures == 4, "a wrong backup guess counts")
+        let tried = try harness.store.readState(user: "root")
+        #expect(tried.failures == 3, "a wrong backup guess while throttled is not a failure")
+        #expect(tried.backupFailures == 1, "it uses up one of the back-off period's backup tries")
+        #expect(tried.throttledUntil == state.throttledUntil)
 
         let backup = try harness.authenticate("root", answers: ["ABCDE FGHJK"])
         #expect(backup.result == PAM.success)
         #expect(backup.outcome == "accepted-backup")
         let after = try harness.store.readState(user: "root")
-        #expect(after.failures == 0 && after.throttledUntil == 0)
+        #expect(after.failures == 0 && after.throttledUntil == 0 && after.backupFailures == 0)
     }
 
     @Test("the back-off doubles: 30 s, then 60 s after the next failure")

@@ -36,6 +36,24 @@ import TwoFactorStore
         #expect(FileManager.default.fileExists(atPath: file.path))
     }
 
+    @Test("imported scratch codes are tagged; a repeated one is dropped with a warning")
+    func scratchCodesTaggedAndRepeatsDropped() throws {
+        let temp = try TempStore()
+        let path = temp.path + "-ga"
+        let text = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\n\" TOTP_AUTH\n31415926\n27182818\n31415926\n"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try CLI.run(["import", "--json", "--google-authenticator", path] + temp.args())
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try result.json()["backup_codes"] as? Int == 2)
+        #expect(result.stderr.contains("1 of 3 scratch codes dropped"), "\(result.stderr)")
+        let record = try #require(try temp.store.readSecret(user: "root"))
+        #expect(record.backupCodes.count == 2)
+        #expect(!record.backupCodesNeedRegeneration, "imported codes were stored without tags")
+        #expect(try CLI.run(["verify", "--code", "27182818"] + temp.args()).status == 0)
+        #expect(try CLI.run(["verify", "--code", "31415926"] + temp.args()).status == 0)
+    }
+
     @Test func stepSizeBecomesThePeriod() throws {
         let temp = try TempStore()
         let file = try makeFile(temp, extra: ["-S", "60"])

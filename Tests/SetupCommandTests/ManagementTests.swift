@@ -143,5 +143,10 @@ import TwoFactorStore
         #expect(try CLI.run(["verify", "--code", fresh[0]] + temp.args()).status == 0)
         let record = try #require(try temp.store.readSecret(user: "root"))
         #expect(Base32.encode(record.secret) == secret)
+        // The new codes are tagged for the secret, so a login hashes only one of them.
+        #expect(!record.backupCodesNeedRegeneration)
+        for (code, hash) in zip(fresh, record.backupCodes) {
+            #expect(hash.tag == BackupCodeHash.tag(normalizedCode: try #require(BackupCodes.normalize(code)), secret: record.secret))
+        }
     }
 }

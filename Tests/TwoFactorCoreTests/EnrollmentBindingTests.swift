@@ -40,7 +40,7 @@ struct EnrollmentBindingTests {
     @Test("the fingerprint ignores backup codes and the pending mark")
     func fingerprintIgnores() throws {
         var other = Self.record
-        other.backupCodes = [try #require(BackupCodeHash.make(code: "abcde-fghjk", iterations: 1000))]
+        other.backupCodes = [try #require(BackupCodeHash.make(code: "abcde-fghjk", secret: policySecret, iterations: 1000))]
         other.pendingUntil = 1_800_000_000
         #expect(other.fingerprint == Self.record.fingerprint)
         // A record read back from its file keeps its fingerprint.
@@ -160,7 +160,7 @@ struct EnrollmentBindingTests {
 
     @Test("used backup codes of the same enrollment stay used; a new enrollment's codes are all fresh")
     func backupBinding() throws {
-        let code = try #require(BackupCodeHash.make(code: "abcde-fghjk", iterations: 1000))
+        let code = try #require(BackupCodeHash.make(code: "abcde-fghjk", secret: policySecret, iterations: 1000))
         let record = makeRecord(backupCodes: [code])
         let used = UserState(lastStep: 0, failures: 0, throttledUntil: 0, locked: false,
                              usedBackupSalts: [hexString(code.salt)], enrollment: record.fingerprint)

@@ -142,7 +142,8 @@ struct GoogleAuthenticatorFileTests {
     @Test("imported scratch codes work as backup codes of a 6-digit enrollment")
     func scratchCodesAsBackupCodes() throws {
         let parsed = try GoogleAuthenticatorFile.parse(Self.typical).get()
-        let hashes = try parsed.scratchCodes.map { try #require(BackupCodeHash.make(code: $0, iterations: 1000)) }
+        let hashes = try #require(BackupCodes.hashes(for: parsed.scratchCodes, secret: parsed.secret, iterations: 1000)).hashes
+        #expect(hashes.count == parsed.scratchCodes.count)
         let record = SecretRecord(secret: parsed.secret,
                                   parameters: OTPParameters(algorithm: .sha1, digits: 6, period: parsed.period),
                                   created: 1_764_456_000, backupCodes: hashes)

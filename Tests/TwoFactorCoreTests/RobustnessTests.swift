@@ -38,7 +38,7 @@ struct RobustnessTests {
     @Test("SecretRecord.parse: random and mutated text; what parses re-serializes identically")
     func secretRecord() throws {
         var generator = SeededGenerator(seed: 0xF001)
-        let backup = try #require(BackupCodeHash.make(code: "abcde-fghjk", iterations: 1000))
+        let backup = try #require(BackupCodeHash.make(code: "abcde-fghjk", secret: policySecret, iterations: 1000))
         let valid = SecretRecord(secret: policySecret, parameters: .standard, created: 1_764_456_000,
                                  backupCodes: [backup], pendingUntil: 1_764_457_000).serialized()
         for index in 0..<Self.iterations {
@@ -158,8 +158,10 @@ struct RobustnessTests {
     @Test("VerificationPolicy.verify: random answers and states")
     func verify() throws {
         var generator = SeededGenerator(seed: 0xF008)
-        let hashes = try ["abcde-fghjk", "12345678"].map { try #require(BackupCodeHash.make(code: $0, iterations: 1000)) }
+        let hashes = try ["abcde-fghjk", "12345678"].map { try #require(BackupCodeHash.make(code: $0, secret: policySecret, iterations: 1000)) }
         let records = [makeRecord(digits: 6, backupCodes: hashes), makeRecord(digits: 8, period: 60, algorithm: .sha512)]
+        var policy = VerificationPolicy.standard
+        policy.dummyHashIterations = 1000
         let alphabet = Array("0123456789abcdefghjk- \t\n".utf8)
         for index in 0..<Self.iterations {
             let record = records[index % records.count]
@@ -167,9 +169,13 @@ struct RobustnessTests {
             let state = UserState(lastStep: UInt64.random(in: 0...200_000_000, using: &generator),
                                   failures: Int.random(in: 0...120, using: &generator),
                                   throttledUntil: Bool.random(using: &generator) ? 0 : now + Int64.random(in: -50...50, using: &generator),
-                                  locked: Int.random(in: 0..<10, using: &generator) == 0, usedBackupSalts: [])
+                                  locked: Int.random(in: 0..<10, using: &generator) == 0, usedBackupSalts: [],
+                                  backupFailures: Int.random(in: 0...4, using: &generator))
             let answer = Self.randomText(&generator, alphabet: alphabet)
-            let decision = VerificationPolicy.standard.verify(answer: answer, record: record, state: state, now: now)
+            let decision = policy.verify(answer: answer, record: record, state: state, now: now)
+            // One slow hash for a backup-shaped answer, none otherwise, whatever the outcome.
+            let backupShaped = BackupCodes.normalize(VerificationPolicy.trimmed(answer)) != nil
+            #expect(decision.work.slowHashes == (backupShaped ? 1 : 0), "iteration \(index)")
             if !decision.stateChanged {
                 // Nothing to write: either the stored state itself or its deterministic rebinding.
                 #expect(decision.state == state || decision.state == state.bound(to: record))
@@ -179,8 +185,15 @@ struct RobustnessTests {
                 #expect(state.locked)
             case .throttled(let until):
                 #expect(until == state.throttledUntil && now < until)
+            case .rejected where now < state.throttledUntil:
+                // A wrong backup code during a back-off: a backup try, not a failure.
+                #expect(decision.state.failures == state.failures)
+                #expect(decision.state.backupFailures == state.backupFailures + 1)
+                #expect(state.backupFailures < policy.throttle.throttleAfter)
             case .rejected, .replayed:
+                #expect(now >= state.throttledUntil)
                 #expect(decision.state.failures == state.failures + 1)
+                #expect(decision.state.backupFailures == 0)
             case .acceptedTOTP, .acceptedBackup:
                 #expect(decision.state.failures == 0)
             }

@@ -60,6 +60,30 @@ struct ThrottlePolicyTests {
         #expect(!four.locked)
     }
 
+    @Test("a failure starts the back-off period's backup tries over; a backup try counts only there")
+    func backupTries() {
+        let policy = ThrottlePolicy.standard
+        let start = UserState(lastStep: 1, failures: 4, throttledUntil: 1030, locked: false, usedBackupSalts: [],
+                              backupFailures: 3)
+        #expect(!policy.allowsBackupCheck(start))
+        let failed = policy.recordingFailure(start, now: 1030)
+        #expect(failed.backupFailures == 0)
+        #expect(failed.failures == 5)
+        #expect(policy.allowsBackupCheck(failed))
+        var tried = failed
+        for expected in 1...3 {
+            tried = policy.recordingBackupFailure(tried)
+            #expect(tried.backupFailures == expected)
+            #expect(tried.failures == 5)
+            #expect(tried.throttledUntil == failed.throttledUntil)
+            #expect(!tried.locked)
+            #expect(policy.allowsBackupCheck(tried) == (expected < 3))
+        }
+        let huge = UserState(lastStep: 0, failures: 0, throttledUntil: 0, locked: false, usedBackupSalts: [],
+                             backupFailures: Int.max)
+        #expect(policy.recordingBackupFailure(huge).backupFailures == UserState.maximumFailures)
+    }
+
     @Test("the lock is set at exactly lock_after failures")
     func lock() {
         let policy = ThrottlePolicy.standard

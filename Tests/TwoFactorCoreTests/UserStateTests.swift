@@ -80,6 +80,24 @@ struct UserStateTests {
         #expect(UserState().serialized() == "version 1\nlast_step 0\nfailures 0\nthrottled_until 0\nlocked 0\n")
     }
 
+    @Test("backup_failures: optional, 0 when absent, written only when not 0, round trips")
+    func backupFailures() throws {
+        #expect(try UserState.parse(Self.validText()).get().backupFailures == 0, "a file written before the line")
+        let parsed = try UserState.parse(Self.validText(extra: ["backup_failures 2"])).get()
+        #expect(parsed.backupFailures == 2)
+        #expect(parsed.failures == 2)
+        let state = UserState(lastStep: 7, failures: 3, throttledUntil: 99, locked: false, usedBackupSalts: [],
+                              backupFailures: 3)
+        #expect(state.serialized() == "version 1\nlast_step 7\nfailures 3\nthrottled_until 99\nlocked 0\nbackup_failures 3\n")
+        #expect(try UserState.parse(state.serialized()).get() == state)
+        #expect(!UserState().serialized().contains("backup_failures"))
+        #expect(try UserState.parse(Self.validText(extra: ["backup_failures 1000000"])).get().backupFailures == 1_000_000)
+        for value in ["-1", "x", "1000001", "", "1.5"] {
+            Self.expectRefused(Self.validText(extra: ["backup_failures \(value)"]))
+        }
+        Self.expectRefused(Self.validText(extra: ["backup_failures 1", "backup_failures 1"]), mentioning: "backup_failures")
+    }
+
     @Test("empty text is refused")
     func empty() {
         Self.expectRefused("")

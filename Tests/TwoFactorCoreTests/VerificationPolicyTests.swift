@@ -32,9 +32,9 @@ struct VerificationPolicyTests {
 
     /// A state recorded for `record`'s enrollment (so `lastStep` and used backup codes apply to it).
     static func state(for record: SecretRecord, lastStep: UInt64 = 0, failures: Int = 0, throttledUntil: Int64 = 0,
-                      locked: Bool = false, usedBackupSalts: [String] = []) -> UserState {
+                      locked: Bool = false, usedBackupSalts: [String] = [], backupFailures: Int = 0) -> UserState {
         UserState(lastStep: lastStep, failures: failures, throttledUntil: throttledUntil, locked: locked,
-                  usedBackupSalts: usedBackupSalts, enrollment: record.fingerprint)
+                  usedBackupSalts: usedBackupSalts, enrollment: record.fingerprint, backupFailures: backupFailures)
     }
 
     static let backupA = "abcde-fghjk"
@@ -43,7 +43,7 @@ struct VerificationPolicyTests {
 
     static func recordWithBackups(digits: Int = 6) throws -> SecretRecord {
         let hashes = try [backupA, backupB, importedBackup].map {
-            try #require(BackupCodeHash.make(code: $0, iterations: 1000))
+            try #require(BackupCodeHash.make(code: $0, secret: policySecret, iterations: 1000))
         }
         return makeRecord(digits: digits, backupCodes: hashes)
     }
@@ -324,18 +324,22 @@ struct VerificationPolicyTests {
     @Test("a valid backup code is accepted while throttled and clears the throttle")
     func backupWhileThrottled() throws {
         let record = try Self.recordWithBackups()
-        let state = Self.state(for: record, lastStep: 7, failures: 7, throttledUntil: Self.now + 900)
+        let state = Self.state(for: record, lastStep: 7, failures: 7, throttledUntil: Self.now + 900, backupFailures: 2)
         let decision = Self.policy.verify(answer: Self.backupA, record: record, state: state, now: Self.now)
         #expect(decision.outcome == .acceptedBackup)
         #expect(decision.outcome.isAccepted)
         #expect(decision.stateChanged)
         #expect(decision.state.failures == 0)
         #expect(decision.state.throttledUntil == 0)
+        #expect(decision.state.backupFailures == 0)
         #expect(decision.state.lastStep == 7, "a backup code does not move the TOTP step")
         #expect(decision.state.usedBackupSalts == [hexString(record.backupCodes[0].salt)])
     }
 
-    @Test("a wrong backup-shaped guess while throttled counts as a failure and extends the throttle")
+    // Regression test (issue 9, item 2): a wrong backup-shaped answer while throttled used
+    // to count as a failure, so 3 wrong codes and 97 backup-shaped answers locked the factor
+    // in seconds.
+    @Test("while throttled, a wrong backup-shaped guess is only a backup try: no failure, same back-off")
     func wrongBackupWhileThrottled() throws {
         let record = try Self.recordWithBackups()
         let state = Self.state(for: record, failures: 4, throttledUntil: Self.now + 10)
@@ -343,9 +347,53 @@ struct VerificationPolicyTests {
             let decision = Self.policy.verify(answer: guess, record: record, state: state, now: Self.now)
             #expect(decision.outcome == .rejected, "\(guess)")
             #expect(decision.stateChanged)
-            #expect(decision.state.failures == 5)
-            #expect(decision.state.throttledUntil == Self.now + 120)
+            #expect(decision.state.failures == 4)
+            #expect(decision.state.throttledUntil == Self.now + 10)
+            #expect(decision.state.backupFailures == 1)
+            #expect(!decision.state.locked)
         }
+    }
+
+    @Test("throttle_after backup tries per back-off period, then refused unchecked; a failure at the end starts over")
+    func backupTriesPerPeriod() throws {
+        let record = try Self.recordWithBackups()
+        let throttledUntil = Self.now + 120
+        var state = Self.state(for: record, failures: 5, throttledUntil: throttledUntil)
+        for expected in 1...3 {
+            let decision = Self.policy.verify(answer: "zzzzz-zzzzz", record: record, state: state, now: Self.now + Int64(expected))
+            #expect(decision.outcome == .rejected)
+            #expect(decision.state.backupFailures == expected)
+            #expect(decision.state.failures == 5)
+            state = decision.state
+        }
+        // The tries of this period are used up: even the owner's valid code waits for its end.
+        for answer in ["zzzzz-zzzzz", Self.backupA, Self.importedBackup] {
+            let decision = Self.policy.verify(answer: answer, record: record, state: state, now: throttledUntil - 1)
+            #expect(decision.outcome == .throttled(until: throttledUntil), "\(answer)")
+            #expect(!decision.stateChanged)
+            #expect(decision.work.slowHashes == 1, "refused unchecked, but with the same work")
+        }
+        // At the end of the period a wrong answer is a failure again; it starts a new period and new tries.
+        let failure = Self.policy.verify(answer: "zzzzz-zzzzz", record: record, state: state, now: throttledUntil)
+        #expect(failure.outcome == .rejected)
+        #expect(failure.state.failures == 6)
+        #expect(failure.state.throttledUntil == throttledUntil + 240)
+        #expect(failure.state.backupFailures == 0)
+        let owner = Self.policy.verify(answer: Self.backupA, record: record, state: failure.state, now: throttledUntil + 1)
+        #expect(owner.outcome == .acceptedBackup)
+        #expect(owner.state.failures == 0)
+        #expect(owner.state.backupFailures == 0)
+    }
+
+    @Test("a success after the back-off resets the backup tries too")
+    func totpSuccessResetsBackupTries() {
+        let record = makeRecord()
+        let state = Self.state(for: record, failures: 4, throttledUntil: Self.now, backupFailures: 3)
+        let decision = Self.policy.verify(answer: Self.code(record, step: Self.currentStep(record)), record: record,
+                                          state: state, now: Self.now)
+        #expect(decision.outcome.isAccepted)
+        #expect(decision.state.backupFailures == 0)
+        #expect(decision.state.failures == 0)
     }
 
     @Test("lock after 100 consecutive failures; locked refuses even valid codes, unchanged")

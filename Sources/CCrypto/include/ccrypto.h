@@ -1,6 +1,6 @@
 /*
- * CCrypto: the few libcrypto (OpenSSL) calls swift-2fa needs.
- * No hash is implemented here; everything goes to the system's libcrypto.
+ * CCrypto: the few crypto calls swift-2fa needs, on GNU Nettle (libnettle8), plus
+ * getrandom(2). No hash is implemented here; everything goes to the system's Nettle.
  */
 #ifndef SWIFT2FA_CCRYPTO_H
 #define SWIFT2FA_CCRYPTO_H
@@ -26,7 +26,7 @@ size_t s2fa_hmac(int hash, const uint8_t *key, size_t key_length,
                  const uint8_t *data, size_t data_length,
                  uint8_t *out, size_t out_capacity);
 
-/** 1 when the two buffers are equal, compared in constant time (CRYPTO_memcmp); else 0. */
+/** 1 when the two buffers are equal, compared in constant time (Nettle's memeql_sec); else 0. */
 int s2fa_equal_constant_time(const uint8_t *a, const uint8_t *b, size_t length);
 
 /** PBKDF2-HMAC-SHA256. Returns 1 on success, 0 on failure. */
@@ -34,10 +34,7 @@ int s2fa_pbkdf2_sha256(const uint8_t *password, size_t password_length,
                        const uint8_t *salt, size_t salt_length,
                        uint32_t iterations, uint8_t *out, size_t out_length);
 
-/** Fills out with bytes from the system CSPRNG (RAND_bytes). Returns 1 on success, 0 on failure. */
+/** Fills out with bytes from the kernel CSPRNG (getrandom(2)). Returns 1 on success, 0 on failure. */
 int s2fa_random_bytes(uint8_t *out, size_t length);
-
-/** Overwrites memory in a way the compiler does not remove (OPENSSL_cleanse). */
-void s2fa_cleanse(void *memory, size_t length);
 
 #endif
