@@ -242,6 +242,21 @@ struct EnrollAtLoginTests {
         #expect(FaultSupport.contents(harness.store.secretPath(for: "root")) == before)
     }
 
+    @Test("libqrencode is loaded (dlopen) when an enrollment is shown, and never for an ordinary login")
+    func qrencodeOnlyWhenEnrolling() throws {
+        let harness = try PAMHarness()
+        try harness.moduleOnly("enroll nullok")
+        // LD_DEBUG=files makes the dynamic loader report every library it opens on stderr.
+        let offer = try harness.authenticate("root", answers: [""], items: ["LD_DEBUG": "files"])
+        #expect(offer.outcome == "enroll-abandoned")
+        #expect(offer.stderr.contains("file=libqrencode.so.4"))
+        let record = try harness.enroll("root")
+        PAMHarness.waitForFreshStep()
+        let login = try harness.authenticate("root", answers: [PAMHarness.code(for: record)], items: ["LD_DEBUG": "files"])
+        #expect(login.outcome == "accepted-totp")
+        #expect(login.stderr.contains("file=") && !login.stderr.contains("libqrencode"))
+    }
+
     @Test("a pending enrollment (for swift-2fa-setup confirm) is not replaced by an offer")
     func pendingNotOffered() throws {
         let harness = try PAMHarness()
