@@ -8,7 +8,9 @@ struct StatusCommand: ParsableCommand {
         abstract: "Show whether a user is enrolled or pending, and the backup codes and throttling state.",
         discussion: """
             Exit status 0 when the user is enrolled, 2 when not (a pending enrollment alone \
-            does not count); the status is printed either way.
+            does not count); the status is printed either way. Backup codes in the old format \
+            of an earlier version are reported (JSON: backup_codes_need_regeneration) with the \
+            advice to run 'swift-2fa-setup backup-codes --regenerate'.
 
             EXAMPLES:
               swift-2fa-setup status

@@ -79,7 +79,10 @@ struct Target {
             throw .io(error.description)
         }
         if case .failure(let error) = ModuleOptions.parse([], config: config) {
-            throw .io("configuration file \(error.description)")
+            // Line errors start with the path; a problem between lines (throttle_max below
+            // throttle_delay) does not.
+            let text = error.description.hasPrefix(config.path) ? error.description : "\(config.path): \(error.description)"
+            throw .io("configuration file \(text)")
         }
         switch ModuleOptions.parse(arguments, config: config) {
         case .success(let parsed): return parsed

@@ -115,6 +115,18 @@ func awayFromStepBoundary() {
         #expect(temp.snapshot() == before)
     }
 
+    @Test("settings that contradict each other are refused like a bad line")
+    func contradictorySettings() throws {
+        let temp = try TempStore()
+        let config = try temp.writeConfig("throttle_delay = 600\nthrottle_max = 60\n")
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        let result = try CLI.run(["enroll", "--pending"] + temp.args() + ["--config", config])
+        #expect(result.status == 74)
+        #expect(result.hasOneErrorLine, "\(result.stderr)")
+        #expect(result.stderr.contains("configuration file \(config): throttle_max"), "\(result.stderr)")
+        #expect(temp.snapshot().isEmpty)
+    }
+
     @Test("a configuration file others could change is refused")
     func untrustedConfigurationFile() throws {
         let temp = try TempStore()
