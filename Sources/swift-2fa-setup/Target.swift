@@ -71,9 +71,18 @@ struct Target {
         case .success(let named): path = named
         case .failure: throw .usage("--config needs an absolute path without '..'")
         }
+        // Every problem of the configuration file (unreadable, untrusted, a bad line or a bad
+        // value) is an I/O error naming the file and line, as the module fails closed on it;
+        // only the command line's own mistakes are usage errors.
         let config: ConfigFile
         do throws(StoreError) { config = try Store.readConfig(at: path) } catch {
             throw .io(error.description)
+        }
+        if case .failure(let error) = ModuleOptions.parse([], config: config) {
+            // Line errors start with the path; a problem between lines (throttle_max below
+            // throttle_delay) does not.
+            let text = error.description.hasPrefix(config.path) ? error.description : "\(config.path): \(error.description)"
+            throw .io("configuration file \(text)")
         }
         switch ModuleOptions.parse(arguments, config: config) {
         case .success(let parsed): return parsed
