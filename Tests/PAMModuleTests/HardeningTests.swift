@@ -359,27 +359,31 @@ struct HardeningTests {
         #expect(other.outcome == "not-enrolled", "\(other.logs)")
     }
 
-    @Test("home mode: a home directory the user cannot read fails closed (file-error), even with nullok")
+    @Test("home mode: a home directory that is missing or the user cannot read fails closed (file-error), even with nullok")
     func unreadableHome() throws {
         let harness = try PAMHarness()
         try harness.moduleOnly("secret=~/.swift-2fa nullok")
         let homes = harness.root.appendingPathComponent("home").path
-        let open = homes + "/s2fa-open", closed = homes + "/s2fa-closed"
+        let open = homes + "/s2fa-open", closed = homes + "/s2fa-closed", missing = homes + "/s2fa-unmounted"
         for home in [open, closed] { try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true) }
         #expect(chown(open, 30000, 30000) == 0)
         #expect(chown(closed, 0, 0) == 0 && chmod(closed, 0o700) == 0)
         let environment = try HardeningSupport.nameService(harness, [
             "s2fa-open:x:30000:30000::\(open):/bin/sh",
             "s2fa-closed:x:30001:30000::\(closed):/bin/sh",
+            "s2fa-unmounted:x:30002:30000::\(missing):/bin/sh",
         ])
         // A home the user can read, without a secret: not enrolled, ignored under nullok.
         let readable = try harness.authenticate("s2fa-open", answers: ["123456"], items: environment)
-        #expect(readable.outcome == "not-enrolled", "\(readable.logs)")
-        // A home the user cannot read: the answer is unknown, so refused.
-        let run = try harness.authenticate("s2fa-closed", answers: ["123456"], items: environment)
-        #expect(run.result == PAM.authError, "\(run.logs)")
-        #expect(run.outcome == "file-error", "\(run.logs)")
-        #expect(run.attemptLine?.contains("Permission denied") == true, "\(run.attemptLine ?? "no line")")
+        #expect(readable.result != PAM.authError && readable.outcome == "not-enrolled", "\(readable.logs)")
+        // A home the user cannot read, or one that is not there (an unmounted network home):
+        // whether a secret exists is unknown, so the login is refused.
+        for (user, error) in [("s2fa-closed", "Permission denied"), ("s2fa-unmounted", "No such file or directory")] {
+            let run = try harness.authenticate(user, answers: ["123456"], items: environment)
+            #expect(run.result == PAM.authError, "\(user): \(run.logs)")
+            #expect(run.outcome == "file-error", "\(user): \(run.logs)")
+            #expect(run.attemptLine?.contains(error) == true, "\(run.attemptLine ?? "no line")")
+        }
     }
 
     // MARK: - Item 7: log lines cannot be forged
