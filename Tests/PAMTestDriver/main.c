@@ -10,7 +10,10 @@
  *   INFO <text> / ERROR <text>       messages the module sent
  *   SETCRED <code> <name>            what pam_setcred returned (only after a successful pam_authenticate)
  *   RESULT <code> <name>             what pam_authenticate returned
- * An ANSWER "@CONV=N" makes the conversation function return N instead of answering.
+ *   ELAPSED_US <n>                   wall time from pam_start to pam_end, in microseconds
+ * An ANSWER "@CONV=N" makes the conversation function return N instead of answering;
+ * "@NULL" returns PAM_SUCCESS with a reply whose text is NULL; "@WAIT=PATH" creates
+ * PATH.waiting, waits (up to 60 s) until PATH exists, then answers with the next ANSWER.
  *
  * With PAM_WRAPPER_DEBUGLEVEL=2, pam_wrapper prints what modules send to
  * pam_syslog on stderr as "SYSLOG(priority): text".
@@ -20,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <libpamtest.h>
 #include <security/pam_appl.h>
@@ -40,6 +45,20 @@ static void print_line(const char *prefix, const char *text)
     fflush(stdout);
 }
 
+/* Creates PATH.waiting, then waits (up to 60 s) until PATH exists. */
+static void wait_for(const char *path)
+{
+    char marker[4096];
+    snprintf(marker, sizeof(marker), "%s.waiting", path);
+    FILE *waiting = fopen(marker, "w");
+    if (waiting != NULL) {
+        fclose(waiting);
+    }
+    for (int tries = 0; tries < 6000 && access(path, F_OK) != 0; tries++) {
+        usleep(10000);
+    }
+}
+
 static int conversation(int count, const struct pam_message **messages,
                         struct pam_response **responses, void *data)
 {
@@ -55,6 +74,10 @@ static int conversation(int count, const struct pam_message **messages,
         case PAM_PROMPT_ECHO_ON:
             print_line(message->msg_style == PAM_PROMPT_ECHO_OFF ? "PROMPT ECHO_OFF" : "PROMPT ECHO_ON",
                        message->msg);
+            /* "@WAIT=PATH": hold the login at this prompt until the test creates PATH. */
+            while (answers->next < answers->count && strncmp(answers->items[answers->next], "@WAIT=", 6) == 0) {
+                wait_for(answers->items[answers->next++] + 6);
+            }
             if (answers->next >= answers->count) {
                 print_line("CONVERSATION", "no answer left");
                 for (int j = 0; j < i; j++) {
@@ -72,6 +95,12 @@ static int conversation(int count, const struct pam_message **messages,
                 }
                 free(reply);
                 return code;
+            }
+            /* "@NULL": a successful conversation whose reply has no text. */
+            if (strcmp(answers->items[answers->next], "@NULL") == 0) {
+                answers->next++;
+                reply[i].resp = NULL;
+                break;
             }
             reply[i].resp = strdup(answers->items[answers->next++]);
             break;
@@ -103,8 +132,12 @@ int main(int argc, char **argv)
         pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS),
         pam_test(PAMTEST_SETCRED, PAM_SUCCESS),
     };
+    struct timespec start, end;
+    clock_gettime(CLOCK_MONOTONIC, &start);
     enum pamtest_err perr = _pamtest_conv(service, user, conversation, &answers, tests,
                                           sizeof(tests) / sizeof(tests[0]), NULL);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    printf("ELAPSED_US %lld\n", (long long)(end.tv_sec - start.tv_sec) * 1000000 + (end.tv_nsec - start.tv_nsec) / 1000);
     if (perr != PAMTEST_ERR_OK && perr != PAMTEST_ERR_CASE) {
         printf("RESULT -1 %s\n", pamtest_strerror(perr));
         return 1;
