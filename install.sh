@@ -12,6 +12,9 @@ CLI_NAME=swift-2fa-setup
 STORE_DIR=/var/lib/swift-2fa
 BACKUP_SUFFIX=.swift-2fa.bak
 MARKER="# swift-2fa: second factor, added by install.sh --enable (remove with install.sh --disable)"
+# Follows MARKER when --enable made the line above it end the stack on a wrong password;
+# --disable puts the original line back.
+WAS_PREFIX="# swift-2fa: line above was: "
 SERVICES=(sshd sudo su login cockpit)
 BUILD_DEPS=(libpam0g-dev nettle-dev libqrencode-dev pkg-config binutils patchelf)
 # What the installed module and command load (the -dev packages above pull them in).
@@ -389,9 +392,12 @@ enable_service() {
     # its own stack and `auth required pam_unix.so` goes on after a failure, so the anchor
     # becomes `auth include` or `auth requisite` (same result for a right password).
     awk -v n="$line" -v marker="$MARKER" -v entry="auth       required     $MODULE_NAME nullok" '
-        NR == n && $1 ~ /^-?auth$/ && $2 == "substack" { sub(/substack/, "include") }
-        NR == n && $1 ~ /^-?auth$/ && $2 == "required" { sub(/required/, "requisite") }
-        { print } NR == n { print marker; print entry }' "$file" >"$edited"
+        NR == n && $1 ~ /^-?auth$/ && ($2 == "substack" || $2 == "required") {
+            original = $0
+            sub(/substack/, "include") || sub(/required/, "requisite")
+        }
+        { print }
+        NR == n { print marker; if (original != "") print WAS original; print entry }' WAS="$WAS_PREFIX" "$file" >"$edited"
     replace_file "$edited" "$file"
     rm -f "$edited"
     say "$file: added 'auth required $MODULE_NAME nullok' after line $line (backup: $backup)"
@@ -422,8 +428,14 @@ disable_service() {
         return 0
     fi
     edited=$(mktemp)
-    # Remove our marker comment and every line that names the module.
-    grep -vF -e "$MARKER" "$file" | grep -vE '^[[:space:]]*[^#[:space:]].*pam_swift2fa\.so' >"$edited" || true
+    # Remove our marker comment and every line that names the module; put back a password
+    # line that --enable changed.
+    awk -v marker="$MARKER" -v was="$WAS_PREFIX" '
+        $0 == marker { next }
+        index($0, was) == 1 { if (n > 0) out[n] = substr($0, length(was) + 1); next }
+        { out[++n] = $0 }
+        END { for (i = 1; i <= n; i++) print out[i] }' "$file" |
+        grep -vE '^[[:space:]]*[^#[:space:]].*pam_swift2fa\.so' >"$edited" || true
     replace_file "$edited" "$file"
     rm -f "$edited"
     uses_module "$file" && die "$file still names $MODULE_NAME; edit it by hand"

@@ -7,18 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* VmRSS from /proc/self/status, in KiB; -1 when it cannot be read. */
-static inline long rss_kb(void)
+/* The value in KiB of the line starting with `field` in the proc file `path`; -1 when it
+ * cannot be read. */
+static inline long proc_field_kb(const char *path, const char *field)
 {
-    FILE *f = fopen("/proc/self/status", "r");
+    FILE *f = fopen(path, "r");
     char line[256];
+    size_t length = strlen(field);
     long kb = -1;
     if (f == NULL) {
         return -1;
     }
     while (fgets(line, sizeof line, f) != NULL) {
-        if (strncmp(line, "VmRSS:", 6) == 0) {
-            kb = strtol(line + 6, NULL, 10);
+        if (strncmp(line, field, length) == 0) {
+            kb = strtol(line + length, NULL, 10);
             break;
         }
     }
@@ -26,25 +28,12 @@ static inline long rss_kb(void)
     return kb;
 }
 
+/* VmRSS from /proc/self/status, in KiB; -1 when it cannot be read. */
+static inline long rss_kb(void) { return proc_field_kb("/proc/self/status", "VmRSS:"); }
+
 /* Private_Dirty from /proc/self/smaps_rollup, in KiB; -1 when it cannot be read. These are
  * the pages this process alone pays for (written data, heap, relocated pointers), unlike
  * the shared clean pages of mapped files, which every process shares. */
-static inline long private_dirty_kb(void)
-{
-    FILE *f = fopen("/proc/self/smaps_rollup", "r");
-    char line[256];
-    long kb = -1;
-    if (f == NULL) {
-        return -1;
-    }
-    while (fgets(line, sizeof line, f) != NULL) {
-        if (strncmp(line, "Private_Dirty:", 14) == 0) {
-            kb = strtol(line + 14, NULL, 10);
-            break;
-        }
-    }
-    fclose(f);
-    return kb;
-}
+static inline long private_dirty_kb(void) { return proc_field_kb("/proc/self/smaps_rollup", "Private_Dirty:"); }
 
 #endif

@@ -1,4 +1,5 @@
 import CPAM
+import Glibc
 import TwoFactorCore
 import TwoFactorStore
 
@@ -12,7 +13,8 @@ struct UserFiles {
     let location: SecretLocation
 
     /// The enrollment, nil when there is none. A file that cannot be read, or is refused,
-    /// is an error, never "not enrolled".
+    /// is an error, never "not enrolled"; so is a missing file in user files whose directory
+    /// (the home) is missing or cannot be searched, as with an unmounted network home.
     func readSecret() throws(StoreError) -> SecretRecord? {
         let path = location.path
         let owners = location.owners
@@ -20,7 +22,9 @@ struct UserFiles {
         var result: Result<SecretRecord?, StoreError> = .failure(StoreError(.identity, path))
         let status = asUser {
             do throws(StoreError) {
-                result = .success(try Store.readSecret(at: path, owners: owners))
+                let record = try Store.readSecret(at: path, owners: owners)
+                if record == nil { try Self.checkDirectory(of: path) }
+                result = .success(record)
             } catch {
                 result = .failure(error)
             }
@@ -31,6 +35,18 @@ struct UserFiles {
             throw StoreError(.identity, path, detail: "cannot take the identity of uid \(account.uid)")
         default:
             throw StoreError(.identity, path, detail: "cannot restore the module's identity")
+        }
+    }
+
+    /// Throws unless the directory that holds `path` exists (looked up with the caller's
+    /// identity), so that only a file missing from a readable directory means "no secret".
+    private static func checkDirectory(of path: String) throws(StoreError) {
+        guard let slash = path.lastIndex(of: "/") else { return }
+        let directory = slash == path.startIndex ? "/" : String(path[..<slash])
+        var info = stat()
+        if stat(directory, &info) != 0 { throw StoreError(.examine, "directory \(directory)", errno: errno) }
+        if (info.st_mode & S_IFMT) != S_IFDIR {
+            throw StoreError(.refuse, "directory \(directory)", detail: "is not a directory")
         }
     }
 

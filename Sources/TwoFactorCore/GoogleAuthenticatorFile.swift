@@ -1,10 +1,23 @@
 /// The contents of a `~/.google_authenticator` file (libpam-google-authenticator), as
 /// far as an import needs them. Parsing is a pure function of the text, so it can be fuzzed.
 ///
-/// The format: line 1 is the base32 secret; option lines start with `" ` (for example
-/// `" TOTP_AUTH`, `" RATE_LIMIT 3 30 <times>`, `" WINDOW_SIZE 17`, `" DISALLOW_REUSE <steps>`,
-/// `" STEP_SIZE 30`, `" TIME_SKEW 0`, or `" HOTP_COUNTER 1` for counter-based files);
-/// then one 8-digit scratch code per line.
+/// The format: line 1 is the base32 secret; option lines start with `" `, then the option
+/// name and its values separated by spaces or tabs; then one 8-digit scratch code per line.
+/// The options google-authenticator and its PAM module write or read:
+///
+/// - `TOTP_AUTH`: time-based codes (the only kind imported).
+/// - `HOTP_COUNTER n`: counter-based codes; such a file is refused.
+/// - `STEP_SIZE n`: seconds per code; becomes the period.
+/// - `DISALLOW_REUSE [step ...]`: time steps already used; they stay used (`lastUsedStep(now:)`).
+/// - `WINDOW_SIZE n`, `RATE_LIMIT n m [times ...]`: the module's `window=` and `throttle_*=`
+///   options (or the configuration file) take their place; listed in `ignoredOptions`.
+/// - `TIME_SKEW n`, `RESETTING_TIME_SKEW [step±skew ...]`: the clock skew the module learned
+///   for the phone; not carried over (`window=` applies); listed in `ignoredOptions`, and a
+///   non-zero `TIME_SKEW` is kept in `timeSkewSteps` so the import can warn about it.
+/// - `OTP_DISABLED`: documented in the format description but never read by the module;
+///   listed in `ignoredOptions`.
+///
+/// Any other option is refused: its meaning is unknown, so importing could change behaviour.
 public struct GoogleAuthenticatorFile: Equatable, Sendable {
     /// The shared secret.
     public var secret: [UInt8]
@@ -17,6 +30,21 @@ public struct GoogleAuthenticatorFile: Equatable, Sendable {
     /// Options present in the file that have no equivalent in the secret file; the
     /// module's own options (`window=`, `throttle_*=`) take their place.
     public var ignoredOptions: [String]
+    /// The `TIME_SKEW` the module had learned, in time steps (0 when absent or unreadable).
+    public var timeSkewSteps: Int = 0
+
+    /// The names of options that are read but have no equivalent (see the type's comment).
+    public static let ignoredOptionNames: Set<String> = [
+        "WINDOW_SIZE", "RATE_LIMIT", "TIME_SKEW", "RESETTING_TIME_SKEW", "OTP_DISABLED",
+    ]
+
+    /// The last time step that must count as used after the import: the latest
+    /// `DISALLOW_REUSE` step, but never later than the step current at `now`, so a forged
+    /// or far-future step cannot make every code of the enrollment a replay. 0 when none.
+    public func lastUsedStep(now: Int64) -> UInt64 {
+        let current = now > 0 && period > 0 ? UInt64(now) / UInt64(period) : 0
+        return min(usedSteps.max() ?? 0, current)
+    }
 
     /// Why a file cannot be imported. The text never contains the secret or a code.
     public struct ParseError: Error, Equatable, Sendable {
@@ -58,7 +86,8 @@ public struct GoogleAuthenticatorFile: Equatable, Sendable {
 
     /// Applies one option line (without the leading `" `); returns the reason it is refused.
     private mutating func apply(option: Substring, line: Int) -> ParseError? {
-        let words = option.split(separator: " ")
+        // google-authenticator separates values with spaces or tabs.
+        let words = option.split(whereSeparator: { $0 == " " || $0 == "\t" })
         guard let name = words.first else { return .init(message: "line \(line) is an empty option") }
         let values = words.dropFirst()
         switch name {
@@ -83,7 +112,11 @@ public struct GoogleAuthenticatorFile: Equatable, Sendable {
                 usedSteps.append(step)
             }
             return nil
-        case "RATE_LIMIT", "WINDOW_SIZE", "TIME_SKEW":
+        case _ where Self.ignoredOptionNames.contains(String(name)):
+            if name == "TIME_SKEW", values.count == 1, let first = values.first, first.utf8.count <= 11,
+               let skew = Int(first) {
+                timeSkewSteps = skew
+            }
             if !ignoredOptions.contains(String(name)) { ignoredOptions.append(String(name)) }
             return nil
         default:

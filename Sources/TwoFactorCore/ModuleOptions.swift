@@ -204,6 +204,15 @@ public struct ModuleOptions: Equatable, Sendable {
         return nil
     }
 
+    /// Sets the store as `store=` on a module line does (the command's `--store`).
+    public mutating func setStore(_ directory: String) -> OptionError? { apply(key: "store", value: directory) }
+
+    /// Sets the secret template as `secret=` on a module line does (the command's `--secret-file`).
+    public mutating func setSecretTemplate(_ template: String) -> OptionError? { apply(key: "secret", value: template) }
+
+    /// True when `path` is acceptable as `config=` (the command's `--config`).
+    public static func isValidConfigPath(_ path: String) -> Bool { isValidAbsolutePath(path) }
+
     private static func isValidAbsolutePath(_ path: String) -> Bool {
         path.hasPrefix("/") && path.utf8.count <= 1024 && !path.split(separator: "/").contains("..")
             && path.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F })

@@ -25,6 +25,16 @@ public enum SafeFile {
     /// The file's text, or nil when it does not exist. `what` names the file in errors
     /// ("secret file /var/lib/swift-2fa/alice.secret is owned by uid 1000").
     public static func read(_ path: String, what: String, requirements: Requirements) throws(StoreError) -> String? {
+        guard let bytes = try readBytes(path, what: what, requirements: requirements) else { return nil }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw StoreError(.refuse, "\(what) \(path)", detail: "is not text")
+        }
+        return text
+    }
+
+    /// The file's bytes, or nil when it does not exist; the same checks as `read`, for a
+    /// caller that reports contents that are not text itself.
+    public static func readBytes(_ path: String, what: String, requirements: Requirements) throws(StoreError) -> [UInt8]? {
         let named = "\(what) \(path)"
         let fd = retryingOnEINTR { open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
         if fd < 0 {
@@ -55,8 +65,8 @@ public enum SafeFile {
         return nil
     }
 
-    /// Reads the rest of an open file, at most `maximumSize` bytes, as UTF-8.
-    static func readAll(_ fd: Int32, named: String) throws(StoreError) -> String {
+    /// Reads the rest of an open file, at most `maximumSize` bytes.
+    static func readAll(_ fd: Int32, named: String) throws(StoreError) -> [UInt8] {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -66,9 +76,6 @@ public enum SafeFile {
             bytes.append(contentsOf: chunk.prefix(count))
             if bytes.count > maximumSize { throw StoreError(.refuse, named, detail: "is larger than \(maximumSize) bytes") }
         }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw StoreError(.refuse, named, detail: "is not text")
-        }
-        return text
+        return bytes
     }
 }

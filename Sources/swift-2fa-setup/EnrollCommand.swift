@@ -26,10 +26,10 @@ struct EnrollCommand: ParsableCommand {
 
     @OptionGroup var target: TargetOptions
 
-    @Option(help: ArgumentHelp("The issuer shown in the app. Default: the host name.", valueName: "name"))
+    @Option(help: ArgumentHelp("The issuer shown in the app, without ':'. Default: the host name.", valueName: "name"))
     var issuer: String?
 
-    @Option(help: ArgumentHelp("The account name shown in the app. Default: the user name.", valueName: "text"))
+    @Option(help: ArgumentHelp("The account name shown in the app, without ':'. Default: the user name.", valueName: "text"))
     var label: String?
 
     @Option(help: ArgumentHelp("SHA1, SHA256 or SHA512. Some apps support only SHA1.", valueName: "name"))
@@ -75,6 +75,10 @@ struct EnrollCommand: ParsableCommand {
             guard !value.isEmpty, value.utf8.count <= 200, value.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else {
                 throw ValidationError("\(name) needs printable text of 1 to 200 bytes")
             }
+            // The Key Uri Format separates issuer and account with ':' and forbids it in either.
+            guard !value.contains(":") else {
+                throw ValidationError("\(name) cannot contain ':' (the otpauth URI separates issuer and account with it)")
+            }
         }
     }
 
@@ -113,15 +117,15 @@ struct EnrollCommand: ParsableCommand {
                                           uri: display.uri.text, qrSVG: display.svg, expires: expires))
             return
         }
-        display.show(style: qr)
+        display.show(style: qr, codeCheckFollows: false)
         Output.line("Pending until \(expires). Activate it with a code from the app:")
-        Output.line("    swift-2fa-setup confirm --user \(target.user) --code CODE")
+        Output.line("    swift-2fa-setup confirm --user \(target.user)\(self.target.repeatedForHint) --code CODE")
     }
 
     /// Shows the secret, asks for a code (3 tries, or --code once) and activates.
     private func enrollInteractively(_ record: SecretRecord, display: EnrollmentDisplay, target: Target,
                                      storeOptional: Bool) throws(SetupFailure) {
-        display.show(style: qr)
+        display.show(style: qr, codeCheckFollows: true)
         let step: UInt64
         do {
             step = try acceptedStep(record)

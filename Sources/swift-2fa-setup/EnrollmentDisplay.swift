@@ -17,8 +17,9 @@ struct EnrollmentDisplay {
     var svg: String { SVGQR.document(matrix) }
 
     /// Prints the QR code (unless `none`), the grouped secret, the URI and, for
-    /// non-standard parameters, the warning that some apps ignore them.
-    func show(style: QRStyle) {
+    /// non-standard parameters, the warning that some apps ignore them. `codeCheckFollows`
+    /// says that a code is asked for next (interactive enroll, not `--pending`).
+    func show(style: QRStyle, codeCheckFollows: Bool) {
         let parameters = uri.parameters
         if style != .none {
             Output.line("Scan this QR code with your authenticator app:")
@@ -34,8 +35,12 @@ struct EnrollmentDisplay {
         Output.line()
         if !parameters.isStandard {
             Output.line("Warning: this enrollment does not use SHA1, 6 digits and 30 s. Some apps ignore the")
-            Output.line("algorithm, digits and period of the URI and then show codes that never work;")
-            Output.line("the code check below catches that.")
+            if codeCheckFollows {
+                Output.line("algorithm, digits and period of the URI and then show codes that never work;")
+                Output.line("the code check below catches that.")
+            } else {
+                Output.line("algorithm, digits and period of the URI and then show codes that never work.")
+            }
             Output.line()
         }
     }

@@ -18,8 +18,10 @@ enum ExitStatus: Int32 {
           0   success
           1   wrong code or verification refused (also: replayed, throttled, locked)
           2   not enrolled, or nothing pending, or the pending enrollment expired
-          64  usage error (bad option or value, unknown user, --force needed)
-          74  I/O or permission error (unusable file or store, not allowed)
+          64  usage error (bad option or value, unknown user, --force needed,
+              malformed import file)
+          74  I/O or permission error (unusable file, store or configuration file,
+              not allowed)
         """
 }
 

@@ -1,7 +1,5 @@
 import ArgumentParser
-import Glibc
 import TwoFactorCore
-import TwoFactorStore
 
 /// `import`: migrates a google-authenticator file, so users need not scan again.
 struct ImportCommand: ParsableCommand {
@@ -9,14 +7,23 @@ struct ImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Migrate a ~/.google_authenticator file: its secret, and its scratch codes as backup codes.",
         discussion: """
-            Only time-based (TOTP) files can be imported. STEP_SIZE becomes the period; used time \
-            steps (DISALLOW_REUSE) stay used; RATE_LIMIT, WINDOW_SIZE and TIME_SKEW are ignored \
-            (the module's throttle_*= and window= options apply instead). The file is left in \
-            place; remove it once PAM uses pam_swift2fa. Root reads the file as its owner.
+            Only time-based (TOTP) files can be imported (TOTP_AUTH; HOTP_COUNTER is refused). \
+            STEP_SIZE becomes the period; used time steps (DISALLOW_REUSE) stay used, up to the \
+            current step; WINDOW_SIZE, RATE_LIMIT, TIME_SKEW, RESETTING_TIME_SKEW and OTP_DISABLED \
+            are ignored and listed (the window and throttle settings of the configuration file and \
+            the module apply instead). Any other option, a file that is not text or not in the \
+            format is refused with status 64. The file is left in place; remove it once PAM uses \
+            pam_swift2fa.
+
+            Root reads the file as root when every directory above it is owned by root and not \
+            writable by group or others (google-authenticator's root-owned layout, e.g. \
+            /var/lib/google-authenticator/alice), and as the user otherwise. The file must be \
+            owned by the user or root and private.
 
             EXAMPLES:
               swift-2fa-setup import --google-authenticator ~/.google_authenticator
               sudo swift-2fa-setup import --google-authenticator /home/alice/.google_authenticator --user alice
+              sudo swift-2fa-setup import --google-authenticator /var/lib/google-authenticator/alice --user alice
 
             \(ExitStatus.helpText)
             """)
@@ -39,11 +46,16 @@ struct ImportCommand: ParsableCommand {
         if !homeSelf { try target.checkStoreWritable(homeHint: true) }
         try target.requireReplaceable(force: force)
 
-        let imported = try read(for: target)
+        let imported = try ImportSource.read(file, for: target.account)
         guard let tagged = BackupCodes.hashes(for: imported.scratchCodes, secret: imported.secret) else {
             throw SetupFailure.io("cannot hash the scratch codes")
         }
         let hashes = tagged.hashes
+        if imported.timeSkewSteps != 0 {
+            Output.warning("google-authenticator had learned that the phone's clock is off by "
+                           + "\(imported.timeSkewSteps) time steps; swift-2fa does not carry that over, "
+                           + "so correct the phone's clock if its codes are refused")
+        }
         if tagged.dropped > 0 {
             // Two codes with the same tag (or a repeated code) cannot both be kept: see BackupCodeHash.
             Output.warning("\(tagged.dropped) of \(imported.scratchCodes.count) scratch codes dropped: "
@@ -54,7 +66,7 @@ struct ImportCommand: ParsableCommand {
             parameters: OTPParameters(algorithm: .sha1, digits: 6, period: imported.period),
             created: Enrollment.now(), backupCodes: hashes)
         try target.locked(storeOptional: homeSelf) { usable throws(SetupFailure) in
-            try Enrollment.install(record, lastStep: imported.usedSteps.max() ?? 0, target: target,
+            try Enrollment.install(record, lastStep: imported.lastUsedStep(now: record.created), target: target,
                                    force: force, storeUsable: usable)
         }
         if json {
@@ -66,33 +78,9 @@ struct ImportCommand: ParsableCommand {
                     + "\(hashes.count) scratch codes as backup codes")
         if !imported.ignoredOptions.isEmpty {
             Output.line("ignored: \(imported.ignoredOptions.joined(separator: ", ")) "
-                        + "(the module's window= and throttle_*= options apply)")
+                        + "(the window and throttle settings of the configuration file and the module apply)")
         }
         Output.line("\(file) was left in place; remove it once PAM uses pam_swift2fa")
-    }
-
-    /// Reads and parses the file. Root reads it with the target user's identity, refusing
-    /// a symbolic link, a file owned by someone else, or one others can read.
-    private func read(for target: Target) throws(SetupFailure) -> GoogleAuthenticatorFile {
-        let owners: [uid_t] = target.account.uid == 0 ? [0] : [target.account.uid, 0]
-        let path = file
-        let result = try UserIdentity.run(as: target.account) { () -> Result<String?, StoreError> in
-            do throws(StoreError) {
-                return .success(try SafeFile.read(path, what: "google-authenticator file", requirements: .init(allowedOwners: owners)))
-            } catch {
-                return .failure(error)
-            }
-        }
-        let text: String
-        switch result {
-        case .failure(let error): throw .io(error.description)
-        case .success(nil): throw .io("google-authenticator file \(path) does not exist")
-        case .success(let contents?): text = contents
-        }
-        switch GoogleAuthenticatorFile.parse(text) {
-        case .success(let parsed): return parsed
-        case .failure(let error): throw .usage("cannot import \(path): \(error.message)")
-        }
     }
 }
 

@@ -8,7 +8,9 @@ struct StatusCommand: ParsableCommand {
         abstract: "Show whether a user is enrolled or pending, and the backup codes and throttling state.",
         discussion: """
             Exit status 0 when the user is enrolled, 2 when not (a pending enrollment alone \
-            does not count); the status is printed either way.
+            does not count); the status is printed either way. Backup codes in the old format \
+            of an earlier version are reported (JSON: backup_codes_need_regeneration) with the \
+            advice to run 'swift-2fa-setup backup-codes --regenerate'.
 
             EXAMPLES:
               swift-2fa-setup status
@@ -38,6 +40,7 @@ struct StatusCommand: ParsableCommand {
             period: record?.parameters.period,
             created: record.map { Output.isoDate($0.created) },
             backupCodesLeft: record.map { VerificationPolicy.unusedBackupCodes(record: $0, state: state).count },
+            backupCodesNeedRegeneration: record?.backupCodesNeedRegeneration,
             pendingUntil: pendingUntil.map(Output.isoDate),
             failures: state.failures,
             throttledUntil: state.throttledUntil > now ? Output.isoDate(state.throttledUntil) : nil,
@@ -62,6 +65,9 @@ struct StatusOutput: Encodable {
     let period: Int?
     let created: String?
     let backupCodesLeft: Int?
+    /// True when the backup codes are in the old format without tags (see
+    /// `SecretRecord.backupCodesNeedRegeneration`); nil when not enrolled.
+    let backupCodesNeedRegeneration: Bool?
     let pendingUntil: String?
     let failures: Int
     let throttledUntil: String?
@@ -71,6 +77,7 @@ struct StatusOutput: Encodable {
         case user, status, algorithm, digits, period, created, failures, locked
         case secretFile = "secret_file"
         case backupCodesLeft = "backup_codes_left"
+        case backupCodesNeedRegeneration = "backup_codes_need_regeneration"
         case pendingUntil = "pending_until"
         case throttledUntil = "throttled_until"
     }
@@ -86,6 +93,7 @@ struct StatusOutput: Encodable {
         try container.encode(period, forKey: .period)
         try container.encode(created, forKey: .created)
         try container.encode(backupCodesLeft, forKey: .backupCodesLeft)
+        try container.encode(backupCodesNeedRegeneration, forKey: .backupCodesNeedRegeneration)
         try container.encode(pendingUntil, forKey: .pendingUntil)
         try container.encode(failures, forKey: .failures)
         try container.encode(throttledUntil, forKey: .throttledUntil)
@@ -102,6 +110,10 @@ struct StatusOutput: Encodable {
         }
         if let created { Output.line("created:           \(created)") }
         if let backupCodesLeft { Output.line("backup codes left: \(backupCodesLeft)") }
+        if backupCodesNeedRegeneration == true {
+            Output.line("backup codes:      old format, slower to check at every login; "
+                        + "replace them with 'swift-2fa-setup backup-codes --regenerate'")
+        }
         if let pendingUntil { Output.line("pending until:     \(pendingUntil)") }
         if failures > 0 { Output.line("failed attempts:   \(failures)") }
         if let throttledUntil { Output.line("throttled until:   \(throttledUntil)") }

@@ -58,30 +58,35 @@ struct Target {
                       invokerIsRoot: invokerIsRoot, userGiven: requestedUser != nil)
     }
 
-    /// The module options a login would have: the configuration file, then these options
-    /// as if they were on the module line.
+    /// The module options a login would have: the configuration file, then `--store` and
+    /// `--secret-file` as `store=` and `secret=` on a module line.
     private static func moduleOptions(configPath: String?, storeDirectory: String?,
                                       secretTemplate: String?) throws(SetupFailure) -> ModuleOptions {
-        var arguments: [String] = []
-        if let configPath { arguments.append("config=\(configPath)") }
-        if let storeDirectory { arguments.append("store=\(storeDirectory)") }
-        if let secretTemplate { arguments.append("secret=\(secretTemplate)") }
-        let path: String
-        switch ModuleOptions.configPath(in: arguments) {
-        case .success(let named): path = named
-        case .failure: throw .usage("--config needs an absolute path without '..'")
-        }
+        let path = configPath ?? ConfigFile.defaultPath
+        guard ModuleOptions.isValidConfigPath(path) else { throw .usage("--config needs an absolute path without '..'") }
+        // Every problem of the configuration file (unreadable, untrusted, a bad line or a bad
+        // value) is an I/O error naming the file and line, as the module fails closed on it;
+        // only the command line's own mistakes are usage errors.
         let config: ConfigFile
         do throws(StoreError) { config = try Store.readConfig(at: path) } catch {
             throw .io(error.description)
         }
-        switch ModuleOptions.parse(arguments, config: config) {
-        case .success(let parsed): return parsed
+        var options: ModuleOptions
+        switch ModuleOptions.parse([], config: config) {
+        case .success(let parsed): options = parsed
         case .failure(let error):
-            throw .usage(error.description
-                .replacingAll("option 'store'", with: "--store")
-                .replacingAll("option 'secret'", with: "--secret-file"))
+            // Line errors start with the path; a problem between lines (throttle_max below
+            // throttle_delay) does not.
+            let text = error.description.hasPrefix(config.path) ? error.description : "\(config.path): \(error.description)"
+            throw .io("configuration file \(text)")
         }
+        if let storeDirectory, options.setStore(storeDirectory) != nil {
+            throw .usage("--store needs an absolute path without '..'")
+        }
+        if let secretTemplate, options.setSecretTemplate(secretTemplate) != nil {
+            throw .usage("--secret-file needs an absolute path, or one starting with ~/ or ${HOME}")
+        }
+        return options
     }
 }
 

@@ -30,12 +30,29 @@ struct TargetOptions: ParsableArguments {
         try Target.resolve(requestedUser: user, configPath: config, storeDirectory: store, secretTemplate: secretFile)
     }
 
-    /// The options as they must be repeated in a later command (for hints), e.g. ` --store /srv/2fa`.
+    /// The options as they must be repeated in a later command (for hints), e.g.
+    /// ` --store /srv/2fa`, each value quoted for a POSIX shell when it needs it.
     var repeatedForHint: String {
         var text = ""
-        if let config { text += " --config \(config)" }
-        if let store { text += " --store \(store)" }
-        if let secretFile { text += " --secret-file \(secretFile)" }
+        if let config { text += " --config \(Self.shellQuoted(config))" }
+        if let store { text += " --store \(Self.shellQuoted(store))" }
+        if let secretFile { text += " --secret-file \(Self.shellQuoted(secretFile))" }
         return text
+    }
+
+    /// `value` as one shell word: unchanged when it has only characters no shell treats
+    /// specially, otherwise in single quotes.
+    static func shellQuoted(_ value: String) -> String {
+        let plain = !value.isEmpty && value.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "/"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                 UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: ":"), UInt8(ascii: ","), UInt8(ascii: "@"):
+                return true
+            default:
+                return false
+            }
+        }
+        return plain ? value : "'" + value.replacingAll("'", with: "'\\''") + "'"
     }
 }

@@ -9,6 +9,11 @@ import Testing
         #expect(result.stdout.contains("EXAMPLES:"))
         #expect(result.stdout.contains("swift-2fa-setup \(command)"))
         #expect(result.stdout.contains("74  I/O or permission error"))
+        // Every subcommand takes the options that say where the user's files are and which
+        // configuration file applies, as the module's config=, store= and secret= do.
+        for option in ["--config <file>", "--store <dir>", "--user <name>", "--secret-file <path>"] {
+            #expect(result.stdout.contains(option), "\(command) --help lacks \(option)")
+        }
     }
 
     @Test func topLevelHelpListsCommandsAndExitStatus() throws {

@@ -149,4 +149,34 @@ import TwoFactorStore
             #expect(hash.tag == BackupCodeHash.tag(normalizedCode: try #require(BackupCodes.normalize(code)), secret: record.secret))
         }
     }
+
+    @Test("status reports backup codes in the old untagged format and advises regenerating them")
+    func statusReportsOldBackupCodes() throws {
+        let temp = try TempStore()
+        let (secret, _) = try temp.enroll()
+        let fresh = try CLI.run(["status", "--json"] + temp.args())
+        #expect(try fresh.json()["backup_codes_need_regeneration"] as? Bool == false)
+        #expect(!(try CLI.run(["status"] + temp.args()).stdout.contains("--regenerate")))
+        let empty = try TempStore()
+        let none = try CLI.run(["status", "--json"] + empty.args())
+        #expect(try none.json()["backup_codes_need_regeneration"] is NSNull)
+
+        // The same codes as an earlier version stored them: without the tag.
+        var record = try #require(try temp.store.readSecret(user: "root"))
+        record.backupCodes = try record.backupCodes.map { hash in
+            try #require(BackupCodeHash(iterations: hash.iterations, salt: hash.salt, hash: hash.hash, tag: nil))
+        }
+        try Store.writeSecret(record, to: temp.store.secretPath(for: "root"))
+        let old = try CLI.run(["status", "--json"] + temp.args())
+        #expect(old.status == 0)
+        #expect(try old.json()["backup_codes_need_regeneration"] as? Bool == true)
+        let text = try CLI.run(["status"] + temp.args())
+        #expect(text.stdout.contains("old format"), "\(text.stdout)")
+        #expect(text.stdout.contains("swift-2fa-setup backup-codes --regenerate"), "\(text.stdout)")
+
+        let code = try CLI.oathtool(secret, at: CLI.now() + 30)
+        #expect(try CLI.run(["backup-codes", "--regenerate", "--code", code, "--store", temp.path]).status == 0)
+        let regenerated = try CLI.run(["status", "--json"] + temp.args()).json()
+        #expect(regenerated["backup_codes_need_regeneration"] as? Bool == false)
+    }
 }

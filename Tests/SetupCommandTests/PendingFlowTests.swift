@@ -111,4 +111,55 @@ import TwoFactorStore
         #expect(temp.snapshot() == before)
         #expect(try CLI.run(["confirm", "--force", "--code", try CLI.oathtool(secret)] + temp.args()).status == 0)
     }
+
+    @Test("a ':' in --issuer or --label is refused (Key Uri Format)")
+    func colonInIssuerOrLabel() throws {
+        let temp = try TempStore()
+        for (option, value) in [("--issuer", "Acme:Corp"), ("--label", "alice:work"), ("--issuer", ":")] {
+            for mode in [["--pending", "--json"], ["--qr", "none", "--code", "123456"]] {
+                let result = try CLI.run(["enroll", option, value] + mode + temp.args())
+                #expect(result.status == 64, "\(option) \(value): \(result.stderr)")
+                #expect(result.hasOneErrorLine, "\(result.stderr)")
+                #expect(result.stderr.contains(option) && result.stderr.contains("':'"), "\(result.stderr)")
+                #expect(result.stdout.isEmpty)
+            }
+        }
+        #expect(temp.snapshot().isEmpty)
+        // Other punctuation is fine and is percent-encoded in the URI.
+        let fine = try CLI.run(["enroll", "--pending", "--json", "--issuer", "Acme Corp.", "--label", "alice@example.org"] + temp.args())
+        #expect(fine.status == 0, "\(fine.stderr)")
+        #expect((try fine.json()["uri"] as? String)?.hasPrefix("otpauth://totp/Acme%20Corp.:alice%40example.org?") == true)
+    }
+
+    @Test("the confirm hint of enroll --pending repeats a non-default --store and --config, and works")
+    func pendingHintRepeatsStoreAndConfig() throws {
+        let temp = try TempStore()
+        let config = try temp.writeConfig("window = 1\n", name: "my conf")
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        let started = try CLI.run(["enroll", "--pending", "--qr", "none", "--config", config] + temp.args())
+        #expect(started.status == 0, "\(started.stderr)")
+        let hint = try #require(started.stdout.components(separatedBy: "\n").first { $0.contains("swift-2fa-setup confirm") })
+        #expect(hint == "    swift-2fa-setup confirm --user root --config '\(config)' --store \(temp.path) --code CODE")
+        let secret = try #require(try temp.store.readPending(user: "root")).secret
+        // Run the hint as a shell would, with the code in place of CODE.
+        let line = hint.trimmingCharacters(in: .whitespaces)
+            .replacingOccurrences(of: "swift-2fa-setup ", with: "\"$0\" ")
+            .replacingOccurrences(of: "CODE", with: try CLI.oathtool(Base32.encode(secret)))
+        let confirmed = try CLI.program("/bin/sh", ["-c", line, CLI.binary])
+        #expect(confirmed.status == 0, "\(line): \(confirmed.stderr)")
+        #expect(try temp.store.readSecret(user: "root") != nil)
+    }
+
+    @Test("the warning for non-default parameters promises a code check only when one follows")
+    func parameterWarningUnderPending() throws {
+        let temp = try TempStore()
+        let pending = try CLI.run(["enroll", "--pending", "--qr", "none", "--algorithm", "SHA256", "--digits", "8"] + temp.args())
+        #expect(pending.status == 0, "\(pending.stderr)")
+        #expect(pending.stdout.contains("Warning: this enrollment does not use SHA1"))
+        #expect(!pending.stdout.contains("code check"), "\(pending.stdout)")
+        #expect(!pending.stdout.contains("below"), "\(pending.stdout)")
+        let interactive = try CLI.run(["enroll", "--qr", "none", "--period", "60", "--force", "--code", "000000"] + temp.args())
+        #expect(interactive.status == 1)
+        #expect(interactive.stdout.contains("the code check below catches that"), "\(interactive.stdout)")
+    }
 }

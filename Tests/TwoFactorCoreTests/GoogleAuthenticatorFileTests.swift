@@ -92,6 +92,37 @@ struct GoogleAuthenticatorFileTests {
         #expect(parsed.ignoredOptions == ["TIME_SKEW", "RATE_LIMIT"])
     }
 
+    @Test("every option google-authenticator writes is read; values may be separated by tabs")
+    func everyOption() throws {
+        let parsed = try GoogleAuthenticatorFile.parse(Self.file([
+            Self.secretText, "\" RATE_LIMIT 3 30 1764456000", "\" WINDOW_SIZE\t17", "\" DISALLOW_REUSE 58815200\t58815201",
+            "\" STEP_SIZE\t60", "\" TIME_SKEW -2", "\" RESETTING_TIME_SKEW 58815199-2 58815200-2", "\" OTP_DISABLED",
+            "\" TOTP_AUTH",
+        ] + Self.scratch)).get()
+        #expect(parsed.period == 60)
+        #expect(parsed.usedSteps == [58_815_200, 58_815_201])
+        #expect(parsed.timeSkewSteps == -2)
+        #expect(parsed.ignoredOptions == ["RATE_LIMIT", "WINDOW_SIZE", "TIME_SKEW", "RESETTING_TIME_SKEW", "OTP_DISABLED"])
+        #expect(parsed.scratchCodes == Self.scratch)
+        #expect(try GoogleAuthenticatorFile.parse(Self.typical).get().timeSkewSteps == 0)
+    }
+
+    @Test("the last used step is clamped to the current step")
+    func lastUsedStepIsClamped() throws {
+        let now: Int64 = 1_764_456_015  // step 58_815_200 at 30 s
+        let forged = try GoogleAuthenticatorFile.parse(Self.file([Self.secretText, "\" DISALLOW_REUSE 18446744073709551615"])).get()
+        #expect(forged.usedSteps == [UInt64.max])
+        #expect(forged.lastUsedStep(now: now) == 58_815_200)
+        let typical = try GoogleAuthenticatorFile.parse(Self.typical).get()
+        #expect(typical.lastUsedStep(now: now) == 58_815_200)
+        #expect(typical.lastUsedStep(now: now + 3600) == 58_815_201)
+        #expect(try GoogleAuthenticatorFile.parse("JBSWY3DPEHPK3PXP\n").get().lastUsedStep(now: now) == 0)
+        #expect(forged.lastUsedStep(now: -5) == 0)
+        var slow = forged
+        slow.period = 60
+        #expect(slow.lastUsedStep(now: now) == 29_407_600)
+    }
+
     @Test("unknown options are refused, naming them without control characters")
     func unknownOption() {
         Self.expectRefused(Self.file([Self.secretText, "\" NOSKEWADJ"]), mentioning: "NOSKEWADJ")

@@ -78,9 +78,14 @@ CODE=$(fresh_code)
 login "valid code: 401 X-Conversation 'Verification code' then 200 with a cockpit cookie" "$ALICE" "$ALICE_PW" "$CODE" ok
 login "replayed code: 401" "$ALICE" "$ALICE_PW" "$CODE" refused
 login "wrong code: 401" "$ALICE" "$ALICE_PW" "$(wrong_code)" refused
-# common-auth is a substack here, so a wrong password does not stop the stack: the code
-# is still asked (which does not tell an attacker that the password was wrong).
-login "wrong password: challenged, then 401 whatever the code" "$ALICE" "wrong-$ALICE_PW" "$(fresh_code)" refused
+# common-auth is included (not a substack), so a wrong password ends the stack: no code
+# is asked, and no failure is counted for someone who lacks the password.
+before=$(failures_of "$ALICE")
+for _ in 1 2 3 4; do
+    login "wrong password: 401 before any code is asked" "$ALICE" "wrong-$ALICE_PW" - refused-before-prompt
+done
+[[ $(failures_of "$ALICE") == "$before" ]] && pass "wrong passwords counted no failure" ||
+    fail "wrong passwords counted no failure" "failures $before -> $(failures_of "$ALICE")"
 login "unenrolled user without nullok: challenged, then 401" "$BOB" "$BOB_PW" 123456 refused
 login "backup code: 200" "$ALICE" "$ALICE_PW" "${BACKUP_CODES[0]}" ok
 login "same backup code again: 401" "$ALICE" "$ALICE_PW" "${BACKUP_CODES[0]}" refused
