@@ -56,6 +56,8 @@ let package = Package(
             name: "CCrypto",
             linkerSettings: [.linkedLibrary("crypto")]
         ),
+        // C shim over libpq for the fleet store: libpq is opened with dlopen on first use only.
+        .target(name: "CPQ"),
         // libqrencode, for the terminal and SVG QR codes of swift-2fa-setup.
         .systemLibrary(
             name: "CQREncode",
@@ -71,7 +73,7 @@ let package = Package(
         // Files on disk: safe opening, per-user locking, atomic replace. No Foundation.
         .target(
             name: "TwoFactorStore",
-            dependencies: ["TwoFactorCore"],
+            dependencies: ["TwoFactorCore", "CPQ"],
             swiftSettings: directMetadataAccess
         ),
         // The PAM module itself. Static Swift stdlib, only pam_sm_* exported, no Foundation.
