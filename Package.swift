@@ -108,7 +108,9 @@ let package = Package(
             dependencies: [
                 "TwoFactorCore", "TwoFactorStore", "CQREncode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // The fleet schema (fleet/schema, linked here) that `db init` applies.
+            resources: [.embedInCode("FleetSchema/001-tables.sql"), .embedInCode("FleetSchema/002-functions.sql")]
         ),
         // A small libpamtest client that the integration tests run under pam_wrapper.
         .executableTarget(
