@@ -10,6 +10,7 @@
 #   pg.sh standby DIR             a synchronous standby (pg_basebackup) in DIR/standby
 #   pg.sh promote DIR             promote the standby
 #   pg.sh kill DIR                SIGKILL the primary's postmaster (a crash)
+#   pg.sh halt DIR                stop the primary (pg_ctl stop), keep DIR
 #   pg.sh stop DIR                stop every server of DIR (pg_ctl stop), remove DIR
 #   pg.sh psql DIR [ROLE] [ARGS]  psql to the primary (ROLE defaults to twofa_admin)
 #   pg.sh conninfo DIR [ROLE] [NODE]  the libpq connection string (NODE primary or standby)
@@ -20,7 +21,7 @@ root=$(cd "$here/../.." && pwd)
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 as_pg() { runuser -u postgres -- "$@"; }
 
-command=${1:?usage: pg.sh start|tls|standby|promote|kill|stop|psql|conninfo|load DIR}
+command=${1:?usage: pg.sh start|tls|standby|promote|kill|halt|stop|psql|conninfo|load DIR}
 dir=${2:?pg.sh: DIR missing}
 
 # The socket directory of a node is its data directory's parent: DIR/primary.sock, DIR/standby.sock.
@@ -110,8 +111,10 @@ standby)
     cat >>"$dir/standby/postgresql.conf" <<CONF
 unix_socket_directories = '$dir/standby.sock'
 listen_addresses = ''
-primary_conninfo = 'host=$dir/primary.sock port=$(cat "$dir/port") user=postgres application_name=standby'
 CONF
+    # After the line pg_basebackup -R wrote there, which would win over postgresql.conf.
+    echo "primary_conninfo = 'host=$dir/primary.sock port=$(cat "$dir/port") user=postgres application_name=standby'" \
+        >>"$dir/standby/postgresql.auto.conf"
     pg_ctl_node standby start
     run_psql postgres primary -c "ALTER SYSTEM SET synchronous_standby_names = 'standby'" -c "SELECT pg_reload_conf()" >/dev/null
     # Wait until the standby streams synchronously.
@@ -135,6 +138,9 @@ kill)
     for p in $pids; do
         while kill -0 "$p" 2>/dev/null; do sleep 0.05; done
     done
+    ;;
+halt)
+    pg_ctl_node primary stop -m fast
     ;;
 stop)
     for node in standby primary; do
