@@ -131,6 +131,11 @@ let package = Package(
             name: "PAMModuleTests",
             dependencies: ["TwoFactorCore", "TwoFactorStore"]
         ),
+        // The fleet store against a real PostgreSQL started by Tests/fleet/pg.sh (needs root).
+        .testTarget(
+            name: "FleetTests",
+            dependencies: ["TwoFactorCore", "TwoFactorStore"]
+        ),
         // Run the built swift-2fa-setup command.
         .testTarget(
             name: "SetupCommandTests",
