@@ -97,6 +97,16 @@ $$;
 CREATE OR REPLACE FUNCTION swift2fa.lock_user(p_user text) RETURNS void
 LANGUAGE sql VOLATILE AS $$ SELECT pg_advisory_xact_lock(hashtextextended('swift2fa user ' || p_user, 0)) $$;
 
+-- Raises S2F01 when the user has an active enrollment, unless `p_replace`.
+CREATE OR REPLACE FUNCTION swift2fa.require_replaceable(p_user text, p_replace boolean) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF NOT coalesce(p_replace, false) AND EXISTS (SELECT 1 FROM swift2fa.enrollment WHERE user_name = p_user) THEN
+        RAISE EXCEPTION 'swift2fa: % is already enrolled', p_user USING ERRCODE = 'S2F01';
+    END IF;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION swift2fa.check_parameters(p_secret bytea, p_algorithm text, p_digits integer, p_period integer)
 RETURNS void LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
@@ -279,9 +289,7 @@ BEGIN
         RAISE EXCEPTION 'swift2fa: invalid user name' USING ERRCODE = 'S2F04';
     END IF;
     PERFORM swift2fa.lock_user(p_user);
-    IF EXISTS (SELECT 1 FROM swift2fa.enrollment WHERE user_name = p_user) THEN
-        RAISE EXCEPTION 'swift2fa: % is already enrolled', p_user USING ERRCODE = 'S2F01';
-    END IF;
+    PERFORM swift2fa.require_replaceable(p_user, false);
     INSERT INTO swift2fa.pending (user_name, secret, algorithm, digits, period, created, pending_until)
         VALUES (p_user, p_secret, p_algorithm, p_digits, p_period, now_s, until)
         ON CONFLICT (user_name) DO UPDATE SET secret = excluded.secret, algorithm = excluded.algorithm,
@@ -311,9 +319,8 @@ BEGIN
         result := 'not-pending';
     ELSIF now_s > p.pending_until THEN
         result := 'expired';
-    ELSIF NOT coalesce(p_replace, false) AND EXISTS (SELECT 1 FROM swift2fa.enrollment WHERE user_name = p_user) THEN
-        RAISE EXCEPTION 'swift2fa: % is already enrolled', p_user USING ERRCODE = 'S2F01';
     ELSE
+        PERFORM swift2fa.require_replaceable(p_user, p_replace);
         m := swift2fa.totp_match(p.secret, p.algorithm, p.digits, p.period, 0,
                                  (SELECT "window" FROM swift2fa.settings), typed, now_s);
         IF m.kind = 'accepted' AND typed ~ '^[0-9]+$' THEN
@@ -338,9 +345,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
 BEGIN
     PERFORM swift2fa.require_admin();
     PERFORM swift2fa.lock_user(p_user);
-    IF NOT p_replace AND EXISTS (SELECT 1 FROM swift2fa.enrollment WHERE user_name = p_user) THEN
-        RAISE EXCEPTION 'swift2fa: % is already enrolled', p_user USING ERRCODE = 'S2F01';
-    END IF;
+    PERFORM swift2fa.require_replaceable(p_user, p_replace);
     PERFORM swift2fa.activate(p_user, p_secret, p_algorithm, p_digits, p_period, swift2fa.now_seconds(),
                               p_last_step, p_codes);
     PERFORM swift2fa.audit_attempt(p_user, 'admin-enroll', NULL, 'enrolled', NULL);
@@ -356,9 +361,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
 BEGIN
     PERFORM swift2fa.require_admin();
     PERFORM swift2fa.lock_user(p_user);
-    IF NOT p_replace AND EXISTS (SELECT 1 FROM swift2fa.enrollment WHERE user_name = p_user) THEN
-        RAISE EXCEPTION 'swift2fa: % is already enrolled', p_user USING ERRCODE = 'S2F01';
-    END IF;
+    PERFORM swift2fa.require_replaceable(p_user, p_replace);
     PERFORM swift2fa.activate(p_user, p_secret, p_algorithm, p_digits, p_period, p_created, p_last_step, p_codes);
     UPDATE swift2fa.enrollment SET failures = greatest(p_failures, 0), throttled_until = p_throttled_until,
            locked = p_locked
