@@ -57,6 +57,8 @@ let package = Package(
             name: "CCrypto",
             linkerSettings: [.linkedLibrary("nettle")]
         ),
+        // C shim over libpq for the fleet store: libpq is opened with dlopen on first use only.
+        .target(name: "CPQ"),
         // libqrencode, for the terminal and SVG QR codes of swift-2fa-setup.
         .systemLibrary(
             name: "CQREncode",
@@ -74,7 +76,7 @@ let package = Package(
         // Files on disk: safe opening, per-user locking, atomic replace. No Foundation.
         .target(
             name: "TwoFactorStore",
-            dependencies: ["TwoFactorCore"],
+            dependencies: ["TwoFactorCore", "CPQ"],
             swiftSettings: directMetadataAccess
         ),
         // The PAM module itself. Static Swift stdlib, only pam_sm_* exported, no Foundation.
@@ -109,7 +111,9 @@ let package = Package(
             dependencies: [
                 "TwoFactorCore", "TwoFactorStore", "CQREncode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // The fleet schema (fleet/schema, linked here) that `db init` applies.
+            resources: [.embedInCode("FleetSchema/001-tables.sql"), .embedInCode("FleetSchema/002-functions.sql")]
         ),
         // A small libpamtest client that the integration tests run under pam_wrapper.
         .executableTarget(
@@ -128,6 +132,11 @@ let package = Package(
         // Drive the built libpam_swift2fa.so through real libpam under pam_wrapper.
         .testTarget(
             name: "PAMModuleTests",
+            dependencies: ["TwoFactorCore", "TwoFactorStore"]
+        ),
+        // The fleet store against a real PostgreSQL started by Tests/fleet/pg.sh (needs root).
+        .testTarget(
+            name: "FleetTests",
             dependencies: ["TwoFactorCore", "TwoFactorStore"]
         ),
         // Run the built swift-2fa-setup command.

@@ -4,7 +4,9 @@
 #      pam_swift2fa.so through real libpam under pam_wrapper, and swift-2fa-setup;
 #   2. end-to-end logins through real sshd, sudo and cockpit-ws (Tests/e2e/run.sh),
 #      each in a private mount namespace so the host's /etc/pam.d is never touched;
-#   3. a short run of every fuzz harness (Fuzz/run.sh).
+#   3. the fleet store against a throwaway PostgreSQL (Tests/fleet/run.sh; the FleetTests
+#      suite of step 1 starts its own servers too);
+#   4. a short run of every fuzz harness (Fuzz/run.sh).
 # It installs the Debian packages the tests need first. Usage: sudo ./test.sh
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -26,6 +28,7 @@ packages=(
     openssh-server openssh-client sudo cockpit-ws cockpit-bridge curl util-linux passwd perl-base
     cockpit-system chromium chromium-driver python3-selenium
     clang libclang-rt-14-dev
+    postgresql postgresql-contrib libpq-dev
 )
 missing=()
 for package in "${packages[@]}"; do
@@ -52,9 +55,14 @@ echo "== end-to-end: sshd, sudo, cockpit-ws, enrollment at login"
 Tests/e2e/run.sh | tee "$log"
 e2e_passed=$(sed -n 's/^\([0-9]*\) passed, 0 failed$/\1/p' "$log" | tail -n 1)
 
+echo "== fleet store: PostgreSQL"
+Tests/fleet/run.sh | tee "$log"
+fleet_passed=$(sed -n 's/^\([0-9]*\) passed, 0 failed$/\1/p' "$log" | tail -n 1)
+
 echo "== fuzzing (short run)"
 Fuzz/run.sh 20 | tee "$log"
 fuzz_passed=$({ grep -oE '^[a-z_]+ ok runs=' "$log" || true; } | sort -u | wc -l)
 
-# One closing line for everything: unit and integration tests, end-to-end checks, fuzz harnesses.
-echo "$((${swift_passed:-0} + ${e2e_passed:-0} + ${fuzz_passed:-0})) passed, 0 failed"
+# One closing line for everything: unit and integration tests, end-to-end checks, fleet-store
+# checks, fuzz harnesses.
+echo "$((${swift_passed:-0} + ${e2e_passed:-0} + ${fleet_passed:-0} + ${fuzz_passed:-0})) passed, 0 failed"

@@ -1,0 +1,42 @@
+/// Why a fleet-store (PostgreSQL) operation failed. `description` is one line for a log or
+/// an error message; it never holds a code, a backup code or a secret.
+public struct FleetError: Error, Equatable, CustomStringConvertible {
+    /// What kind of failure, for the caller's decision.
+    public enum Kind: String, Equatable, Sendable {
+        /// No usable database: libpq missing, connection refused, lost or timed out, or a
+        /// read-only server. A login fails closed (PAM_AUTHINFO_UNAVAIL) and logs this word.
+        case databaseUnavailable = "database-unavailable"
+        /// The user already has an active enrollment (SQLSTATE S2F01).
+        case alreadyEnrolled = "already-enrolled"
+        /// The user is not enrolled, or nothing is pending (S2F02).
+        case notEnrolled = "not-enrolled"
+        /// The connecting role lacks the right: only the admin role may do this, or the
+        /// role was not granted the server functions (S2F03, 42501).
+        case notAllowed = "not-allowed"
+        /// The database refused an argument (S2F04, or a check constraint).
+        case invalidArgument = "invalid-argument"
+        /// The schema is missing or another database error; `description` says which.
+        case databaseError = "database-error"
+        /// The database answered something this program cannot read.
+        case malformedAnswer = "malformed-answer"
+    }
+
+    public let kind: Kind
+    public let description: String
+
+    public init(_ kind: Kind, _ description: String) {
+        self.kind = kind
+        self.description = description
+    }
+
+    /// The kind a SQLSTATE of a refused statement stands for.
+    static func kind(sqlState: String) -> Kind {
+        switch sqlState {
+        case "S2F01": return .alreadyEnrolled
+        case "S2F02": return .notEnrolled
+        case "S2F03", "42501": return .notAllowed
+        case "S2F04", "23514", "22023", "23505": return .invalidArgument
+        default: return .databaseError
+        }
+    }
+}

@@ -1,0 +1,277 @@
+import TwoFactorCore
+
+/// The fleet store: enrollments, state and policy in PostgreSQL (schema `swift2fa`, see
+/// fleet/schema), shared by every server. Secrets never leave the database: a server calls
+/// `verify`, which checks the answer and applies replay, throttle and lock under the user's
+/// row lock, with the database's clock and the fleet's one policy.
+///
+/// Each call opens a connection (libpq is loaded with dlopen on the first call only), runs
+/// one function and closes it, all within `timeout` seconds. Nothing is cached. Every
+/// failure throws a `FleetError`; an unreachable, slow or read-only database is
+/// `.databaseUnavailable`, never "not enrolled".
+public struct FleetStore: Sendable {
+    /// The libpq connection string (`database =` in swift-2fa.conf).
+    public let conninfo: String
+    /// Seconds for connecting and the call together (`database_timeout =`).
+    public let timeout: Int
+
+    /// The default of `database_timeout`.
+    public static let defaultTimeout = 3
+
+    public init(conninfo: String, timeout: Int = FleetStore.defaultTimeout) {
+        self.conninfo = conninfo
+        self.timeout = timeout
+    }
+
+    private var call: PQCall { PQCall(conninfo: conninfo, timeout: timeout) }
+
+    // MARK: Server functions (the server role may call these)
+
+    /// What `verify` came to: the word the audit log and the module's log line use.
+    public enum Outcome: String, Equatable, Sendable {
+        case acceptedTOTP = "accepted-totp"
+        case acceptedBackup = "accepted-backup"
+        case rejected, replayed, throttled, locked
+        case notEnrolled = "not-enrolled"
+
+        /// True for the two accepting outcomes.
+        public var isAccepted: Bool { self == .acceptedTOTP || self == .acceptedBackup }
+    }
+
+    /// The result of one login attempt.
+    public struct Verification: Equatable, Sendable {
+        public let outcome: Outcome
+        /// Consecutive failures after this attempt.
+        public let failures: Int
+        /// Unix time until which codes are refused unchecked; 0 when not throttled.
+        public let throttledUntil: Int64
+    }
+
+    /// Checks `answer` (a TOTP code or backup code, as typed) for `user` in one database
+    /// transaction, and writes the new state and an audit row (with `service` and `rhost`).
+    public func verify(user: String, answer: String, service: String, rhost: String?) throws(FleetError) -> Verification {
+        let row = try single(call.run("SELECT outcome, failures, throttled_until FROM swift2fa.verify($1, $2, $3, $4)",
+                                      [user, answer, service, rhost]), columns: 3)
+        guard let word = row[0], let outcome = Outcome(rawValue: word),
+              let failures = row[1].flatMap({ Int($0) }), let until = row[2].flatMap({ Int64($0) }) else {
+            throw FleetError(.malformedAnswer, "swift2fa.verify returned an unknown answer")
+        }
+        return Verification(outcome: outcome, failures: failures, throttledUntil: until)
+    }
+
+    /// The number of digits of the user's codes (for the prompt); nil when not enrolled.
+    public func promptDigits(user: String) throws(FleetError) -> Int? {
+        let row = try single(call.run("SELECT swift2fa.prompt_digits($1)", [user]), columns: 1)
+        guard let text = row[0] else { return nil }
+        guard let digits = Int(text) else { throw FleetError(.malformedAnswer, "swift2fa.prompt_digits returned \(text)") }
+        return digits
+    }
+
+    /// True when the user has an active enrollment.
+    public func hasEnrollment(user: String) throws(FleetError) -> Bool {
+        try promptDigits(user: user) != nil
+    }
+
+    /// Starts (or restarts) a pending enrollment; allowed only while the user has no active
+    /// one (else `.alreadyEnrolled`). Returns the Unix time it expires at.
+    public func beginPending(user: String, secret: [UInt8], parameters: OTPParameters) throws(FleetError) -> Int64 {
+        let row = try single(call.run("SELECT swift2fa.begin_pending($1, $2::bytea, $3, $4::integer, $5::integer)",
+                                      [user, Self.byteaText(secret), parameters.algorithm.rawValue,
+                                       String(parameters.digits), String(parameters.period)]), columns: 1)
+        guard let until = row[0].flatMap({ Int64($0) }) else {
+            throw FleetError(.malformedAnswer, "swift2fa.begin_pending returned no time")
+        }
+        return until
+    }
+
+    /// What confirming a pending enrollment came to.
+    public enum Confirmation: String, Equatable, Sendable {
+        case accepted, rejected
+        case notPending = "not-pending"
+        case expired
+    }
+
+    /// Activates the pending enrollment when `code` is a current code of its secret, with
+    /// `backupCodes` (as shown to the user). `replace` (admin role only) replaces an active one.
+    public func confirmPending(user: String, code: String, backupCodes: [String], replace: Bool) throws(FleetError) -> Confirmation {
+        let row = try single(call.run("SELECT swift2fa.confirm_pending($1, $2, $3::text[], $4::boolean)",
+                                      [user, code, Self.arrayText(backupCodes), replace ? "true" : "false"]), columns: 1)
+        guard let word = row[0], let result = Confirmation(rawValue: word) else {
+            throw FleetError(.malformedAnswer, "swift2fa.confirm_pending returned an unknown answer")
+        }
+        return result
+    }
+
+    // MARK: Admin functions (the admin role only)
+
+    /// Activates an enrollment whose first code the caller checked (its step is `lastStep`),
+    /// with `backupCodes` as shown to the user. Without `replace`, an enrolled user is refused.
+    public func enroll(user: String, secret: [UInt8], parameters: OTPParameters, lastStep: UInt64,
+                       backupCodes: [String], replace: Bool) throws(FleetError) {
+        _ = try call.run("SELECT swift2fa.admin_enroll($1, $2::bytea, $3, $4::integer, $5::integer, $6::bigint, $7::text[], $8::boolean)",
+                         [user, Self.byteaText(secret), parameters.algorithm.rawValue, String(parameters.digits),
+                          String(parameters.period), String(Int64(clamping: lastStep)), Self.arrayText(backupCodes),
+                          replace ? "true" : "false"])
+    }
+
+    /// Moves a file-store enrollment in with its replay and throttle state. Backup code
+    /// hashes cannot move (PBKDF2 there, bcrypt here): `backupCodes` are the new ones.
+    public func importEnrollment(user: String, record: SecretRecord, state: UserState, backupCodes: [String],
+                                 replace: Bool) throws(FleetError) {
+        let bound = state.bound(to: record)
+        _ = try call.run("""
+            SELECT swift2fa.admin_import($1, $2::bytea, $3, $4::integer, $5::integer, $6::bigint, $7::bigint,
+                                         $8::integer, $9::bigint, $10::boolean, $11::text[], $12::boolean)
+            """,
+            [user, Self.byteaText(record.secret), record.parameters.algorithm.rawValue, String(record.parameters.digits),
+             String(record.parameters.period), String(record.created), String(Int64(clamping: bound.lastStep)),
+             String(bound.failures), String(bound.throttledUntil), bound.locked ? "true" : "false",
+             Self.arrayText(backupCodes), replace ? "true" : "false"])
+    }
+
+    /// A user's enrollment as `status` shows it.
+    public struct Status: Equatable, Sendable {
+        /// `enrolled`, `pending` or `not enrolled`.
+        public let status: String
+        public let parameters: OTPParameters?
+        public let created: Int64?
+        public let backupCodesLeft: Int?
+        public let pendingUntil: Int64?
+        public let failures: Int
+        /// Set while throttled.
+        public let throttledUntil: Int64?
+        public let locked: Bool
+    }
+
+    public func status(user: String) throws(FleetError) -> Status {
+        let row = try single(call.run("""
+            SELECT status, algorithm, digits, period, created, backup_codes_left, pending_until, failures,
+                   throttled_until, locked FROM swift2fa.status($1)
+            """, [user]), columns: 10)
+        guard let status = row[0], let failures = row[7].flatMap({ Int($0) }), let locked = row[9] else {
+            throw FleetError(.malformedAnswer, "swift2fa.status returned an unknown answer")
+        }
+        var parameters: OTPParameters?
+        if let name = row[1], let algorithm = HashAlgorithm(rawValue: name),
+           let digits = row[2].flatMap({ Int($0) }), let period = row[3].flatMap({ Int($0) }) {
+            parameters = OTPParameters(algorithm: algorithm, digits: digits, period: period)
+        }
+        return Status(status: status, parameters: parameters, created: row[4].flatMap { Int64($0) },
+                      backupCodesLeft: row[5].flatMap { Int($0) }, pendingUntil: row[6].flatMap { Int64($0) },
+                      failures: failures, throttledUntil: row[8].flatMap { Int64($0) }, locked: locked == "t")
+    }
+
+    /// Removes the user's enrollment, pending enrollment and state; false when there was none.
+    public func reset(user: String) throws(FleetError) -> Bool {
+        try single(call.run("SELECT swift2fa.reset($1)", [user]), columns: 1)[0] == "t"
+    }
+
+    /// Clears failures, back-off and lock; returns the failures and lock before, nil when not enrolled.
+    public func unlock(user: String) throws(FleetError) -> (failures: Int, locked: Bool)? {
+        let rows = try call.run("SELECT failures, locked FROM swift2fa.unlock($1)", [user])
+        guard let row = rows.first else { return nil }
+        guard row.count == 2, let failures = row[0].flatMap({ Int($0) }) else {
+            throw FleetError(.malformedAnswer, "swift2fa.unlock returned an unknown answer")
+        }
+        return (failures, row[1] == "t")
+    }
+
+    /// Replaces the user's backup codes (as shown to the user); false when not enrolled.
+    public func regenerateBackupCodes(user: String, codes: [String]) throws(FleetError) -> Bool {
+        try single(call.run("SELECT swift2fa.regenerate_backup_codes($1, $2::text[])",
+                            [user, Self.arrayText(codes)]), columns: 1)[0] == "t"
+    }
+
+    /// The fleet's policy (the settings table).
+    public func policy() throws(FleetError) -> VerificationPolicy {
+        let row = try single(call.run("""
+            SELECT "window", throttle_after, throttle_delay, throttle_max, lock_after FROM swift2fa.settings
+            """), columns: 5)
+        let values = row.compactMap { $0.flatMap { Int($0) } }
+        guard values.count == 5 else { throw FleetError(.malformedAnswer, "swift2fa.settings is unreadable") }
+        return VerificationPolicy(window: values[0], throttle: ThrottlePolicy(
+            throttleAfter: values[1], baseDelay: values[2], maxDelay: values[3], lockAfter: values[4]))
+    }
+
+    /// Sets one policy value: window, throttle_after, throttle_delay, throttle_max, lock_after,
+    /// pending_lifetime or backup_cost.
+    public func setSetting(_ name: String, to value: Int) throws(FleetError) {
+        _ = try call.run("SELECT swift2fa.set_setting($1, $2::integer)", [name, String(value)])
+    }
+
+    /// Gives an existing role the server rights (and nothing more).
+    public func grantServer(role: String) throws(FleetError) {
+        _ = try call.run("SELECT swift2fa.grant_server($1)", [role])
+    }
+
+    /// Takes the server rights back.
+    public func revokeServer(role: String) throws(FleetError) {
+        _ = try call.run("SELECT swift2fa.revoke_server($1)", [role])
+    }
+
+    /// Runs the schema files (fleet/schema, in order) as one transaction.
+    public func applySchema(_ script: String) throws(FleetError) {
+        _ = try call.run(script, script: true)
+    }
+
+    /// What `db status` shows about the database.
+    public struct DatabaseInfo: Equatable, Sendable {
+        /// Nil when the schema is not installed.
+        public let schemaVersion: Int?
+        /// The database's clock, Unix time in milliseconds.
+        public let clockMilliseconds: Int64
+        /// True on a standby.
+        public let inRecovery: Bool
+        public let serverVersion: String
+        /// The role the connection runs as.
+        public let role: String
+        /// True when that role administers the schema.
+        public let isAdmin: Bool
+    }
+
+    public func databaseInfo() throws(FleetError) -> DatabaseInfo {
+        let row = try single(call.run("""
+            SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint, pg_is_in_recovery(),
+                   current_setting('server_version'), session_user,
+                   coalesce((SELECT pg_has_role(session_user, nspowner, 'MEMBER') FROM pg_namespace
+                             WHERE nspname = 'swift2fa'), false)
+            """), columns: 5)
+        guard let clock = row[0].flatMap({ Int64($0) }), let version = row[2], let role = row[3] else {
+            throw FleetError(.malformedAnswer, "the database's status is unreadable")
+        }
+        // A missing schema, or a role that may not read it, has no version to show.
+        var schemaVersion: Int?
+        do {
+            schemaVersion = try single(call.run("SELECT version FROM swift2fa.schema_version"), columns: 1)[0].flatMap { Int($0) }
+        } catch where error.kind != .databaseUnavailable {
+            schemaVersion = nil
+        }
+        return DatabaseInfo(schemaVersion: schemaVersion, clockMilliseconds: clock, inRecovery: row[1] == "t",
+                            serverVersion: version, role: role, isAdmin: row[4] == "t")
+    }
+
+    // MARK: Helpers
+
+    private func single(_ rows: PQCall.Rows, columns: Int) throws(FleetError) -> [String?] {
+        guard rows.count == 1, let row = rows.first, row.count == columns else {
+            throw FleetError(.malformedAnswer, "the database returned \(rows.count) rows where 1 was expected")
+        }
+        return row
+    }
+
+    /// A bytea value in PostgreSQL's hex input form.
+    static func byteaText(_ bytes: [UInt8]) -> String { "\\x" + Hex.encode(bytes) }
+
+    /// A text[] literal: every element quoted, quotes and backslashes escaped.
+    static func arrayText(_ values: [String]) -> String {
+        let quoted = values.map { value -> String in
+            var out = "\""
+            for character in value {
+                if character == "\"" || character == "\\" { out.append("\\") }
+                out.append(character)
+            }
+            return out + "\""
+        }
+        return "{" + quoted.joined(separator: ",") + "}"
+    }
+}

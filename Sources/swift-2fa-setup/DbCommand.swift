@@ -1,0 +1,175 @@
+import ArgumentParser
+import Glibc
+import TwoFactorCore
+import TwoFactorStore
+
+/// `db`: set up and inspect the fleet store (PostgreSQL).
+struct DbCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "db",
+        abstract: "Set up and inspect the fleet store: one enrollment for every server, in PostgreSQL.",
+        discussion: """
+            The connection string is the 'database =' line of /etc/swift-2fa/swift-2fa.conf \
+            (or --config FILE, or --database CONNINFO). 'init', 'grant-server', 'revoke-server' \
+            and 'import' need the admin role: the owner of the schema swift2fa.
+
+            EXAMPLES:
+              swift-2fa-setup db init --database 'host=db1 dbname=twofa user=twofa_admin'
+              swift-2fa-setup db grant-server web7
+              swift-2fa-setup db status
+
+            \(ExitStatus.helpText)
+            """,
+        subcommands: [DbInitCommand.self, DbGrantServerCommand.self, DbRevokeServerCommand.self,
+                      DbStatusCommand.self, DbImportCommand.self])
+}
+
+/// `db init`: creates or upgrades the schema; idempotent.
+struct DbInitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init", abstract: "Create or upgrade the schema swift2fa (idempotent; the connecting role becomes its admin).")
+
+    @OptionGroup var connection: DbConnectionOptions
+
+    func run() throws {
+        let store = try connection.store()
+        let before = try fleetCall { () throws(FleetError) in try store.databaseInfo() }
+        if let version = before.schemaVersion, version > DbSchema.version {
+            throw SetupFailure.io("the database has schema version \(version), newer than this command's "
+                                  + "\(DbSchema.version); use a newer swift-2fa-setup")
+        }
+        let after = try fleetCall { () throws(FleetError) in
+            try store.applySchema(DbSchema.script)
+            return try store.databaseInfo()
+        }
+        Output.line("schema swift2fa is at version \(after.schemaVersion ?? 0)"
+                    + (before.schemaVersion == nil ? " (created)" : "") + "; admin role: \(after.role)")
+    }
+}
+
+/// `db grant-server ROLE`.
+struct DbGrantServerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grant-server",
+        abstract: "Give an existing role the server rights and nothing more: EXECUTE on verify, prompt_digits, begin_pending and confirm_pending.")
+
+    @OptionGroup var connection: DbConnectionOptions
+    @Argument(help: "The PostgreSQL role of a server.") var role: String
+
+    func run() throws {
+        let store = try connection.store()
+        try fleetCall { () throws(FleetError) in try store.grantServer(role: role) }
+        Output.line("granted the server rights to \(role)")
+    }
+}
+
+/// `db revoke-server ROLE`.
+struct DbRevokeServerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "revoke-server", abstract: "Take the server rights back from a role.")
+
+    @OptionGroup var connection: DbConnectionOptions
+    @Argument(help: "The PostgreSQL role of a server.") var role: String
+
+    func run() throws {
+        let store = try connection.store()
+        try fleetCall { () throws(FleetError) in try store.revokeServer(role: role) }
+        Output.line("revoked the server rights of \(role)")
+    }
+}
+
+/// `db status`: schema version, connection and clock offset.
+struct DbStatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the schema version, the connection and the database clock's offset from this host's.")
+
+    @OptionGroup var connection: DbConnectionOptions
+
+    func run() throws {
+        let store = try connection.store()
+        let info = try fleetCall { () throws(FleetError) in try store.databaseInfo() }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let local = Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec / 1_000_000)
+        Output.line("schema version:    \(info.schemaVersion.map(String.init) ?? "none, or not readable by this role (run 'swift-2fa-setup db init' as the admin)")"
+                    + " (this command: \(DbSchema.version))")
+        Output.line("server:            PostgreSQL \(info.serverVersion)\(info.inRecovery ? ", read-only standby" : ", primary")")
+        Output.line("role:              \(info.role)\(info.isAdmin ? " (admin)" : "")")
+        Output.line("clock offset:      \(info.clockMilliseconds.subtractingClamped(local)) ms (database minus this host)")
+        if info.schemaVersion == nil { throw ExitCode(ExitStatus.ioError.rawValue) }
+    }
+}
+
+/// `db import`: moves the enrollments of a file store into the database.
+struct DbImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Move the enrollments of a file store into the database, keeping the replay and throttle state.",
+        discussion: """
+            Backup codes cannot move (the file store keeps only their PBKDF2 hashes): each \
+            imported user needs 'swift-2fa-setup backup-codes --regenerate'. Home-mode secrets \
+            (secret=) are not found; import them with --user and --secret-file of the file store.
+            """)
+
+    @OptionGroup var connection: DbConnectionOptions
+
+    @Option(help: ArgumentHelp("The file store directory.", valueName: "dir"))
+    var store: String = ModuleOptions.defaultStoreDirectory
+
+    @Option(help: ArgumentHelp("Import only this user.", valueName: "name"))
+    var user: String?
+
+    @Flag(help: "Replace enrollments already in the database.")
+    var force = false
+
+    func run() throws {
+        let fleet = try connection.store()
+        let files = Store(directory: store)
+        if let problem = files.checkDirectory() { throw SetupFailure.io(problem.description) }
+        let users = try user.map { [$0] } ?? Self.enrolledUsers(in: store)
+        var imported = 0
+        for name in users {
+            let record: SecretRecord
+            switch files.readSecret(user: name) {
+            case .failure(let error): throw SetupFailure.io(error.description)
+            case .success(nil): throw SetupFailure(.notEnrolled, "\(name) is not enrolled in \(store)")
+            case .success(let found?): record = found
+            }
+            let state: UserState
+            switch files.readState(user: name) {
+            case .failure(let error): throw SetupFailure.io(error.description)
+            case .success(let found): state = found
+            }
+            try fleetCall { () throws(FleetError) in
+                try fleet.importEnrollment(user: name, record: record, state: state, backupCodes: [], replace: force)
+            }
+            imported += 1
+            Output.line("imported \(name) (last step \(state.bound(to: record).lastStep)); "
+                        + "backup codes were not moved: run 'swift-2fa-setup backup-codes --regenerate --user \(name)'")
+        }
+        Output.line("imported \(imported) enrollment\(imported == 1 ? "" : "s")")
+    }
+
+    /// The users with a `<user>.secret` file in the store directory, sorted.
+    static func enrolledUsers(in directory: String) throws(SetupFailure) -> [String] {
+        guard let handle = opendir(directory) else { throw .io("cannot list \(directory): \(String(cString: strerror(errno)))") }
+        defer { closedir(handle) }
+        var users: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name.hasSuffix(".secret"), name.count > 7 { users.append(String(name.dropLast(7))) }
+        }
+        return users.sorted()
+    }
+}
+
+extension Int64 {
+    /// Subtraction that saturates instead of trapping.
+    func subtractingClamped(_ other: Int64) -> Int64 {
+        let (difference, overflow) = subtractingReportingOverflow(other)
+        return overflow ? (other > 0 ? .min : .max) : difference
+    }
+}

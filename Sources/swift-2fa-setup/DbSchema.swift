@@ -1,0 +1,16 @@
+/// The fleet schema files (fleet/schema/NNN-*.sql), embedded at build time. Each is
+/// idempotent; applied in order they create the schema or bring an older one up to date.
+/// (SwiftPM names `FleetSchema/001-tables.sql` `_01_tables_sql`.)
+enum DbSchema {
+    /// The schema version the files describe (the highest NNN).
+    static let version = 1
+
+    /// Every file, in order, as one script.
+    static var script: String {
+        // Without the "already exists, skipping" notices of a repeated run.
+        "SET LOCAL client_min_messages = warning;\n"
+            + [PackageResources._01_tables_sql, PackageResources._02_functions_sql]
+                .map { String(decoding: $0, as: UTF8.self) }
+                .joined(separator: "\n")
+    }
+}

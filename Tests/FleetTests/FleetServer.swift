@@ -1,0 +1,73 @@
+import Foundation
+import TwoFactorStore
+
+/// A throwaway PostgreSQL started by Tests/fleet/pg.sh (as root): database twofa, the
+/// schema loaded, admin role twofa_admin, server roles server_a and server_b.
+/// `with` stops it and removes its directory whatever the body does.
+struct FleetServer {
+    let directory: String
+
+    static let script: String = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("fleet/pg.sh").path
+
+    static func with<Result>(_ body: (FleetServer) throws -> Result) throws -> Result {
+        var template = Array("/tmp/swift-2fa-fleet.XXXXXX".utf8CString)
+        guard mkdtemp(&template) != nil else { throw FleetServerError(text: "mkdtemp failed") }
+        let directory = String(cString: template)
+        let server = FleetServer(directory: directory)
+        defer { _ = try? server.pg(["stop", directory]) }
+        let start = try server.pg(["start", directory])
+        guard start.status == 0 else { throw FleetServerError(text: "pg.sh start failed: \(start.output)") }
+        return try body(server)
+    }
+
+    /// The fleet store as `role` sees it.
+    func store(_ role: String, timeout: Int = 3) throws -> FleetStore {
+        let conninfo = try pg(["conninfo", directory, role]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        return FleetStore(conninfo: conninfo, timeout: timeout)
+    }
+
+    /// Stops the server but keeps its directory (a database outage).
+    func halt() throws { _ = try pg(["halt", directory]) }
+
+    /// Runs pg.sh with default signal handling (a test runner may ignore SIGCHLD or SIGPIPE,
+    /// which runuser and pg_ctl must not inherit) and its output in a file.
+    @discardableResult
+    func pg(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let output = "\(directory).pg-output"
+        defer { unlink(output) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var all = sigset_t()
+        sigfillset(&all)
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        let argv = ["/bin/bash", Self.script] + arguments
+        var cArguments = argv.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        var pid = pid_t()
+        let spawned = posix_spawn(&pid, "/bin/bash", &actions, &attributes, &cArguments, environ)
+        guard spawned == 0 else { throw FleetServerError(text: "cannot run pg.sh: error \(spawned)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        let exited = (status & 0x7f) == 0
+        return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), text)
+    }
+}
+
+struct FleetServerError: Error, CustomStringConvertible {
+    let text: String
+    var description: String { text }
+}

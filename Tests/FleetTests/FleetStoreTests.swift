@@ -1,0 +1,144 @@
+import Foundation
+import Testing
+import TwoFactorCore
+import TwoFactorStore
+
+/// FleetStore against a real PostgreSQL (one throwaway server per test).
+@Suite(.serialized)
+struct FleetStoreTests {
+    static let parameters = OTPParameters.standard
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
+
+    static func code(_ secret: [UInt8], _ parameters: OTPParameters = parameters, at time: Int64 = now()) throws -> String {
+        try #require(TOTP(secret: secret, parameters: parameters)?.code(at: time))
+    }
+
+    static func newSecret() throws -> [UInt8] { try #require(SecureRandom.bytes(20)) }
+
+    @Test func verifyAndAdminOperations() throws {
+        try FleetServer.with { server in
+            let admin = try server.store("twofa_admin")
+            let serverA = try server.store("server_a")
+            let serverB = try server.store("server_b")
+            let secret = try Self.newSecret()
+            let codes = try #require(BackupCodes.generate(count: 3))
+            try admin.enroll(user: "alice", secret: secret, parameters: Self.parameters, lastStep: 0,
+                             backupCodes: codes, replace: false)
+            #expect(throws: FleetError.self) {
+                try admin.enroll(user: "alice", secret: secret, parameters: Self.parameters, lastStep: 0,
+                                 backupCodes: [], replace: false)
+            }
+            #expect(try serverA.promptDigits(user: "alice") == 6)
+            #expect(try serverA.promptDigits(user: "nobody") == nil)
+
+            let code = try Self.code(secret)
+            let first = try serverA.verify(user: "alice", answer: code, service: "sshd", rhost: "192.0.2.1")
+            #expect(first.outcome == .acceptedTOTP)
+            let again = try serverB.verify(user: "alice", answer: " \(code)\n", service: "sshd", rhost: nil)
+            #expect(again.outcome == .replayed && again.failures == 1)
+            let backup = try serverB.verify(user: "alice", answer: codes[0].uppercased(), service: "su", rhost: nil)
+            #expect(backup.outcome == .acceptedBackup && backup.failures == 0)
+            #expect(try serverA.verify(user: "alice", answer: codes[0], service: "su", rhost: nil).outcome == .rejected)
+            #expect(try serverA.verify(user: "bob", answer: code, service: "sshd", rhost: nil).outcome == .notEnrolled)
+
+            var status = try admin.status(user: "alice")
+            #expect(status.status == "enrolled" && status.backupCodesLeft == 2 && status.failures == 1)
+            #expect(status.parameters == Self.parameters)
+            let unlocked = try #require(try admin.unlock(user: "alice"))
+            #expect(unlocked.failures == 1 && !unlocked.locked)
+            #expect(try admin.regenerateBackupCodes(user: "alice", codes: try #require(BackupCodes.generate())))
+            status = try admin.status(user: "alice")
+            #expect(status.backupCodesLeft == 10 && status.failures == 0)
+
+            // The server role may not use admin functions.
+            #expect { try serverA.reset(user: "alice") } throws: { ($0 as? FleetError)?.kind == .notAllowed }
+            #expect { try serverA.status(user: "alice") } throws: { ($0 as? FleetError)?.kind == .notAllowed }
+            #expect(try admin.reset(user: "alice"))
+            #expect(try admin.reset(user: "alice") == false)
+            #expect(try admin.status(user: "alice").status == "not enrolled")
+        }
+    }
+
+    @Test func pendingEnrollmentAndImport() throws {
+        try FleetServer.with { server in
+            let admin = try server.store("twofa_admin")
+            let serverA = try server.store("server_a")
+            let secret = try Self.newSecret()
+            let until = try serverA.beginPending(user: "carol", secret: secret, parameters: Self.parameters)
+            #expect(until > Self.now())
+            #expect(try admin.status(user: "carol").status == "pending")
+            #expect(try serverA.verify(user: "carol", answer: try Self.code(secret), service: "sshd", rhost: nil).outcome
+                    == .notEnrolled)
+            let codes = try #require(BackupCodes.generate())
+            #expect(try serverA.confirmPending(user: "carol", code: "000000x", backupCodes: codes, replace: false) == .rejected)
+            #expect(try serverA.confirmPending(user: "carol", code: try Self.code(secret), backupCodes: codes, replace: false)
+                    == .accepted)
+            // The confirming code is used up; the enrollment cannot be replaced by a server.
+            #expect(try serverA.verify(user: "carol", answer: try Self.code(secret), service: "sshd", rhost: nil).outcome
+                    == .replayed)
+            #expect { try serverA.beginPending(user: "carol", secret: secret, parameters: Self.parameters) }
+                throws: { ($0 as? FleetError)?.kind == .alreadyEnrolled }
+            #expect(try serverA.confirmPending(user: "dan", code: "123456", backupCodes: [], replace: false) == .notPending)
+
+            // Import keeps the replay and throttle state.
+            let record = SecretRecord(secret: try Self.newSecret(), parameters: OTPParameters(algorithm: .sha256, digits: 8, period: 30),
+                                      created: Self.now() - 100)
+            let step = UInt64(Self.now() / 30)
+            let state = UserState(lastStep: step, failures: 2, throttledUntil: 0, locked: false, usedBackupSalts: [],
+                                  enrollment: record.fingerprint)
+            try admin.importEnrollment(user: "erin", record: record, state: state, backupCodes: [], replace: false)
+            let status = try admin.status(user: "erin")
+            #expect(status.failures == 2 && status.parameters?.algorithm == .sha256 && status.parameters?.digits == 8)
+            let current = try Self.code(record.secret, record.parameters)
+            #expect(try serverA.verify(user: "erin", answer: current, service: "sshd", rhost: nil).outcome == .replayed)
+        }
+    }
+
+    @Test func thirtyParallelLoginsOneSuccess() throws {
+        try FleetServer.with { server in
+            let admin = try server.store("twofa_admin")
+            let stores = [try server.store("server_a"), try server.store("server_b")]
+            let secret = try Self.newSecret()
+            try admin.enroll(user: "frank", secret: secret, parameters: Self.parameters, lastStep: 0, backupCodes: [],
+                             replace: false)
+            let code = try Self.code(secret)
+            let outcomes = Outcomes()
+            DispatchQueue.concurrentPerform(iterations: 30) { index in
+                let word: String
+                do {
+                    word = try stores[index % 2].verify(user: "frank", answer: code, service: "sshd", rhost: nil).outcome.rawValue
+                } catch {
+                    word = "error: \(error)"
+                }
+                outcomes.append(word)
+            }
+            let all = outcomes.all
+            #expect(all.filter { $0 == "accepted-totp" }.count == 1, "\(all)")
+            #expect(all.filter { $0 == "replayed" || $0 == "throttled" }.count == 29, "\(all)")
+        }
+    }
+
+    @Test func outageFailsClosedWithinTheTimeout() throws {
+        try FleetServer.with { server in
+            let serverA = try server.store("server_a", timeout: 2)
+            #expect(try serverA.verify(user: "nobody", answer: "123456", service: "sshd", rhost: nil).outcome == .notEnrolled)
+            try server.halt()
+            let start = Date()
+            #expect { try serverA.verify(user: "nobody", answer: "123456", service: "sshd", rhost: nil) }
+                throws: { ($0 as? FleetError)?.kind == .databaseUnavailable }
+            #expect { try serverA.promptDigits(user: "nobody") }
+                throws: { ($0 as? FleetError)?.kind == .databaseUnavailable }
+            #expect(Date().timeIntervalSince(start) < 2.5)
+        }
+    }
+}
+
+/// The outcome words of parallel calls, collected under a lock.
+final class Outcomes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var words: [String] = []
+
+    func append(_ word: String) { lock.lock(); words.append(word); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return words }
+}
