@@ -90,6 +90,7 @@ struct Authenticator {
                 return AttemptEnd("code-kept", reason, code: PAM_IGNORE)
             }
             options.policy.performEquivalentWork(answer: answer, digits: OTPParameters.standard.digits)
+            EquivalentFileWork.perform()
             throw AttemptEnd("not-enrolled", reason, code: PAM_AUTH_ERR)
         }
 

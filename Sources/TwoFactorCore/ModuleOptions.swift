@@ -41,6 +41,16 @@ public struct ModuleOptions: Equatable, Sendable {
     /// Offer enrollment only to members of this group (`enroll_group=`, which implies `enroll`).
     public var enrollGroup: String?
     public var policy = VerificationPolicy.standard
+    /// The fleet database's libpq connection string (`database =`, configuration file only).
+    public var databaseConninfo: String?
+    /// Seconds for connecting and each call to the fleet database (`database_timeout =`).
+    public var databaseTimeout = FleetSettings.defaultTimeoutSeconds
+
+    /// Fleet mode, when the configuration file names a database: the PostgreSQL fleet store
+    /// replaces the file store.
+    public var fleet: FleetSettings? {
+        databaseConninfo.map { FleetSettings(conninfo: $0, timeoutSeconds: databaseTimeout) }
+    }
 
     public static let defaultStoreDirectory = "/var/lib/swift-2fa"
     public static let defaultPrompt = "Verification code: "
@@ -99,6 +109,9 @@ public struct ModuleOptions: Equatable, Sendable {
             } else {
                 key = argument
                 value = nil
+            }
+            if ConfigFile.fileOnlyKeys.contains(key) {
+                return .failure(.init("option '\(key)' is set only in the configuration file"))
             }
             let canonical = canonicalName(key)
             guard !seen.contains(canonical) else { return .failure(.init("option '\(key)' given more than once")) }
@@ -182,6 +195,12 @@ public struct ModuleOptions: Equatable, Sendable {
             }
             storeDirectory = value
             return nil
+        case "database":
+            guard let value, !value.isEmpty else { return OptionError("option 'database' needs a connection string") }
+            databaseConninfo = value
+            return nil
+        case "database_timeout":
+            return number(FleetSettings.timeoutRange) { $0.databaseTimeout = $1 }
         case "config":
             // Read before the rest (`configPath(in:)`); recorded so the options say which file applied.
             guard let value, Self.isValidAbsolutePath(value) else {

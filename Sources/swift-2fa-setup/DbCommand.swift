@@ -126,21 +126,19 @@ struct DbImportCommand: ParsableCommand {
     func run() throws {
         let fleet = try connection.store()
         let files = Store(directory: store)
-        if let problem = files.checkDirectory() { throw SetupFailure.io(problem.description) }
+        do throws(StoreError) { try files.checkDirectory() } catch { throw SetupFailure(error) }
         let users = try user.map { [$0] } ?? Self.enrolledUsers(in: store)
         var imported = 0
         for name in users {
-            let record: SecretRecord
-            switch files.readSecret(user: name) {
-            case .failure(let error): throw SetupFailure.io(error.description)
-            case .success(nil): throw SetupFailure(.notEnrolled, "\(name) is not enrolled in \(store)")
-            case .success(let found?): record = found
-            }
+            let found: SecretRecord?
             let state: UserState
-            switch files.readState(user: name) {
-            case .failure(let error): throw SetupFailure.io(error.description)
-            case .success(let found): state = found
+            do throws(StoreError) {
+                found = try files.readSecret(user: name)
+                state = try files.readState(user: name)
+            } catch {
+                throw SetupFailure(error)
             }
+            guard let record = found else { throw SetupFailure(.notEnrolled, "\(name) is not enrolled in \(store)") }
             try fleetCall { () throws(FleetError) in
                 try fleet.importEnrollment(user: name, record: record, state: state, backupCodes: [], replace: force)
             }

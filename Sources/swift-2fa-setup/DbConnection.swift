@@ -1,11 +1,12 @@
 import ArgumentParser
 import Glibc
+import TwoFactorCore
 import TwoFactorStore
 
 /// The options that say which fleet database a `db` subcommand talks to.
 struct DbConnectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The configuration file with the `database =` line.", valueName: "file"))
-    var config: String = DbConfigLines.defaultPath
+    var config: String = ConfigFile.defaultPath
 
     @Option(help: ArgumentHelp(
         "A libpq connection string to use instead of the configuration file's (for tests and first set-up).",
@@ -18,63 +19,23 @@ struct DbConnectionOptions: ParsableArguments {
 
     /// The fleet store these options name; a usage error when none is configured.
     func store() throws(SetupFailure) -> FleetStore {
-        if let timeout, !(1...3600).contains(timeout) {
-            throw .usage("--database-timeout must be 1 to 3600 seconds")
+        if let timeout, !FleetSettings.timeoutRange.contains(timeout) {
+            throw .usage("--database-timeout must be \(FleetSettings.timeoutRange.lowerBound) to \(FleetSettings.timeoutRange.upperBound) seconds")
         }
         if let database {
             return FleetStore(conninfo: database, timeout: timeout ?? FleetStore.defaultTimeout)
         }
-        let lines = try DbConfigLines.read(config)
-        guard let conninfo = lines.database else {
+        let file: ConfigFile
+        do throws(StoreError) { file = try Store.readConfig(at: config) } catch { throw SetupFailure(error) }
+        let options: ModuleOptions
+        switch ModuleOptions.parse([], config: file) {
+        case .success(let parsed): options = parsed
+        case .failure(let error): throw .io("configuration file \(error.description)")
+        }
+        guard let fleet = options.fleet else {
             throw .usage("\(config) has no 'database =' line; add one or pass --database")
         }
-        return FleetStore(conninfo: conninfo, timeout: timeout ?? lines.timeout ?? FleetStore.defaultTimeout)
-    }
-}
-
-/// TEMPORARY: reads only `database =` and `database_timeout =` from swift-2fa.conf. Replace it
-/// with the shared ConfigFile parser (Sources/TwoFactorCore/ConfigFile.swift) when that lands;
-/// nothing else should use it.
-enum DbConfigLines {
-    static let defaultPath = "/etc/swift-2fa/swift-2fa.conf"
-
-    /// The two values, nil when absent. A missing file has neither.
-    static func read(_ path: String) throws(SetupFailure) -> (database: String?, timeout: Int?) {
-        let text: String
-        switch SafeFile.read(path, what: "configuration file", requirements: .init(allowedOwners: [0, geteuid()])) {
-        case .failure(let error): throw .io(error.description)
-        case .success(nil): return (nil, nil)
-        case .success(let content?): text = content
-        }
-        var database: String?
-        var timeout: Int?
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            guard let equals = line.firstIndex(of: "=") else { continue }
-            let key = line[..<equals].trimmingBlanks()
-            let value = line[line.index(after: equals)...].trimmingBlanks()
-            switch key {
-            case "database":
-                database = String(value)
-            case "database_timeout":
-                guard let seconds = Int(value), (1...3600).contains(seconds) else {
-                    throw .usage("\(path) line \(index + 1): database_timeout must be 1 to 3600 seconds")
-                }
-                timeout = seconds
-            default:
-                continue
-            }
-        }
-        return (database, timeout)
-    }
-}
-
-extension Substring {
-    /// Without leading and trailing spaces and tabs.
-    func trimmingBlanks() -> Substring {
-        var result = self
-        while let first = result.first, first == " " || first == "\t" { result.removeFirst() }
-        while let last = result.last, last == " " || last == "\t" || last == "\r" { result.removeLast() }
-        return result
+        return FleetStore(conninfo: fleet.conninfo, timeout: timeout ?? fleet.timeoutSeconds)
     }
 }
 

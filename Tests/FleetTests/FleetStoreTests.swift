@@ -22,7 +22,7 @@ struct FleetStoreTests {
             let serverA = try server.store("server_a")
             let serverB = try server.store("server_b")
             let secret = try Self.newSecret()
-            let codes = try #require(BackupCodes.generate(count: 3))
+            let codes = try #require(BackupCodes.generate(count: 3, secret: secret)).codes
             try admin.enroll(user: "alice", secret: secret, parameters: Self.parameters, lastStep: 0,
                              backupCodes: codes, replace: false)
             #expect(throws: FleetError.self) {
@@ -47,7 +47,7 @@ struct FleetStoreTests {
             #expect(status.parameters == Self.parameters)
             let unlocked = try #require(try admin.unlock(user: "alice"))
             #expect(unlocked.failures == 1 && !unlocked.locked)
-            #expect(try admin.regenerateBackupCodes(user: "alice", codes: try #require(BackupCodes.generate())))
+            #expect(try admin.regenerateBackupCodes(user: "alice", codes: try #require(BackupCodes.generate(secret: secret)).codes))
             status = try admin.status(user: "alice")
             #expect(status.backupCodesLeft == 10 && status.failures == 0)
 
@@ -70,7 +70,7 @@ struct FleetStoreTests {
             #expect(try admin.status(user: "carol").status == "pending")
             #expect(try serverA.verify(user: "carol", answer: try Self.code(secret), service: "sshd", rhost: nil).outcome
                     == .notEnrolled)
-            let codes = try #require(BackupCodes.generate())
+            let codes = try #require(BackupCodes.generate(secret: secret)).codes
             #expect(try serverA.confirmPending(user: "carol", code: "000000x", backupCodes: codes, replace: false) == .rejected)
             #expect(try serverA.confirmPending(user: "carol", code: try Self.code(secret), backupCodes: codes, replace: false)
                     == .accepted)
