@@ -24,6 +24,8 @@ DO_DEPS=1
 FORCE=0
 PURGE=0
 ACTION=install
+DEB_DIR=""
+PACKAGE_VERSION=0.1.0-1
 declare -a ENABLE=() DISABLE=()
 
 usage() {
@@ -46,6 +48,9 @@ Options:
                       default: .build in the source tree)
   --no-build          do not build; install what DIR/release already holds
   --no-deps           do not install packages with apt-get
+  --deb DIR           build a Debian package (swift-2fa_VERSION_ARCH.deb) into DIR
+                      instead of installing; needs dpkg-dev, not root. The package
+                      installs on machines without Swift
   --uninstall         remove what the install put in place (keeps the store;
                       add --purge to delete it, with every enrollment). Refuses
                       while a file under /etc/pam.d still uses the module,
@@ -68,6 +73,7 @@ Examples:
   sudo ./$PROGRAM --enable sshd        # ask SSH logins for a code (nullok rollout)
   sudo ./$PROGRAM --disable sshd       # stop asking
   sudo ./$PROGRAM --destdir /tmp/stage --no-deps   # staged install, e.g. for packaging
+  ./$PROGRAM --deb dist --no-deps       # build dist/swift-2fa_*.deb
   sudo ./$PROGRAM --uninstall
 EOF
 }
@@ -90,6 +96,8 @@ parse_args() {
             --no-build) DO_BUILD=0 ;;
             --no-deps) DO_DEPS=0 ;;
             --uninstall) ACTION=uninstall ;;
+            --deb) need_arg "$@"; ACTION=deb; DEB_DIR=$2; shift ;;
+            --deb=*) ACTION=deb; DEB_DIR=${1#*=} ;;
             --enable) need_arg "$@"; ENABLE+=("$2"); shift ;;
             --enable=*) ENABLE+=("${1#*=}") ;;
             --disable) need_arg "$@"; DISABLE+=("$2"); shift ;;
@@ -366,6 +374,93 @@ disable_service() {
     "$cli" pam disable "$service" "${args[@]}" || die "$CLI_NAME pam disable $service failed (see above)"
 }
 
+# --- Debian package ----------------------------------------------------------------------
+
+# do_deb: builds DEB_DIR/swift-2fa_VERSION_ARCH.deb with dpkg-deb. Depends: comes from
+# dpkg-shlibdeps (system libraries only: the Swift runtime is linked statically).
+do_deb() {
+    require_debian
+    if ((DO_BUILD)) && [[ $(id -u) -eq 0 ]]; then apt_install "${BUILD_DEPS[@]}" dpkg-dev; fi
+    require_cmds dpkg-deb dpkg-shlibdeps dpkg-architecture gzip strip readelf
+    ((DO_BUILD)) && build
+    local module=$BUILD_DIR/release/libpam_swift2fa.so cli=$BUILD_DIR/release/$CLI_NAME
+    [[ -f $module && -x $cli ]] || die "$module or $cli is missing: build first (run without --no-build)"
+    mkdir -p "$DEB_DIR"
+    DEB_DIR=$(cd "$DEB_DIR" && pwd)
+    local arch multiarch secdir work root doc deps file
+    arch=$(dpkg-architecture -qDEB_HOST_ARCH)
+    multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+    # Where libpam-modules puts pam_unix.so (Debian 12: /lib/<triplet>/security; later
+    # releases: /usr/lib/...); both reach the same directory on a merged-/usr system.
+    secdir=$(dpkg -S "/*/$multiarch/security/pam_unix.so" 2>/dev/null | sed -n 's/^[^:]*:[^ ]* //p' | head -1)
+    secdir=$(dirname "${secdir:-/usr/lib/$multiarch/security/pam_unix.so}")
+    work=$(mktemp -d)
+    # shellcheck disable=SC2064
+    trap "rm -rf '$work'" EXIT
+    root=$work/root
+    doc=$root/usr/share/doc/swift-2fa
+    install -d -m 0755 "$root/DEBIAN" "$root$secdir" "$root/usr/bin" "$root/usr/share/man/man1" \
+        "$root/usr/share/man/man8" "$root/usr/share/pam-configs" "$doc/pam.d-example"
+    install -m 0644 "$module" "$root$secdir/$MODULE_NAME"
+    strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root$secdir/$MODULE_NAME"
+    tidy_module_dynamic_section "$root$secdir/$MODULE_NAME"
+    install -m 0755 "$cli" "$root/usr/bin/$CLI_NAME"
+    strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/usr/bin/$CLI_NAME"
+    gzip -9n <"$SOURCE_DIR/man/swift-2fa-setup.1" >"$root/usr/share/man/man1/swift-2fa-setup.1.gz"
+    gzip -9n <"$SOURCE_DIR/man/pam_swift2fa.8" >"$root/usr/share/man/man8/pam_swift2fa.8.gz"
+    install -m 0644 "$SOURCE_DIR/packaging/pam-configs/swift-2fa" "$root/usr/share/pam-configs/swift-2fa"
+    for file in "$SOURCE_DIR"/pam.d-example/*; do install -m 0644 "$file" "$doc/pam.d-example/"; done
+    install -m 0644 "$SOURCE_DIR/packaging/deb/copyright" "$doc/copyright"
+    install -D -m 0644 "$SOURCE_DIR/packaging/deb/lintian-overrides" "$root/usr/share/lintian/overrides/swift-2fa"
+    gzip -9n <"$SOURCE_DIR/packaging/deb/changelog" >"$doc/changelog.Debian.gz"
+    install -m 0755 "$SOURCE_DIR/packaging/deb/postinst" "$SOURCE_DIR/packaging/deb/prerm" \
+        "$SOURCE_DIR/packaging/deb/postrm" "$root/DEBIAN/"
+    chmod 0644 "$doc"/changelog.Debian.gz "$root"/usr/share/man/man*/*.gz
+    # dpkg-shlibdeps wants a debian/control to read.
+    mkdir -p "$work/src/debian"
+    printf 'Source: swift-2fa\n\nPackage: swift-2fa\nArchitecture: any\n' >"$work/src/debian/control"
+    deps=$(cd "$work/src" && dpkg-shlibdeps -O "$root$secdir/$MODULE_NAME" "$root/usr/bin/$CLI_NAME" 2>/dev/null |
+        sed -n 's/^shlibs:Depends=//p')
+    [[ -n $deps ]] || die "dpkg-shlibdeps found no dependencies"
+    [[ $deps != *swift* ]] || die "the package would depend on a Swift package: $deps"
+    # DT_RELR (Package.swift packs relocations when the build machine has glibc >= 2.36)
+    # needs glibc 2.36 to load: say so, whatever dpkg-shlibdeps found.
+    local libc
+    libc=$(grep -oE 'libc6 \(>= [^)]*\)' <<<"$deps" | head -1 | sed -E 's/.*>= ([^)]*)\)/\1/')
+    if readelf -d "$root$secdir/$MODULE_NAME" | grep -q '(RELR)' && ! dpkg --compare-versions "${libc:-0}" ge 2.36; then
+        deps=$(sed -E 's/libc6 \(>= [^)]*\)/libc6 (>= 2.36)/' <<<"$deps")
+        [[ $deps == *"libc6 ("* ]] || deps="libc6 (>= 2.36), $deps"
+    fi
+    deps="$deps, libpam-runtime (>= 1.0.1-6), pamtester"
+    local size
+    size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
+    cat >"$root/DEBIAN/control" <<EOF
+Package: swift-2fa
+Version: $PACKAGE_VERSION
+Architecture: $arch
+Maintainer: swift-2fa developers <dev@swift-2fa.invalid>
+Installed-Size: $size
+Depends: $deps
+Section: admin
+Priority: optional
+Description: TOTP two-factor authentication PAM module and its enrollment command
+ pam_swift2fa asks users who have enrolled for a time-based one-time code
+ (RFC 6238, Google Authenticator and compatible apps) after their password,
+ in sshd, sudo, su, login, Cockpit or any PAM service. swift-2fa-setup enrolls
+ users (QR code, backup codes) and turns the code on or off per service
+ (swift-2fa-setup pam enable SERVICE) after trying the new stack.
+ .
+ The pam-auth-update profile is off by default; pam-auth-update --enable
+ swift-2fa asks for the code in every service that includes common-auth.
+EOF
+    (cd "$root" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | sort -z | xargs -0 md5sum >DEBIAN/md5sums)
+    chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums"
+    local out=$DEB_DIR/swift-2fa_${PACKAGE_VERSION}_$arch.deb
+    dpkg-deb --root-owner-group -Zxz --build "$root" "$out" >/dev/null || die "dpkg-deb failed"
+    say "built: $out"
+    say "Depends: $deps"
+}
+
 # --- uninstall ---------------------------------------------------------------------------
 
 do_uninstall() {
@@ -404,6 +499,10 @@ $(printf '  %s\n' "$users")"
 
 main() {
     parse_args "$@"
+    if [[ $ACTION == deb ]]; then
+        do_deb
+        return
+    fi
     require_root "$@"
     trap 'exit 130' INT TERM HUP
     case $ACTION in
