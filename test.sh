@@ -25,6 +25,7 @@ packages=(
     libpam-google-authenticator zbar-tools librsvg2-bin expect python3-pexpect
     openssh-server openssh-client sudo cockpit-ws cockpit-bridge curl util-linux passwd perl-base
     clang libclang-rt-14-dev
+    dpkg-dev lintian  # the .deb test (Tests/e2e/deb.sh)
 )
 missing=()
 for package in "${packages[@]}"; do
