@@ -6,20 +6,15 @@ set -euo pipefail
 
 PROGRAM=install.sh
 SOURCE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SELF=$SOURCE_DIR/$(basename "${BASH_SOURCE[0]}")
 MODULE_NAME=pam_swift2fa.so
 CLI_NAME=swift-2fa-setup
 STORE_DIR=/var/lib/swift-2fa
 BACKUP_SUFFIX=.swift-2fa.bak
-MARKER="# swift-2fa: second factor, added by install.sh --enable (remove with install.sh --disable)"
-# Follows MARKER when --enable made the line above it end the stack on a wrong password;
-# --disable puts the original line back.
-WAS_PREFIX="# swift-2fa: line above was: "
 SERVICES=(sshd sudo su login cockpit)
 BUILD_DEPS=(libpam0g-dev nettle-dev libqrencode-dev pkg-config binutils patchelf)
 # What the installed module and command load (the -dev packages above pull them in).
 RUNTIME_DEPS=(libpam0g libnettle8 libqrencode4)
-CHECK_DEPS=(pamtester oathtool)
+CHECK_DEPS=(pamtester)
 
 PREFIX=/usr/local
 DESTDIR=${DESTDIR:-}
@@ -29,6 +24,8 @@ DO_DEPS=1
 FORCE=0
 PURGE=0
 ACTION=install
+DEB_DIR=""
+PACKAGE_VERSION=0.1.0-1
 declare -a ENABLE=() DISABLE=()
 
 usage() {
@@ -51,6 +48,9 @@ Options:
                       default: .build in the source tree)
   --no-build          do not build; install what DIR/release already holds
   --no-deps           do not install packages with apt-get
+  --deb DIR           build a Debian package (swift-2fa_VERSION_ARCH.deb) into DIR
+                      instead of installing; needs dpkg-dev, not root. The package
+                      installs on machines without Swift
   --uninstall         remove what the install put in place (keeps the store;
                       add --purge to delete it, with every enrollment). Refuses
                       while a file under /etc/pam.d still uses the module,
@@ -59,8 +59,11 @@ Options:
                       module, with nullok; SERVICE is one of: ${SERVICES[*]}.
                       The file is backed up to SERVICE$BACKUP_SUFFIX, the new stack
                       is tried with pamtester, and the backup is restored if the
-                      try fails. May be given more than once.
+                      try fails. May be given more than once. Runs the installed
+                      '$CLI_NAME pam enable SERVICE', which also works without
+                      the source tree.
   --disable SERVICE   remove the module line from /etc/pam.d/SERVICE
+                      ('$CLI_NAME pam disable SERVICE')
   --force             with --uninstall: uninstall even if PAM still uses the module
   --purge             with --uninstall: also delete $STORE_DIR
   -h, --help          this text
@@ -70,6 +73,7 @@ Examples:
   sudo ./$PROGRAM --enable sshd        # ask SSH logins for a code (nullok rollout)
   sudo ./$PROGRAM --disable sshd       # stop asking
   sudo ./$PROGRAM --destdir /tmp/stage --no-deps   # staged install, e.g. for packaging
+  ./$PROGRAM --deb dist --no-deps       # build dist/swift-2fa_*.deb
   sudo ./$PROGRAM --uninstall
 EOF
 }
@@ -92,6 +96,8 @@ parse_args() {
             --no-build) DO_BUILD=0 ;;
             --no-deps) DO_DEPS=0 ;;
             --uninstall) ACTION=uninstall ;;
+            --deb) need_arg "$@"; ACTION=deb; DEB_DIR=$2; shift ;;
+            --deb=*) ACTION=deb; DEB_DIR=${1#*=} ;;
             --enable) need_arg "$@"; ENABLE+=("$2"); shift ;;
             --enable=*) ENABLE+=("${1#*=}") ;;
             --disable) need_arg "$@"; DISABLE+=("$2"); shift ;;
@@ -326,9 +332,9 @@ Installed. Next steps:
        sudo $CLI_NAME enroll --user NAME
   2. Keep a root shell open, then ask a service for the code (nullok: users who
      have not enrolled yet keep logging in with their password only):
-       sudo ./$PROGRAM --enable sudo
-       sudo ./$PROGRAM --enable sshd      # then see pam.d-example/sshd_config.snippet
-       sudo ./$PROGRAM --enable cockpit
+       sudo $CLI_NAME pam enable sudo
+       sudo $CLI_NAME pam enable sshd      # then see pam.d-example/sshd_config.snippet
+       sudo $CLI_NAME pam enable cockpit
   3. Log in from a second terminal to check, before closing the root shell.
   Read: man pam_swift2fa, man $CLI_NAME, pam.d-example/README.md
 EOF
@@ -338,231 +344,121 @@ EOF
 
 pam_root() { printf '%s/etc/pam.d' "$DESTDIR"; }
 
-# Active (not commented) lines that load the module.
-uses_module() { grep -qE '^[[:space:]]*[^#[:space:]].*pam_swift2fa\.so' "$1"; }
-
-# The line number after which the module goes: the password module of the auth stack.
-anchor_line() {
-    awk '
-        /^[[:space:]]*#/ { next }
-        /^[[:space:]]*@include[[:space:]]+common-auth([[:space:]]|$)/ { print NR; exit }
-        /^[[:space:]]*-?auth[[:space:]]+(substack|include)[[:space:]]+(common-auth|system-auth|password-auth)([[:space:]]|$)/ { print NR; exit }
-        /^[[:space:]]*-?auth[[:space:]]+(\[[^]]*\]|[^[:space:]]+)[[:space:]]+([^[:space:]]*\/)?pam_unix\.so([[:space:]]|$)/ { print NR; exit }
-    ' "$1"
+# The swift-2fa-setup that edits PAM files: the installed one (staged one with --destdir).
+pam_cli() {
+    local c
+    for c in "$DESTDIR$PREFIX/bin/$CLI_NAME" "$PREFIX/bin/$CLI_NAME" "$BUILD_DIR/release/$CLI_NAME"; do
+        if [[ -x $c ]]; then printf '%s' "$c"; return 0; fi
+    done
+    die "$PREFIX/bin/$CLI_NAME is not installed: run sudo ./$PROGRAM first"
 }
 
-# Writes CONTENT_FILE over TARGET atomically, keeping TARGET's owner and mode.
-replace_file() {
-    local content=$1 target=$2 tmp
-    tmp=$(mktemp "$(dirname "$target")/.$(basename "$target").swift-2fa.XXXXXX")
-    cat "$content" >"$tmp"
-    chown --reference="$target" "$tmp"
-    chmod --reference="$target" "$tmp"
-    mv -f "$tmp" "$target"
-}
-
+# enable_service SERVICE: swift-2fa-setup pam enable (backup, insert after the password
+# module, try with pamtester, restore on failure). A staged file is not tried.
 enable_service() {
-    local service=$1 dir file backup line edited
-    dir=$(pam_root)
-    file=$dir/$service
-    backup=$file$BACKUP_SUFFIX
-    [[ -f $file ]] || die "$file does not exist: is the program behind '$service' installed?"
-    if [[ -z $DESTDIR ]]; then
+    local service=$1 cli args=()
+    cli=$(pam_cli)
+    if [[ -n $DESTDIR ]]; then
+        args=(--pam-dir "$DESTDIR/etc/pam.d" --no-check)
+    else
         [[ -f $(pam_module_dir)/$MODULE_NAME ]] || die "$(pam_module_dir)/$MODULE_NAME is not installed: run sudo ./$PROGRAM first"
     fi
-    if uses_module "$file"; then
-        say "$file already uses $MODULE_NAME; not changed"
-        if [[ -z $DESTDIR ]]; then
-            check_stack "$service" || die "the existing stack in $file failed the check above; not changed"
-        fi
-        return 0
-    fi
-    line=$(anchor_line "$file")
-    [[ -n $line ]] || die "no password module (@include common-auth, or an auth line with pam_unix.so) in $file.
-  Add this line by hand right after the module that asks for the password:
-    auth required $MODULE_NAME nullok"
-    if [[ -z $DESTDIR ]]; then require_cmds pamtester unshare perl setpriv; fi
-    cp -p "$file" "$backup"
-    # Until the check has passed, any exit restores the original file.
-    RESTORE_FILE=$file
-    RESTORE_FROM=$backup
-    edited=$(mktemp)
-    # No code may be checked, and no failure counted, unless the password was accepted: a
-    # failed password must end the stack before the module. An `auth substack` stops only
-    # its own stack and `auth required pam_unix.so` goes on after a failure, so the anchor
-    # becomes `auth include` or `auth requisite` (same result for a right password).
-    awk -v n="$line" -v marker="$MARKER" -v entry="auth       required     $MODULE_NAME nullok" '
-        NR == n && $1 ~ /^-?auth$/ && ($2 == "substack" || $2 == "required") {
-            original = $0
-            sub(/substack/, "include") || sub(/required/, "requisite")
-        }
-        { print }
-        NR == n { print marker; if (original != "") print WAS original; print entry }' WAS="$WAS_PREFIX" "$file" >"$edited"
-    replace_file "$edited" "$file"
-    rm -f "$edited"
-    say "$file: added 'auth required $MODULE_NAME nullok' after line $line (backup: $backup)"
-    if ! sed -n "${line}p" "$file" | grep -qE '^[[:space:]]*@include|requisite|include'; then
-        say "note: line $line of $file does not end the stack on a wrong password; make it 'requisite'"
-    fi
-    if [[ -n $DESTDIR ]]; then
-        RESTORE_FILE=""
-        say "staged file: not tried with pamtester"
-        return 0
-    fi
-    if ! check_stack "$service"; then
-        die "the new stack for '$service' failed the check above; restoring $file from $backup"
-    fi
-    RESTORE_FILE=""
-    next_steps_for "$service"
+    "$cli" pam enable "$service" "${args[@]}" || die "$CLI_NAME pam enable $service failed (see above)"
 }
 
+# disable_service SERVICE: swift-2fa-setup pam disable.
 disable_service() {
-    local service=$1 dir file backup edited
-    dir=$(pam_root)
-    file=$dir/$service
-    backup=$file$BACKUP_SUFFIX
-    [[ -f $file ]] || die "$file does not exist"
-    if ! grep -qF "$MODULE_NAME" "$file"; then
-        say "$file does not use $MODULE_NAME; nothing to do"
-        rm -f "$backup"
-        return 0
-    fi
-    edited=$(mktemp)
-    # Remove our marker comment and every line that names the module; put back a password
-    # line that --enable changed.
-    awk -v marker="$MARKER" -v was="$WAS_PREFIX" '
-        $0 == marker { next }
-        index($0, was) == 1 { if (n > 0) out[n] = substr($0, length(was) + 1); next }
-        { out[++n] = $0 }
-        END { for (i = 1; i <= n; i++) print out[i] }' "$file" |
-        grep -vE '^[[:space:]]*[^#[:space:]].*pam_swift2fa\.so' >"$edited" || true
-    replace_file "$edited" "$file"
-    rm -f "$edited"
-    uses_module "$file" && die "$file still names $MODULE_NAME; edit it by hand"
-    rm -f "$backup"
-    say "$file: removed $MODULE_NAME${backup:+; removed the backup $backup}"
+    local service=$1 cli args=()
+    cli=$(pam_cli)
+    [[ -z $DESTDIR ]] || args=(--pam-dir "$DESTDIR/etc/pam.d")
+    "$cli" pam disable "$service" "${args[@]}" || die "$CLI_NAME pam disable $service failed (see above)"
 }
 
-next_steps_for() {
-    case $1 in
-        sshd)
-            cat <<EOF
+# --- Debian package ----------------------------------------------------------------------
 
-sshd: PAM now asks for the code. sshd itself must let PAM ask it; in /etc/ssh/sshd_config:
-    UsePAM yes
-    KbdInteractiveAuthentication yes
-    AuthenticationMethods keyboard-interactive            # password + code
-  or AuthenticationMethods publickey,keyboard-interactive  # key + password + code
-  (see pam.d-example/sshd_config.snippet), then: sshd -t && systemctl reload ssh
-  Keep this root session open and try: ssh USER@localhost from another terminal.
-EOF
-            ;;
-        sudo) printf '\nsudo: enrolled users are now asked for a code after their password. Try: sudo -k; sudo true (as an enrolled user)\n' ;;
-        cockpit) printf '\ncockpit: the login page asks for the code after the password. Try it at https://HOST:9090/\n' ;;
-        su) printf '\nsu: the TARGET user (root for plain su) must give its code if enrolled.\n' ;;
-        login) printf '\nlogin: console logins ask for the code. Make sure root can still log in on the console (nullok, or a backup code at hand).\n' ;;
-    esac
-    printf 'Users who have not enrolled keep working (nullok). Once everybody is enrolled, remove "nullok" from /etc/pam.d/%s.\n' "$1"
-}
-
-# --- trying a stack with pamtester -------------------------------------------------------
-
-# check_stack SERVICE: in a private mount namespace, with a throw-away user that exists only
-# there (private copies of /etc/passwd, /etc/shadow and /etc/group) and a throw-away store
-# mounted over the store the service uses, run the service's auth stack with pamtester:
-#   - not enrolled, password only: accepted when the line has nullok, refused otherwise;
-#   - enrolled, password + wrong code: refused;
-#   - enrolled, password + valid code: accepted.
-# Nothing on the host changes. Returns non-zero when a result is not the expected one.
-check_stack() {
-    local service=$1
-    say "trying the '$service' stack with pamtester (private namespace, throw-away user and store)"
-    unshare --mount --propagation private -- bash "$SELF" --internal-check-stack "$service" "$PREFIX"
-}
-
-internal_check_stack() {
-    local service=$1 file line store user password uid tmp hash ok=0 secret code wrong json
-    PREFIX=$2
-    file=/etc/pam.d/$service
-    line=$(grep -E '^[[:space:]]*[^#[:space:]].*pam_swift2fa\.so' "$file" | head -1)
-    store=$STORE_DIR
-    if [[ $line =~ store=([^[:space:]]+) ]]; then store=${BASH_REMATCH[1]}; fi
-    [[ -d $store ]] || { say "  store $store is missing"; return 1; }
-    tmp=$(mktemp -d /tmp/swift-2fa-check.XXXXXX)
+# do_deb: builds DEB_DIR/swift-2fa_VERSION_ARCH.deb with dpkg-deb. Depends: comes from
+# dpkg-shlibdeps (system libraries only: the Swift runtime is linked statically).
+do_deb() {
+    require_debian
+    if ((DO_BUILD)) && [[ $(id -u) -eq 0 ]]; then apt_install "${BUILD_DEPS[@]}" dpkg-dev; fi
+    require_cmds dpkg-deb dpkg-shlibdeps dpkg-architecture gzip strip readelf
+    ((DO_BUILD)) && build
+    local module=$BUILD_DIR/release/libpam_swift2fa.so cli=$BUILD_DIR/release/$CLI_NAME
+    [[ -f $module && -x $cli ]] || die "$module or $cli is missing: build first (run without --no-build)"
+    mkdir -p "$DEB_DIR"
+    DEB_DIR=$(cd "$DEB_DIR" && pwd)
+    local arch multiarch secdir work root doc deps file
+    arch=$(dpkg-architecture -qDEB_HOST_ARCH)
+    multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+    # Where libpam-modules puts pam_unix.so (Debian 12: /lib/<triplet>/security; later
+    # releases: /usr/lib/...); both reach the same directory on a merged-/usr system.
+    secdir=$(dpkg -S "/*/$multiarch/security/pam_unix.so" 2>/dev/null | sed -n 's/^[^:]*:[^ ]* //p' | head -1)
+    secdir=$(dirname "${secdir:-/usr/lib/$multiarch/security/pam_unix.so}")
+    work=$(mktemp -d)
     # shellcheck disable=SC2064
-    trap "rm -rf '$tmp'" EXIT
-    mount --make-rprivate /
-
-    user=s2fa-check-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
-    password=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
-    uid=64999
-    while getent passwd "$uid" >/dev/null; do uid=$((uid - 1)); done
-    hash=$(S2FA_PW=$password perl -e 'my @c = ("a".."z", "A".."Z", 0..9, ".", "/"); my $s = join("", map { $c[rand @c] } 1..16); print crypt($ENV{S2FA_PW}, "\$6\$$s\$")')
-    [[ $hash == \$6\$* ]] || { say "  cannot hash a password (perl crypt)"; return 1; }
-    cp /etc/passwd "$tmp/passwd"
-    cp /etc/shadow "$tmp/shadow"
-    cp /etc/group "$tmp/group"
-    printf '%s:x:%s:%s:swift-2fa install check:/nonexistent:/usr/sbin/nologin\n' "$user" "$uid" "$uid" >>"$tmp/passwd"
-    printf '%s:%s:%s:0:99999:7:::\n' "$user" "$hash" "$(($(date +%s) / 86400))" >>"$tmp/shadow"
-    printf '%s:x:%s:\n' "$user" "$uid" >>"$tmp/group"
-    chmod 0640 "$tmp/shadow"
-    mount --bind "$tmp/passwd" /etc/passwd
-    mount --bind "$tmp/shadow" /etc/shadow
-    mount --bind "$tmp/group" /etc/group
-    install -d -m 0700 -o root -g root "$tmp/store"
-    mount --bind "$tmp/store" "$store"
-    if ! getent passwd "$user" >/dev/null; then
-        say "  the throw-away user is not visible (nscd or a directory service caching users?)"
-        say "  cannot try the stack; check it by hand from a second terminal before logging out"
-        return 1
+    trap "rm -rf '$work'" EXIT
+    root=$work/root
+    doc=$root/usr/share/doc/swift-2fa
+    install -d -m 0755 "$root/DEBIAN" "$root$secdir" "$root/usr/bin" "$root/usr/share/man/man1" \
+        "$root/usr/share/man/man8" "$root/usr/share/pam-configs" "$doc/pam.d-example"
+    install -m 0644 "$module" "$root$secdir/$MODULE_NAME"
+    strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root$secdir/$MODULE_NAME"
+    tidy_module_dynamic_section "$root$secdir/$MODULE_NAME"
+    install -m 0755 "$cli" "$root/usr/bin/$CLI_NAME"
+    strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/usr/bin/$CLI_NAME"
+    gzip -9n <"$SOURCE_DIR/man/swift-2fa-setup.1" >"$root/usr/share/man/man1/swift-2fa-setup.1.gz"
+    gzip -9n <"$SOURCE_DIR/man/pam_swift2fa.8" >"$root/usr/share/man/man8/pam_swift2fa.8.gz"
+    install -m 0644 "$SOURCE_DIR/packaging/pam-configs/swift-2fa" "$root/usr/share/pam-configs/swift-2fa"
+    for file in "$SOURCE_DIR"/pam.d-example/*; do install -m 0644 "$file" "$doc/pam.d-example/"; done
+    install -m 0644 "$SOURCE_DIR/packaging/deb/copyright" "$doc/copyright"
+    install -D -m 0644 "$SOURCE_DIR/packaging/deb/lintian-overrides" "$root/usr/share/lintian/overrides/swift-2fa"
+    gzip -9n <"$SOURCE_DIR/packaging/deb/changelog" >"$doc/changelog.Debian.gz"
+    install -m 0755 "$SOURCE_DIR/packaging/deb/postinst" "$SOURCE_DIR/packaging/deb/prerm" \
+        "$SOURCE_DIR/packaging/deb/postrm" "$root/DEBIAN/"
+    chmod 0644 "$doc"/changelog.Debian.gz "$root"/usr/share/man/man*/*.gz
+    # dpkg-shlibdeps wants a debian/control to read.
+    mkdir -p "$work/src/debian"
+    printf 'Source: swift-2fa\n\nPackage: swift-2fa\nArchitecture: any\n' >"$work/src/debian/control"
+    deps=$(cd "$work/src" && dpkg-shlibdeps -O "$root$secdir/$MODULE_NAME" "$root/usr/bin/$CLI_NAME" 2>/dev/null |
+        sed -n 's/^shlibs:Depends=//p')
+    [[ -n $deps ]] || die "dpkg-shlibdeps found no dependencies"
+    [[ $deps != *swift* ]] || die "the package would depend on a Swift package: $deps"
+    # DT_RELR (Package.swift packs relocations when the build machine has glibc >= 2.36)
+    # needs glibc 2.36 to load: say so, whatever dpkg-shlibdeps found.
+    local libc
+    libc=$(grep -oE 'libc6 \(>= [^)]*\)' <<<"$deps" | head -1 | sed -E 's/.*>= ([^)]*)\)/\1/')
+    if readelf -d "$root$secdir/$MODULE_NAME" | grep -q '(RELR)' && ! dpkg --compare-versions "${libc:-0}" ge 2.36; then
+        deps=$(sed -E 's/libc6 \(>= [^)]*\)/libc6 (>= 2.36)/' <<<"$deps")
+        [[ $deps == *"libc6 ("* ]] || deps="libc6 (>= 2.36), $deps"
     fi
-
-    run_pamtester() { # run_pamtester ANSWER...; prints pamtester's output, returns its status
-        # Real uid: the throw-away user, as under setuid sudo and su (pam_rootok must not
-        # wave the try through); effective uid: root, as in every PAM-using service.
-        printf '%s\n' "$@" | setpriv --ruid "$uid" -- pamtester -v "$service" "$user" authenticate 2>&1
-    }
-    local out rc
-    # 1. Not enrolled.
-    rc=0
-    out=$(run_pamtester "$password" 000000) || rc=$?
-    if grep -qiE 'dlopen|module is unknown|symbol' <<<"$out"; then
-        say "  the module did not load: $(tr '\n' ' ' <<<"$out")"
-        return 1
-    fi
-    if [[ $line == *nullok* ]]; then
-        if ((rc == 0)); then say "  ok: a user who has not enrolled logs in with the password (nullok)"; else
-            say "  FAILED: a user who has not enrolled was refused despite nullok: $(tr '\n' ' ' <<<"$out")"; ok=1
-        fi
-    else
-        if ((rc != 0)); then say "  ok: a user who has not enrolled is refused (no nullok)"; else
-            say "  FAILED: a user who has not enrolled was accepted without nullok"; ok=1
-        fi
-    fi
-    # 2 and 3. Enrolled.
-    local cli=$PREFIX/bin/$CLI_NAME
-    if [[ ! -x $cli ]] || ! command -v oathtool >/dev/null 2>&1; then
-        say "  skipped the enrolled-user tries: needs $cli and oathtool"
-        return "$ok"
-    fi
-    json=$("$cli" enroll --user "$user" --pending --json 2>&1) || { say "  enroll failed: $json"; return 1; }
-    secret=$(sed -n 's/.*"secret"[[:space:]]*:[[:space:]]*"\([A-Za-z2-7=]*\)".*/\1/p' <<<"$json" | head -1)
-    [[ -n $secret ]] || { say "  no secret in the enroll output"; return 1; }
-    code=$(oathtool --totp -b "$secret")
-    "$cli" confirm --user "$user" --code "$code" --json >/dev/null 2>&1 || { say "  confirm failed"; return 1; }
-    wrong=$(tr '0123456789' '5678901234' <<<"$code")
-    rc=0
-    out=$(run_pamtester "$password" "$wrong") || rc=$?
-    if ((rc != 0)); then say "  ok: an enrolled user with a wrong code is refused"; else
-        say "  FAILED: an enrolled user with a wrong code was accepted (is the module in the auth stack?)"; ok=1
-    fi
-    code=$(oathtool --totp -b "$secret" -N "now + 30 seconds")
-    rc=0
-    out=$(run_pamtester "$password" "$code") || rc=$?
-    if ((rc == 0)); then say "  ok: an enrolled user with password and valid code logs in"; else
-        say "  FAILED: an enrolled user with a valid code was refused: $(tr '\n' ' ' <<<"$out")"; ok=1
-    fi
-    return "$ok"
+    deps="$deps, libpam-runtime (>= 1.0.1-6), pamtester"
+    local size
+    size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
+    cat >"$root/DEBIAN/control" <<EOF
+Package: swift-2fa
+Version: $PACKAGE_VERSION
+Architecture: $arch
+Maintainer: swift-2fa developers <dev@swift-2fa.invalid>
+Installed-Size: $size
+Depends: $deps
+Section: admin
+Priority: optional
+Description: TOTP two-factor authentication PAM module and its enrollment command
+ pam_swift2fa asks users who have enrolled for a time-based one-time code
+ (RFC 6238, Google Authenticator and compatible apps) after their password,
+ in sshd, sudo, su, login, Cockpit or any PAM service. swift-2fa-setup enrolls
+ users (QR code, backup codes) and turns the code on or off per service
+ (swift-2fa-setup pam enable SERVICE) after trying the new stack.
+ .
+ The pam-auth-update profile is off by default; pam-auth-update --enable
+ swift-2fa asks for the code in every service that includes common-auth.
+EOF
+    (cd "$root" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | sort -z | xargs -0 md5sum >DEBIAN/md5sums)
+    chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums"
+    local out=$DEB_DIR/swift-2fa_${PACKAGE_VERSION}_$arch.deb
+    dpkg-deb --root-owner-group -Zxz --build "$root" "$out" >/dev/null || die "dpkg-deb failed"
+    say "built: $out"
+    say "Depends: $deps"
 }
 
 # --- uninstall ---------------------------------------------------------------------------
@@ -599,30 +495,15 @@ $(printf '  %s\n' "$users")"
     say "uninstalled."
 }
 
-RESTORE_FILE=""
-RESTORE_FROM=""
-restore_on_exit() {
-    if [[ -n $RESTORE_FILE && -f $RESTORE_FROM ]]; then
-        if replace_file "$RESTORE_FROM" "$RESTORE_FILE" && cmp -s "$RESTORE_FROM" "$RESTORE_FILE"; then
-            printf '%s: restored %s; it is as it was before\n' "$PROGRAM" "$RESTORE_FILE" >&2
-            rm -f "$RESTORE_FROM"
-        else
-            printf '%s: COULD NOT restore %s: copy %s over it by hand\n' "$PROGRAM" "$RESTORE_FILE" "$RESTORE_FROM" >&2
-        fi
-    fi
-}
-
 # --- main --------------------------------------------------------------------------------
 
 main() {
-    if [[ ${1:-} == --internal-check-stack ]]; then
-        shift
-        internal_check_stack "$@"
+    parse_args "$@"
+    if [[ $ACTION == deb ]]; then
+        do_deb
         return
     fi
-    parse_args "$@"
     require_root "$@"
-    trap restore_on_exit EXIT
     trap 'exit 130' INT TERM HUP
     case $ACTION in
         install) do_install ;;

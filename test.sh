@@ -29,6 +29,7 @@ packages=(
     cockpit-system chromium chromium-driver python3-selenium
     clang libclang-rt-14-dev
     postgresql postgresql-contrib libpq-dev
+    dpkg-dev lintian  # the .deb test (Tests/e2e/deb.sh)
 )
 missing=()
 for package in "${packages[@]}"; do

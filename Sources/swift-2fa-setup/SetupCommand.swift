@@ -19,7 +19,7 @@ struct SetupCommand: ParsableCommand {
         subcommands: [
             EnrollCommand.self, ConfirmCommand.self, StatusCommand.self, VerifyCommand.self,
             BackupCodesCommand.self, DisableCommand.self, UnlockCommand.self, ResetCommand.self,
-            ImportCommand.self, DbCommand.self,
+            ImportCommand.self, DbCommand.self, PamCommand.self,
         ],
         defaultSubcommand: EnrollCommand.self)
 }

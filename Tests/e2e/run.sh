@@ -4,7 +4,7 @@
 #
 #   sudo Tests/e2e/run.sh [--no-build] [--build-dir DIR] [TEST...]
 #
-# TEST is any of: install examples ssh sudo cockpit enroll (default: all). First the module and the
+# TEST is any of: install examples recipes ssh sudo cockpit enroll deb (default: all). First the module and the
 # command are installed by install.sh into a staging root (a temporary DESTDIR);
 # the tests use them from there. The last line of output is "N passed, M failed";
 # the exit status is non-zero when anything failed.
@@ -22,15 +22,15 @@ TESTS=()
 while [[ $# -gt 0 ]]; do
     case $1 in
         --no-build) BUILD_ARGS+=(--no-build) ;;
-        --build-dir) DIR_ARGS+=(--build-dir "$2"); shift ;;
-        --build-dir=*) DIR_ARGS+=("$1") ;;
+        --build-dir) DIR_ARGS+=(--build-dir "$2"); export S2FA_BUILD_DIR=$2; shift ;;
+        --build-dir=*) DIR_ARGS+=("$1"); export S2FA_BUILD_DIR=${1#*=} ;;
         -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        install | examples | ssh | sudo | cockpit | enroll) TESTS+=("$1") ;;
+        install | examples | recipes | ssh | sudo | cockpit | enroll | deb) TESTS+=("$1") ;;
         *) echo "run.sh: unknown argument '$1'" >&2; exit 64 ;;
     esac
     shift
 done
-((${#TESTS[@]})) || TESTS=(install examples ssh sudo cockpit enroll)
+((${#TESTS[@]})) || TESTS=(install examples recipes ssh sudo cockpit enroll deb)
 
 if [[ $(id -u) -ne 0 ]]; then
     echo "run.sh: must run as root (creates users, mount namespaces and servers)" >&2
@@ -110,6 +110,9 @@ if [[ "$(pam_sums)" == "$PAM_BEFORE" ]]; then
 else
     note FAIL "host: /etc/pam.d changed during the run"
     diff <(printf '%s\n' "$PAM_BEFORE") <(pam_sums) >&2
+fi
+if dpkg-query -W -f='${Status}' swift-2fa 2>/dev/null | grep -q 'installed'; then
+    note FAIL "host: the swift-2fa package is installed (the deb test must install it only in its namespace)"
 fi
 if [[ "$(leftover_users)" == "$USERS_BEFORE" ]]; then
     note PASS "host: no test user left behind"

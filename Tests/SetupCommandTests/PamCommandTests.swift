@@ -1,0 +1,185 @@
+import Foundation
+import Testing
+
+/// `pam enable|disable|status|check` on a private PAM directory (never the host's /etc/pam.d).
+@Suite struct PamCommandTests {
+    /// A temporary PAM directory, removed at the end.
+    final class TempPamDir {
+        let path: String
+
+        init(_ files: [String: String]) throws {
+            path = FileManager.default.temporaryDirectory.appendingPathComponent("s2fa-pam-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+            for (name, text) in files { try write(name, text) }
+        }
+
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+
+        func write(_ name: String, _ text: String, mode: Int = 0o644) throws {
+            try text.write(toFile: "\(path)/\(name)", atomically: false, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: "\(path)/\(name)")
+        }
+
+        func read(_ name: String) -> String? { try? String(contentsOfFile: "\(path)/\(name)", encoding: .utf8) }
+
+        func mode(_ name: String) -> Int? {
+            (try? FileManager.default.attributesOfItem(atPath: "\(path)/\(name)"))?[.posixPermissions] as? Int
+        }
+
+        var names: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() }
+
+        /// `pam SUBCOMMAND ARGS --pam-dir PATH`.
+        func run(_ arguments: [String]) throws -> CLIResult {
+            try CLI.run(["pam"] + arguments + ["--pam-dir", path])
+        }
+    }
+
+    static let sudo = "#%PAM-1.0\n\nsession    required   pam_limits.so\n\n@include common-auth\n@include common-account\n"
+    static let cockpit = "#%PAM-1.0\nauth       required     pam_sepermit.so\nauth       substack     common-auth\nauth       optional     pam_ssh_add.so\n"
+    static let plain = "auth required pam_env.so\nauth [success=ok default=die] pam_faildelay.so\nauth required pam_unix.so nullok\naccount required pam_unix.so\n"
+    static let commonAuth = "auth [success=1 default=ignore] pam_unix.so nullok\nauth requisite pam_deny.so\nauth required pam_permit.so\n"
+
+    @Test func enableAddsTheLineAfterThePasswordModuleAndDisableRestoresTheBytes() throws {
+        let dir = try TempPamDir(["sudo": Self.sudo, "common-auth": Self.commonAuth])
+        try dir.write("sudo", Self.sudo, mode: 0o640)
+        let enabled = try dir.run(["enable", "sudo", "--no-check"])
+        #expect(enabled.status == 0, "\(enabled.stderr)")
+        let text = try #require(dir.read("sudo"))
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let include = try #require(lines.firstIndex(of: "@include common-auth"))
+        #expect(lines[include + 2] == "auth       required     pam_swift2fa.so nullok")
+        #expect(lines[include + 1].hasPrefix("# swift-2fa: second factor"))
+        #expect(lines.filter { $0.contains("pam_swift2fa.so") && !$0.hasPrefix("#") }.count == 1)
+        #expect(dir.read("sudo.swift-2fa.bak") == Self.sudo)
+        #expect(dir.mode("sudo") == 0o640 && dir.mode("sudo.swift-2fa.bak") == 0o640)
+        #expect(enabled.stdout.contains("after line 5"))
+        #expect(enabled.stdout.contains("--no-check"))
+
+        let again = try dir.run(["enable", "sudo", "--no-check"])
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("already uses"))
+        #expect(dir.read("sudo") == text)
+
+        let disabled = try dir.run(["disable", "sudo"])
+        #expect(disabled.status == 0, "\(disabled.stderr)")
+        #expect(dir.read("sudo") == Self.sudo)
+        #expect(dir.mode("sudo") == 0o640)
+        #expect(dir.names == ["common-auth", "sudo"])
+        let twice = try dir.run(["disable", "sudo"])
+        #expect(twice.status == 0 && twice.stdout.contains("nothing to do"))
+    }
+
+    /// A substack or a `required` password module would let the module ask for (and count)
+    /// a code after a wrong password: enable makes them include/requisite, disable puts them back.
+    @Test func theAnchorEndsTheStackOnAWrongPassword() throws {
+        let dir = try TempPamDir(["cockpit": Self.cockpit, "plain": Self.plain])
+        #expect(try dir.run(["enable", "cockpit", "--no-check"]).status == 0)
+        let cockpit = try #require(dir.read("cockpit")).split(separator: "\n").map(String.init)
+        #expect(cockpit.contains("auth       include     common-auth"))
+        #expect(!cockpit.contains { $0.contains("substack") && !$0.hasPrefix("#") })
+        #expect(cockpit.last { !$0.hasPrefix("#") && $0.contains("common-auth") }.flatMap { cockpit.firstIndex(of: $0) }
+                    .map { cockpit[$0 + 3] } == "auth       required     pam_swift2fa.so nullok")
+        let result = try dir.run(["enable", "plain", "--no-check"])
+        #expect(result.status == 0)
+        #expect(!result.stdout.contains("note:"))
+        let plain = try #require(dir.read("plain"))
+        #expect(plain.contains("auth requisite pam_unix.so nullok\n# swift-2fa: the password module above said 'required'\n"))
+        #expect(try dir.run(["disable", "cockpit"]).status == 0)
+        #expect(try dir.run(["disable", "plain"]).status == 0)
+        #expect(dir.read("cockpit") == Self.cockpit)
+        #expect(dir.read("plain") == Self.plain)
+    }
+
+    @Test func refusalsChangeNothing() throws {
+        let dir = try TempPamDir(["nopassword": "auth required pam_permit.so\n", "common-auth": Self.commonAuth])
+        for (arguments, status, mentions) in [
+            (["enable", "nopassword", "--no-check"], Int32(74), "no password module"),
+            (["enable", "common-auth", "--no-check"], 64, "pam-auth-update --enable swift-2fa"),
+            (["enable", "missing", "--no-check"], 74, "does not exist"),
+            (["enable", "../passwd", "--no-check"], 64, "not a PAM service name"),
+            (["disable", "missing"], 74, "does not exist"),
+        ] {
+            let before = dir.names.map { "\($0)=\(dir.read($0) ?? "")" }
+            let result = try dir.run(arguments)
+            #expect(result.status == status, "\(arguments): \(result.stderr)")
+            #expect(result.hasOneErrorLine, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains(mentions), "\(arguments): \(result.stderr)")
+            #expect(dir.names.map { "\($0)=\(dir.read($0) ?? "")" } == before)
+        }
+        let relative = try CLI.run(["pam", "status", "--pam-dir", "relative/dir"])
+        #expect(relative.status == 64 && relative.hasOneErrorLine)
+    }
+
+    /// Status follows includes: after pam-auth-update, common-auth carries the module.
+    @Test func statusShowsDirectAndIncludedUse() throws {
+        let dir = try TempPamDir([
+            "common-auth": Self.commonAuth.replacingOccurrences(
+                of: "auth requisite pam_deny.so\n",
+                with: "auth requisite pam_deny.so\nauth required pam_swift2fa.so nullok window=2\n"),
+            "sudo": Self.sudo, "cockpit": Self.cockpit, "plain": Self.plain,
+            "direct": "auth requisite pam_unix.so\n# auth required pam_swift2fa.so\nauth required /opt/x/pam_swift2fa.so store=/srv/2fa\n",
+            "commented": "auth requisite pam_unix.so\n#auth required pam_swift2fa.so nullok\n",
+            "sudo.swift-2fa.bak": Self.sudo,
+        ])
+        let result = try dir.run(["status", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        var byName: [String: [String: Any]] = [:]
+        for row in rows { byName[row["service"] as? String ?? ""] = row }
+        #expect(byName.keys.sorted() == ["cockpit", "commented", "common-auth", "direct", "plain", "sudo"])
+        #expect(byName["sudo"]?["asks_for_code"] as? Bool == true)
+        #expect(byName["sudo"]?["via"] as? [String] == ["common-auth"])
+        #expect(byName["sudo"]?["options"] as? [String] == ["nullok", "window=2"])
+        #expect(byName["cockpit"]?["via"] as? [String] == ["common-auth"])
+        #expect(byName["direct"]?["via"] as? [String] == [])
+        #expect(byName["direct"]?["options"] as? [String] == ["store=/srv/2fa"])
+        #expect(byName["plain"]?["asks_for_code"] as? Bool == false)
+        #expect(byName["commented"]?["asks_for_code"] as? Bool == false)
+
+        let text = try dir.run(["status"])
+        let sudoLine = text.stdout.split(separator: "\n").first { $0.hasPrefix("sudo ") }
+        #expect(sudoLine?.contains("yes") == true && sudoLine?.contains("common-auth") == true
+                    && sudoLine?.hasSuffix("nullok window=2") == true, "\(text.stdout)")
+        // A service already covered through common-auth is not edited again.
+        let enable = try dir.run(["enable", "sudo", "--no-check"])
+        #expect(enable.status == 0 && enable.stdout.contains("through common-auth"))
+        #expect(dir.read("sudo") == Self.sudo)
+    }
+
+    /// The real try: pamtester in a private namespace, through the built module. Root only.
+    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/pamtester")))
+    func checkTriesTheStackWithPamtester() throws {
+        let built = URL(fileURLWithPath: CLI.binary).deletingLastPathComponent().appendingPathComponent("libpam_swift2fa.so").path
+        try #require(FileManager.default.fileExists(atPath: built), "build the module first")
+        // Installed under its real name, as a PAM line names it.
+        let modules = try TempStore()
+        try FileManager.default.createDirectory(atPath: "\(modules.path)/good", withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(atPath: "\(modules.path)/broken", withIntermediateDirectories: false)
+        let module = "\(modules.path)/good/pam_swift2fa.so"
+        try FileManager.default.copyItem(atPath: built, toPath: module)
+        let store = try TempStore()
+        let stack = "auth requisite pam_unix.so\nauth required \(module) nullok store=\(store.path)\n"
+        let dir = try TempPamDir(["s2fa-try": stack])
+        let good = try dir.run(["check", "s2fa-try"])
+        #expect(good.status == 0, "\(good.stdout) \(good.stderr)")
+        #expect(good.stdout.contains("ok: a user who has not enrolled logs in with the password (nullok)"))
+        #expect(good.stdout.contains("ok: an enrolled user with a wrong code is refused"))
+        #expect(good.stdout.contains("ok: an enrolled user with password and valid code logs in"))
+        #expect(store.snapshot().isEmpty, "the throw-away enrollment went to a private store")
+
+        // Without nullok an unenrolled user must be refused; a stack that lets the user in
+        // without the module (pam_permit) fails the check.
+        try dir.write("s2fa-open", "auth sufficient pam_permit.so\nauth required \(module) store=\(store.path)\n")
+        let open = try dir.run(["check", "s2fa-open"])
+        #expect(open.status == 1, "\(open.stdout)")
+        #expect(open.stdout.contains("FAILED"))
+
+        let broken = "\(modules.path)/broken/pam_swift2fa.so"
+        try "not an ELF file\n".write(toFile: broken, atomically: false, encoding: .utf8)
+        try dir.write("s2fa-broken", "auth requisite pam_unix.so\nauth required \(broken) nullok store=\(store.path)\n")
+        let failed = try dir.run(["check", "s2fa-broken"])
+        #expect(failed.status == 1)
+        #expect(failed.stdout.contains("the module did not load") || failed.stdout.contains("FAILED"), "\(failed.stdout)")
+        #expect(dir.read("s2fa-broken")?.contains(broken) == true)
+    }
+}
