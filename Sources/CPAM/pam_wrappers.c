@@ -11,7 +11,13 @@ void s2fa_pam_log(pam_handle_t *pamh, int priority, const char *text)
     pam_syslog(pamh, priority, "%s", text != NULL ? text : "");
 }
 
-int s2fa_pam_ask(pam_handle_t *pamh, int style, const char *prompt, char **answer)
+/*
+ * One message through the application's conversation function. With answer != NULL the
+ * reply is handed over in *answer (malloc'ed); otherwise any reply is released. Whatever
+ * the application's function returned on failure (even PAM_IGNORE), the result is
+ * PAM_CONV_ERR: a failed conversation never lets a login through.
+ */
+static int converse(pam_handle_t *pamh, int style, const char *text, char **answer)
 {
     const struct pam_conv *conv = NULL;
     struct pam_message message;
@@ -19,37 +25,41 @@ int s2fa_pam_ask(pam_handle_t *pamh, int style, const char *prompt, char **answe
     struct pam_response *responses = NULL;
     int rc;
 
-    if (answer == NULL) {
-        return PAM_BUF_ERR;
-    }
-    *answer = NULL;
     rc = pam_get_item(pamh, PAM_CONV, (const void **)&conv);
-    if (rc != PAM_SUCCESS) {
-        return rc;
-    }
-    if (conv == NULL || conv->conv == NULL) {
+    if (rc != PAM_SUCCESS || conv == NULL || conv->conv == NULL) {
         return PAM_CONV_ERR;
     }
     message.msg_style = style;
-    message.msg = prompt;
+    message.msg = text != NULL ? text : "";
     messages[0] = &message;
     rc = conv->conv(1, messages, &responses, conv->appdata_ptr);
-    if (rc != PAM_SUCCESS) {
+    if (rc != PAM_SUCCESS || answer == NULL || responses == NULL || responses[0].resp == NULL) {
         if (responses != NULL) {
             s2fa_free_secret(responses[0].resp);
             free(responses);
         }
-        /* Whatever the application answered (even PAM_IGNORE or PAM_SUCCESS-like codes
-         * from a broken client), a failed conversation never lets a login through. */
-        return PAM_CONV_ERR;
-    }
-    if (responses == NULL || responses[0].resp == NULL) {
-        free(responses);
-        return PAM_CONV_ERR;
+        return rc == PAM_SUCCESS && answer == NULL ? PAM_SUCCESS : PAM_CONV_ERR;
     }
     *answer = responses[0].resp;
     free(responses);
     return PAM_SUCCESS;
+}
+
+int s2fa_pam_ask(pam_handle_t *pamh, int style, const char *prompt, char **answer)
+{
+    if (answer == NULL) {
+        return PAM_BUF_ERR;
+    }
+    *answer = NULL;
+    return converse(pamh, style, prompt, answer);
+}
+
+int s2fa_pam_tell(pam_handle_t *pamh, int style, const char *text)
+{
+    if (style != PAM_TEXT_INFO && style != PAM_ERROR_MSG) {
+        return PAM_SYSTEM_ERR;
+    }
+    return converse(pamh, style, text, NULL);
 }
 
 void s2fa_free_secret(char *secret)

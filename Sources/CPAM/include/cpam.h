@@ -65,8 +65,8 @@ int s2fa_take_kept_code(pam_handle_t *pamh, char **code);
 
 /**
  * Shows one message that needs no answer through the application's conversation
- * function (pam_tell.c): style is PAM_TEXT_INFO or PAM_ERROR_MSG. Any reply the
- * application returns is freed. Returns the conversation's result.
+ * function: style is PAM_TEXT_INFO or PAM_ERROR_MSG. Any reply the application returns
+ * is freed. Returns PAM_SUCCESS, or PAM_CONV_ERR whatever the conversation failed with.
  */
 int s2fa_pam_tell(pam_handle_t *pamh, int style, const char *text);
 
