@@ -49,7 +49,7 @@ struct PamStackCheck {
         }
         var template = Array("/tmp/swift-2fa-check.XXXXXX".utf8CString)
         guard mkdtemp(&template) != nil else { throw .io("cannot create a temporary directory: \(Subprocess.errnoText())") }
-        let scratch = String(cString: template)
+        let scratch = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         defer { Self.removeTree(scratch) }
         return try check(line: use.line, store: store, scratch: scratch)
     }
