@@ -3,9 +3,10 @@ import TwoFactorCore
 import TwoFactorStore
 
 /// A login in fleet mode (the configuration file names a `database`): the file store is
-/// never read. The database says how many digits the user's codes have (nil: not
-/// enrolled), the module prompts, and `swift2fa.verify` checks the answer and applies the
+/// never read. The module prompts, and `swift2fa.verify` checks the answer and applies the
 /// fleet's one policy (replay, throttle, lock) in one transaction under the user's row lock.
+/// With `nullok` or `split_answer` the database is first asked how many digits the user's
+/// codes have (nil: not enrolled).
 ///
 /// Fails closed: a database that cannot be reached, answers too late or is read-only ends
 /// the attempt with PAM_AUTHINFO_UNAVAIL and `result=database-unavailable`, whatever
@@ -29,19 +30,21 @@ struct FleetLogin {
             log.notice("window, throttle and lock options are ignored in fleet mode: the database's settings table is the policy")
         }
         let user = account?.name ?? givenUser
-        let digits: Int?
-        do throws(FleetError) { digits = try store.promptDigits(user: user) } catch {
-            throw Self.refusal(error)
-        }
-        guard let digits else {
-            let reason = account == nil ? "unknown user" : "not enrolled in the fleet database"
-            if options.nullok { return AttemptEnd("not-enrolled", "\(reason), nullok", code: PAM_IGNORE) }
-            // Ask anyway and let the database spend what a check costs, so whether a user
-            // is enrolled cannot be probed.
-            let answer = try authenticator.obtainAnswer(options: options, digits: OTPParameters.standard.digits)
-            if options.answerSource == .split { return AttemptEnd("code-kept", reason, code: PAM_IGNORE) }
-            _ = try check(user: user, answer: answer)
-            throw AttemptEnd("not-enrolled", reason, code: PAM_AUTH_ERR)
+        let reason = account == nil ? "unknown user" : "not enrolled in the fleet database"
+        // Only `nullok` (PAM_IGNORE before any prompt) and `split_answer` (the split needs the
+        // number of digits) must ask the database before the prompt; otherwise one call, after
+        // it, does it all (one connection per login instead of two).
+        var digits = OTPParameters.standard.digits
+        if options.nullok || options.answerSource == .split {
+            let enrolledDigits: Int?
+            do throws(FleetError) { enrolledDigits = try store.promptDigits(user: user) } catch {
+                throw Self.refusal(error)
+            }
+            if let enrolledDigits {
+                digits = enrolledDigits
+            } else if options.nullok {
+                return AttemptEnd("not-enrolled", "\(reason), nullok", code: PAM_IGNORE)
+            }
         }
         let answer = try authenticator.obtainAnswer(options: options, digits: digits)
         if options.answerSource == .split {
@@ -60,7 +63,9 @@ struct FleetLogin {
             throw AttemptEnd(verification.outcome.rawValue, "\(verification.failures) consecutive failures",
                              code: PAM_AUTH_ERR)
         case .notEnrolled:
-            throw AttemptEnd("enrollment-changed", "the enrollment was removed during the attempt", code: PAM_AUTH_ERR)
+            // Asked and checked like an enrolled user's answer (the database spent what a
+            // check costs), so whether a user is enrolled cannot be probed.
+            throw AttemptEnd("not-enrolled", reason, code: PAM_AUTH_ERR)
         }
     }
 

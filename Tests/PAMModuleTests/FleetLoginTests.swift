@@ -109,10 +109,12 @@ struct FleetLoginTests {
         let harness = try PAMHarness()
         try FleetServer.with { server in
             let secret = try Self.twoServers(harness, server, moduleOptions: "nullok", timeout: 1)
+            let config = harness.root.appendingPathComponent("a.conf").path
+            try harness.service([harness.moduleLine("config=\(config)")], name: "strict")
             try server.halt()
-            for user in ["root", "nobody"] {
+            for (user, service) in [("root", "a"), ("nobody", "a"), ("root", "strict")] {
                 let start = Date()
-                let run = try harness.authenticate(user, service: "a", answers: [Self.code(secret)])
+                let run = try harness.authenticate(user, service: service, answers: [Self.code(secret)])
                 #expect(Date().timeIntervalSince(start) < 2.5)
                 #expect(run.result == PAM.authInfoUnavailable, "\(run.stderr)")
                 #expect(run.outcome == "database-unavailable")
