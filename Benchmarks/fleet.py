@@ -4,8 +4,9 @@ PostgreSQL (Tests/fleet/pg.sh), through real libpam under pam_wrapper and nss_wr
 with the clients of bench.py (bench-client, bench-login). Run by Benchmarks/run.sh after
 bench.py (BENCH_ONLY=fleet runs only this); see Benchmarks/README.md.
 
-Phases: cold logins (one process each) over a Unix socket and over TLS with a client
-certificate, interleaved with pam_permit; warm logins per second from 1 and 2 threads
+Phases: cold logins (one process each) over a Unix socket, over TLS with a client
+certificate and, when pgbouncer is installed, through PgBouncer (transaction pooling, on a
+Unix socket), interleaved with pam_permit; warm logins per second from 1 and 2 threads
 (one process, a new connection per login as always); the per-login time with 10 and with
 100,000 users enrolled in the database (10 first, then 100,000, then back to 10)."""
 import json
@@ -70,6 +71,32 @@ def config(base, name, conninfo):
     return path
 
 
+def start_bouncer(directory):
+    """PgBouncer (transaction pooling) in front of the primary, on a Unix socket in
+    `directory`, as the postgres user; returns the process and its connection string for
+    server_a. None when pgbouncer is not installed (apt-get install pgbouncer)."""
+    binary = shutil.which("pgbouncer") or ("/usr/sbin/pgbouncer" if os.path.exists("/usr/sbin/pgbouncer") else None)
+    if binary is None:
+        return None
+    port = open(os.path.join(directory, "port")).read().strip()
+    sockets = os.path.join(directory, "bouncer.sock")
+    os.makedirs(sockets, mode=0o700)
+    ini, users = os.path.join(directory, "bouncer.ini"), os.path.join(directory, "bouncer.users")
+    bench.write(ini, "[databases]\ntwofa = host=%s/primary.sock port=%s dbname=twofa\n"
+                     "[pgbouncer]\nlisten_addr =\nlisten_port = %s\nunix_socket_dir = %s\nauth_type = trust\n"
+                     "auth_file = %s\npool_mode = transaction\nmax_client_conn = 200\ndefault_pool_size = 10\n"
+                     "logfile = %s/bouncer.log\n" % (directory, port, port, sockets, users, directory))
+    bench.write(users, '"server_a" ""\n')
+    subprocess.run(["chown", "-R", "postgres:", sockets, ini, users], check=True)
+    process = subprocess.Popen(["runuser", "-u", "postgres", "--", binary, ini],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(50):
+        if os.path.exists(os.path.join(sockets, ".s.PGSQL.%s" % port)):
+            break
+        time.sleep(0.1)
+    return process, "host=%s port=%s dbname=twofa user=server_a" % (sockets, port)
+
+
 def cold(base, env, services, first):
     """COLD one-login processes per service, interleaved chunk by chunk. `services` maps
     each service to the offset of its users: the fleet services have their own, so no code
@@ -131,28 +158,35 @@ def main():
     shutil.rmtree(base, ignore_errors=True)
     os.makedirs(os.path.join(base, "pam.d"))
     results = {"module": bench.MODULE, "quick": QUICK}
+    bouncer = None
     try:
         pg("start", directory)
         port = pg("tls", directory)
         tls = ("host=127.0.0.1 port=%s dbname=twofa user=server_a sslmode=verify-full sslrootcert={d}/tls/ca.crt "
                "sslcert={d}/tls/client.crt sslkey={d}/tls/client.key" % port).format(d=directory)
+        bouncer = start_bouncer(directory)
         services = {
             "fleet_unix": "auth required %s config=%s\n" % (bench.MODULE, config(base, "unix", pg("conninfo", directory, "server_a"))),
             "fleet_tls": "auth required %s config=%s\n" % (bench.MODULE, config(base, "tls", tls)),
             "permit": "auth required pam_permit.so\n",
             "other": "auth required pam_deny.so\naccount required pam_deny.so\n",
         }
+        if bouncer:
+            services["fleet_bouncer"] = "auth required %s config=%s\n" % (bench.MODULE, config(base, "bouncer", bouncer[1]))
         for service, text in services.items():
             bench.write(os.path.join(base, "pam.d", service), text, 0o644)
+        bench.PASSWD_USERS = max(bench.PASSWD_USERS, PROBES + 3 * COLD + 2 * WARM)
         env = bench.environment(base, bench.make_passwd())
 
         enroll(directory, 0, PROBES)
         small, small_failed = probe_latencies(directory, base, env)
 
         first = PROBES
-        enroll(directory, first, first + 2 * COLD + 2 * WARM)
-        results["cold"] = cold(base, env, {"fleet_unix": 0, "fleet_tls": COLD, "permit": 0}, first)
-        first += 2 * COLD
+        paths = ["fleet_unix", "fleet_tls"] + (["fleet_bouncer"] if bouncer else [])
+        enroll(directory, first, first + len(paths) * COLD + 2 * WARM)
+        offsets = {path: index * COLD for index, path in enumerate(paths)}
+        results["cold"] = cold(base, env, dict(offsets, permit=0), first)
+        first += len(paths) * COLD
         results["warm_1"] = warm(base, env, first, 1)
         results["warm_2"] = warm(base, env, first + WARM, 2)
 
@@ -171,6 +205,9 @@ def main():
         if small and big:
             results["scaling"]["ratio"] = round(statistics.median(big) / statistics.median(small), 3)
     finally:
+        if bouncer:
+            bouncer[0].terminate()
+            bouncer[0].wait()
         subprocess.run(["bash", PG, "stop", directory], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shutil.rmtree(directory, ignore_errors=True)
         shutil.rmtree(base, ignore_errors=True)
