@@ -82,8 +82,8 @@ struct Authenticator {
 
         guard let files, let account, let enrolled else {
             if options.enroll, let account, let files, let enrollment = try LoginEnrollment(
-                conversation: conversation, options: options, store: store, account: account,
-                location: files.location, log: log
+                conversation: conversation, options: options, destination: .files(store, files.location),
+                account: account, log: log
             ).offer() {
                 return enrollment
             }

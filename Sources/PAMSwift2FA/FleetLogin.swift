@@ -5,8 +5,9 @@ import TwoFactorStore
 /// A login in fleet mode (the configuration file names a `database`): the file store is
 /// never read. The module prompts, and `swift2fa.verify` checks the answer and applies the
 /// fleet's one policy (replay, throttle, lock) in one transaction under the user's row lock.
-/// With `nullok` or `split_answer` the database is first asked how many digits the user's
-/// codes have (nil: not enrolled).
+/// With `nullok`, `split_answer` or `enroll` the database is first asked how many digits
+/// the user's codes have (nil: not enrolled; `enroll` then offers an enrollment, which
+/// `LoginEnrollment` activates in the database).
 ///
 /// Fails closed: a database that cannot be reached, answers too late or is read-only ends
 /// the attempt with PAM_AUTHINFO_UNAVAIL and `result=database-unavailable`, whatever
@@ -22,26 +23,28 @@ struct FleetLogin {
     /// Runs the attempt for the canonical `account` (nil: no such local user, whose answer
     /// is checked under the name given, so that it costs what a not-enrolled user's costs).
     func run(account: PasswdEntry?, givenUser: String) throws(AttemptEnd) -> AttemptEnd {
-        if options.enroll {
-            throw AttemptEnd("config-error", "option enroll is not available in fleet mode (database =); "
-                             + "enroll with swift-2fa-setup enroll --config", code: PAM_SERVICE_ERR)
-        }
         if options.policy != .standard {
             log.notice("window, throttle and lock options are ignored in fleet mode: the database's settings table is the policy")
         }
         let user = account?.name ?? givenUser
         let reason = account == nil ? "unknown user" : "not enrolled in the fleet database"
-        // Only `nullok` (PAM_IGNORE before any prompt) and `split_answer` (the split needs the
-        // number of digits) must ask the database before the prompt; otherwise one call, after
-        // it, does it all (one connection per login instead of two).
+        // Only `nullok` (PAM_IGNORE before any prompt), `split_answer` (the split needs the
+        // number of digits) and `enroll` (the offer comes instead of the prompt) must ask the
+        // database before the prompt; otherwise one call, after it, does it all (one
+        // connection per login instead of two).
         var digits = OTPParameters.standard.digits
-        if options.nullok || options.answerSource == .split {
+        if options.nullok || options.answerSource == .split || options.enroll {
             let enrolledDigits: Int?
             do throws(FleetError) { enrolledDigits = try store.promptDigits(user: user) } catch {
                 throw Self.refusal(error)
             }
             if let enrolledDigits {
                 digits = enrolledDigits
+            } else if options.enroll, let account, let enrollment = try LoginEnrollment(
+                conversation: authenticator.conversation, options: options, destination: .fleet(store),
+                account: account, log: log
+            ).offer() {
+                return enrollment
             } else if options.nullok {
                 return AttemptEnd("not-enrolled", "\(reason), nullok", code: PAM_IGNORE)
             }
@@ -81,7 +84,7 @@ struct FleetLogin {
     /// How a database failure ends the attempt: an outage is PAM_AUTHINFO_UNAVAIL
     /// (`database-unavailable`); anything else (a role without the server rights, a missing
     /// schema, an unreadable answer) is `database-error`.
-    private static func refusal(_ error: FleetError) -> AttemptEnd {
+    static func refusal(_ error: FleetError) -> AttemptEnd {
         switch error.kind {
         case .databaseUnavailable:
             return AttemptEnd("database-unavailable", error.description, code: PAM_AUTHINFO_UNAVAIL)

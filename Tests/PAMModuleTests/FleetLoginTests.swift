@@ -122,7 +122,7 @@ struct FleetLoginTests {
         }
     }
 
-    @Test("window/throttle options are ignored with one log line; enroll and a config file readable by others are refused")
+    @Test("window/throttle options are ignored with one log line; a config file readable by others is refused")
     func configuration() throws {
         let harness = try PAMHarness()
         try FleetServer.with { server in
@@ -133,14 +133,47 @@ struct FleetLoginTests {
             #expect(far.logs.contains { $0.text.contains("ignored in fleet mode") })
 
             let config = harness.root.appendingPathComponent("a.conf").path
-            try harness.service([harness.moduleLine("config=\(config) enroll")], name: "enrolling")
-            let enroll = try harness.authenticate("root", service: "enrolling", answers: [""])
-            #expect(enroll.result == PAM.serviceError && enroll.outcome == "config-error")
-
             try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: config)
             let readable = try harness.authenticate("root", service: "a", answers: [Self.code(secret)])
             #expect(readable.result == PAM.serviceError && readable.outcome == "config-error", "\(readable.stderr)")
             #expect(readable.attemptLine?.contains("readable by others") == true)
+        }
+    }
+
+    @Test("enroll at login in fleet mode: the new enrollment is in the database, its code used up on every server")
+    func enrollAtLogin() throws {
+        let harness = try PAMHarness()
+        try FleetServer.with { server in
+            _ = try Self.twoServers(harness, server)
+            let admin = try server.store("twofa_admin")
+            #expect(try admin.reset(user: "root"))
+            let config = harness.root.appendingPathComponent("a.conf").path
+            try harness.service([harness.moduleLine("config=\(config) enroll")], name: "s2fa")
+            PAMHarness.waitForFreshStep(margin: 8)
+            var shownCode = ""
+            let run = try harness.authenticateInteractively("root", prompts: 2) { output in
+                if output.contains("PROMPT ECHO_ON ") { return "" }  // the backup codes are saved
+                guard let uri = EnrollmentTranscript(output).uri else { return nil }
+                shownCode = EnrollAtLoginTests.code(uri)
+                return shownCode
+            }
+            #expect(run.result == PAM.success, "\(run.stdout)\n\(run.stderr)")
+            #expect(run.outcome == "enrolled")
+            let transcript = EnrollmentTranscript(run.stdout)
+            let codes = transcript.backupCodes
+            #expect(codes.count == 10)
+            let status = try admin.status(user: "root")
+            #expect(status.status == "enrolled" && status.backupCodesLeft == 10)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: harness.storeDirectory.path).isEmpty)
+
+            let replayed = try harness.authenticate("root", service: "b", answers: [shownCode])
+            #expect(replayed.outcome == "replayed", "the confirming code is used up fleet-wide")
+            let backup = try harness.authenticate("root", service: "b", answers: [codes.first ?? ""])
+            #expect(backup.result == PAM.success && backup.outcome == "accepted-backup", "\(backup.stderr)")
+
+            // Enrolled now: the next login on the enrolling service asks for a code, no offer.
+            let next = try harness.authenticate("root", answers: [Self.code(try #require(transcript.uri).secret, offset: 1)])
+            #expect(next.result == PAM.success && next.outcome == "accepted-totp", "\(next.stderr)")
         }
     }
 
