@@ -20,7 +20,7 @@ mkdir -p "$BIN"
 if [ "${BENCH_SKIP_APT:-0}" != 1 ]; then
     need=""
     for p in libpam-google-authenticator libpam-oath libpam-wrapper libpamtest0-dev libnss-wrapper \
-             libpam0g-dev nettle-dev libssl-dev oathtool valgrind python3 postgresql postgresql-contrib; do
+             libpam0g-dev nettle-dev libssl-dev oathtool valgrind python3 postgresql postgresql-contrib pgbouncer; do
         dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
     done
     if [ -n "$need" ]; then
