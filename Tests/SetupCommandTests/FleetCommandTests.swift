@@ -101,6 +101,22 @@ struct FleetCommandTests {
         }
     }
 
+    @Test("a configuration file that names a database and is readable by others is refused (74), before any connection")
+    func readableConfigRefused() throws {
+        let store = try TempStore()
+        let path = store.path + ".conf"
+        defer { unlink(path) }
+        try "database = host=/nonexistent dbname=twofa user=x\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        let result = try CLI.run(["status", "--config", path, "--store", store.path, "--user", "root"])
+        #expect(result.status == 74 && result.hasOneErrorLine, "\(result.stderr)")
+        #expect(result.stderr.contains("readable by others") && !result.stderr.contains("database-unavailable"))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        let unreachable = try CLI.run(["status", "--config", path, "--store", store.path, "--user", "root"])
+        #expect(unreachable.status == 74 && unreachable.stderr.contains("database-unavailable"), "\(unreachable.stderr)")
+        #expect(store.snapshot().isEmpty)
+    }
+
     @Test("the database stopped: the command fails with exit status 74 and database-unavailable")
     func outage() throws {
         try FleetServer.with { server in
