@@ -177,6 +177,30 @@ struct FleetLoginTests {
         }
     }
 
+    @Test("over TLS with a client certificate (sslmode=verify-full): a login works, and a wrong CA fails closed")
+    func tlsClientCertificate() throws {
+        let harness = try PAMHarness()
+        try FleetServer.with { server in
+            let secret = try Self.twoServers(harness, server)
+            let port = try server.pg(["tls", server.directory]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+            let tls = server.directory + "/tls"
+            for (name, ca) in [("tls", "\(tls)/ca.crt"), ("wrongca", "\(tls)/client.crt")] {
+                let config = harness.root.appendingPathComponent("\(name).conf").path
+                try ("database = host=127.0.0.1 port=\(port) dbname=twofa user=server_a sslmode=verify-full "
+                     + "sslrootcert=\(ca) sslcert=\(tls)/client.crt sslkey=\(tls)/client.key\n")
+                    .write(toFile: config, atomically: true, encoding: .utf8)
+                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: config)
+                try harness.service([harness.moduleLine("config=\(config)")], name: name)
+            }
+            PAMHarness.waitForFreshStep()
+            // pg.sh's pg_hba.conf admits TCP connections only as `hostssl ... cert`.
+            let run = try harness.authenticate("root", service: "tls", answers: [Self.code(secret)])
+            #expect(run.result == PAM.success && run.outcome == "accepted-totp", "\(run.stderr)")
+            let refused = try harness.authenticate("root", service: "wrongca", answers: [Self.code(secret, offset: 1)])
+            #expect(refused.result == PAM.authInfoUnavailable && refused.outcome == "database-unavailable", "\(refused.stderr)")
+        }
+    }
+
     @Test("libpq is loaded (dlopen) in fleet mode only, never for a file-store login")
     func libpqOnlyInFleetMode() throws {
         let harness = try PAMHarness()
