@@ -5,7 +5,8 @@
 #   Benchmarks/run.sh            # full run, 5-10 minutes; needs root and apt
 #   BENCH_QUICK=1 Benchmarks/run.sh   # smaller counts, for a smoke test
 #   BENCH_ONLY=cold,warm_1 Benchmarks/run.sh   # some phases only
-#     (phases: hmac callgrind cold cold_libcrypto warm_1 warm_2 scaling)
+#     (phases: hmac callgrind cold cold_libcrypto warm_1 warm_2 scaling fleet)
+#   BENCH_ONLY=fleet Benchmarks/run.sh   # fleet mode only (Benchmarks/fleet.py, a throwaway PostgreSQL)
 #
 # Prints a table (each figure also as a ratio to google-authenticator) and writes
 # Benchmarks/results/latest.json. Work files go to $BENCH_DIR (default
@@ -19,7 +20,7 @@ mkdir -p "$BIN"
 if [ "${BENCH_SKIP_APT:-0}" != 1 ]; then
     need=""
     for p in libpam-google-authenticator libpam-oath libpam-wrapper libpamtest0-dev libnss-wrapper \
-             libpam0g-dev nettle-dev libssl-dev oathtool valgrind python3; do
+             libpam0g-dev nettle-dev libssl-dev oathtool valgrind python3 postgresql postgresql-contrib pgbouncer; do
         dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
     done
     if [ -n "$need" ]; then
@@ -69,4 +70,10 @@ MAP
 "$SWIFTC" -O -parse-as-library -module-name HMACCore -I "$BIN/modules/CCrypto" \
     "$ROOT"/Sources/TwoFactorCore/*.swift "$HERE/hmac_core.swift" "$BIN/crypto.o" -lnettle -o "$BIN/hmac-core"
 
-exec python3 "$HERE/bench.py"
+# bench.py runs every phase but fleet (or those BENCH_ONLY names); fleet.py the fleet mode.
+if [ "${BENCH_ONLY:-}" != fleet ]; then
+    python3 "$HERE/bench.py"
+fi
+case ",${BENCH_ONLY:-fleet}," in
+    *,fleet,*) python3 "$HERE/fleet.py" ;;
+esac

@@ -57,6 +57,11 @@ struct Authenticator {
             throw AttemptEnd("nss-error", error.description, code: PAM_AUTHINFO_UNAVAIL)
         }
 
+        if let fleet = options.fleet {
+            return try FleetLogin(authenticator: self, options: options, settings: fleet, log: log)
+                .run(account: account, givenUser: givenUser)
+        }
+
         let store = Store(directory: options.storeDirectory)
         do throws(StoreError) { try store.checkDirectory() } catch {
             throw AttemptEnd("file-error", error.description, code: PAM_AUTH_ERR)
@@ -77,8 +82,8 @@ struct Authenticator {
 
         guard let files, let account, let enrolled else {
             if options.enroll, let account, let files, let enrollment = try LoginEnrollment(
-                conversation: conversation, options: options, store: store, account: account,
-                location: files.location, log: log
+                conversation: conversation, options: options, destination: .files(store, files.location),
+                account: account, log: log
             ).offer() {
                 return enrollment
             }
@@ -122,7 +127,7 @@ struct Authenticator {
     /// The user's answer: prompted for, or the code a `split_answer` instance kept. A
     /// `split_answer` instance itself splits the one-field answer here, passes the password
     /// on as PAM_AUTHTOK and keeps the code; it never checks it.
-    private func obtainAnswer(options: ModuleOptions, digits: Int) throws(AttemptEnd) -> String {
+    func obtainAnswer(options: ModuleOptions, digits: Int) throws(AttemptEnd) -> String {
         switch options.answerSource {
         case .useFirstPass:
             guard let kept = conversation.takeKeptCode() else {

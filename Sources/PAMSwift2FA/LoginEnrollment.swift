@@ -15,14 +15,25 @@ import TwoFactorStore
 ///
 /// Nothing is stored unless a code was right. Under `nullok` an empty answer means
 /// "not now" and every refusal becomes PAM_IGNORE, so the offer comes again next time.
+///
+/// In fleet mode the right code activates the enrollment in the database instead, through
+/// the server role's own functions: `begin_pending` (refused when the user was enrolled
+/// meanwhile), then `confirm_pending` with that code, checked again by the database.
 struct LoginEnrollment {
+    /// Where an enrollment at login goes.
+    enum Destination {
+        /// The file store: the secret at the location (in the store: `enroll` excludes
+        /// `secret=`), the state in the store.
+        case files(Store, SecretLocation)
+        /// The fleet database.
+        case fleet(FleetStore)
+    }
+
     let conversation: Conversation
     let options: ModuleOptions
-    let store: Store
+    let destination: Destination
     /// The canonical account (no enrollment).
     let account: PasswdEntry
-    /// Where the secret goes: in the store (`enroll` excludes `secret=`).
-    let location: SecretLocation
     let log: PAMLog
 
     /// Runs the enrollment when the user may be offered one; returns how the attempt ends
@@ -45,13 +56,15 @@ struct LoginEnrollment {
                 throw AttemptEnd("nss-error", problem, code: PAM_AUTHINFO_UNAVAIL)
             }
         }
-        let pending: SecretRecord?
-        do throws(StoreError) { pending = try store.readPending(user: account.name) } catch {
-            throw AttemptEnd("file-error", error.description, code: PAM_AUTH_ERR)
-        }
-        guard pending == nil else {
-            log.debug("not offering enrollment: a pending enrollment waits for swift-2fa-setup confirm")
-            return nil
+        if case .files(let store, _) = destination {
+            let pending: SecretRecord?
+            do throws(StoreError) { pending = try store.readPending(user: account.name) } catch {
+                throw AttemptEnd("file-error", error.description, code: PAM_AUTH_ERR)
+            }
+            guard pending == nil else {
+                log.debug("not offering enrollment: a pending enrollment waits for swift-2fa-setup confirm")
+                return nil
+            }
         }
         return try enroll()
     }
@@ -69,7 +82,7 @@ struct LoginEnrollment {
         guard conversation.tell(EnrollmentText.loginOffer(uri: uri, qr: qr, skippable: postpone)) else {
             throw AttemptEnd("conversation-error", "the enrollment could not be shown", code: PAM_CONV_ERR)
         }
-        var accepted: UInt64?
+        var accepted: (step: UInt64, answer: String)?
         for tryNumber in 1...NewEnrollment.tries {
             guard let answer = conversation.ask(options.prompt ?? ModuleOptions.defaultPrompt, echo: options.echoCode) else {
                 throw AttemptEnd("conversation-error", "no answer during enrollment; nothing stored", code: PAM_CONV_ERR)
@@ -78,7 +91,7 @@ struct LoginEnrollment {
                 return AttemptEnd("enroll-abandoned", "postponed (empty answer), nullok", code: PAM_IGNORE)
             }
             if let step = NewEnrollment.acceptedStep(of: answer, record: record, now: Int64(time(nil))) {
-                accepted = step
+                accepted = (step, answer)
                 break
             }
             let left = NewEnrollment.tries - tryNumber
@@ -86,7 +99,7 @@ struct LoginEnrollment {
                 throw AttemptEnd("conversation-error", "a message could not be shown; nothing stored", code: PAM_CONV_ERR)
             }
         }
-        guard let step = accepted else {
+        guard let accepted else {
             let reason = "\(NewEnrollment.tries) wrong codes; nothing stored"
             if postpone { return AttemptEnd("enroll-abandoned", reason + ", nullok", code: PAM_IGNORE) }
             throw AttemptEnd("enroll-abandoned", reason, code: PAM_AUTH_ERR)
@@ -97,7 +110,12 @@ struct LoginEnrollment {
         var active = record
         active.backupCodes = backup.hashes
         active.created = Int64(time(nil))
-        try activate(active, lastStep: step)
+        switch destination {
+        case .files(let store, let location):
+            try activate(active, lastStep: accepted.step, store: store, location: location)
+        case .fleet(let fleet):
+            try activate(active, confirmedBy: accepted.answer, backupCodes: backup.codes, fleet: fleet)
+        }
         // The user proved the code; a client that cannot show the codes does not undo that.
         let shown = conversation.tell(EnrollmentText.loginActivated(user: account.name, backupCodes: backup.codes))
         let acknowledged = shown && conversation.ask(EnrollmentText.loginBackupCodesPrompt, echo: true) != nil
@@ -106,7 +124,8 @@ struct LoginEnrollment {
 
     /// Writes the secret and a fresh state under the user's lock, unless another login or
     /// swift-2fa-setup enrolled the user meanwhile.
-    private func activate(_ record: SecretRecord, lastStep: UInt64) throws(AttemptEnd) {
+    private func activate(_ record: SecretRecord, lastStep: UInt64, store: Store,
+                          location: SecretLocation) throws(AttemptEnd) {
         let user = account.name
         let lock: UserLock
         let enrolledMeanwhile: Bool
@@ -134,6 +153,28 @@ struct LoginEnrollment {
             }
         } catch {
             throw AttemptEnd("file-error", "enrollment not stored: \(error.description)", code: PAM_AUTH_ERR)
+        }
+    }
+
+    /// Activates the enrollment in the fleet database: a pending one with the new secret,
+    /// confirmed by the code the user gave (the database checks it with its own clock and
+    /// records its step as used), unless the user was enrolled meanwhile.
+    private func activate(_ record: SecretRecord, confirmedBy code: String, backupCodes: [String],
+                          fleet: FleetStore) throws(AttemptEnd) {
+        let user = account.name
+        let confirmation: FleetStore.Confirmation
+        do throws(FleetError) {
+            _ = try fleet.beginPending(user: user, secret: record.secret, parameters: record.parameters)
+            confirmation = try fleet.confirmPending(user: user, code: code, backupCodes: backupCodes, replace: false)
+        } catch where error.kind == .alreadyEnrolled {
+            throw AttemptEnd("enrollment-changed", "\(user) was enrolled meanwhile; the new secret was not stored",
+                             code: PAM_AUTH_ERR)
+        } catch {
+            throw FleetLogin.refusal(error)
+        }
+        guard confirmation == .accepted else {
+            throw AttemptEnd("enrollment-changed", "the database did not confirm the enrollment (\(confirmation.rawValue))",
+                             code: PAM_AUTH_ERR)
         }
     }
 }

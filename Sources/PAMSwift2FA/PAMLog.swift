@@ -11,6 +11,11 @@ struct PAMLog {
         s2fa_pam_log(handle, LOG_ERR, text)
     }
 
+    /// An informational line (a setting that has no effect, for example).
+    func notice(_ text: String) {
+        s2fa_pam_log(handle, LOG_NOTICE, text)
+    }
+
     /// A line written only with the `debug` option.
     func debug(_ text: @autoclosure () -> String) {
         if debugEnabled { s2fa_pam_log(handle, LOG_DEBUG, text()) }

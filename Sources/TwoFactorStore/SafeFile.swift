@@ -35,6 +35,13 @@ public enum SafeFile {
     /// The file's bytes, or nil when it does not exist; the same checks as `read`, for a
     /// caller that reports contents that are not text itself.
     public static func readBytes(_ path: String, what: String, requirements: Requirements) throws(StoreError) -> [UInt8]? {
+        try readWithMode(path, what: what, requirements: requirements)?.bytes
+    }
+
+    /// The file's bytes and its permission bits (as fstat saw them on the open file), or nil
+    /// when it does not exist; the same checks as `read`.
+    public static func readWithMode(_ path: String, what: String,
+                                    requirements: Requirements) throws(StoreError) -> (bytes: [UInt8], mode: mode_t)? {
         let named = "\(what) \(path)"
         let fd = retryingOnEINTR { open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
         if fd < 0 {
@@ -50,7 +57,7 @@ public enum SafeFile {
         if let problem = problem(with: info, requirements: requirements) {
             throw StoreError(.refuse, named, detail: problem)
         }
-        return try readAll(fd, named: named)
+        return (try readAll(fd, named: named), info.st_mode & 0o7777)
     }
 
     /// Nil when the status meets the requirements; otherwise what is wrong.

@@ -96,16 +96,27 @@ public struct Store: Sendable {
     }
 
     /// Reads the configuration file: owned by root (or the effective user) and not writable
-    /// by group or others. A missing file is the empty configuration (the defaults).
+    /// by group or others; a file that names a database (a connection string can hold
+    /// credentials) must not be readable by others either. A missing file is the empty
+    /// configuration (the defaults).
     public static func readConfig(at path: String) throws(StoreError) -> ConfigFile {
         let owners: [uid_t] = geteuid() == 0 ? [0] : [0, geteuid()]
-        guard let text = try SafeFile.read(path, what: "configuration file",
-                                           requirements: .init(allowedOwners: owners, forbiddenModeBits: 0o022)) else {
+        let what = "configuration file"
+        guard let (bytes, mode) = try SafeFile.readWithMode(path, what: what, requirements: .init(
+            allowedOwners: owners, forbiddenModeBits: 0o022)) else {
             return ConfigFile.empty(at: path)
         }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw StoreError(.refuse, "\(what) \(path)", detail: "is not text")
+        }
         switch ConfigFile.parse(text, path: path) {
-        case .success(let config): return config
-        case .failure(let error): throw StoreError(.refuse, "configuration file", detail: error.description)
+        case .success(let config):
+            if mode & 0o004 != 0, config.entries.contains(where: { $0.key == "database" }) {
+                throw StoreError(.refuse, "\(what) \(path)",
+                                 detail: "names a database but is readable by others (mode \(String(mode, radix: 8)); chmod 0600)")
+            }
+            return config
+        case .failure(let error): throw StoreError(.refuse, what, detail: error.description)
         }
     }
 }

@@ -31,6 +31,7 @@ struct BackupCodesCommand: ParsableCommand {
 
     func run() throws {
         let target = try target.resolve()
+        if let fleet = target.fleet { return try runFleet(target, fleet) }
         let record = try target.requireEnrollment()
         guard regenerate else {
             let left = VerificationPolicy.unusedBackupCodes(record: record, state: try target.readState()).count

@@ -30,6 +30,7 @@ struct ConfirmCommand: ParsableCommand {
 
     func run() throws {
         let target = try target.resolve()
+        if let fleet = target.fleet { return try runFleet(target, fleet) }
         guard target.storeExists, target.pendingExists else {
             throw SetupFailure(.notEnrolled, "nothing is pending for \(target.user); start with 'swift-2fa-setup enroll --pending'")
         }

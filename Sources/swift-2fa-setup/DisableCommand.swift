@@ -22,6 +22,7 @@ struct DisableCommand: ParsableCommand {
 
     func run() throws {
         let target = try target.resolve()
+        if let fleet = target.fleet { return try runFleet(target, fleet) }
         _ = try target.requireEnrollment()
         try target.locked { _ throws(SetupFailure) in
             try target.authorize(code: code, record: try target.requireEnrollment())

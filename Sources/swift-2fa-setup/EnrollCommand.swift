@@ -84,14 +84,26 @@ struct EnrollCommand: ParsableCommand {
 
     func run() throws {
         let target = try target.resolve()
+        if let fleet = target.fleet { return try runFleet(target, fleet) }
         let homeSelf = target.homeMode && !target.invokerIsRoot
         if pending || !homeSelf {
             try target.checkStoreWritable(homeHint: !pending)
         }
         try target.requireReplaceable(force: force)
 
-        let parameters = OTPParameters(algorithm: HashAlgorithm(name: algorithm) ?? .sha1, digits: digits, period: period)
         let now = Enrollment.now()
+        let (record, display) = try newSecret(target: target, now: now)
+        if pending {
+            try recordPending(record, now: now, display: display, target: target)
+        } else {
+            try enrollInteractively(record, display: display, target: target, storeOptional: homeSelf)
+        }
+    }
+
+    /// A new secret with the requested parameters, and how it is shown (written to
+    /// `--qr-svg` too).
+    func newSecret(target: Target, now: Int64) throws(SetupFailure) -> (SecretRecord, EnrollmentDisplay) {
+        let parameters = OTPParameters(algorithm: HashAlgorithm(name: algorithm) ?? .sha1, digits: digits, period: period)
         let record = try Enrollment.newRecord(parameters: parameters, now: now)
         let display = try EnrollmentDisplay(uri: OTPAuthURI(
             issuer: issuer ?? HostName.current(), account: label ?? target.user,
@@ -99,11 +111,7 @@ struct EnrollCommand: ParsableCommand {
         if let qrSVG {
             do throws(StoreError) { try AtomicFile.write(display.svg, to: qrSVG) } catch { throw SetupFailure(error) }
         }
-        if pending {
-            try recordPending(record, now: now, display: display, target: target)
-        } else {
-            try enrollInteractively(record, display: display, target: target, storeOptional: homeSelf)
-        }
+        return (record, display)
     }
 
     /// Writes the pending enrollment and prints what the panel or user needs to confirm it.
@@ -147,7 +155,7 @@ struct EnrollCommand: ParsableCommand {
     }
 
     /// The time step of the first right code: from --code, or up to 3 answers on stdin.
-    private func acceptedStep(_ record: SecretRecord) throws(SetupFailure) -> UInt64 {
+    func acceptedStep(_ record: SecretRecord) throws(SetupFailure) -> UInt64 {
         if let code {
             guard let step = NewEnrollment.acceptedStep(of: code, record: record, now: Enrollment.now()) else {
                 throw SetupFailure(.refused, "the code is not right for the new secret; nothing was written")

@@ -21,6 +21,7 @@ struct ResetCommand: ParsableCommand {
     func run() throws {
         let target = try target.resolve()
         try target.requireRoot(command: "reset")
+        if let fleet = target.fleet { return try runFleet(target, fleet) }
         try target.removeEverything(command: "reset")
         Output.line("removed the enrollment of \(target.user)")
     }

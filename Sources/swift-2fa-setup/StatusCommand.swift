@@ -26,6 +26,7 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let target = try target.resolve()
+        if let fleet = target.fleet { return try runFleet(target, fleet) }
         let record = try target.readSecret()
         let pending = try target.readPending()
         let state = try target.readState()

@@ -18,6 +18,9 @@ struct Target {
     let invokerIsRoot: Bool
     /// True when `--user` was given.
     let userGiven: Bool
+    /// The fleet database, when the configuration file names one (`database =`): then every
+    /// command acts there (FleetCommands.swift) and the store's files are not used.
+    let fleet: FleetStore?
 
     /// The user's name.
     var user: String { account.name }
@@ -54,8 +57,12 @@ struct Target {
         guard let location = options.secretLocation(for: account, storeOwners: store.trustedOwners) else {
             throw .usage("--secret-file expands to a relative path for \(account.name)")
         }
+        let fleet = options.fleet.map { FleetStore(conninfo: $0.conninfo, timeout: $0.timeoutSeconds) }
+        if fleet != nil && secretTemplate != nil {
+            throw .usage("--secret-file cannot be used when the configuration file names a database")
+        }
         return Target(account: account, store: store, location: location, policy: options.policy,
-                      invokerIsRoot: invokerIsRoot, userGiven: requestedUser != nil)
+                      invokerIsRoot: invokerIsRoot, userGiven: requestedUser != nil, fleet: fleet)
     }
 
     /// The module options a login would have: the configuration file, then `--store` and

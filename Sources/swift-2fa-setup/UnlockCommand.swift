@@ -21,6 +21,7 @@ struct UnlockCommand: ParsableCommand {
     func run() throws {
         let target = try target.resolve()
         try target.requireRoot(command: "unlock")
+        if let fleet = target.fleet { return try runFleet(target, fleet) }
         let enrolled = try target.readSecret() != nil
         guard target.storeExists, enrolled || target.stateExists else {
             throw SetupFailure(.notEnrolled, "\(target.user) is not enrolled")

@@ -28,6 +28,7 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         let target = try target.resolve()
+        if let fleet = target.fleet { return try runFleet(target, fleet) }
         let record = try target.requireEnrollment()
         let decision = try target.locked { _ throws(SetupFailure) in try target.verifyLikeLogin(code, record: record) }
         if json {
@@ -51,7 +52,8 @@ struct VerifyOutput: Encodable {
     let user: String
     let accepted: Bool
     let result: String
-    let backupCodesLeft: Int
+    /// Nil (left out) in fleet mode when the connecting role may not read the status.
+    let backupCodesLeft: Int?
     let throttledUntil: String?
 
     enum CodingKeys: String, CodingKey {

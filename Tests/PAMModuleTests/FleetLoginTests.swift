@@ -1,0 +1,221 @@
+import Foundation
+import Testing
+import TwoFactorCore
+import TwoFactorStore
+
+extension ModuleThroughLibPAM {
+/// Fleet mode through real libpam, the built module and a real PostgreSQL (Tests/fleet/pg.sh):
+/// two servers are two PAM services, each with its own configuration file and database role.
+@Suite("Fleet logins through libpam")
+struct FleetLoginTests {
+    /// A harness with services `a` and `b` (roles server_a and server_b) on `server`, and
+    /// `root` enrolled by the admin role. Returns the secret.
+    static func twoServers(_ harness: PAMHarness, _ server: FleetServer, moduleOptions: String = "",
+                           timeout: Int = 3) throws -> [UInt8] {
+        for (service, role) in [("a", "server_a"), ("b", "server_b")] {
+            let conninfo = try server.pg(["conninfo", server.directory, role]).output
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let config = harness.root.appendingPathComponent("\(service).conf").path
+            try "database = \(conninfo)\ndatabase_timeout = \(timeout)\n".write(toFile: config, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: config)
+            try harness.service(["auth required \(PAMHarness.wrapperModules)/pam_set_items.so",
+                                 harness.moduleLine("config=\(config) \(moduleOptions)")], name: service)
+        }
+        let secret = try #require(SecureRandom.bytes(20))
+        try server.store("twofa_admin").enroll(user: "root", secret: secret, parameters: .standard, lastStep: 0,
+                                               backupCodes: [], replace: false)
+        return secret
+    }
+
+    static func code(_ secret: [UInt8], offset: Int64 = 0) -> String {
+        let record = SecretRecord(secret: secret, parameters: .standard, created: 0, backupCodes: [])
+        return PAMHarness.code(for: record, offset: offset)
+    }
+
+    @Test("a code accepted on server A is replayed on server B; the file store is never touched")
+    func replayAcrossServers() throws {
+        let harness = try PAMHarness()
+        try FleetServer.with { server in
+            let secret = try Self.twoServers(harness, server)
+            PAMHarness.waitForFreshStep()
+            let code = Self.code(secret)
+            let first = try harness.authenticate("root", service: "a", answers: [code], items: ["PAM_RHOST": "192.0.2.9"])
+            #expect(first.result == PAM.success, "\(first.stderr)")
+            #expect(first.outcome == "accepted-totp")
+            #expect(first.prompts.map(\.text) == ["Verification code: "])
+            #expect(PAMHarness.logsOmit(code, in: first))
+            let second = try harness.authenticate("root", service: "b", answers: [code])
+            #expect(second.result == PAM.authError)
+            #expect(second.outcome == "replayed")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: harness.storeDirectory.path).isEmpty)
+            let audit = try server.pg(["psql", server.directory, "twofa_admin", "-At", "-c",
+                                       "SELECT server || ' ' || service || ' ' || result FROM swift2fa.audit ORDER BY id"]).output
+            #expect(audit.contains("server_a a accepted-totp") && audit.contains("server_b b replayed"), "\(audit)")
+        }
+    }
+
+    @Test("wrong codes on A and B count toward one throttle; the admin's unlock and reset apply on both")
+    func oneThrottleAndAdmin() throws {
+        let harness = try PAMHarness()
+        try FleetServer.with { server in
+            let secret = try Self.twoServers(harness, server)
+            let admin = try server.store("twofa_admin")
+            try admin.setSetting("throttle_after", to: 3)
+            PAMHarness.waitForFreshStep(margin: 10)
+            let wrong = Self.code(secret, offset: 20)
+            for service in ["a", "b", "a"] {
+                let run = try harness.authenticate("root", service: service, answers: [wrong])
+                #expect(run.result == PAM.authError && run.outcome == "rejected", "\(run.stderr)")
+            }
+            let throttled = try harness.authenticate("root", service: "b", answers: [Self.code(secret)])
+            #expect(throttled.result == PAM.authError && throttled.outcome == "throttled", "\(throttled.stderr)")
+            #expect(try admin.status(user: "root").failures == 3, "the failures of A and B together")
+
+            #expect(try admin.unlock(user: "root") != nil)
+            let accepted = try harness.authenticate("root", service: "b", answers: [Self.code(secret)])
+            #expect(accepted.result == PAM.success && accepted.outcome == "accepted-totp", "\(accepted.stderr)")
+
+            #expect(try admin.reset(user: "root"))
+            for service in ["a", "b"] {
+                let run = try harness.authenticate("root", service: service, answers: [Self.code(secret)])
+                #expect(run.result == PAM.authError && run.outcome == "not-enrolled", "\(run.stderr)")
+                #expect(run.prompts.count == 1, "asked anyway, so enrollment cannot be probed")
+            }
+        }
+    }
+
+    @Test("30 parallel logins spread over A and B with one code: exactly 1 success")
+    func parallelLogins() throws {
+        let harness = try PAMHarness()
+        try FleetServer.with { server in
+            let secret = try Self.twoServers(harness, server)
+            try server.store("twofa_admin").setSetting("lock_after", to: 100)
+            PAMHarness.waitForFreshStep(margin: 15)
+            let code = Self.code(secret)
+            let services = (0..<30).map { $0 % 2 == 0 ? "a" : "b" }
+            let running = try services.map { try harness.launch("root", service: $0, answers: [code]) }
+            let runs = try zip(services, running).map { service, process in
+                let run = process.wait()
+                return run.wrapperFailed ? try harness.authenticate("root", service: service, answers: [code]) : run
+            }
+            #expect(runs.filter { $0.result == PAM.success }.count == 1)
+            #expect(runs.filter { $0.outcome == "accepted-totp" }.count == 1)
+            #expect(runs.allSatisfy { $0.result == PAM.success || $0.result == PAM.authError })
+        }
+    }
+
+    @Test("the database stopped: logins fail closed within database_timeout, even with nullok")
+    func outageFailsClosed() throws {
+        let harness = try PAMHarness()
+        try FleetServer.with { server in
+            let secret = try Self.twoServers(harness, server, moduleOptions: "nullok", timeout: 1)
+            let config = harness.root.appendingPathComponent("a.conf").path
+            try harness.service([harness.moduleLine("config=\(config)")], name: "strict")
+            try server.halt()
+            for (user, service) in [("root", "a"), ("nobody", "a"), ("root", "strict")] {
+                let start = Date()
+                let run = try harness.authenticate(user, service: service, answers: [Self.code(secret)])
+                #expect(Date().timeIntervalSince(start) < 2.5)
+                #expect(run.result == PAM.authInfoUnavailable, "\(run.stderr)")
+                #expect(run.outcome == "database-unavailable")
+            }
+        }
+    }
+
+    @Test("window/throttle options are ignored with one log line; a config file readable by others is refused")
+    func configuration() throws {
+        let harness = try PAMHarness()
+        try FleetServer.with { server in
+            let secret = try Self.twoServers(harness, server, moduleOptions: "window=3")
+            PAMHarness.waitForFreshStep()
+            let far = try harness.authenticate("root", service: "a", answers: [Self.code(secret, offset: 3)])
+            #expect(far.outcome == "rejected", "the database's window (1) applies")
+            #expect(far.logs.contains { $0.text.contains("ignored in fleet mode") })
+
+            let config = harness.root.appendingPathComponent("a.conf").path
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: config)
+            let readable = try harness.authenticate("root", service: "a", answers: [Self.code(secret)])
+            #expect(readable.result == PAM.serviceError && readable.outcome == "config-error", "\(readable.stderr)")
+            #expect(readable.attemptLine?.contains("readable by others") == true)
+        }
+    }
+
+    @Test("enroll at login in fleet mode: the new enrollment is in the database, its code used up on every server")
+    func enrollAtLogin() throws {
+        let harness = try PAMHarness()
+        try FleetServer.with { server in
+            _ = try Self.twoServers(harness, server)
+            let admin = try server.store("twofa_admin")
+            #expect(try admin.reset(user: "root"))
+            let config = harness.root.appendingPathComponent("a.conf").path
+            try harness.service([harness.moduleLine("config=\(config) enroll")], name: "s2fa")
+            PAMHarness.waitForFreshStep(margin: 8)
+            var shownCode = ""
+            let run = try harness.authenticateInteractively("root", prompts: 2) { output in
+                if output.contains("PROMPT ECHO_ON ") { return "" }  // the backup codes are saved
+                guard let uri = EnrollmentTranscript(output).uri else { return nil }
+                shownCode = EnrollAtLoginTests.code(uri)
+                return shownCode
+            }
+            #expect(run.result == PAM.success, "\(run.stdout)\n\(run.stderr)")
+            #expect(run.outcome == "enrolled")
+            let transcript = EnrollmentTranscript(run.stdout)
+            let codes = transcript.backupCodes
+            #expect(codes.count == 10)
+            let status = try admin.status(user: "root")
+            #expect(status.status == "enrolled" && status.backupCodesLeft == 10)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: harness.storeDirectory.path).isEmpty)
+
+            let replayed = try harness.authenticate("root", service: "b", answers: [shownCode])
+            #expect(replayed.outcome == "replayed", "the confirming code is used up fleet-wide")
+            let backup = try harness.authenticate("root", service: "b", answers: [codes.first ?? ""])
+            #expect(backup.result == PAM.success && backup.outcome == "accepted-backup", "\(backup.stderr)")
+
+            // Enrolled now: the next login on the enrolling service asks for a code, no offer.
+            let next = try harness.authenticate("root", answers: [Self.code(try #require(transcript.uri).secret, offset: 1)])
+            #expect(next.result == PAM.success && next.outcome == "accepted-totp", "\(next.stderr)")
+        }
+    }
+
+    @Test("over TLS with a client certificate (sslmode=verify-full): a login works, and a wrong CA fails closed")
+    func tlsClientCertificate() throws {
+        let harness = try PAMHarness()
+        try FleetServer.with { server in
+            let secret = try Self.twoServers(harness, server)
+            let port = try server.pg(["tls", server.directory]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+            let tls = server.directory + "/tls"
+            for (name, ca) in [("tls", "\(tls)/ca.crt"), ("wrongca", "\(tls)/client.crt")] {
+                let config = harness.root.appendingPathComponent("\(name).conf").path
+                try ("database = host=127.0.0.1 port=\(port) dbname=twofa user=server_a sslmode=verify-full "
+                     + "sslrootcert=\(ca) sslcert=\(tls)/client.crt sslkey=\(tls)/client.key\n")
+                    .write(toFile: config, atomically: true, encoding: .utf8)
+                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: config)
+                try harness.service([harness.moduleLine("config=\(config)")], name: name)
+            }
+            PAMHarness.waitForFreshStep()
+            // pg.sh's pg_hba.conf admits TCP connections only as `hostssl ... cert`.
+            let run = try harness.authenticate("root", service: "tls", answers: [Self.code(secret)])
+            #expect(run.result == PAM.success && run.outcome == "accepted-totp", "\(run.stderr)")
+            let refused = try harness.authenticate("root", service: "wrongca", answers: [Self.code(secret, offset: 1)])
+            #expect(refused.result == PAM.authInfoUnavailable && refused.outcome == "database-unavailable", "\(refused.stderr)")
+        }
+    }
+
+    @Test("libpq is loaded (dlopen) in fleet mode only, never for a file-store login")
+    func libpqOnlyInFleetMode() throws {
+        let harness = try PAMHarness()
+        try FleetServer.with { server in
+            let secret = try Self.twoServers(harness, server)
+            PAMHarness.waitForFreshStep()
+            let fleet = try harness.authenticate("root", service: "a", answers: [Self.code(secret)], items: ["LD_DEBUG": "files"])
+            #expect(fleet.result == PAM.success)
+            #expect(fleet.stderr.contains("file=libpq.so.5"))
+            let record = try harness.enroll("root")
+            try harness.moduleOnly()
+            let file = try harness.authenticate("root", answers: [PAMHarness.code(for: record)], items: ["LD_DEBUG": "files"])
+            #expect(file.result == PAM.success, "\(file.stderr)")
+            #expect(file.stderr.contains("file=") && !file.stderr.contains("libpq"))
+        }
+    }
+}
+}

@@ -1,0 +1,1 @@
+../FleetTests/FleetServer.swift
