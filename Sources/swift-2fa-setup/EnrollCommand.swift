@@ -120,6 +120,12 @@ struct EnrollCommand: ParsableCommand {
         pendingRecord.pendingUntil = now + Enrollment.pendingLifetime
         let expires = Output.isoDate(now + Enrollment.pendingLifetime)
         try target.locked { _ throws(SetupFailure) in try target.writePending(pendingRecord) }
+        try announcePending(record, display: display, expires: expires, target: target)
+    }
+
+    /// Prints a recorded pending enrollment: the JSON object, or the secret and how to confirm it.
+    func announcePending(_ record: SecretRecord, display: EnrollmentDisplay, expires: String,
+                         target: Target) throws(SetupFailure) {
         if json {
             try Output.json(PendingOutput(user: target.user, secret: Base32.encode(record.secret),
                                           uri: display.uri.text, qrSVG: display.svg, expires: expires))

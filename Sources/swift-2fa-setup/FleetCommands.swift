@@ -173,15 +173,7 @@ extension EnrollCommand {
             let until = try fleetCall { () throws(FleetError) in
                 try fleet.beginPending(user: target.user, secret: record.secret, parameters: record.parameters)
             }
-            let expires = Output.isoDate(until)
-            if json {
-                try Output.json(PendingOutput(user: target.user, secret: Base32.encode(record.secret),
-                                              uri: display.uri.text, qrSVG: display.svg, expires: expires))
-                return
-            }
-            display.show(style: qr, codeCheckFollows: false)
-            Output.line("Pending until \(expires). Activate it with a code from the app:")
-            Output.line("    swift-2fa-setup confirm --user \(target.user)\(self.target.repeatedForHint) --code CODE")
+            try announcePending(record, display: display, expires: Output.isoDate(until), target: target)
             return
         }
         display.show(style: qr, codeCheckFollows: true)
