@@ -136,17 +136,22 @@ struct EnrollCommand: ParsableCommand {
         Output.line("    swift-2fa-setup confirm --user \(target.user)\(self.target.repeatedForHint) --code CODE")
     }
 
-    /// Shows the secret, asks for a code (3 tries, or --code once) and activates.
-    private func enrollInteractively(_ record: SecretRecord, display: EnrollmentDisplay, target: Target,
-                                     storeOptional: Bool) throws(SetupFailure) {
+    /// Shows the secret and returns the time step of the code the user then gives (3 tries,
+    /// or --code once). On failure the QR code file (`--qr-svg`) is removed again.
+    func showAndConfirm(_ record: SecretRecord, display: EnrollmentDisplay) throws(SetupFailure) -> UInt64 {
         display.show(style: qr, codeCheckFollows: true)
-        let step: UInt64
         do {
-            step = try acceptedStep(record)
+            return try acceptedStep(record)
         } catch {
             if let qrSVG { unlink(qrSVG) }
             throw error
         }
+    }
+
+    /// Shows the secret, asks for a code (3 tries, or --code once) and activates.
+    private func enrollInteractively(_ record: SecretRecord, display: EnrollmentDisplay, target: Target,
+                                     storeOptional: Bool) throws(SetupFailure) {
+        let step = try showAndConfirm(record, display: display)
         var active = record
         let backup = try Enrollment.newBackupCodes(secret: active.secret)
         active.backupCodes = backup.hashes

@@ -38,15 +38,7 @@ extension Target {
 
     /// `authorize` in fleet mode: root naming `--user` needs no code; anyone else gives one.
     fileprivate func fleetAuthorize(_ fleet: FleetStore, code: String?) throws(SetupFailure) {
-        if invokerIsRoot && userGiven && code == nil { return }
-        let answer: String
-        if let code {
-            answer = code
-        } else {
-            Output.write("Enter a code from your app, or a backup code: ")
-            guard let line = readLine() else { throw SetupFailure(.refused, "no code entered") }
-            answer = line
-        }
+        guard let answer = try consentAnswer(code: code) else { return }
         let verification = try fleetVerify(fleet, answer)
         guard verification.outcome.isAccepted else { throw refusal(for: verification) }
     }
@@ -176,14 +168,7 @@ extension EnrollCommand {
             try announcePending(record, display: display, expires: Output.isoDate(until), target: target)
             return
         }
-        display.show(style: qr, codeCheckFollows: true)
-        let step: UInt64
-        do {
-            step = try acceptedStep(record)
-        } catch {
-            if let qrSVG { unlink(qrSVG) }
-            throw error
-        }
+        let step = try showAndConfirm(record, display: display)
         let codes = try newFleetBackupCodes()
         try fleetCall { () throws(FleetError) in
             try fleet.enroll(user: target.user, secret: record.secret, parameters: record.parameters, lastStep: step,

@@ -42,16 +42,20 @@ extension Target {
     /// code; anyone else must give a code (prompted for when `code` is nil), which is
     /// consumed as at a login. Call inside `locked`.
     func authorize(code: String?, record: SecretRecord) throws(SetupFailure) {
-        if invokerIsRoot && userGiven && code == nil { return }
-        let answer: String
-        if let code {
-            answer = code
-        } else {
-            Output.write("Enter a code from your app, or a backup code: ")
-            guard let line = readLine() else { throw SetupFailure(.refused, "no code entered") }
-            answer = line
-        }
+        guard let answer = try consentAnswer(code: code) else { return }
         let decision = try verifyLikeLogin(answer, record: record)
         guard decision.outcome.isAccepted else { throw refusal(for: decision.outcome) }
+    }
+}
+
+extension Target {
+    /// The code that authorizes a change for the user: nil when root names `--user` and gives
+    /// no code (no consent needed); else `code`, or one prompted for on the terminal.
+    func consentAnswer(code: String?) throws(SetupFailure) -> String? {
+        if invokerIsRoot && userGiven && code == nil { return nil }
+        if let code { return code }
+        Output.write("Enter a code from your app, or a backup code: ")
+        guard let line = readLine() else { throw SetupFailure(.refused, "no code entered") }
+        return line
     }
 }
