@@ -43,7 +43,7 @@ fi
 
 # pam_wrapper hands out ten shared slots, /tmp/pam.0 to /tmp/pam.9; a client killed mid-run
 # leaves its slot behind with an empty pid file that pam_wrapper cannot clean, and once all
-# ten are stale every wrapped login fails. No test runs yet, so none is in use.
+# are stale every wrapped login fails. No test runs yet, so none is in use.
 rm -rf /tmp/pam.[0-9]
 
 echo "== swift test (unit and integration)"
