@@ -41,10 +41,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# pam_wrapper hands out ten shared slots, /tmp/pam.0 to /tmp/pam.9; a client killed mid-run
-# leaves its slot behind with an empty pid file that pam_wrapper cannot clean, and once all
-# are stale every wrapped login fails. No test runs yet, so none is in use.
-rm -rf /tmp/pam.[0-9]
+# pam_wrapper hands out shared one-character slots (/tmp/pam.0 ... /tmp/pam.z); a client killed mid-run
+# leaves its slot behind with an empty pid file that pam_wrapper cannot clean, and once they
+# are all stale every wrapped login fails. No test runs yet, so none is in use.
+rm -rf /tmp/pam.?
 
 echo "== swift test (unit and integration)"
 swift build --build-tests
