@@ -45,11 +45,13 @@ public struct ModuleOptions: Equatable, Sendable {
     public var databaseConninfo: String?
     /// Seconds for connecting and each call to the fleet database (`database_timeout =`).
     public var databaseTimeout = FleetSettings.defaultTimeoutSeconds
+    /// The directory of the local pooler's socket (`pooler =`), used in fleet mode.
+    public var poolerDirectory = Pooler.defaultDirectory
 
     /// Fleet mode, when the configuration file names a database: the PostgreSQL fleet store
     /// replaces the file store.
     public var fleet: FleetSettings? {
-        databaseConninfo.map { FleetSettings(conninfo: $0, timeoutSeconds: databaseTimeout) }
+        databaseConninfo.map { FleetSettings(conninfo: $0, timeoutSeconds: databaseTimeout, poolerDirectory: poolerDirectory) }
     }
 
     public static let defaultStoreDirectory = "/var/lib/swift-2fa"
@@ -201,6 +203,12 @@ public struct ModuleOptions: Equatable, Sendable {
             return nil
         case "database_timeout":
             return number(FleetSettings.timeoutRange) { $0.databaseTimeout = $1 }
+        case "pooler":
+            guard let value, Self.isValidAbsolutePath(value) else {
+                return OptionError("option 'pooler' needs an absolute path without '..'")
+            }
+            poolerDirectory = value
+            return nil
         case "config":
             // Read before the rest (`configPath(in:)`); recorded so the options say which file applied.
             guard let value, Self.isValidAbsolutePath(value) else {
