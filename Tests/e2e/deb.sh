@@ -181,16 +181,6 @@ grep -qxF "    sed -i '/^[^#]*pam_swift2fa\\.so/d' /etc/pam.d/common-auth" "$WOR
     pass "the refusal gives the command for the hand-made common-auth line" || fail "the refusal gives the command for the hand-made common-auth line" "$(cat "$WORK/remove4.log")"
 cp "$WORK/common-auth.profile" /etc/pam.d/common-auth
 
-# A line changed by hand inside pam-auth-update's block: pam-auth-update then leaves
-# common-auth alone, so the removal stops with the command, and nothing changes.
-sed -i 's/^\(# end of pam-auth-update config\)/auth\toptional\t\t\tpam_permit.so\n\1/' /etc/pam.d/common-auth
-changed=$(sha256sum </etc/pam.d/common-auth)
-DEBIAN_FRONTEND=noninteractive dpkg -r swift-2fa >"$WORK/remove6.log" 2>&1 && fail "dpkg -r refused when pam-auth-update keeps its hands off common-auth" ||
-    pass "dpkg -r refused when pam-auth-update keeps its hands off common-auth"
-grep -qxF "    sed -i '/^[^#]*pam_swift2fa\\.so/d' /etc/pam.d/common-auth" "$WORK/remove6.log" && [[ $(sha256sum </etc/pam.d/common-auth) == "$changed" ]] &&
-    pass "that refusal gives the command for common-auth and changes nothing" || fail "that refusal gives the command for common-auth and changes nothing" "$(cat "$WORK/remove6.log")"
-cp "$WORK/common-auth.profile" /etc/pam.d/common-auth
-
 # Forced: the warning names the two files at risk, not common-auth; the profile goes.
 SWIFT2FA_FORCE_REMOVE=1 dpkg -r swift-2fa >"$WORK/remove2.log" 2>&1 && pass "SWIFT2FA_FORCE_REMOVE=1 dpkg -r removes it" || fail "SWIFT2FA_FORCE_REMOVE=1 dpkg -r removes it" "$(cat "$WORK/remove2.log")"
 grep -qx '    /etc/pam.d/sudo' "$WORK/remove2.log" && grep -qx '    /etc/pam.d/s2fa-panel' "$WORK/remove2.log" && ! grep -q common-auth "$WORK/remove2.log" &&
@@ -205,6 +195,18 @@ cp -a "$WORK/pam.d.before/." /etc/pam.d/
 dpkg -i "$DEB" >/dev/null 2>&1 || fail "dpkg -i again"
 pam-auth-update --enable swift-2fa >/dev/null 2>&1
 grep -q pam_swift2fa /etc/pam.d/common-auth || fail "the profile is on again"
+
+# A line changed by hand inside pam-auth-update's block: pam-auth-update then leaves
+# common-auth alone, so the removal stops with the command, and nothing changes.
+cp /etc/pam.d/common-auth "$WORK/common-auth.profile"
+sed -i 's/^\(# end of pam-auth-update config\)/auth\toptional\t\t\tpam_permit.so\n\1/' /etc/pam.d/common-auth
+changed=$(sha256sum </etc/pam.d/common-auth)
+DEBIAN_FRONTEND=noninteractive dpkg -r swift-2fa >"$WORK/remove6.log" 2>&1 && fail "dpkg -r refused when pam-auth-update keeps its hands off common-auth" ||
+    pass "dpkg -r refused when pam-auth-update keeps its hands off common-auth"
+grep -qxF "    sed -i '/^[^#]*pam_swift2fa\\.so/d' /etc/pam.d/common-auth" "$WORK/remove6.log" && [[ $(sha256sum </etc/pam.d/common-auth) == "$changed" ]] &&
+    pass "that refusal gives the command for common-auth and changes nothing" || fail "that refusal gives the command for common-auth and changes nothing" "$(cat "$WORK/remove6.log")"
+cp "$WORK/common-auth.profile" /etc/pam.d/common-auth
+
 dpkg -r swift-2fa >"$WORK/remove5.log" 2>&1 && pass "dpkg -r goes through with only the profile on" || fail "dpkg -r goes through with only the profile on" "$(cat "$WORK/remove5.log")"
 [[ $(sha256sum </etc/pam.d/common-auth) == "$common_auth" ]] && pass "the removal took the profile out of common-auth" || fail "the removal took the profile out of common-auth"
 grep -qE 'pam_swift2fa|FAIL' "$WORK/remove5.log" && fail "the removal warns about nothing" "$(cat "$WORK/remove5.log")" || pass "the removal warns about nothing"
