@@ -351,7 +351,7 @@ pam_step() {
 take_out_command() {
     local name=${1##*/}
     case $name in
-        common-*) printf 'edit %s by hand: delete its pam_swift2fa.so line (pam-auth-update --disable swift-2fa if it is the package'"'"'s profile)' "$1" ;;
+        common-*) printf '%s' "sed -i '/^[^#]*pam_swift2fa\\.so/d' $1" ;;
         *) printf '%s pam disable %s' "$CLI_NAME" "$name" ;;
     esac
 }
