@@ -167,12 +167,6 @@ join() {
     printf '%s' "$out"
 }
 
-require_cmds() {
-    local missing=() c
-    for c in "$@"; do command -v "$c" >/dev/null 2>&1 || missing+=("$c"); done
-    ((${#missing[@]} == 0)) || die "missing commands: $(join ', ' "${missing[@]}")"
-}
-
 # Installs the given Debian packages that are not installed yet (nothing when all are).
 apt_install() {
     local missing=() p
