@@ -7,12 +7,20 @@
 #   3. the fleet store against a throwaway PostgreSQL (Tests/fleet/run.sh; the FleetTests
 #      suite of step 1 starts its own servers too);
 #   4. a short run of every fuzz harness (Fuzz/run.sh).
-# It installs the Debian packages the tests need first. Usage: sudo ./test.sh
+# It installs the Debian packages the tests need first. Usage: ./test.sh, as root or as a
+# user who may use sudo (it then runs itself again through sudo).
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# The tests create users and start sshd, sudo and cockpit-ws: they need root.
 if [ "$(id -u)" -ne 0 ]; then
-    echo "test.sh: run as root: the tests create users and start sshd, sudo and cockpit-ws" >&2
+    if command -v sudo >/dev/null 2>&1; then
+        echo "test.sh: not root: running it again through sudo" >&2
+        exec sudo -- "$PWD/test.sh" "$@"
+    fi
+    echo "test.sh: error: this needs root (the tests create users and start sshd, sudo and cockpit-ws)," >&2
+    echo "  and sudo is not installed. Run it from a root shell (su -, then cd $PWD && ./test.sh)," >&2
+    echo "  or install sudo." >&2
     exit 1
 fi
 if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
@@ -30,6 +38,7 @@ packages=(
     clang libclang-rt-14-dev
     postgresql postgresql-contrib libpq-dev
     dpkg-dev lintian  # the .deb test (Tests/e2e/deb.sh)
+    patchelf  # install.sh tidies the module's dynamic section (Tests/e2e/run.sh checks it)
 )
 missing=()
 for package in "${packages[@]}"; do

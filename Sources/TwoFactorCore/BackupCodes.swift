@@ -63,7 +63,7 @@ public struct BackupCodeHash: Equatable, Sendable {
         return BackupCodeHash(iterations: iterations, salt: salt, hash: hash, tag: tag)
     }
 
-    /// The tag of a normalized code under `secret`; nil only if libcrypto fails.
+    /// The tag of a normalized code under `secret`; nil only if the HMAC (GNU Nettle, through CCrypto) fails.
     public static func tag(normalizedCode: String, secret: [UInt8]) -> [UInt8]? {
         var work = VerificationWork()
         return tag(normalizedCode: normalizedCode, secret: secret, work: &work)
@@ -150,7 +150,7 @@ public enum BackupCodes {
     /// Generates `count` new codes for the enrollment whose TOTP secret is `secret`: the
     /// codes formatted for display (`abcde-fghjk`) and their tagged hashes, in the same
     /// order. A code whose tag is already taken by the set is drawn again, so the tags are
-    /// distinct. Nil if the CSPRNG or libcrypto fails.
+    /// distinct. Nil if the CSPRNG or the HMAC (GNU Nettle) fails.
     public static func generate(count: Int = count, secret: [UInt8],
                                 iterations: UInt32 = BackupCodeHash.defaultIterations)
         -> (codes: [String], hashes: [BackupCodeHash])? {
@@ -185,7 +185,7 @@ public enum BackupCodes {
     /// Tagged hashes of existing codes (google-authenticator scratch codes) for the
     /// enrollment whose TOTP secret is `secret`. A code whose tag an earlier code already
     /// has (in particular a repeated code) is dropped, so the tags stay distinct; `dropped`
-    /// counts them. Nil if a code is not a valid backup code or libcrypto fails.
+    /// counts them. Nil if a code is not a valid backup code or the HMAC (GNU Nettle) fails.
     public static func hashes(for codes: [String], secret: [UInt8],
                               iterations: UInt32 = BackupCodeHash.defaultIterations)
         -> (hashes: [BackupCodeHash], dropped: Int)? {

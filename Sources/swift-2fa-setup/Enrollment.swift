@@ -23,7 +23,7 @@ enum Enrollment {
     /// tagged for the enrollment whose TOTP secret is `secret`.
     static func newBackupCodes(secret: [UInt8]) throws(SetupFailure) -> (codes: [String], hashes: [BackupCodeHash]) {
         guard let backup = BackupCodes.generate(secret: secret) else {
-            throw .io("cannot generate backup codes: the system random number generator or libcrypto failed")
+            throw .io("cannot generate backup codes: the system random number generator or the crypto library (GNU Nettle) failed")
         }
         return backup
     }

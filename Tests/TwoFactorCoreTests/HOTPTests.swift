@@ -82,7 +82,7 @@ struct HOTPTests {
     }
 }
 
-@Suite("HMAC through libcrypto (RFC 2202 / RFC 4231)")
+@Suite("HMAC through GNU Nettle (RFC 2202 / RFC 4231)")
 struct HMACTests {
     static let key = Array("Jefe".utf8)
     static let message = Array("what do ya want for nothing?".utf8)

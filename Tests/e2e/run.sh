@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the end-to-end tests: real sshd, sudo and cockpit-ws logging in through
-# pam_swift2fa, plus install.sh --enable/--disable, each in a private mount namespace.
+# pam_swift2fa, plus install.sh and the Debian package, each in a private mount namespace.
 #
 #   sudo Tests/e2e/run.sh [--no-build] [--build-dir DIR] [TEST...]
 #
