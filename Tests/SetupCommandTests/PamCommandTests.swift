@@ -238,10 +238,20 @@ import Testing
         let module = "\(modules.path)/good/pam_swift2fa.so"
         try FileManager.default.copyItem(atPath: built, toPath: module)
         let store = try TempStore()
-        let stack = "auth requisite pam_unix.so\nauth required \(module) nullok store=\(store.path)\n"
+        // A configuration that names a fleet database and another store: the check uses
+        // neither (an empty configuration is mounted over it in the namespace).
+        let otherStore = try TempStore()
+        let config = try TempStore()
+        let configFile = "\(config.path)/swift-2fa.conf"
+        try "store = \(otherStore.path)\ndatabase = host=/nonexistent/s2fa-check dbname=never\n".write(toFile: configFile, atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: configFile)
+        let stack = "auth requisite pam_unix.so\nauth required \(module) nullok store=\(store.path) config=\(configFile)\n"
         let dir = try TempPamDir(["s2fa-try": stack])
         let good = try dir.run(["check", "s2fa-try"])
         #expect(good.status == 0, "\(good.stdout) \(good.stderr)")
+        #expect(good.stdout.contains("the 's2fa-try' stack keeps the stack rules"))
+        #expect(good.stdout.contains("ok: a wrong password with a valid code is refused, and no failure is counted"))
+        #expect(otherStore.snapshot().isEmpty, "the configuration's store was not used")
         #expect(good.stdout.contains("ok: a user who has not enrolled logs in with the password (nullok)"))
         #expect(good.stdout.contains("ok: an enrolled user with a wrong code is refused"))
         #expect(good.stdout.contains("ok: an enrolled user with password and valid code logs in"))
@@ -253,6 +263,14 @@ import Testing
         let open = try dir.run(["check", "s2fa-open"])
         #expect(open.status == 1, "\(open.stdout)")
         #expect(open.stdout.contains("FAILED"))
+
+        // An optional password line: the rules refuse it at its line, and pamtester shows
+        // that a wrong password with a valid code gets in.
+        try dir.write("s2fa-optional", "auth optional pam_unix.so\nauth required \(module) nullok store=\(store.path)\n")
+        let optional = try dir.run(["check", "s2fa-optional"])
+        #expect(optional.status == 1, "\(optional.stdout)")
+        #expect(optional.stdout.contains("FAILED: s2fa-optional:1: a wrong password does not end the stack"), "\(optional.stdout)")
+        #expect(optional.stdout.contains("FAILED: a wrong password with a valid code was accepted"), "\(optional.stdout)")
 
         let broken = "\(modules.path)/broken/pam_swift2fa.so"
         try "not an ELF file\n".write(toFile: broken, atomically: false, encoding: .utf8)
