@@ -119,7 +119,12 @@ struct PamDirectory {
         guard name.hasPrefix("/") else {
             return name.contains("/") || name.isEmpty ? nil : try read(name)
         }
-        let parts = name.split(separator: "/")
+        return try Self.read(absolutePath: name)
+    }
+
+    /// The text of the file at an absolute path; nil when it does not exist.
+    static func read(absolutePath path: String) throws(SetupFailure) -> String? {
+        let parts = path.split(separator: "/")
         guard let last = parts.last else { return nil }
         return try PamDirectory(path: "/" + parts.dropLast().joined(separator: "/")).read(String(last))
     }

@@ -6,9 +6,9 @@ import TwoFactorCore
 /// Trying a service's auth stack for real, without touching the host: in a private mount
 /// namespace, with a throw-away user that exists only there (private copies of
 /// /etc/passwd, /etc/shadow and /etc/group), a throw-away store mounted over the store
-/// the module line uses, and an empty configuration file mounted over the one the module
-/// reads (so neither a fleet `database =` nor a `store =` there is used), pamtester runs
-/// the stack:
+/// the module uses, and a private configuration file that names only that store mounted
+/// over the one the module reads (so a fleet `database =` there is never used), pamtester
+/// runs the stack:
 ///   - not enrolled, password only: accepted when the line has nullok, refused otherwise;
 ///   - enrolled, wrong password + valid code: refused, and no failure counted;
 ///   - enrolled, password + wrong code: refused;
@@ -58,16 +58,23 @@ struct PamStackCheck {
         if pamDirectory != PamDirectory.system {
             try bind(pamDirectory, over: PamDirectory.system)
         }
-        guard let use = try PamDirectory(path: PamDirectory.system).moduleUse(service) else {
+        let stack = try PamDirectory(path: PamDirectory.system).authStack(service)
+        guard let entry = stack.firstModuleEntry, case .module(let line, _) = entry.kind else {
             Output.line("  the '\(service)' stack does not load \(PamServiceFile.moduleName)")
             return false
         }
-        // The store and configuration of the line, never those of the configuration file:
-        // an empty configuration is mounted over the one the module reads.
-        let store = use.line.arguments.first { $0.hasPrefix("store=") }.map { String($0.dropFirst(6)) }
-            ?? ModuleOptions.defaultStoreDirectory
-        let config = use.line.arguments.first { $0.hasPrefix("config=") }.map { String($0.dropFirst(7)) }
+        // The store the module would use (the line's store=, else the configuration's
+        // store =, else the default) gets a private empty store mounted over it, and the
+        // configuration a private one that names only that store: no fleet database, no
+        // other store of the configuration file is ever used.
+        let config = line.arguments.first { $0.hasPrefix("config=") }.map { String($0.dropFirst(7)) }
             ?? ConfigFile.defaultPath
+        let configuredStore = (try? PamDirectory.read(absolutePath: config))
+            .flatMap { $0 }
+            .flatMap { try? ConfigFile.parse($0, path: config).get() }?
+            .entries.last { $0.key == "store" }?.value
+        let store = line.arguments.first { $0.hasPrefix("store=") }.map { String($0.dropFirst(6)) }
+            ?? configuredStore ?? ModuleOptions.defaultStoreDirectory
         var info = stat()
         guard stat(store, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
             Output.line("  store \(store) is missing")
@@ -78,13 +85,15 @@ struct PamStackCheck {
         let scratch = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         defer { Self.removeTree(scratch) }
         for path in Set([config, ConfigFile.defaultPath]) where stat(path, &info) == 0 {
-            try PamDirectory(path: scratch).writeNew("", name: "empty.conf", mode: 0o600)
-            try bind("\(scratch)/empty.conf", over: path)
+            try PamDirectory(path: scratch).writeNew("store = \(store)\n", name: "private.conf", mode: 0o600)
+            try bind("\(scratch)/private.conf", over: path)
         }
-        return try check(line: use.line, store: store, config: config, scratch: scratch)
+        // A split_answer line asks once, for the password followed by the code.
+        let oneField = stack.entries.contains { $0.role == .split }
+        return try check(line: line, oneField: oneField, store: store, config: config, scratch: scratch)
     }
 
-    private func check(line: PamServiceFile.Line, store: String, config: String, scratch: String) throws(SetupFailure) -> Bool {
+    private func check(line: PamServiceFile.Line, oneField: Bool, store: String, config: String, scratch: String) throws(SetupFailure) -> Bool {
         let user = "s2fa-check-\(Self.hex(3))"
         let password = Self.hex(12)
         var uid: uid_t = 64999
@@ -112,8 +121,6 @@ struct PamStackCheck {
 
         // Real uid: the throw-away user, as under setuid sudo and su (pam_rootok must not
         // wave the try through); effective uid: root, as in every PAM-using service.
-        // A split_answer line asks once, for the password followed by the code.
-        let oneField = line.arguments.contains("split_answer")
         func pamtester(_ password: String, _ code: String) throws(SetupFailure) -> Subprocess.Result {
             let answers = oneField ? [password + code] : [password, code]
             return try Subprocess.run(["setpriv", "--ruid", "\(uid)", "--", "pamtester", "-v", service, user, "authenticate"],

@@ -252,6 +252,12 @@ import Testing
         #expect(good.stdout.contains("the 's2fa-try' stack keeps the stack rules"))
         #expect(good.stdout.contains("ok: a wrong password with a valid code is refused, and no failure is counted"))
         #expect(otherStore.snapshot().isEmpty, "the configuration's store was not used")
+        // Without store= on the line the configuration's store applies: the check mounts a
+        // private store over it and passes (it used to roll back).
+        try dir.write("s2fa-conf-store", "auth requisite pam_unix.so\nauth required \(module) nullok config=\(configFile)\n")
+        let confStore = try dir.run(["check", "s2fa-conf-store"])
+        #expect(confStore.status == 0, "\(confStore.stdout) \(confStore.stderr)")
+        #expect(otherStore.snapshot().isEmpty, "the configuration's store got a private store over it")
         #expect(good.stdout.contains("ok: a user who has not enrolled logs in with the password (nullok)"))
         #expect(good.stdout.contains("ok: an enrolled user with a wrong code is refused"))
         #expect(good.stdout.contains("ok: an enrolled user with password and valid code logs in"))
