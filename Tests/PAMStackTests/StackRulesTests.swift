@@ -214,6 +214,24 @@ import Testing
 
     // MARK: includes
 
+    /// include inlines (die and done end the whole stack); substack isolates them.
+    @Test func includeInlinesAndSubstackIsolatesDieAndDone() {
+        let inner = "auth [success=done default=die] pam_unix.so\n"
+        let viaInclude = F.report("svc", in: ["inner": inner, "svc": "auth include inner\nauth required pam_swift2fa.so\n"])
+        let problems = Self.problems(viaInclude)
+        // done ends the whole stack on a right password: the module never runs.
+        #expect(problems.contains { $0.hasPrefix("inner:1: after a right password this line skips the module") }, "\(problems)")
+        #expect(!problems.contains { $0.contains("wrong password") }, "\(problems)")
+        let viaSubstack = Self.problems(F.report("svc", in: ["inner": inner, "svc": "auth substack inner\nauth required pam_swift2fa.so\n"]))
+        // die ends only the substack on a wrong password: the module still runs.
+        #expect(viaSubstack.contains { $0.hasPrefix("svc:1: a substack ends only itself") }, "\(viaSubstack)")
+        #expect(!viaSubstack.contains { $0.contains("skips the module") }, "\(viaSubstack)")
+        // A jump inside a substack cannot leave it: it fails the stack instead.
+        let jump = F.report("svc", in: ["inner": "auth [success=3 default=die] pam_unix.so\n",
+                                        "svc": "auth substack inner\nauth required pam_swift2fa.so\n"])
+        #expect(!jump.canSucceed)
+    }
+
     @Test func aMissingIncludedAuthFileFailsEveryLogin() {
         let report = F.report("svc", in: ["svc": "auth include common-auth\nauth required pam_swift2fa.so\n"])
         #expect(!report.canSucceed)
