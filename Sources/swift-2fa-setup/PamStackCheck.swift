@@ -157,16 +157,18 @@ struct PamStackCheck {
         let wrong = String(current.map { digit in
             digit.wholeNumberValue.map { Character(String(($0 + 5) % 10)) } ?? digit
         })
+        // The module must not even run: its state (failures, the last used step) stays as it was.
+        let stateBefore = Self.state(of: user, in: store)
         let wrongPassword = try pamtester(password + "x", next)
-        let failures = Self.failures(of: user, in: store)
-        if wrongPassword.status != 0 && failures == 0 {
-            Output.line("  ok: a wrong password with a valid code is refused, and no failure is counted")
-        } else if wrongPassword.status == 0 {
+        let stateAfter = Self.state(of: user, in: store)
+        if wrongPassword.status == 0 {
             Output.line("  FAILED: a wrong password with a valid code was accepted: the password line does not end the stack")
             ok = false
-        } else {
-            Output.line("  FAILED: a wrong password with a valid code counted \(failures.map(String.init) ?? "unreadable") failures: the module ran after a wrong password")
+        } else if stateBefore == nil || stateBefore != stateAfter {
+            Output.line("  FAILED: a wrong password with a valid code changed the module's state (failures \(stateAfter?.failures.description ?? "unreadable")): the module ran after a wrong password")
             ok = false
+        } else {
+            Output.line("  ok: a wrong password with a valid code is refused, and no failure is counted")
         }
         if try pamtester(password, wrong).status != 0 {
             Output.line("  ok: an enrolled user with a wrong code is refused")
@@ -184,11 +186,13 @@ struct PamStackCheck {
         return ok
     }
 
-    /// The consecutive failures in the user's state file: 0 without one, nil when unreadable.
-    private static func failures(of user: String, in store: String) -> Int? {
-        guard let text = try? PamDirectory(path: store).read("\(user).state") else { return nil }
-        guard let state = try? UserState.parse(text).get() else { return nil }
-        return state.failures
+    /// The user's state (failures, last used step, ...): a fresh one without a file, nil
+    /// when unreadable.
+    private static func state(of user: String, in store: String) -> UserState? {
+        let text: String?
+        do { text = try PamDirectory(path: store).read("\(user).state") } catch { return nil }
+        guard let text else { return UserState() }
+        return try? UserState.parse(text).get()
     }
 
     /// Enrolls the throw-away user with this program (`enroll --pending`, then `confirm`),
