@@ -49,7 +49,8 @@ refused() {
     printf '%s' "$2" >"$PAM_DIR/$name"
     out=$("$S2FA_SETUP" pam enable "$name" --no-check 2>&1) || rc=$?
     [[ $rc == 74 && $out == *"$name:1: "* ]] && pass "$name: pam enable refuses, naming $name:1" || fail "$name: pam enable refuses, naming $name:1" "exit $rc: $out"
-    [[ $(cat "$PAM_DIR/$name") == "$2" && ! -e $PAM_DIR/$name.swift-2fa.bak ]] && pass "$name: the refusal changed nothing" || fail "$name: the refusal changed nothing"
+    printf '%s' "$2" >"$WORK/expected"
+    cmp -s "$PAM_DIR/$name" "$WORK/expected" && [[ ! -e $PAM_DIR/$name.swift-2fa.bak ]] && pass "$name: the refusal changed nothing" || fail "$name: the refusal changed nothing"
     out=$("$S2FA_SETUP" pam enable "$name" 2>&1) || rc=$?
     [[ $rc == 74 && $out == *"$name:1: "* ]] && pass "$name: refused with the try too" || fail "$name: refused with the try too" "exit $rc: $out"
 }
@@ -95,6 +96,7 @@ try "copied common-auth, enabled: wrong password + valid code refused" 1 copied 
 try "copied common-auth, enabled: password + wrong code refused" 1 copied "$ALICE_PW" "$(wrong_code)"
 out=$("$S2FA_SETUP" pam check copied 2>&1) && rc=0 || rc=$?
 [[ $rc == 0 && $out == *"ok: a wrong password with a valid code is refused, and no failure is counted"* ]] && pass "copied common-auth, enabled: pam check passes" || fail "copied common-auth, enabled: pam check passes" "exit $rc: $out"
+hostile optional $'auth optional pam_unix.so\nMODULE\n'
 out=$("$S2FA_SETUP" pam check optional 2>&1) && rc=0 || rc=$?
 [[ $rc == 1 && $out == *"FAILED: optional:1: a wrong password does not end the stack"* && $out == *"FAILED: a wrong password with a valid code was accepted"* ]] && pass "optional: pam check fails, by the rules and by pamtester" || fail "optional: pam check fails, by the rules and by pamtester" "exit $rc: $out"
 
@@ -109,7 +111,10 @@ cp "$S2FA_SETUP" "$ROOT/s2fa/swift-2fa-setup"
 chroot "$ROOT" /usr/bin/unshare --mount --propagation private /usr/bin/true 2>"$WORK/unshare.err" && rc=0 || rc=$?
 [[ $rc != 0 ]] && pass "chroot: unshare --propagation private fails there, as the review saw" || fail "chroot: unshare --propagation private fails there, as the review saw"
 out=$(chroot "$ROOT" /s2fa/swift-2fa-setup pam enable sudo 2>&1) && rc=0 || rc=$?
-[[ $rc == 74 && $out == *"/proc is not mounted"* && $out == *"--no-check"* ]] && pass "chroot without /proc: pam enable says why and what to do" || fail "chroot without /proc: pam enable says why and what to do" "exit $rc: $out"
+# Without /proc the Swift runtime cannot read the arguments (it reads /proc/self/cmdline):
+# the command must refuse instead of running its default action.
+[[ $rc == 74 && $out == *"/proc is not mounted"* && $out == *"mount -t proc"* ]] && pass "chroot without /proc: the command says it cannot read its arguments" || fail "chroot without /proc: the command says it cannot read its arguments" "exit $rc: $out"
+[[ ! -e $ROOT/var ]] && pass "chroot without /proc: nothing was created" || fail "chroot without /proc: nothing was created"
 mount -t proc proc "$ROOT/proc"
 out=$(chroot "$ROOT" /s2fa/swift-2fa-setup pam enable sudo 2>&1) && rc=0 || rc=$?
 [[ $rc == 74 && $out == *"/ is not a mount point"* && $out == *"pam enable sudo --no-check"* ]] && pass "chroot: pam enable says / is not a mount point and names --no-check" || fail "chroot: pam enable says / is not a mount point and names --no-check" "exit $rc: $out"
