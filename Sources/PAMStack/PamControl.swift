@@ -10,11 +10,7 @@ public enum PamReturn: Int, CaseIterable, Sendable {
     case authtokRecoverErr, authtokLockBusy, authtokDisableAging, tryAgain, ignore, abort
     case authtokExpired, moduleUnknown, badItem, convAgain, incomplete
 
-    /// The name a bracket control uses (`auth_err`, `user_unknown`, ...).
-    public var name: String {
-        Self.names[rawValue]
-    }
-
+    /// The names a bracket control uses (`auth_err`, `user_unknown`, ...), by raw value.
     static let names = [
         "success", "open_err", "symbol_err", "service_err", "system_err", "buf_err", "perm_denied", "auth_err",
         "cred_insufficient", "authinfo_unavail", "user_unknown", "maxtries", "new_authtok_reqd", "acct_expired",
@@ -38,8 +34,6 @@ public enum PamAction: Hashable, Sendable {
 public struct PamControl: Hashable, Sendable {
     /// One action per `PamReturn`, indexed by its raw value.
     public let actions: [PamAction]
-    /// The control as written, for messages.
-    public let text: String
 
     public func action(for value: PamReturn) -> PamAction { actions[value.rawValue] }
 
@@ -47,7 +41,6 @@ public struct PamControl: Hashable, Sendable {
     /// give nil). An unknown word or a malformed bracket is, as in libpam, `bad` for every
     /// value.
     public init?(_ text: String) {
-        self.text = text
         let word = text.lowercased()
         if word == "include" || word == "substack" { return nil }
         var table = [PamAction?](repeating: nil, count: PamReturn.allCases.count)
