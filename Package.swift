@@ -105,11 +105,14 @@ let package = Package(
                 ] + packRelativeRelocations)
             ]
         ),
+        // Pure, no I/O: PAM service files (parsing and the edits of `pam enable|disable`)
+        // and the stack rules, decided by simulating libpam's control flow.
+        .target(name: "PAMStack"),
         // The enrollment and management command.
         .executableTarget(
             name: "swift-2fa-setup",
             dependencies: [
-                "TwoFactorCore", "TwoFactorStore", "CQREncode",
+                "TwoFactorCore", "TwoFactorStore", "CQREncode", "PAMStack",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // The fleet schema (fleet/schema, linked here) that `db init` applies.
@@ -124,6 +127,10 @@ let package = Package(
         .testTarget(
             name: "TwoFactorCoreTests",
             dependencies: ["TwoFactorCore"]
+        ),
+        .testTarget(
+            name: "PAMStackTests",
+            dependencies: ["PAMStack"]
         ),
         .testTarget(
             name: "TwoFactorStoreTests",

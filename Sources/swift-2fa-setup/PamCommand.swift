@@ -8,9 +8,10 @@ struct PamCommand: ParsableCommand {
         abstract: "Ask a PAM service for the code, stop asking, or show which services ask.",
         discussion: """
             'pam enable' edits /etc/pam.d/SERVICE: it keeps a backup, adds \
-            'auth required pam_swift2fa.so nullok' right after the password module, tries the new \
-            stack with pamtester (in a private mount namespace, with a throw-away user and store) \
-            and puts the old file back if the try fails. For every service at once, use the \
+            'auth required pam_swift2fa.so nullok' after the password module where the stack rules \
+            hold (a wrong password ends the stack first; the module's failure fails it), tries the \
+            new stack with pamtester (in a private mount namespace, with a throw-away user, store \
+            and configuration) and puts the old file back if the try fails. For every service at once, use the \
             pam-auth-update profile instead: pam-auth-update --enable swift-2fa.
 
             EXAMPLES:

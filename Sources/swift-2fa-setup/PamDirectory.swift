@@ -1,4 +1,5 @@
 import Glibc
+import PAMStack
 import TwoFactorStore
 
 /// A directory of PAM service files (`/etc/pam.d`, or another one given with `--pam-dir`):
@@ -100,19 +101,31 @@ struct PamDirectory {
         let via: [String]
     }
 
-    /// The first module line in the auth stack of `service`, following `@include` and
-    /// `auth include|substack` (at most 8 levels deep, as libpam allows few).
-    func moduleUse(_ service: String, depth: Int = 0, seen: Set<String> = []) throws(SetupFailure) -> ModuleUse? {
-        guard depth < 8, !seen.contains(service), !service.contains("/"),
-              let text = try read(service) else { return nil }
-        for raw in PamServiceFile(text: text).lines {
-            guard let line = PamServiceFile.Line(raw) else { continue }
-            if line.isAuth && line.loadsModule { return ModuleUse(line: line, via: []) }
-            if let included = line.includedFile,
-               let use = try moduleUse(included, depth: depth + 1, seen: seen.union([service])) {
-                return ModuleUse(line: use.line, via: [included] + use.via)
-            }
+    /// The first line in the auth stack of `service` that loads the module (a checking one
+    /// before a `split_answer` one), following includes as libpam does.
+    func moduleUse(_ service: String) throws(SetupFailure) -> ModuleUse? {
+        guard let entry = try authStack(service).firstModuleEntry,
+              case .module(let line, _) = entry.kind else { return nil }
+        return ModuleUse(line: line, via: entry.via)
+    }
+
+    /// The auth stack of `service` as libpam loads it from this directory.
+    func authStack(_ service: String) throws(SetupFailure) -> AuthStack {
+        try AuthStack.load(service: service) { name throws(SetupFailure) in try readIncluded(name) }
+    }
+
+    /// A file an include names: a name in this directory, or an absolute path.
+    func readIncluded(_ name: String) throws(SetupFailure) -> String? {
+        guard name.hasPrefix("/") else {
+            return name.contains("/") || name.isEmpty ? nil : try read(name)
         }
-        return nil
+        return try Self.read(absolutePath: name)
+    }
+
+    /// The text of the file at an absolute path; nil when it does not exist.
+    static func read(absolutePath path: String) throws(SetupFailure) -> String? {
+        let parts = path.split(separator: "/")
+        guard let last = parts.last else { return nil }
+        return try PamDirectory(path: "/" + parts.dropLast().joined(separator: "/")).read(String(last))
     }
 }

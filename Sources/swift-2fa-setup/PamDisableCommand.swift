@@ -1,4 +1,5 @@
 import ArgumentParser
+import PAMStack
 
 /// `pam disable SERVICE`: take the module out of one service file again.
 struct PamDisableCommand: ParsableCommand {
@@ -9,8 +10,9 @@ struct PamDisableCommand: ParsableCommand {
             Removes every active line that loads pam_swift2fa.so and the comments 'pam enable' \
             added, puts back the password module's 'substack' or 'required' that 'pam enable' \
             changed, and deletes SERVICE.swift-2fa.bak. The way back in when a second factor \
-            locks you out: from a root shell, a rescue boot or a console. It does not touch \
-            common-auth: for the pam-auth-update profile, run pam-auth-update --disable swift-2fa.
+            locks you out: from a root shell, a rescue boot or a console. 'pam disable sudo' also \
+            covers sudo-i where it exists. It does not touch common-auth: for the \
+            pam-auth-update profile, run pam-auth-update --disable swift-2fa.
             """)
 
     @Argument(help: ArgumentHelp("The service: a file in the PAM directory.", valueName: "service"))
@@ -21,6 +23,14 @@ struct PamDisableCommand: ParsableCommand {
     func run() throws {
         try PamDirectory.validate(service: service)
         let dir = try directory.resolve()
+        guard try dir.read(service) != nil else { throw SetupFailure.io("\(dir.file(service)) does not exist") }
+        try disable(service, dir: dir)
+        for companion in ServiceFacts.companions[service] ?? [] where try dir.read(companion) != nil {
+            try disable(companion, dir: dir)
+        }
+    }
+
+    private func disable(_ service: String, dir: PamDirectory) throws(SetupFailure) {
         let path = dir.file(service)
         let backupName = service + PamDirectory.backupSuffix
         guard let text = try dir.read(service) else { throw SetupFailure.io("\(path) does not exist") }

@@ -1,4 +1,5 @@
 import Glibc
+import PAMStack
 
 /// Where PAM modules live on this system: the directory that holds pam_unix.so
 /// (`/usr/lib/x86_64-linux-gnu/security` on Debian 12), resolved through symlinks.

@@ -1,12 +1,16 @@
 import FoundationEssentials
 import Glibc
+import PAMStack
 import TwoFactorCore
 
 /// Trying a service's auth stack for real, without touching the host: in a private mount
 /// namespace, with a throw-away user that exists only there (private copies of
-/// /etc/passwd, /etc/shadow and /etc/group) and a throw-away store mounted over the store
-/// the module line uses, pamtester runs the stack:
+/// /etc/passwd, /etc/shadow and /etc/group), a throw-away store mounted over the store
+/// the module uses, and a private configuration file that names only that store mounted
+/// over the one the module reads (so a fleet `database =` there is never used), pamtester
+/// runs the stack:
 ///   - not enrolled, password only: accepted when the line has nullok, refused otherwise;
+///   - enrolled, wrong password + valid code: refused, and no failure counted;
 ///   - enrolled, password + wrong code: refused;
 ///   - enrolled, password + valid code: accepted.
 struct PamStackCheck {
@@ -14,10 +18,28 @@ struct PamStackCheck {
     /// The PAM directory whose files are tried; bound over /etc/pam.d when it is another one.
     let pamDirectory: String
 
+    /// Why a private mount namespace cannot be made here, or nil when it can: `unshare
+    /// --propagation private` needs `/` to be a mount point, which it is not in a plain
+    /// chroot, and reads /proc.
+    static func namespaceProblem() -> String? {
+        guard let stream = fopen("/proc/self/mountinfo", "r") else {
+            return "/proc is not mounted (a chroot?), and the try needs a private mount namespace"
+        }
+        defer { fclose(stream) }
+        var text = ""
+        var buffer = [CChar](repeating: 0, count: 4096)
+        while fgets(&buffer, Int32(buffer.count), stream) != nil {
+            text += String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        return MountTable(text: text).rootIsMountPoint ? nil
+            : "/ is not a mount point (a plain chroot?), so no private mount namespace can be made for the try"
+    }
+
     /// Runs the check in a new mount namespace (`unshare`), this program's `pam check
     /// --in-namespace` doing the work there. True when every result was the expected one.
     func runIsolated() throws(SetupFailure) -> Bool {
-        Output.line("trying the '\(service)' stack with pamtester (private namespace, throw-away user and store)")
+        if let problem = Self.namespaceProblem() { throw .io("cannot try the stack with pamtester: \(problem)") }
+        Output.line("trying the '\(service)' stack with pamtester (private namespace, throw-away user, store and configuration)")
         for program in ["pamtester", "unshare", "setpriv", "perl"] where !Self.onPath(program) {
             throw .io("\(program) is missing; it is needed to try the stack (apt-get install pamtester util-linux perl-base)")
         }
@@ -36,12 +58,23 @@ struct PamStackCheck {
         if pamDirectory != PamDirectory.system {
             try bind(pamDirectory, over: PamDirectory.system)
         }
-        guard let use = try PamDirectory(path: PamDirectory.system).moduleUse(service) else {
+        let stack = try PamDirectory(path: PamDirectory.system).authStack(service)
+        guard let entry = stack.firstModuleEntry, case .module(let line, _) = entry.kind else {
             Output.line("  the '\(service)' stack does not load \(PamServiceFile.moduleName)")
             return false
         }
-        let store = use.line.arguments.first { $0.hasPrefix("store=") }.map { String($0.dropFirst(6)) }
-            ?? ModuleOptions.defaultStoreDirectory
+        // The store the module would use (the line's store=, else the configuration's
+        // store =, else the default) gets a private empty store mounted over it, and the
+        // configuration a private one that names only that store: no fleet database, no
+        // other store of the configuration file is ever used.
+        let config = line.arguments.first { $0.hasPrefix("config=") }.map { String($0.dropFirst(7)) }
+            ?? ConfigFile.defaultPath
+        let configuredStore = (try? PamDirectory.read(absolutePath: config))
+            .flatMap { $0 }
+            .flatMap { try? ConfigFile.parse($0, path: config).get() }?
+            .entries.last { $0.key == "store" }?.value
+        let store = line.arguments.first { $0.hasPrefix("store=") }.map { String($0.dropFirst(6)) }
+            ?? configuredStore ?? ModuleOptions.defaultStoreDirectory
         var info = stat()
         guard stat(store, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
             Output.line("  store \(store) is missing")
@@ -51,10 +84,16 @@ struct PamStackCheck {
         guard mkdtemp(&template) != nil else { throw .io("cannot create a temporary directory: \(Subprocess.errnoText())") }
         let scratch = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         defer { Self.removeTree(scratch) }
-        return try check(line: use.line, store: store, scratch: scratch)
+        for path in Set([config, ConfigFile.defaultPath]) where stat(path, &info) == 0 {
+            try PamDirectory(path: scratch).writeNew("store = \(store)\n", name: "private.conf", mode: 0o600)
+            try bind("\(scratch)/private.conf", over: path)
+        }
+        // A split_answer line asks once, for the password followed by the code.
+        let oneField = stack.entries.contains { $0.role == .split }
+        return try check(line: line, oneField: oneField, store: store, config: config, scratch: scratch)
     }
 
-    private func check(line: PamServiceFile.Line, store: String, scratch: String) throws(SetupFailure) -> Bool {
+    private func check(line: PamServiceFile.Line, oneField: Bool, store: String, config: String, scratch: String) throws(SetupFailure) -> Bool {
         let user = "s2fa-check-\(Self.hex(3))"
         let password = Self.hex(12)
         var uid: uid_t = 64999
@@ -82,9 +121,10 @@ struct PamStackCheck {
 
         // Real uid: the throw-away user, as under setuid sudo and su (pam_rootok must not
         // wave the try through); effective uid: root, as in every PAM-using service.
-        func pamtester(_ answers: String...) throws(SetupFailure) -> Subprocess.Result {
-            try Subprocess.run(["setpriv", "--ruid", "\(uid)", "--", "pamtester", "-v", service, user, "authenticate"],
-                               input: answers.map { $0 + "\n" }.joined())
+        func pamtester(_ password: String, _ code: String) throws(SetupFailure) -> Subprocess.Result {
+            let answers = oneField ? [password + code] : [password, code]
+            return try Subprocess.run(["setpriv", "--ruid", "\(uid)", "--", "pamtester", "-v", service, user, "authenticate"],
+                                      input: answers.map { $0 + "\n" }.joined())
         }
         var ok = true
         // 1. Not enrolled.
@@ -107,8 +147,8 @@ struct PamStackCheck {
             Output.line("  FAILED: a user who has not enrolled was accepted without nullok")
             ok = false
         }
-        // 2 and 3. Enrolled.
-        guard let totp = try enroll(user: user, store: store) else { return false }
+        // 2, 3 and 4. Enrolled.
+        guard let totp = try enroll(user: user, store: store, config: config) else { return false }
         let now = Int64(time(nil))
         guard let current = totp.code(at: now), let next = totp.code(at: now + 30) else {
             Output.line("  cannot compute a code")
@@ -117,6 +157,19 @@ struct PamStackCheck {
         let wrong = String(current.map { digit in
             digit.wholeNumberValue.map { Character(String(($0 + 5) % 10)) } ?? digit
         })
+        // The module must not even run: its state (failures, the last used step) stays as it was.
+        let stateBefore = Self.state(of: user, in: store)
+        let wrongPassword = try pamtester(password + "x", next)
+        let stateAfter = Self.state(of: user, in: store)
+        if wrongPassword.status == 0 {
+            Output.line("  FAILED: a wrong password with a valid code was accepted: the password line does not end the stack")
+            ok = false
+        } else if stateBefore == nil || stateBefore != stateAfter {
+            Output.line("  FAILED: a wrong password with a valid code changed the module's state (failures \(stateAfter?.failures.description ?? "unreadable")): the module ran after a wrong password")
+            ok = false
+        } else {
+            Output.line("  ok: a wrong password with a valid code is refused, and no failure is counted")
+        }
         if try pamtester(password, wrong).status != 0 {
             Output.line("  ok: an enrolled user with a wrong code is refused")
         } else {
@@ -133,12 +186,21 @@ struct PamStackCheck {
         return ok
     }
 
+    /// The user's state (failures, last used step, ...): a fresh one without a file, nil
+    /// when unreadable.
+    private static func state(of user: String, in store: String) -> UserState? {
+        let text: String?
+        do { text = try PamDirectory(path: store).read("\(user).state") } catch { return nil }
+        guard let text else { return UserState() }
+        return try? UserState.parse(text).get()
+    }
+
     /// Enrolls the throw-away user with this program (`enroll --pending`, then `confirm`),
     /// as an admin would; returns the code generator.
-    private func enroll(user: String, store: String) throws(SetupFailure) -> TOTP? {
+    private func enroll(user: String, store: String, config: String) throws(SetupFailure) -> TOTP? {
         struct Pending: Decodable { let secret: String }
         let me = try Subprocess.ownExecutable()
-        let enrolled = try Subprocess.run([me, "enroll", "--user", user, "--pending", "--json", "--store", store])
+        let enrolled = try Subprocess.run([me, "enroll", "--user", user, "--pending", "--json", "--store", store, "--config", config])
         guard enrolled.status == 0,
               let pending = try? JSONDecoder().decode(Pending.self, from: Data(enrolled.output.utf8)),
               let secret = Base32.decode(pending.secret),
@@ -147,7 +209,7 @@ struct PamStackCheck {
             Output.line("  enroll failed: \(Self.oneLine(enrolled.output))")
             return nil
         }
-        let confirmed = try Subprocess.run([me, "confirm", "--user", user, "--code", code, "--json", "--store", store])
+        let confirmed = try Subprocess.run([me, "confirm", "--user", user, "--code", code, "--json", "--store", store, "--config", config])
         guard confirmed.status == 0 else {
             Output.line("  confirm failed: \(Self.oneLine(confirmed.output))")
             return nil

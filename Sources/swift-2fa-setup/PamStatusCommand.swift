@@ -1,4 +1,5 @@
 import ArgumentParser
+import PAMStack
 
 /// `pam status`: which services ask for the code, directly or through an included file.
 struct PamStatusCommand: ParsableCommand {
@@ -8,7 +9,13 @@ struct PamStatusCommand: ParsableCommand {
         discussion: """
             A service asks for the code when its auth stack loads pam_swift2fa.so, in its own \
             file or through an included one (@include common-auth, auth include|substack FILE), \
-            as after pam-auth-update --enable swift-2fa. The options are those of that line.
+            as after pam-auth-update --enable swift-2fa. The options are those of that line. \
+            CODE is 'never' for a service that never authenticates (cron, atd, systemd-user, and \
+            a stack that only denies, such as some systems' 'other'). Warnings follow the table: \
+            a stack that breaks the stack rules (see 'pam enable'), with its file and line, \
+            including a split_answer line whose code no later use_first_pass line takes; services \
+            that include common-auth but do not ask while the pam-auth-update profile is off; \
+            and a sudo / sudo-i pair that differs.
             """)
 
     @OptionGroup var directory: PamDirectoryOption
@@ -18,11 +25,40 @@ struct PamStatusCommand: ParsableCommand {
 
     func run() throws {
         let dir = try directory.resolve()
+        let services = try dir.services()
+        var stacks: [String: AuthStack] = [:]
+        for service in services { stacks[service] = try dir.authStack(service) }
+        let profileOn = stacks[ServiceFacts.profileFile]?.asksForCode ?? false
         var rows: [PamServiceStatus] = []
-        for service in try dir.services() {
-            let use = try dir.moduleUse(service)
-            rows.append(PamServiceStatus(service: service, asksForCode: use != nil,
-                                         via: use?.via ?? [], options: use?.line.arguments ?? []))
+        for service in services {
+            guard let stack = stacks[service] else { continue }
+            let report = StackRules.check(stack)
+            let entry = stack.firstModuleEntry
+            var options: [String] = []
+            if let entry, case .module(let line, _) = entry.kind { options = line.arguments }
+            var warnings = report.problems.map(\.description)
+            let authenticates = ServiceFacts.authenticates(service, report: report)
+            let includesCommonAuth = stack.entries.contains { $0.via.first == ServiceFacts.profileFile }
+            if authenticates && !stack.asksForCode && !profileOn && includesCommonAuth
+                && !PamDirectory.managedByPamAuthUpdate.contains(service) {
+                warnings.append("includes \(ServiceFacts.profileFile), but the pam-auth-update profile is off: it does not ask for the code "
+                                + "(swift-2fa-setup pam enable \(service), or pam-auth-update --enable swift-2fa)")
+            }
+            rows.append(PamServiceStatus(service: service, asksForCode: stack.asksForCode && authenticates,
+                                         authenticates: authenticates, via: entry?.via ?? [], options: options,
+                                         warnings: warnings))
+        }
+        for (first, companions) in ServiceFacts.companions {
+            guard let one = rows.firstIndex(where: { $0.service == first }) else { continue }
+            for companion in companions {
+                guard let other = rows.firstIndex(where: { $0.service == companion }),
+                      rows[one].asksForCode != rows[other].asksForCode || rows[one].options != rows[other].options else { continue }
+                let text = "\(first) and \(companion) differ (code: \(rows[one].code) / \(rows[other].code)"
+                    + ", options: \(rows[one].optionsText) / \(rows[other].optionsText)); "
+                    + "'swift-2fa-setup pam enable \(first)' covers both"
+                rows[one].warnings.append(text)
+                rows[other].warnings.append(text)
+            }
         }
         if json {
             try Output.json(rows)
@@ -32,12 +68,15 @@ struct PamStatusCommand: ParsableCommand {
         func padded(_ text: String, _ width: Int) -> String {
             text + String(repeating: " ", count: max(1, width - text.count))
         }
-        Output.line(padded("SERVICE", width) + padded("CODE", 5) + padded("THROUGH", 14) + "OPTIONS")
+        Output.line(padded("SERVICE", width) + padded("CODE", 6) + padded("THROUGH", 14) + "OPTIONS")
         for row in rows {
             let through = row.asksForCode ? (row.via.isEmpty ? "-" : row.via.joined(separator: ">")) : ""
-            let options = row.asksForCode ? (row.options.isEmpty ? "-" : row.options.joined(separator: " ")) : ""
-            let text = padded(row.service, width) + padded(row.asksForCode ? "yes" : "no", 5) + padded(through, 14) + options
+            let options = row.asksForCode ? row.optionsText : ""
+            let text = padded(row.service, width) + padded(row.code, 6) + padded(through, 14) + options
             Output.line(text.trimmingSuffixSpaces())
+        }
+        for row in rows {
+            for warning in row.warnings { Output.line("warning: \(row.service): \(warning)") }
         }
     }
 }
@@ -46,13 +85,22 @@ struct PamStatusCommand: ParsableCommand {
 struct PamServiceStatus: Encodable {
     let service: String
     let asksForCode: Bool
+    /// False for services that never call pam_authenticate or whose stack only denies.
+    let authenticates: Bool
     /// The chain of included files that load the module; empty when the service's own file does.
     let via: [String]
     /// The module line's arguments, e.g. `nullok`.
     let options: [String]
+    /// Broken stack rules (with file:line), and pairs or profile states to look at.
+    var warnings: [String]
+
+    /// The CODE column.
+    var code: String { authenticates ? (asksForCode ? "yes" : "no") : "never" }
+
+    var optionsText: String { options.isEmpty ? "-" : options.joined(separator: " ") }
 
     enum CodingKeys: String, CodingKey {
-        case service, via, options
+        case service, via, options, authenticates, warnings
         case asksForCode = "asks_for_code"
     }
 }

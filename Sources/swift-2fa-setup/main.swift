@@ -3,6 +3,13 @@ import Glibc
 
 // Entry point. Errors are reported as exactly one line, `swift-2fa-setup: ...`, on
 // stderr, with the documented exit status; help and version go to stdout as usual.
+// The Swift runtime on Linux reads the arguments from /proc/self/cmdline. Without /proc (a
+// chroot or rescue system that has not mounted it) they are empty, and the command would
+// run its default action instead of the one asked for.
+if CommandLine.arguments.isEmpty {
+    Output.error("cannot read the command line: /proc is not mounted (in a chroot: mount -t proc proc /proc)")
+    exit(ExitStatus.ioError.rawValue)
+}
 do {
     var command = try SetupCommand.parseAsRoot()
     try command.run()

@@ -72,7 +72,7 @@ import Testing
     /// A substack or a `required` password module would let the module ask for (and count)
     /// a code after a wrong password: enable makes them include/requisite, disable puts them back.
     @Test func theAnchorEndsTheStackOnAWrongPassword() throws {
-        let dir = try TempPamDir(["cockpit": Self.cockpit, "plain": Self.plain])
+        let dir = try TempPamDir(["cockpit": Self.cockpit, "plain": Self.plain, "common-auth": Self.commonAuth])
         #expect(try dir.run(["enable", "cockpit", "--no-check"]).status == 0)
         let cockpit = try #require(dir.read("cockpit")).split(separator: "\n").map(String.init)
         #expect(cockpit.contains("auth       include     common-auth"))
@@ -88,6 +88,86 @@ import Testing
         #expect(try dir.run(["disable", "plain"]).status == 0)
         #expect(dir.read("cockpit") == Self.cockpit)
         #expect(dir.read("plain") == Self.plain)
+    }
+
+    /// `pam enable sudo` covers `sudo -i` too where /etc/pam.d/sudo-i exists, and says so;
+    /// `pam disable sudo` takes both out.
+    @Test func sudoComesWithSudoI() throws {
+        let dir = try TempPamDir(["sudo": Self.sudo, "sudo-i": Self.sudo, "common-auth": Self.commonAuth])
+        let enabled = try dir.run(["enable", "sudo", "--no-check"])
+        #expect(enabled.status == 0, "\(enabled.stderr)")
+        #expect(enabled.stdout.contains("\(dir.path)/sudo:") && enabled.stdout.contains("\(dir.path)/sudo-i:"), "\(enabled.stdout)")
+        for name in ["sudo", "sudo-i"] {
+            #expect(dir.read(name)?.contains("auth       required     pam_swift2fa.so nullok") == true)
+        }
+        let status = try dir.run(["status"])
+        #expect(!status.stdout.contains("differ"), "\(status.stdout)")
+        // A pair that differs is flagged.
+        try dir.write("sudo-i", Self.sudo)
+        let differs = try dir.run(["status", "--json"])
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(differs.stdout.utf8)) as? [[String: Any]])
+        let sudoI = try #require(rows.first { $0["service"] as? String == "sudo-i" })
+        #expect((sudoI["warnings"] as? [String])?.contains { $0.contains("sudo and sudo-i differ") } == true, "\(sudoI)")
+        #expect(try dir.run(["enable", "sudo", "--no-check"]).status == 0)
+        let disabled = try dir.run(["disable", "sudo"])
+        #expect(disabled.status == 0, "\(disabled.stderr)")
+        #expect(dir.read("sudo") == Self.sudo && dir.read("sudo-i") == Self.sudo)
+    }
+
+    /// The four stacks of the review: each refused with the file and line, nothing changed.
+    @Test func stacksWhosePasswordLineDoesNotEndTheStackAreRefused() throws {
+        let stacks = [
+            "optional": "auth optional pam_unix.so\n",
+            "defaultbad": "auth [success=ok new_authtok_reqd=ok ignore=ignore default=bad] pam_unix.so\n",
+            "sufficient": "auth sufficient pam_unix.so\nauth required pam_permit.so\n",
+        ]
+        let dir = try TempPamDir(stacks)
+        for (name, text) in stacks {
+            let result = try dir.run(["enable", name, "--no-check"])
+            #expect(result.status == 74, "\(name): \(result.stdout)")
+            #expect(result.stdout.contains("\(name):1: "), "\(name): \(result.stdout)")
+            #expect(result.hasOneErrorLine, "\(result.stderr)")
+            #expect(dir.read(name) == text && dir.read("\(name).swift-2fa.bak") == nil)
+        }
+        // The copied common-auth: the module goes after pam_deny, where a right password lands.
+        try dir.write("copied", Self.commonAuth)
+        let copied = try dir.run(["enable", "copied", "--no-check"])
+        #expect(copied.status == 0 && copied.stdout.contains("after line 2"), "\(copied.stdout) \(copied.stderr)")
+        #expect(dir.read("copied") == Self.commonAuth.replacingOccurrences(
+            of: "pam_deny.so\n", with: "pam_deny.so\n# swift-2fa: second factor, added by swift-2fa-setup pam enable (remove with swift-2fa-setup pam disable)\nauth       required     pam_swift2fa.so nullok\n"))
+        // A stack that already uses the module but breaks a rule: status names the line.
+        try dir.write("hostile", "auth optional pam_unix.so\nauth required pam_swift2fa.so nullok\n")
+        let status = try dir.run(["status"])
+        #expect(status.stdout.contains("warning: hostile: hostile:1: a wrong password does not end the stack"), "\(status.stdout)")
+        let again = try dir.run(["enable", "hostile", "--no-check"])
+        #expect(again.status == 74 && again.stdout.contains("hostile:1:"), "\(again.stdout)")
+    }
+
+    /// cron never authenticates, nor an `other` that only denies; services that include
+    /// common-auth while the profile is off are named.
+    @Test func statusMarksServicesThatNeverAuthenticate() throws {
+        let dir = try TempPamDir(["cron": "@include common-auth\nsession required pam_loginuid.so\n",
+                                  "other": "auth required pam_warn.so\nauth required pam_deny.so\n",
+                                  "sshd": "@include common-auth\n", "common-auth": Self.commonAuth])
+        let text = try dir.run(["status"])
+        let line = { (name: String) in text.stdout.split(separator: "\n").first { $0.hasPrefix("\(name) ") }.map(String.init) ?? "" }
+        #expect(line("cron").contains("never") && line("other").contains("never") && line("sshd").contains("no"), "\(text.stdout)")
+        #expect(text.stdout.contains("warning: sshd: includes common-auth, but the pam-auth-update profile is off"), "\(text.stdout)")
+        #expect(!text.stdout.contains("warning: cron"), "\(text.stdout)")
+        try dir.write("common-auth", Self.commonAuth.replacingOccurrences(
+            of: "pam_deny.so\n", with: "pam_deny.so\nauth required pam_swift2fa.so nullok\n"))
+        let on = try dir.run(["status"])
+        #expect(on.stdout.split(separator: "\n").first { $0.hasPrefix("cron ") }?.contains("never") == true, "\(on.stdout)")
+        #expect(!on.stdout.contains("profile is off"), "\(on.stdout)")
+    }
+
+    /// The sshd hint names the drop-in, which wins over Debian's sshd_config.
+    @Test func theSshdHintNamesTheDropIn() throws {
+        let dir = try TempPamDir(["sshd": "@include common-auth\n", "common-auth": Self.commonAuth])
+        let result = try dir.run(["enable", "sshd", "--no-check"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("put these lines in the drop-in /etc/ssh/sshd_config.d/50-swift-2fa.conf"), "\(result.stdout)")
+        #expect(!result.stdout.contains("in /etc/ssh/sshd_config:"), "\(result.stdout)")
     }
 
     @Test func refusalsChangeNothing() throws {
@@ -158,10 +238,26 @@ import Testing
         let module = "\(modules.path)/good/pam_swift2fa.so"
         try FileManager.default.copyItem(atPath: built, toPath: module)
         let store = try TempStore()
-        let stack = "auth requisite pam_unix.so\nauth required \(module) nullok store=\(store.path)\n"
+        // A configuration that names a fleet database and another store: the check uses
+        // neither (an empty configuration is mounted over it in the namespace).
+        let otherStore = try TempStore()
+        let config = try TempStore()
+        let configFile = "\(config.path)/swift-2fa.conf"
+        try "store = \(otherStore.path)\ndatabase = host=/nonexistent/s2fa-check dbname=never\n".write(toFile: configFile, atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: configFile)
+        let stack = "auth requisite pam_unix.so\nauth required \(module) nullok store=\(store.path) config=\(configFile)\n"
         let dir = try TempPamDir(["s2fa-try": stack])
         let good = try dir.run(["check", "s2fa-try"])
         #expect(good.status == 0, "\(good.stdout) \(good.stderr)")
+        #expect(good.stdout.contains("the 's2fa-try' stack keeps the stack rules"))
+        #expect(good.stdout.contains("ok: a wrong password with a valid code is refused, and no failure is counted"))
+        #expect(otherStore.snapshot().isEmpty, "the configuration's store was not used")
+        // Without store= on the line the configuration's store applies: the check mounts a
+        // private store over it and passes (it used to roll back).
+        try dir.write("s2fa-conf-store", "auth requisite pam_unix.so\nauth required \(module) nullok config=\(configFile)\n")
+        let confStore = try dir.run(["check", "s2fa-conf-store"])
+        #expect(confStore.status == 0, "\(confStore.stdout) \(confStore.stderr)")
+        #expect(otherStore.snapshot().isEmpty, "the configuration's store got a private store over it")
         #expect(good.stdout.contains("ok: a user who has not enrolled logs in with the password (nullok)"))
         #expect(good.stdout.contains("ok: an enrolled user with a wrong code is refused"))
         #expect(good.stdout.contains("ok: an enrolled user with password and valid code logs in"))
@@ -173,6 +269,14 @@ import Testing
         let open = try dir.run(["check", "s2fa-open"])
         #expect(open.status == 1, "\(open.stdout)")
         #expect(open.stdout.contains("FAILED"))
+
+        // An optional password line: the rules refuse it at its line, and pamtester shows
+        // that a wrong password with a valid code gets in.
+        try dir.write("s2fa-optional", "auth optional pam_unix.so\nauth required \(module) nullok store=\(store.path)\n")
+        let optional = try dir.run(["check", "s2fa-optional"])
+        #expect(optional.status == 1, "\(optional.stdout)")
+        #expect(optional.stdout.contains("FAILED: s2fa-optional:1: a wrong password does not end the stack"), "\(optional.stdout)")
+        #expect(optional.stdout.contains("FAILED: a wrong password with a valid code was accepted"), "\(optional.stdout)")
 
         let broken = "\(modules.path)/broken/pam_swift2fa.so"
         try "not an ELF file\n".write(toFile: broken, atomically: false, encoding: .utf8)
