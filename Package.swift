@@ -109,11 +109,13 @@ let package = Package(
         .executableTarget(
             name: "swift-2fa-setup",
             dependencies: [
-                "TwoFactorCore", "TwoFactorStore", "CQREncode",
+                "TwoFactorCore", "TwoFactorStore", "CQREncode", "CPQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            // The fleet schema (fleet/schema, linked here) that `db init` applies.
-            resources: [.embedInCode("FleetSchema/001-tables.sql"), .embedInCode("FleetSchema/002-functions.sql")]
+            // The fleet schema (fleet/schema, linked here) that `db init` applies, and the
+            // pooler's systemd unit (packaging/systemd, linked here) that `db pooler enable` installs.
+            resources: [.embedInCode("FleetSchema/001-tables.sql"), .embedInCode("FleetSchema/002-functions.sql"),
+                        .embedInCode("PoolerUnit/swift-2fa-pooler.service")]
         ),
         // A small libpamtest client that the integration tests run under pam_wrapper.
         .executableTarget(
