@@ -107,6 +107,13 @@ struct DbPoolerRunCommand: ParsableCommand {
         let user = try PoolerUser.lookUp()
         try PoolerSocketDirectory.prepare(settings.poolerDirectory, for: user)
         try user.become()
+        // PgBouncer's signal handling (SIGINT safe shutdown, SIGTERM, SIGHUP reload) needs the
+        // signals unblocked and not ignored, whatever the caller's mask (a test runner's, or
+        // this command's own deferral) was.
+        var none = sigset_t()
+        sigemptyset(&none)
+        sigprocmask(SIG_SETMASK, &none, nil)
+        for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2] { Glibc.signal(signal, SIG_DFL) }
         var arguments: [UnsafeMutablePointer<CChar>?] = [strdup("pgbouncer"), strdup(files.ini), nil]
         execvp("pgbouncer", &arguments)
         let reason = Subprocess.errnoText()
