@@ -116,8 +116,8 @@ final class AttemptDatabase {
         self.settings = settings
     }
 
-    /// The store on this attempt's connection, connecting on first use. A connection that
-    /// failed stays closed: every later call fails closed too.
+    /// The store on this attempt's connection, connecting on first use. A call that failed
+    /// closed the connection: every later call on it fails closed too.
     func store() throws(FleetError) -> PoolerStore {
         if let connection { return PoolerStore(connection: connection) }
         let opened = try PoolerConnection(settings)
