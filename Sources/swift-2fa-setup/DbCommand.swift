@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import TwoFactorCore
+import FleetLibPQ
 import TwoFactorStore
 
 /// `db`: set up and inspect the fleet store (PostgreSQL).

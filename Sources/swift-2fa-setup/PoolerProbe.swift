@@ -2,8 +2,9 @@ import Glibc
 import TwoFactorCore
 import TwoFactorStore
 
-/// One call through the pooler's socket, as a login would make it (database `Pooler.database`,
-/// user `Pooler.clientUser`): `prompt_digits` of a user name that cannot exist.
+/// One call through the pooler's socket exactly as a login makes it (the module's own
+/// protocol client, `PoolerConnection`, with its directory checks): `prompt_digits` of a user
+/// name that cannot exist.
 struct PoolerProbe {
     let settings: FleetSettings
 
@@ -12,9 +13,9 @@ struct PoolerProbe {
 
     /// The call; a pooler or database that does not answer is `databaseUnavailable`.
     func call() throws(FleetError) {
-        let conninfo = "host=\(settings.poolerDirectory) port=\(Pooler.port) dbname=\(Pooler.database) "
-            + "user=\(Pooler.clientUser) sslmode=disable"
-        _ = try FleetStore(conninfo: conninfo, timeout: settings.timeoutSeconds).promptDigits(user: "swift-2fa probe")
+        let connection = try PoolerConnection(settings)
+        defer { connection.close() }
+        _ = try TwoFactorStore.FleetStore(connection: connection).promptDigits(user: "swift-2fa probe")
     }
 
     /// The call, retried while the pooler is still starting (its socket not there yet).
