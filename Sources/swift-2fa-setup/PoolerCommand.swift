@@ -75,12 +75,12 @@ struct DbPoolerWriteCommand: ParsableCommand {
         try requireRootForPooler("write")
         let configuration = try options.configuration(insecureTLS: insecureTLS)
         try configuration.write(owner: try PoolerUser.lookUp())
-        report(configuration)
+        reportWritten(configuration)
     }
 }
 
 /// Says what was written, and warns about insecure TLS.
-func report(_ configuration: PoolerConfiguration) {
+func reportWritten(_ configuration: PoolerConfiguration) {
     Output.line("wrote \(configuration.files.ini), \(configuration.files.auth) and \(configuration.files.hba) "
                 + "(mode 0600, owner \(PoolerUser.name))")
     if configuration.upstream.isInsecureTLS {
@@ -140,7 +140,7 @@ struct DbPoolerEnableCommand: ParsableCommand {
         let user = try PoolerUser.lookUp()
         let unit = try service.resolve()
         try configuration.write(owner: user)
-        report(configuration)
+        reportWritten(configuration)
         try unit.install(command: try Subprocess.ownExecutable(), config: options.config)
         Output.line("installed \(unit.unitPath) and started \(PoolerService.unitName)")
         let probe = PoolerProbe(settings: configuration.settings)
