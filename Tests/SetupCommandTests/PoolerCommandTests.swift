@@ -160,6 +160,24 @@ struct PoolerCommandTests {
         #expect(none.status == 64 && none.stderr.contains("no 'database ='"), "\(none.stderr)")
     }
 
+    @Test("run refuses a pooler directory someone else owns, and one that is a symbolic link, before starting PgBouncer")
+    func runRefusesForeignDirectory() throws {
+        let site = try PoolerSite(conninfo: "host=/run/pg dbname=twofa user=web7")
+        try #require(try CLI.run(["db", "pooler", "write", "--config", site.config]).status == 0)
+        try FileManager.default.createDirectory(atPath: site.poolerDirectory, withIntermediateDirectories: false,
+                                                attributes: [.posixPermissions: 0o755])
+        #expect(chown(site.poolerDirectory, 65534, 65534) == 0)
+        let foreign = try CLI.run(["db", "pooler", "run", "--config", site.config])
+        #expect(foreign.status == 74 && foreign.hasOneErrorLine && foreign.stderr.contains("neither root nor postgres"),
+                "\(foreign.stderr)")
+        try FileManager.default.removeItem(atPath: site.poolerDirectory)
+        try FileManager.default.createSymbolicLink(atPath: site.poolerDirectory, withDestinationPath: "/tmp")
+        let link = try CLI.run(["db", "pooler", "run", "--config", site.config])
+        #expect(link.status == 74 && link.hasOneErrorLine && link.stderr.contains("symlink"), "\(link.stderr)")
+        var info = stat()
+        #expect(stat("/tmp", &info) == 0 && info.st_uid == 0 && info.st_mode & 0o7777 == 0o1777, "/tmp was not touched")
+    }
+
     @Test("--insecure-tls writes the weaker mode, warns, and db status says INSECURE")
     func insecureTLS() throws {
         let site = try PoolerSite(conninfo: "host=127.0.0.1 port=1 dbname=twofa user=web7 sslmode=require connect_timeout=2")
