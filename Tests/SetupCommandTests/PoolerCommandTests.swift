@@ -225,6 +225,37 @@ struct PoolerCommandTests {
         }
     }
 
+    @Test("run: the role's password goes from 'database =' to the auth file only, and PgBouncer logs in with it (SCRAM)")
+    func runWithPassword() throws {
+        try FleetServer.with { server in
+            let password = "pa ss\"word"
+            let set = try server.pg(["psql", server.directory, "postgres", "-c",
+                                     "ALTER ROLE server_a PASSWORD 'pa ss\"word'"])
+            try #require(set.status == 0, "\(set.output)")
+            let hba = server.directory + "/primary/pg_hba.conf"
+            let old = try String(contentsOfFile: hba, encoding: .utf8)
+            try ("local twofa server_a scram-sha-256\n" + old).write(toFile: hba, atomically: false, encoding: .utf8)
+            try #require(try server.pg(["psql", server.directory, "postgres", "-c", "SELECT pg_reload_conf()"]).status == 0)
+            let conninfo = try server.pg(["conninfo", server.directory, "server_a"]).output
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let site = try PoolerSite(conninfo: conninfo + " password='pa ss\"word'")
+            try #require(try CLI.run(["db", "pooler", "write", "--config", site.config]).status == 0)
+            #expect(!(try site.text(site.ini)).contains(password))
+            let pooler = try site.startPooler()
+            defer { site.stop(pooler) }
+            let call = try site.psql("select swift2fa.prompt_digits('nobody') is null, current_user")
+            #expect(call.status == 0 && call.stdout == "t|server_a\n", "\(call.stdout) \(call.stderr)")
+
+            // Without the password, the same database refuses the pooler: the password was what let it in.
+            try site.setConninfo(conninfo)
+            try #require(try CLI.run(["db", "pooler", "write", "--config", site.config]).status == 0)
+            site.stop(pooler)
+            let again = try site.startPooler()
+            defer { site.stop(again) }
+            #expect(try site.psql("select 1").status != 0)
+        }
+    }
+
     @Test("run: TLS to the database with verify-full; a name the certificate does not carry gets no connection")
     func runOverVerifiedTLS() throws {
         try FleetServer.with { server in
