@@ -89,9 +89,10 @@ struct DbStatusCommand: ParsableCommand {
     @OptionGroup var connection: DbConnectionOptions
 
     func run() throws {
-        // The pooler's lines come last, also when the database cannot be reached.
-        let pooler = PoolerStatus(configPath: connection.config)
-        defer { for line in pooler.lines { Output.line(line) } }
+        // The configuration file's pooler (not with --database): its lines come last, also
+        // when the database cannot be reached.
+        let pooler = connection.database == nil ? PoolerStatus(configPath: connection.config).lines : []
+        defer { for line in pooler { Output.line(line) } }
         let store = try connection.store()
         let info = try fleetCall { () throws(FleetError) in try store.databaseInfo() }
         var now = timespec()
