@@ -25,8 +25,8 @@ struct LoginEnrollment {
         /// The file store: the secret at the location (in the store: `enroll` excludes
         /// `secret=`), the state in the store.
         case files(Store, SecretLocation)
-        /// The fleet database.
-        case fleet(FleetStore)
+        /// The fleet database, on the attempt's connection.
+        case fleet(AttemptDatabase)
     }
 
     let conversation: Conversation
@@ -160,12 +160,13 @@ struct LoginEnrollment {
     /// confirmed by the code the user gave (the database checks it with its own clock and
     /// records its step as used), unless the user was enrolled meanwhile.
     private func activate(_ record: SecretRecord, confirmedBy code: String, backupCodes: [String],
-                          fleet: FleetStore) throws(AttemptEnd) {
+                          fleet: AttemptDatabase) throws(AttemptEnd) {
         let user = account.name
-        let confirmation: FleetStore.Confirmation
+        let confirmation: PoolerStore.Confirmation
         do throws(FleetError) {
-            _ = try fleet.beginPending(user: user, secret: record.secret, parameters: record.parameters)
-            confirmation = try fleet.confirmPending(user: user, code: code, backupCodes: backupCodes, replace: false)
+            let store = try fleet.store()
+            _ = try store.beginPending(user: user, secret: record.secret, parameters: record.parameters)
+            confirmation = try store.confirmPending(user: user, code: code, backupCodes: backupCodes, replace: false)
         } catch where error.kind == .alreadyEnrolled {
             throw AttemptEnd("enrollment-changed", "\(user) was enrolled meanwhile; the new secret was not stored",
                              code: PAM_AUTH_ERR)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import TwoFactorCore
+import FleetLibPQ
 import TwoFactorStore
 
 /// `db`: set up and inspect the fleet store (PostgreSQL).
@@ -16,12 +17,13 @@ struct DbCommand: ParsableCommand {
             EXAMPLES:
               swift-2fa-setup db init --database 'host=db1 dbname=twofa user=twofa_admin'
               swift-2fa-setup db grant-server web7
+              swift-2fa-setup db pooler enable
               swift-2fa-setup db status
 
             \(ExitStatus.helpText)
             """,
         subcommands: [DbInitCommand.self, DbGrantServerCommand.self, DbRevokeServerCommand.self,
-                      DbStatusCommand.self, DbImportCommand.self])
+                      DbStatusCommand.self, DbImportCommand.self, DbPoolerCommand.self])
 }
 
 /// `db init`: creates or upgrades the schema; idempotent.
@@ -82,11 +84,15 @@ struct DbRevokeServerCommand: ParsableCommand {
 struct DbStatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the schema version, the connection and the database clock's offset from this host's.")
+        abstract: "Show the schema version, the connection, the database clock's offset from this host's, and the local pooler's state.")
 
     @OptionGroup var connection: DbConnectionOptions
 
     func run() throws {
+        // The configuration file's pooler (not with --database): its lines come last, also
+        // when the database cannot be reached.
+        let pooler = connection.database == nil ? PoolerStatus(configPath: connection.config).lines : []
+        defer { for line in pooler { Output.line(line) } }
         let store = try connection.store()
         let info = try fleetCall { () throws(FleetError) in try store.databaseInfo() }
         var now = timespec()
