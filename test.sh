@@ -22,13 +22,22 @@
 # through sudo. unit and fuzz run as you.
 #
 # Packages: test.sh installs the Debian packages the chosen tiers need (as root), or, not
-# root, names the missing ones and stops. --no-install skips that step. The lists are below
-# (build_packages and the tier's list). Tests never touch the host's PAM or sshd
-# configuration. The closing line is "N passed, 0 failed".
+# root, names the missing ones and stops. --no-install skips that step. Tests never touch the
+# host's PAM or sshd configuration. The closing line is "N passed, 0 failed".
 set -euo pipefail
 cd "$(dirname "$0")"
 
-usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; }
+# The comment above, then the packages of each tier.
+usage() {
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
+    echo
+    echo "Packages (every tier but fuzz also needs ${build_packages[*]} to build):"
+    local tier list
+    for tier in "${all_tiers[@]}"; do
+        list="${tier}_packages[@]"
+        echo "  $tier: ${!list}"
+    done
+}
 
 # What every tier that runs swift test needs to build the package (pamtest-driver links libpamtest).
 build_packages=(libpam0g-dev nettle-dev libqrencode-dev libpamtest0-dev)
