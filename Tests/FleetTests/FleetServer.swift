@@ -1,5 +1,6 @@
 import FleetLibPQ
 import Foundation
+import Testing
 import TwoFactorStore
 
 /// A throwaway PostgreSQL started by Tests/fleet/pg.sh (as root): database twofa, the
@@ -93,4 +94,22 @@ struct FleetServer {
 struct FleetServerError: Error, CustomStringConvertible {
     let text: String
     var description: String { text }
+}
+
+extension FleetServer {
+    /// Whether pg.sh can start a server here: it runs as root and starts PostgreSQL's own
+    /// binaries (/usr/lib/postgresql/N/bin) as the `postgres` user.
+    static var canStart: Bool {
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
+        return geteuid() == 0 && getpwnam("postgres") != nil
+            && versions.contains { FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/\($0)/bin/initdb") }
+    }
+}
+
+extension Trait where Self == ConditionTrait {
+    /// A throwaway PostgreSQL (FleetServer): root and the server installed.
+    static var requiresPostgreSQL: Self {
+        .enabled(if: FleetServer.canStart,
+                 "needs root and PostgreSQL (Debian packages postgresql, postgresql-contrib) for a throwaway server")
+    }
 }

@@ -4,7 +4,7 @@ import TwoFactorCore
 import TwoFactorStore
 
 /// FleetStore against a real PostgreSQL (one throwaway server per test).
-@Suite(.serialized)
+@Suite(.serialized, .requiresPostgreSQL)
 struct FleetStoreTests {
     static let parameters = OTPParameters.standard
 

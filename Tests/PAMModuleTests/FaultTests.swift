@@ -73,7 +73,7 @@ enum FaultSupport {
 
 extension ModuleThroughLibPAM {
 /// Load, full disks, read-only stores, crashes in the middle of a state write, and leaks.
-@Suite("Faults and load")
+@Suite("Faults and load", .requiresRoot("fake users through nss_wrapper in a private mount namespace, tmpfs stores"))
 struct FaultTests {
     @Test("50 concurrent logins for one user with the same code: exactly one success, the rest replayed or throttled")
     func fiftySameCode() throws {

@@ -7,7 +7,7 @@ extension ModuleThroughLibPAM {
 /// Fleet mode through real libpam, the built module, a real PgBouncer and a real PostgreSQL
 /// (Tests/fleet/pg.sh): two servers are two PAM services, each with its own configuration
 /// file, pooler and database role. The module reaches the database only through the pooler.
-@Suite("Fleet logins through libpam")
+@Suite("Fleet logins through libpam", .requiresPostgreSQL)
 struct FleetLoginTests {
     /// A harness with services `a` and `b` (roles server_a and server_b) on `server`, and
     /// `root` enrolled by the admin role. Returns the secret.

@@ -154,7 +154,7 @@ extension ModuleThroughLibPAM {
 /// The findings of issue 9, items 3 to 8, through the built module and real libpam:
 /// one identity per account, revocation at the prompt, conversation results, name-service
 /// errors, forged log fields, and timing per answer shape.
-@Suite("Hardening (issue 9)")
+@Suite("Hardening (issue 9)", .requiresRoot("fake users through nss_wrapper in a private mount namespace, files handed to other users"))
 struct HardeningTests {
     // MARK: - Item 3: one identity per account
 

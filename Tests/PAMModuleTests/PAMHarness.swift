@@ -6,7 +6,7 @@ import TwoFactorStore
 /// Every suite of this target runs one test at a time: pam_wrapper 1.1.4 copies the
 /// service directory to a shared `/tmp/pam.X` slot that concurrent processes of
 /// different tests could mix up. (Tests that start parallel logins share one stack.)
-@Suite("The module through libpam", .serialized)
+@Suite("The module through libpam", .serialized, .requiresPAMWrapper, .requiresBuiltModule)
 enum ModuleThroughLibPAM {}
 
 /// What one run of pam_authenticate through real libpam produced.

@@ -6,7 +6,7 @@ import TwoFactorStore
 
 extension ModuleThroughLibPAM {
 /// Damaged, hostile and misplaced secret and state files: always a refusal and a log line.
-@Suite("Bad secret and state files")
+@Suite("Bad secret and state files", .requiresRoot("the store must be owned by root, and files are handed to other users"))
 struct SecretFileTests {
     /// Writes `bytes` as root's secret file in the store with `mode`.
     private func plant(_ harness: PAMHarness, _ bytes: [UInt8], mode: mode_t = 0o600) throws -> String {
@@ -146,7 +146,7 @@ struct SecretFileTests {
 
 extension ModuleThroughLibPAM {
 /// `secret=` outside the store (home mode): opened as the user, strict owner and mode checks.
-@Suite("Secret in the user's files")
+@Suite("Secret in the user's files", .requiresRoot("the secret files are handed to the users they belong to"))
 struct HomeSecretTests {
     /// `daemon` (uid 1) exists on every Debian system; its secret goes in a directory it can read.
     private func setUp(mode: mode_t = 0o600, owner: uid_t = 1) throws -> (PAMHarness, SecretRecord, String) {

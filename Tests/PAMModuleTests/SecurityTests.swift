@@ -7,7 +7,7 @@ import TwoFactorStore
 extension ModuleThroughLibPAM {
 /// Security regressions: races on the secret file, foreign owners, loose modes,
 /// path tricks in the user name, backup-code reuse, and the throttle's bound.
-@Suite("Security regressions")
+@Suite("Security regressions", .requiresRoot("files and homes are handed to other users"))
 struct SecurityTests {
     /// A valid secret file text for `secret`.
     private static func secretText(_ secret: [UInt8]) -> String {

@@ -23,7 +23,8 @@ func awayFromStepBoundary() {
 
 /// The configuration file (`--config`, default /etc/swift-2fa/swift-2fa.conf): the command
 /// applies its policy and store as a login does, and refuses a bad or untrusted file.
-@Suite struct ConfigCommandTests {
+@Suite(.requiresRoot("the command acts for --user root, and a file is handed to nobody"), .requiresOathtool)
+struct ConfigCommandTests {
     @Test("verify applies throttle_after of the configuration file")
     func verifyUsesTheConfiguredThrottle() throws {
         let strict = try TempStore()

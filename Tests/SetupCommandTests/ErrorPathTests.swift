@@ -4,7 +4,8 @@ import TwoFactorCore
 import TwoFactorStore
 
 /// Bad input: one `swift-2fa-setup: ` line on stderr, the documented status, nothing changed.
-@Suite struct ErrorPathTests {
+@Suite(.requiresRoot("the command acts for --user root, and as nobody through setpriv"))
+struct ErrorPathTests {
     /// Runs `arguments` and checks the status, the single error line and the unchanged store.
     private func expectRefusal(_ arguments: [String], in temp: TempStore, status: Int32, mentions: String,
                                asNobody: Bool = false) throws {

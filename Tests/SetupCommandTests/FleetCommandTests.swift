@@ -5,7 +5,7 @@ import TwoFactorStore
 
 /// The subcommands against a real PostgreSQL (Tests/fleet/pg.sh) when `--config` names a
 /// database: the same output and exit statuses as with files, and nothing in the store.
-@Suite(.serialized)
+@Suite(.serialized, .requiresPostgreSQL, .requiresOathtool)
 struct FleetCommandTests {
     /// Configuration files for the admin role and for server_a (mode 0600), and a store
     /// directory that must stay empty.

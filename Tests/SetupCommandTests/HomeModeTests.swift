@@ -4,7 +4,8 @@ import TwoFactorCore
 import TwoFactorStore
 
 /// `--secret-file` (the module's `secret=`): the secret in the user's files, the state in the store.
-@Suite struct HomeModeTests {
+@Suite(.requiresRoot("the secret files are handed to nobody, and the command runs as nobody through setpriv"), .requiresOathtool)
+struct HomeModeTests {
     private let nobody: uid_t = 65534
 
     /// A directory owned by nobody (mode 0700), standing in for a user's home.

@@ -4,7 +4,8 @@ import TwoFactorCore
 import TwoFactorStore
 
 /// `import --google-authenticator` with files made by Debian's libpam-google-authenticator.
-@Suite struct ImportTests {
+@Suite(.requiresRoot("the command acts for --user root and nobody, files are handed to other users, unshare -m"), .requiresOathtool, .requires("/usr/bin/google-authenticator", package: "libpam-google-authenticator"))
+struct ImportTests {
     /// A real file from `google-authenticator`, in its own directory.
     private func makeFile(_ temp: TempStore, extra: [String] = []) throws -> (path: String, secret: String, scratch: [String]) {
         let path = temp.path + "-ga"

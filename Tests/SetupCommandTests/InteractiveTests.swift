@@ -4,7 +4,8 @@ import TwoFactorCore
 import TwoFactorStore
 
 /// The interactive enrollment: through a pseudo-terminal (expect), and with piped answers.
-@Suite struct InteractiveTests {
+@Suite(.requiresRoot("the command acts for --user root"), .requiresOathtool, .requires("/usr/bin/expect", package: "expect"))
+struct InteractiveTests {
     @Test func promptWrongCodeThenRightCodeThroughAPseudoTerminal() throws {
         let temp = try TempStore()
         let (result, secret) = try CLI.enrollThroughTerminal(["--store", temp.path, "--user", "root", "--qr", "utf8"])

@@ -4,7 +4,8 @@ import TwoFactorCore
 import TwoFactorStore
 
 /// `status`, `unlock`, `reset`, `disable` and `backup-codes`.
-@Suite struct ManagementTests {
+@Suite(.requiresRoot("the command acts for --user root"), .requiresOathtool)
+struct ManagementTests {
     @Test func statusAsTextAndJSON() throws {
         let temp = try TempStore()
         let none = try CLI.run(["status"] + temp.args())

@@ -227,7 +227,7 @@ import Testing
     }
 
     /// The real try: pamtester in a private namespace, through the built module. Root only.
-    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/pamtester")))
+    @Test(.requiresRoot("pamtester runs in a private mount namespace"), .requires("/usr/bin/pamtester", package: "pamtester"))
     func checkTriesTheStackWithPamtester() throws {
         let built = URL(fileURLWithPath: CLI.binary).deletingLastPathComponent().appendingPathComponent("libpam_swift2fa.so").path
         try #require(FileManager.default.fileExists(atPath: built), "build the module first")

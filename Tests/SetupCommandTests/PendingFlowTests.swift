@@ -4,7 +4,8 @@ import TwoFactorCore
 import TwoFactorStore
 
 /// The two-phase enrollment panels use: `enroll --pending --json`, then `confirm`.
-@Suite struct PendingFlowTests {
+@Suite(.requiresRoot("the command acts for --user root"), .requiresOathtool)
+struct PendingFlowTests {
     @Test func pendingEnrollmentIsIgnoredUntilConfirmedWithAnOathtoolCode() throws {
         let temp = try TempStore()
         let started = try CLI.run(["enroll", "--pending", "--json", "--issuer", "Panel"] + temp.args())

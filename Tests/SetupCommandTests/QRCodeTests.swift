@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// The QR codes decode, with a real decoder (zbarimg), to exactly the printed URI.
-@Suite struct QRCodeTests {
+@Suite(.requiresRoot("the command acts for --user root"), .requires("/usr/bin/zbarimg", package: "zbar-tools"), .requires("/usr/bin/rsvg-convert", package: "librsvg2-bin"))
+struct QRCodeTests {
     /// Decodes an image file with zbarimg.
     private func decode(_ image: String) throws -> String {
         let result = try CLI.program("/usr/bin/zbarimg", ["--raw", "-q", image])

@@ -4,7 +4,8 @@ import TwoFactorCore
 import TwoFactorStore
 
 /// `verify` applies the module's rules to the module's state.
-@Suite struct VerifyTests {
+@Suite(.requiresRoot("the command acts for --user root"), .requiresOathtool)
+struct VerifyTests {
     @Test func aCodeWorksOnceThenIsAReplay() throws {
         let temp = try TempStore()
         let (secret, _) = try temp.enroll()

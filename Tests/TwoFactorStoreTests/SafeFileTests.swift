@@ -3,7 +3,7 @@ import Glibc
 import Testing
 @testable import TwoFactorStore
 
-@Suite("Safe reading of trusted files")
+@Suite("Safe reading of trusted files", .requiresRoot("the files read must be owned by root, and one is handed to uid 1"))
 struct SafeFileTests {
     let root = SafeFile.Requirements(allowedOwners: [0])
 

@@ -159,10 +159,10 @@ RC=0
 OUT=$(cd "$SHARED" && runuser -u "$USER1" -- "$SHARED/bin/env" PATH="$SHARED/bin" ./src/test.sh 2>&1) || RC=$?
 expect_rc "a user without sudo: ./test.sh refused" 1 "$RC" "$OUT"
 [[ $OUT == *"sudo is not installed"*"su -"* ]] && pass "a user without sudo: test.sh says to use a root shell" || fail "a user without sudo: test.sh says to use a root shell" "$OUT"
-# A user with sudo: test.sh hands itself, by its full path, to sudo.
+# A user with sudo: test.sh hands itself, by its full path, to sudo (module: a tier that needs root).
 RC=0
-OUT=$(cd "$SHARED" && runuser -u "$USER1" -- "$SHARED/bin/env" PATH="$SHARED/stub:$SHARED/bin" ./src/test.sh unit 2>&1) || RC=$?
-[[ $RC == 0 && $(cat "$SHARED/out/sudo-called" 2>/dev/null) == "-- $SHARED/src/test.sh unit" ]] &&
+OUT=$(cd "$SHARED" && runuser -u "$USER1" -- "$SHARED/bin/env" PATH="$SHARED/stub:$SHARED/bin" ./src/test.sh module 2>&1) || RC=$?
+[[ $RC == 0 && $(cat "$SHARED/out/sudo-called" 2>/dev/null) == "-- $SHARED/src/test.sh module" ]] &&
     pass "a user with sudo: ./test.sh runs itself again through sudo" || fail "a user with sudo: ./test.sh runs itself again through sudo" "rc $RC; $OUT; $(cat "$SHARED/out/sudo-called" 2>/dev/null)"
 
 # Uninstall, once nothing uses the module any more.
