@@ -45,25 +45,34 @@ struct PolicyDifferentialTests {
     @Test("swift2fa.verify and VerificationPolicy agree on every outcome and state, over 10,000 generated answers")
     func differential() throws {
         try SQLPolicy.with { sql in
-            var answers = 0
+            var seen: [String: Int] = [:]
             var findings: [String] = []
             for seed in Self.seeds {
                 do {
-                    answers += try Self.run(seed: seed, sql: sql)
+                    try Self.run(seed: seed, sql: sql, seen: &seen)
                 } catch let finding as Finding {
                     findings.append(finding.text)
                 }
             }
-            print("policy differential: \(answers) answers over \(Self.seeds.count) seeds, \(findings.count) differences")
-            #expect(findings.isEmpty, "\(findings.joined(separator: "\n\n"))")
+            let answers = Self.outcomes.reduce(0) { $0 + seen[$1, default: 0] }
+            print("policy differential: \(answers) answers over \(Self.seeds.count) seeds, \(findings.count) differences; "
+                  + seen.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            #expect(findings.isEmpty, "\(findings.count) seeds differ; the first:\n\(findings.prefix(3).joined(separator: "\n\n"))")
             #expect(answers >= 10_000)
+            // The sequences reach every outcome and every admin operation, so each path is compared.
+            for event in Self.outcomes + ["unlock", "reset", "replace", "regenerate", "policy"] {
+                #expect(seen[event, default: 0] > 0, "no \(event) in the generated sequences")
+            }
         }
     }
 
     struct Finding: Error { let text: String }
 
-    /// One seed: returns the number of answers compared; throws a `Finding` at the first difference.
-    static func run(seed: UInt64, sql: SQLPolicy) throws -> Int {
+    static let outcomes = ["accepted-totp", "accepted-backup", "rejected", "replayed", "throttled", "locked"]
+
+    /// One seed: counts the answers' outcomes and the operations in `seen`; throws a `Finding`
+    /// at the first difference.
+    static func run(seed: UInt64, sql: SQLPolicy, seen: inout [String: Int]) throws {
         var random = SeededGenerator(seed: seed)
         var log: [String] = []
         func fail(_ what: String) -> Finding {
@@ -79,7 +88,12 @@ struct PolicyDifferentialTests {
         var answers = 0
         while answers < answersPerSeed {
             advanceClock(&model, &random)
-            switch Int.random(in: 0..<1000, using: &random) {
+            // A locked factor refuses everything: unlock it sooner than otherwise, so most answers test more.
+            let operation = model.state.locked && Int.random(in: 0..<5, using: &random) == 0
+                ? 0 : Int.random(in: 0..<1000, using: &random)
+            let names = [(15, "unlock"), (25, "reset"), (35, "replace"), (50, "regenerate"), (60, "policy")]
+            if let name = names.first(where: { operation < $0.0 })?.1 { seen[name, default: 0] += 1 }
+            switch operation {
             case 0..<15:
                 let before = model.state
                 model.state.failures = 0
@@ -117,6 +131,7 @@ struct PolicyDifferentialTests {
                 let (answer, stored) = try sql.verify(typed, now: model.now)
                 model.state = decision.state
                 answers += 1
+                seen[decision.outcome.logName, default: 0] += 1
                 log.append("t=\(model.now) \(typed.debugDescription): Swift \(decision.outcome), SQL \(answer.outcome)")
                 guard let stored else { throw fail("the enrollment is gone") }
                 let expected = SQLPolicy.Answer(outcome: decision.outcome.logName, failures: model.state.failures,
@@ -131,7 +146,6 @@ struct PolicyDifferentialTests {
                 try compare(model, stored, fail)
             }
         }
-        return answers
     }
 
     static func compare(_ model: Model, _ stored: SQLPolicy.State, _ fail: (String) -> Finding) throws {
