@@ -233,7 +233,7 @@ struct PolicyDifferentialTests {
     static func answer(_ model: Model, _ random: inout SeededGenerator) throws -> String {
         let digits = model.record.parameters.digits
         let window = Int64(model.policy.window)
-        let used = model.usedIndexes
+        let used = model.usedIndexes  // a Set: sorted before any random pick, so a seed replays exactly
         let unused = model.codes.indices.filter { !used.contains($0) }
         var typed: String
         switch Int.random(in: 0..<100, using: &random) {
@@ -247,7 +247,7 @@ struct PolicyDifferentialTests {
             let index = unused.randomElement(using: &random) ?? Int.random(in: 0..<model.codes.count, using: &random)
             typed = formatted(model.codes[index], &random)
         case 62..<68:
-            let index = used.randomElement(using: &random) ?? Int.random(in: 0..<model.codes.count, using: &random)
+            let index = used.sorted().randomElement(using: &random) ?? Int.random(in: 0..<model.codes.count, using: &random)
             typed = formatted(model.codes[index], &random)
         case 68..<76:
             typed = Bool.random(using: &random)
