@@ -1,4 +1,5 @@
 import Foundation
+import TwoFactorCore
 
 /// One long-lived `psql` session (unaligned, tuples only, stop on the first error), so a test
 /// can run thousands of statements without a connection each. `run` sends statements and
@@ -13,12 +14,15 @@ final class PsqlSession {
 
     init(conninfo: String) throws {
         errors = NSTemporaryDirectory() + "psql-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).err"
-        FileManager.default.createFile(atPath: errors, contents: nil)
+        guard FileManager.default.createFile(atPath: errors, contents: nil),
+              let errorFile = FileHandle(forWritingAtPath: errors) else {
+            throw FleetServerError(text: "cannot create \(errors)")
+        }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
         process.arguments = ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", conninfo]
         process.standardInput = input
         process.standardOutput = output
-        process.standardError = FileHandle(forWritingAtPath: errors)
+        process.standardError = errorFile
         try process.run()
     }
 
@@ -48,8 +52,7 @@ final class PsqlSession {
 
     /// A SQL literal of any text, safe from psql's and SQL's quoting rules.
     static func literal(_ text: String) -> String {
-        let hex = text.utf8.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }
-        return "convert_from('\\x\(hex.joined())'::bytea, 'UTF8')"
+        "convert_from('\\x\(Hex.encode(Array(text.utf8)))'::bytea, 'UTF8')"
     }
 
     private func readLine() throws -> String? {

@@ -109,12 +109,6 @@ struct SQLPolicy {
                 rows.count == 2 ? try Self.parseState(rows[1]) : nil)
     }
 
-    /// The stored state; nil when the user is not enrolled.
-    func state() throws -> State? {
-        let rows = try session.run(Self.stateQuery(user))
-        return try rows.first.map(Self.parseState)
-    }
-
     /// `unlock`: the failures and lock before, nil when not enrolled.
     func unlock() throws -> (failures: Int, locked: Bool)? {
         let rows = try session.run("SELECT failures, locked FROM swift2fa.unlock(\(PsqlSession.literal(user)));")
