@@ -135,9 +135,16 @@ let package = Package(
             path: "Tests/PAMTestDriver",
             linkerSettings: [.linkedLibrary("pamtest"), .linkedLibrary("pam")]
         ),
+        // Test support shared by the core's tests and the fleet's: the seeded generator and the
+        // throttle attacker, so the same simulations drive the Swift policy and the SQL one.
+        .target(
+            name: "PolicySimulation",
+            dependencies: ["TwoFactorCore"],
+            path: "Tests/PolicySimulation"
+        ),
         .testTarget(
             name: "TwoFactorCoreTests",
-            dependencies: ["TwoFactorCore"]
+            dependencies: ["TwoFactorCore", "PolicySimulation"]
         ),
         .testTarget(
             name: "PAMStackTests",
@@ -155,7 +162,7 @@ let package = Package(
         // The fleet store against a real PostgreSQL started by Tests/fleet/pg.sh (needs root).
         .testTarget(
             name: "FleetTests",
-            dependencies: ["TwoFactorCore", "TwoFactorStore", "FleetLibPQ"]
+            dependencies: ["TwoFactorCore", "TwoFactorStore", "FleetLibPQ", "PolicySimulation"]
         ),
         // Run the built swift-2fa-setup command.
         .testTarget(

@@ -5,6 +5,10 @@ public enum NewEnrollment {
     /// Bytes of a new secret: 160 bits, as RFC 4226 recommends.
     public static let secretLength = 20
 
+    /// Seconds a pending enrollment waits for its first code (the fleet's default
+    /// `pending_lifetime` is the same; FleetTests' PolicyConstantsTests compares them).
+    public static let pendingLifetime: Int64 = 600
+
     /// How many codes a user may try before an interactive enrollment gives up.
     public static let tries = 3
 

@@ -117,8 +117,8 @@ struct EnrollCommand: ParsableCommand {
     /// Writes the pending enrollment and prints what the panel or user needs to confirm it.
     private func recordPending(_ record: SecretRecord, now: Int64, display: EnrollmentDisplay, target: Target) throws(SetupFailure) {
         var pendingRecord = record
-        pendingRecord.pendingUntil = now + Enrollment.pendingLifetime
-        let expires = Output.isoDate(now + Enrollment.pendingLifetime)
+        pendingRecord.pendingUntil = now + NewEnrollment.pendingLifetime
+        let expires = Output.isoDate(now + NewEnrollment.pendingLifetime)
         try target.locked { _ throws(SetupFailure) in try target.writePending(pendingRecord) }
         try announcePending(record, display: display, expires: expires, target: target)
     }

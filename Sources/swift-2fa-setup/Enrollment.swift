@@ -5,9 +5,6 @@ import TwoFactorStore
 /// Creating an enrollment: the secret, checking the first code, the backup codes,
 /// and activation (the only step that makes the module accept the new secret).
 enum Enrollment {
-    /// How long a pending enrollment waits for its code, in seconds.
-    static let pendingLifetime: Int64 = 600
-
     /// The current Unix time.
     static func now() -> Int64 { Int64(time(nil)) }
 

@@ -1,25 +1,9 @@
+import PolicySimulation
 import Testing
 @testable import TwoFactorCore
 
-/// A small deterministic generator (SplitMix64) so that randomized tests are reproducible:
-/// a failure message carries the seed and iteration, and rerunning gives the same inputs.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func bytes(_ count: Int) -> [UInt8] {
-        (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) }
-    }
-}
+/// The seeded generator of every randomized test (shared with the fleet tests).
+typealias SeededGenerator = PolicySimulation.SeededGenerator
 
 /// Test-side hex decoding, written independently of `Hex` so expected values do not
 /// depend on the code under test.

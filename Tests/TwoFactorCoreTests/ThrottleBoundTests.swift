@@ -1,3 +1,4 @@
+import PolicySimulation
 import Testing
 @testable import TwoFactorCore
 
@@ -11,91 +12,39 @@ struct ThrottleBoundTests {
     static let documentedLockTime: Int64 = 83_730
     static let start: Int64 = 1_764_456_015
 
-    enum Shape: CaseIterable { case code, backup }
-
-    /// What an attacker sends next: an answer shape and when (never before `now`).
-    typealias Strategy = @Sendable (_ state: UserState, _ now: Int64, _ random: inout SeededGenerator) -> (time: Int64, shape: Shape)
-
-    static let throttleAfter = ThrottlePolicy.standard.throttleAfter
-
-    /// Strategies against the throttle. `state` is what the module would read before the answer.
-    static let strategies: [(name: String, next: Strategy)] = [
-        ("codes, each when the back-off ends", { state, now, _ in
-            (max(now, state.throttledUntil), .code)
-        }),
-        ("backup-shaped only, as fast as any is checked", { state, now, _ in
-            let exhausted = now < state.throttledUntil && state.backupFailures >= throttleAfter
-            return (exhausted ? state.throttledUntil : now, .backup)
-        }),
-        ("the period's backup tries, then a code when the back-off ends", { state, now, _ in
-            if now < state.throttledUntil && state.backupFailures < throttleAfter { return (now, .backup) }
-            return (max(now, state.throttledUntil), .code)
-        }),
-        ("the period's backup tries, then one more every 30 s until the end", { state, now, _ in
-            (now < state.throttledUntil && state.backupFailures >= throttleAfter ? min(now + 30, state.throttledUntil) : now,
-             .backup)
-        }),
-        ("a code, then backup-shaped at the same second the back-off ends", { state, now, _ in
-            if now < state.throttledUntil { return (state.backupFailures < throttleAfter ? now : state.throttledUntil, .backup) }
-            return (now, state.failures % 2 == 0 ? .code : .backup)
-        }),
-        ("random shapes at random times", { state, now, random in
-            let shape: Shape = Bool.random(using: &random) ? .code : .backup
-            switch Int.random(in: 0..<4, using: &random) {
-            case 0: return (now, shape)
-            case 1: return (max(now, state.throttledUntil), shape)
-            case 2: return (max(now, state.throttledUntil - 1), shape)
-            default: return (now + Int64.random(in: 1...120, using: &random), shape)
-            }
-        }),
-    ]
-
-    /// The result of one simulated attack.
-    struct Run {
-        var lockedAt: Int64?
-        var answers = 0
-        var failuresSeen: [Int] = []
-    }
+    static let strategies = ThrottleAttack.strategies(throttleAfter: ThrottlePolicy.standard.throttleAfter)
 
     /// Runs `strategy` until the factor locks, checking the work of every answer on the way.
     /// The backup codes are real (tagged); the dummy hash is cheapened (its count is what is checked).
-    static func attack(_ strategy: Strategy, digits: Int, seed: UInt64) throws -> Run {
+    static func attack(_ strategy: ThrottleAttack.Strategy, digits: Int, seed: UInt64) throws -> ThrottleAttack.Run {
         let secret = policySecret
         let generated = try #require(BackupCodes.generate(secret: secret, iterations: 1))
         let record = makeRecord(digits: digits, backupCodes: generated.hashes)
         var policy = VerificationPolicy.standard
         policy.dummyHashIterations = 1
-        var random = SeededGenerator(seed: seed)
         var state = UserState()
-        var now = start
-        var run = Run()
-        while run.answers < 20_000 {
-            let (time, shape) = strategy(state, now, &random)
-            #expect(time >= now, "the strategy went back in time")
-            now = time
-            let answer: String
+        let run = ThrottleAttack.run(strategy, start: start, seed: seed, limit: 20_000, answer: { shape, now, random in
             switch shape {
-            case .code: answer = VerificationPolicyTests.wrongCode(record, at: now)
-            case .backup:
-                // A random letter code; with 10 codes of 23^10 it is none of the set (checked below).
-                answer = String(decoding: (0..<10).map { _ in BackupCodes.alphabet.randomElement(using: &random) ?? 0x61 },
-                                as: UTF8.self)
+            case .code: return VerificationPolicyTests.wrongCode(record, at: now)
+            case .backup: return randomBackupShaped(&random)
             }
+        }, verify: { answer, now in
             let decision = policy.verify(answer: answer, record: record, state: state, now: now)
-            run.answers += 1
             #expect(!decision.outcome.isAccepted, "a wrong answer was accepted: \(answer)")
             let codeShaped = digits == answer.count && answer.allSatisfy(\.isNumber)
             let backupShaped = BackupCodes.normalize(answer) != nil
-            #expect(decision.work.slowHashes == (backupShaped ? 1 : 0), "answer \(run.answers): \(decision.outcome.logName)")
+            #expect(decision.work.slowHashes == (backupShaped ? 1 : 0), "\(answer): \(decision.outcome.logName)")
             #expect(decision.work.hmacs == (codeShaped ? 2 * policy.window + 1 : 0) + (backupShaped ? 1 : 0))
-            if decision.stateChanged { state = decision.state }
-            if state.failures != run.failuresSeen.last { run.failuresSeen.append(state.failures) }
-            if state.locked {
-                run.lockedAt = now
-                return run
-            }
-        }
+            state = decision.state
+            return state
+        })
+        #expect(!run.wentBackInTime, "the strategy went back in time")
         return run
+    }
+
+    /// A random letter code; with 10 codes of 23^10 it is none of the set (the attack checks).
+    static func randomBackupShaped(_ random: inout SeededGenerator) -> String {
+        String(decoding: (0..<10).map { _ in BackupCodes.alphabet.randomElement(using: &random) ?? 0x61 }, as: UTF8.self)
     }
 
     // Regression test (issue 9, item 2): 3 wrong codes and 97 backup-shaped answers used to
@@ -122,6 +71,7 @@ struct ThrottleBoundTests {
         let policy = ThrottlePolicy.standard
         let sum = (policy.throttleAfter..<policy.lockAfter).reduce(0) { $0 + policy.delay(afterFailures: $1) }
         #expect(Int64(sum) == Self.documentedLockTime)
+        #expect(ThrottleAttack.minimumLockTime(policy) == Self.documentedLockTime)
         #expect(Self.documentedLockTime == 23 * 3600 + 16 * 60 - 30)
     }
 

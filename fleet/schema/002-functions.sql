@@ -75,6 +75,11 @@ RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
                            p_settings.throttle_max) END
 $$;
 
+-- The clock of every rule (verify, pending enrollments, status), in Unix seconds. It is the only
+-- clock a decision reads, so a test drives the rules by replacing this one function: the test
+-- harness applies Tests/fleet/test-clock.sql as the superuser, and every `db init` puts this
+-- definition back. On purpose there is no GUC, table or argument through which a session could
+-- move the time: a server role that could would end its own back-off or reopen used time steps.
 CREATE OR REPLACE FUNCTION swift2fa.now_seconds() RETURNS bigint
 LANGUAGE sql VOLATILE AS $$ SELECT floor(extract(epoch FROM clock_timestamp()))::bigint $$;
 

@@ -1,0 +1,287 @@
+import Foundation
+import PolicySimulation
+import Testing
+@testable import TwoFactorCore
+
+/// The fleet's SQL policy (`swift2fa.verify`) proven equal to the Swift one (`VerificationPolicy`)
+/// on generated sequences (issue 18, item 2): each seed enrolls a random user (algorithm, digits,
+/// period, secret, backup codes) under a random policy, then sends answers at generated times to
+/// both and compares every outcome and every resulting state. Between answers it unlocks, resets
+/// and re-enrolls, replaces the enrollment, regenerates the backup codes and changes the policy.
+///
+/// Backup codes are hashed differently (PBKDF2 with a salt in Swift, bcrypt in SQL), so they are
+/// compared by which code was used: the Swift state's salts and the database's tags are both
+/// mapped to the code's index. The database's clock is the test clock (Tests/fleet/test-clock.sql).
+@Suite(.serialized, .enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/psql"),
+                             "needs root and PostgreSQL (Tests/fleet/pg.sh)"))
+struct PolicyDifferentialTests {
+    static let seeds: [UInt64] = (0..<40).map { 0x5EED_2026_0000 + $0 }
+    static let answersPerSeed = 260
+
+    /// The Swift side of one seed's run, and what the generator knows.
+    struct Model {
+        var policy: VerificationPolicy
+        var record: SecretRecord
+        var codes: [String]
+        var state: UserState
+        var now: Int64
+
+        var totp: TOTP? { TOTP(secret: record.secret, parameters: record.parameters) }
+
+        /// Indexes of the used backup codes, by salt.
+        var usedIndexes: Set<Int> {
+            let used = Set(state.usedBackupSalts)
+            return Set(record.backupCodes.indices.filter { used.contains(Hex.encode(record.backupCodes[$0].salt)) })
+        }
+
+        /// Indexes of the used backup codes, by the database's tags.
+        func indexes(ofTags tags: Set<String>) -> Set<Int> {
+            Set(record.backupCodes.indices.filter { index in
+                record.backupCodes[index].tag.map { tags.contains(Hex.encode($0)) } ?? false
+            })
+        }
+    }
+
+    @Test("swift2fa.verify and VerificationPolicy agree on every outcome and state, over 10,000 generated answers")
+    func differential() throws {
+        try SQLPolicy.with { sql in
+            var seen: [String: Int] = [:]
+            var findings: [String] = []
+            for seed in Self.seeds {
+                do {
+                    try Self.run(seed: seed, sql: sql, seen: &seen)
+                } catch let finding as Finding {
+                    findings.append(finding.text)
+                }
+            }
+            let answers = Self.outcomes.reduce(0) { $0 + seen[$1, default: 0] }
+            print("policy differential: \(answers) answers over \(Self.seeds.count) seeds, \(findings.count) differences; "
+                  + seen.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            #expect(findings.isEmpty, "\(findings.count) seeds differ; the first:\n\(findings.prefix(3).joined(separator: "\n\n"))")
+            #expect(answers >= 10_000)
+            // The sequences reach every outcome and every admin operation, so each path is compared.
+            for event in Self.outcomes + ["unlock", "reset", "replace", "regenerate", "policy"] {
+                #expect(seen[event, default: 0] > 0, "no \(event) in the generated sequences")
+            }
+        }
+    }
+
+    struct Finding: Error { let text: String }
+
+    static let outcomes = ["accepted-totp", "accepted-backup", "rejected", "replayed", "throttled", "locked"]
+
+    /// One seed: counts the answers' outcomes and the operations in `seen`; throws a `Finding`
+    /// at the first difference.
+    static func run(seed: UInt64, sql: SQLPolicy, seen: inout [String: Int]) throws {
+        var random = SeededGenerator(seed: seed)
+        var log: [String] = []
+        func fail(_ what: String) -> Finding {
+            Finding(text: "seed \(String(seed, radix: 16)): \(what)\nlast steps:\n" + log.suffix(12).joined(separator: "\n"))
+        }
+        var model = try newModel(&random, now: Int64.random(in: 1_600_000_000...1_900_000_000, using: &random),
+                                 policy: randomPolicy(&random))
+        _ = try sql.reset()
+        try sql.setPolicy(model.policy)
+        log.append("policy \(model.policy)")
+        try enroll(&model, sql: sql, random: &random, log: &log)
+
+        var answers = 0
+        while answers < answersPerSeed {
+            advanceClock(&model, &random)
+            // A locked factor refuses everything: unlock it sooner than otherwise, so most answers test more.
+            let operation = model.state.locked && Int.random(in: 0..<5, using: &random) == 0
+                ? 0 : Int.random(in: 0..<1000, using: &random)
+            let names = [(15, "unlock"), (25, "reset"), (35, "replace"), (50, "regenerate"), (60, "policy")]
+            if let name = names.first(where: { operation < $0.0 })?.1 { seen[name, default: 0] += 1 }
+            switch operation {
+            case 0..<15:
+                let before = model.state
+                model.state.failures = 0
+                model.state.throttledUntil = 0
+                model.state.locked = false
+                model.state.backupFailures = 0
+                let answer = try sql.unlock()
+                log.append("unlock")
+                guard let answer, answer.failures == before.failures, answer.locked == before.locked else {
+                    throw fail("unlock returned \(String(describing: answer)), Swift had \(before.failures), \(before.locked)")
+                }
+            case 15..<25:
+                guard try sql.reset() else { throw fail("reset found no enrollment") }
+                let (answer, state) = try sql.verify(try code(model, offset: 0), now: model.now)
+                log.append("reset; verify -> \(answer.outcome)")
+                guard answer.outcome == "not-enrolled", state == nil else { throw fail("after reset: \(answer)") }
+                model = try newModel(&random, now: model.now, policy: model.policy)
+                try enroll(&model, sql: sql, random: &random, log: &log)
+            case 25..<35:
+                model = try newModel(&random, now: model.now, policy: model.policy)
+                try enroll(&model, sql: sql, random: &random, log: &log)
+            case 35..<50:
+                let (codes, hashes) = try backupCodes(&random, secret: model.record.secret)
+                model.codes = codes
+                model.record.backupCodes = hashes
+                guard try sql.regenerateBackupCodes(codes) else { throw fail("regenerate found no enrollment") }
+                log.append("regenerate backup codes \(codes)")
+            case 50..<60:
+                model.policy = randomPolicy(&random)
+                try sql.setPolicy(model.policy)
+                log.append("policy \(model.policy)")
+            default:
+                let typed = try answer(model, &random)
+                let decision = model.policy.verify(answer: typed, record: model.record, state: model.state, now: model.now)
+                let (answer, stored) = try sql.verify(typed, now: model.now)
+                model.state = decision.state
+                answers += 1
+                seen[decision.outcome.logName, default: 0] += 1
+                log.append("t=\(model.now) \(typed.debugDescription): Swift \(decision.outcome), SQL \(answer.outcome)")
+                guard let stored else { throw fail("the enrollment is gone") }
+                let expected = SQLPolicy.Answer(outcome: decision.outcome.logName, failures: model.state.failures,
+                                                throttledUntil: model.state.throttledUntil)
+                if answer != expected { throw fail("answer: SQL \(answer), Swift \(expected)") }
+                if case .acceptedTOTP(let step) = decision.outcome, stored.lastStep != step {
+                    throw fail("accepted step: SQL \(stored.lastStep), Swift \(step)")
+                }
+                if case .throttled(let until) = decision.outcome, answer.throttledUntil != until {
+                    throw fail("throttled until: SQL \(answer.throttledUntil), Swift \(until)")
+                }
+                try compare(model, stored, fail)
+            }
+        }
+    }
+
+    static func compare(_ model: Model, _ stored: SQLPolicy.State, _ fail: (String) -> Finding) throws {
+        let swift = model.state
+        let usedSQL = model.indexes(ofTags: stored.usedTags)
+        let same = stored.lastStep == swift.lastStep && stored.failures == swift.failures
+            && stored.throttledUntil == swift.throttledUntil && stored.backupFailures == swift.backupFailures
+            && stored.locked == swift.locked && usedSQL == model.usedIndexes
+            && stored.usedTags.count == usedSQL.count
+        if !same {
+            throw fail("state: SQL \(stored) (codes \(usedSQL.sorted())), Swift last_step \(swift.lastStep) "
+                       + "failures \(swift.failures) throttled_until \(swift.throttledUntil) "
+                       + "backup_failures \(swift.backupFailures) locked \(swift.locked) codes \(model.usedIndexes.sorted())")
+        }
+    }
+
+    // MARK: - Generation
+
+    static func randomPolicy(_ random: inout SeededGenerator) -> VerificationPolicy {
+        let base = [1, 2, 5, 30, 60, 300].randomElement(using: &random) ?? 30
+        var policy = VerificationPolicy(window: Int.random(in: 0...3, using: &random), throttle: ThrottlePolicy(
+            throttleAfter: Int.random(in: 1...5, using: &random), baseDelay: base,
+            maxDelay: [1, base, base * 4, 900, 86_400].randomElement(using: &random) ?? 900,
+            lockAfter: [2, 3, 5, 8, 12, 20].randomElement(using: &random) ?? 5))
+        policy.dummyHashIterations = 1
+        return policy
+    }
+
+    /// A random enrollment at `now` (not yet sent to the database).
+    static func newModel(_ random: inout SeededGenerator, now: Int64, policy: VerificationPolicy) throws -> Model {
+        let parameters = OTPParameters(algorithm: HashAlgorithm.allCases.randomElement(using: &random) ?? .sha1,
+                                       digits: Bool.random(using: &random) ? 6 : 8,
+                                       period: [15, 30, 30, 60, 300].randomElement(using: &random) ?? 30)
+        let secret = random.bytes([10, 20, 32, 64].randomElement(using: &random) ?? 20)
+        let (codes, hashes) = try backupCodes(&random, secret: secret)
+        let record = SecretRecord(secret: secret, parameters: parameters, created: now, backupCodes: hashes)
+        return Model(policy: policy, record: record, codes: codes, state: UserState(), now: now)
+    }
+
+    /// Five letter codes and two 8-digit ones (as google-authenticator imports), tagged for `secret`.
+    static func backupCodes(_ random: inout SeededGenerator, secret: [UInt8]) throws -> (codes: [String], hashes: [BackupCodeHash]) {
+        var seeded = random
+        let generated = BackupCodes.generate(count: 5, secret: secret, iterations: 1, randomBytes: { seeded.bytes($0) })
+        random = seeded
+        let letters = try #require(generated)
+        let digits = (0..<2).map { _ in String(format: "%08d", Int.random(in: 0...99_999_999, using: &random)) }
+        let codes = letters.codes + digits
+        let hashed = try #require(BackupCodes.hashes(for: codes, secret: secret, iterations: 1))
+        try #require(hashed.dropped == 0, "a tag collision in the seeded codes")
+        return (codes, hashed.hashes)
+    }
+
+    /// Sends the model's enrollment to the database, with a random last step (0, or a recent step,
+    /// as a confirming code leaves it), and gives the Swift side the matching fresh state.
+    static func enroll(_ model: inout Model, sql: SQLPolicy, random: inout SeededGenerator, log: inout [String]) throws {
+        let current = try #require(model.totp?.step(at: model.now))
+        let lastStep: UInt64 = Bool.random(using: &random) ? 0 : current - UInt64.random(in: 0...1, using: &random)
+        model.state = UserState.fresh(for: model.record, lastStep: lastStep)
+        try sql.enroll(model.record, lastStep: lastStep, codes: model.codes, now: model.now)
+        log.append("enroll \(model.record.parameters) secret \(model.record.secret.count) bytes, last step \(lastStep), codes \(model.codes)")
+    }
+
+    /// Clock moves: small steps, a time step, exactly at or just before the back-off's end,
+    /// long jumps, and now and then a step back (a clock corrected by NTP).
+    static func advanceClock(_ model: inout Model, _ random: inout SeededGenerator) {
+        let until = model.state.throttledUntil
+        switch Int.random(in: 0..<100, using: &random) {
+        case 0..<35: model.now += Int64.random(in: 0...5, using: &random)
+        case 35..<50: model.now += Int64(model.record.parameters.period)
+        case 50..<60: if until > model.now { model.now = until }
+        case 60..<66: if until > model.now + 1 { model.now = until - 1 }
+        case 66..<76: model.now += Int64.random(in: 1...2_000, using: &random)
+        case 76..<79: model.now -= Int64.random(in: 1...90, using: &random)
+        default: model.now += 1
+        }
+    }
+
+    static func code(_ model: Model, offset: Int64) throws -> String {
+        let current = Int64(try #require(model.totp?.step(at: model.now)))
+        return try #require(model.totp?.code(forStep: UInt64(max(0, current + offset))))
+    }
+
+    /// One answer: codes in and out of the window, replays, right, used and wrong backup codes
+    /// in the ways people type them, and answers of neither shape, sometimes wrapped in blanks.
+    static func answer(_ model: Model, _ random: inout SeededGenerator) throws -> String {
+        let digits = model.record.parameters.digits
+        let window = Int64(model.policy.window)
+        let used = model.usedIndexes  // a Set: sorted before any random pick, so a seed replays exactly
+        let unused = model.codes.indices.filter { !used.contains($0) }
+        var typed: String
+        switch Int.random(in: 0..<100, using: &random) {
+        case 0..<30:
+            typed = try code(model, offset: Int64.random(in: -(window + 2)...(window + 2), using: &random))
+        case 30..<40:
+            typed = try #require(model.totp?.code(forStep: model.state.lastStep))
+        case 40..<50:
+            typed = String((0..<digits).map { _ in Character(String(Int.random(in: 0...9, using: &random))) })
+        case 50..<62:
+            let index = unused.randomElement(using: &random) ?? Int.random(in: 0..<model.codes.count, using: &random)
+            typed = formatted(model.codes[index], &random)
+        case 62..<68:
+            let index = used.sorted().randomElement(using: &random) ?? Int.random(in: 0..<model.codes.count, using: &random)
+            typed = formatted(model.codes[index], &random)
+        case 68..<76:
+            typed = Bool.random(using: &random)
+                ? String(decoding: (0..<10).map { _ in BackupCodes.alphabet.randomElement(using: &random) ?? 0x61 }, as: UTF8.self)
+                : String(format: "%08d", Int.random(in: 0...99_999_999, using: &random))
+        case 76..<80:
+            typed = model.codes[model.codes.count - 1 - Int.random(in: 0...1, using: &random)]
+        default:
+            let code = try code(model, offset: 0)
+            typed = [
+                "", " ", "\t", "abc", "12345", "1234567", "123456789", "123 456", String(code.dropLast()), code + "0",
+                "ÄBCDE-FGHJK", "abcde-fghjk-mnpqr", "abcdefghjkmnpqrst", "abcdefg", "a1b2c3d4", "ABCD EFGH",
+                "\n" + code, code + "\r\n", " \t" + code + " \t\r\n", code.replacingOccurrences(of: "1", with: "l"),
+                "--------", "abcde_fghjk", "１２３４５６",
+            ].randomElement(using: &random) ?? ""
+        }
+        switch Int.random(in: 0..<10, using: &random) {
+        case 0: typed = " \t" + typed
+        case 1: typed += " \r\n"
+        case 2: typed += "\n"
+        default: break
+        }
+        return typed
+    }
+
+    /// A backup code as a person might type it.
+    static func formatted(_ code: String, _ random: inout SeededGenerator) -> String {
+        switch Int.random(in: 0..<6, using: &random) {
+        case 0: return code.uppercased()
+        case 1: return code.replacingOccurrences(of: "-", with: "")
+        case 2: return code.replacingOccurrences(of: "-", with: " ")
+        case 3: return String(code.prefix(3)) + "\t" + String(code.dropFirst(3))
+        case 4: return String(code.enumerated().map { $0.offset % 2 == 0 ? Character($0.element.uppercased()) : $0.element })
+        default: return code
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import TwoFactorCore
+
+/// The database's policy as the differential tests drive it: one long-lived psql session as
+/// the superuser on a throwaway server, with the test clock (Tests/fleet/test-clock.sql) in
+/// place of the real one, acting on one user. Server calls (`verify`) run under
+/// `SET ROLE server_a`, so they need exactly the rights a server has; admin calls run as the
+/// superuser, which `swift2fa.is_admin` accepts.
+struct SQLPolicy {
+    let session: PsqlSession
+    var user = "diff"
+
+    /// The user's row and used backup codes, as stored.
+    struct State: Equatable, CustomStringConvertible {
+        var lastStep: UInt64
+        var failures: Int
+        var throttledUntil: Int64
+        var backupFailures: Int
+        var locked: Bool
+        /// Hex tags of the used backup codes.
+        var usedTags: Set<String>
+
+        var description: String {
+            "last_step \(lastStep) failures \(failures) throttled_until \(throttledUntil) "
+                + "backup_failures \(backupFailures) locked \(locked) used \(usedTags.sorted())"
+        }
+
+        /// The same facts in the Swift type (without used codes), for code shared with the core tests.
+        var userState: UserState {
+            UserState(lastStep: lastStep, failures: failures, throttledUntil: throttledUntil, locked: locked,
+                      usedBackupSalts: [], backupFailures: backupFailures)
+        }
+    }
+
+    /// What `swift2fa.verify` answered.
+    struct Answer: Equatable {
+        var outcome: String
+        var failures: Int
+        var throttledUntil: Int64
+    }
+
+    static let testClock = URL(fileURLWithPath: FleetServer.script).deletingLastPathComponent()
+        .appendingPathComponent("test-clock.sql").path
+
+    /// Runs `body` against a fresh server with the test clock. With `cheapHashes`, new backup
+    /// codes and the dummy hash use bcrypt cost 4 (the schema's minimum) instead of 8, as the
+    /// core's tests lower PBKDF2 iterations: the number of hashes is unchanged, only their cost.
+    static func with<Result>(cheapHashes: Bool = true, _ body: (SQLPolicy) throws -> Result) throws -> Result {
+        try FleetServer.with { server in
+            let clock = try server.pg(["psql", server.directory, "postgres", "-f", testClock])
+            guard clock.status == 0 else { throw FleetServerError(text: "test-clock.sql failed: \(clock.output)") }
+            let conninfo = try server.pg(["conninfo", server.directory, "postgres"]).output
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let policy = SQLPolicy(session: try PsqlSession(conninfo: conninfo))
+            if cheapHashes {
+                _ = try policy.session.run("""
+                    SELECT swift2fa.set_setting('backup_cost', 4);
+                    UPDATE swift2fa.settings SET dummy_hash = crypt('unused', gen_salt('bf', 4));
+                    """)
+            }
+            return try body(policy)
+        }
+    }
+
+    /// Runs SQL and returns the one value of its one row.
+    func value(_ sql: String) throws -> String {
+        let rows = try session.run(sql)
+        guard rows.count == 1, rows[0].count == 1 else { throw FleetServerError(text: "not one value: \(rows) for \(sql)") }
+        return rows[0][0]
+    }
+
+    func setPolicy(_ policy: VerificationPolicy) throws {
+        _ = try session.run("""
+            SELECT swift2fa.set_setting('window', \(policy.window));
+            SELECT swift2fa.set_setting('throttle_after', \(policy.throttle.throttleAfter));
+            SELECT swift2fa.set_setting('throttle_delay', \(policy.throttle.baseDelay));
+            SELECT swift2fa.set_setting('throttle_max', \(policy.throttle.maxDelay));
+            SELECT swift2fa.set_setting('lock_after', \(policy.throttle.lockAfter));
+            """)
+    }
+
+    /// `admin_enroll` with replace: the user's new enrollment, whose last step is `lastStep`.
+    func enroll(_ record: SecretRecord, lastStep: UInt64, codes: [String], now: Int64) throws {
+        let array = "ARRAY[" + codes.map(PsqlSession.literal).joined(separator: ", ") + "]::text[]"
+        _ = try session.run("""
+            UPDATE swift2fa_test.clock SET now_seconds = \(now);
+            SELECT swift2fa.admin_enroll(\(PsqlSession.literal(user)), '\\x\(Hex.encode(record.secret))'::bytea,
+                '\(record.parameters.algorithm.rawValue)', \(record.parameters.digits), \(record.parameters.period),
+                \(lastStep), \(array), true);
+            """)
+    }
+
+    /// One server call of `verify` at `now`, and the state it left.
+    func verify(_ answer: String, now: Int64) throws -> (answer: Answer, state: State?) {
+        // One round trip: psql sends statements joined by \; as one query (one transaction).
+        let rows = try session.run("""
+            UPDATE swift2fa_test.clock SET now_seconds = \(now) \\;
+            SET ROLE server_a \\;
+            SELECT outcome, failures, throttled_until FROM swift2fa.verify(\(PsqlSession.literal(user)),
+                \(PsqlSession.literal(answer)), 'differential', NULL) \\;
+            RESET ROLE \\;
+            \(Self.stateQuery(user))
+            """)
+        guard rows.count == 1 || rows.count == 2, rows[0].count == 3,
+              let failures = Int(rows[0][1]), let until = Int64(rows[0][2]) else {
+            throw FleetServerError(text: "verify answered \(rows)")
+        }
+        return (Answer(outcome: rows[0][0], failures: failures, throttledUntil: until),
+                rows.count == 2 ? try Self.parseState(rows[1]) : nil)
+    }
+
+    /// `unlock`: the failures and lock before, nil when not enrolled.
+    func unlock() throws -> (failures: Int, locked: Bool)? {
+        let rows = try session.run("SELECT failures, locked FROM swift2fa.unlock(\(PsqlSession.literal(user)));")
+        guard let row = rows.first else { return nil }
+        guard row.count == 2, let failures = Int(row[0]) else { throw FleetServerError(text: "unlock answered \(rows)") }
+        return (failures, row[1] == "t")
+    }
+
+    func reset() throws -> Bool {
+        try value("SELECT swift2fa.reset(\(PsqlSession.literal(user)));") == "t"
+    }
+
+    func regenerateBackupCodes(_ codes: [String]) throws -> Bool {
+        let array = "ARRAY[" + codes.map(PsqlSession.literal).joined(separator: ", ") + "]::text[]"
+        return try value("SELECT swift2fa.regenerate_backup_codes(\(PsqlSession.literal(user)), \(array));") == "t"
+    }
+
+    private static func stateQuery(_ user: String) -> String {
+        let name = PsqlSession.literal(user)
+        return """
+            SELECT e.last_step, e.failures, e.throttled_until, e.backup_failures, e.locked,
+                   coalesce((SELECT string_agg(encode(b.tag, 'hex'), ',') FROM swift2fa.backup_code b
+                              WHERE b.user_name = e.user_name AND b.used_at IS NOT NULL), '')
+              FROM swift2fa.enrollment e WHERE e.user_name = \(name);
+            """
+    }
+
+    private static func parseState(_ row: [String]) throws -> State {
+        guard row.count == 6, let lastStep = UInt64(row[0]), let failures = Int(row[1]),
+              let until = Int64(row[2]), let backupFailures = Int(row[3]) else {
+            throw FleetServerError(text: "unexpected state row \(row)")
+        }
+        return State(lastStep: lastStep, failures: failures, throttledUntil: until, backupFailures: backupFailures,
+                     locked: row[4] == "t", usedTags: Set(row[5].split(separator: ",").map(String.init)))
+    }
+}
