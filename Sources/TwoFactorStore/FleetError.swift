@@ -4,8 +4,7 @@ public struct FleetError: Error, Equatable, CustomStringConvertible {
     /// What kind of failure, for the caller's decision.
     public enum Kind: String, Equatable, Sendable {
         /// No usable database: libpq missing, connection refused, lost or timed out, or a
-        /// read-only server (SQLSTATE 25006: a standby, whose "not enrolled" may be stale).
-        /// A login fails closed (PAM_AUTHINFO_UNAVAIL) and logs this word.
+        /// read-only server. A login fails closed (PAM_AUTHINFO_UNAVAIL) and logs this word.
         case databaseUnavailable = "database-unavailable"
         /// The user already has an active enrollment (SQLSTATE S2F01).
         case alreadyEnrolled = "already-enrolled"
@@ -33,13 +32,9 @@ public struct FleetError: Error, Equatable, CustomStringConvertible {
         self.description = description
     }
 
-    /// The kind a SQLSTATE of a refused statement stands for. No usable primary: a
-    /// read-only transaction (25006), connection failures (class 08), lack of resources
-    /// (53), shutdown, start-up and cancelled statements (57), system and I/O errors (58).
+    /// The kind a SQLSTATE of a refused statement stands for.
     static func kind(sqlState: String) -> Kind {
         switch sqlState {
-        case "25006": return .databaseUnavailable
-        case _ where ["08", "53", "57", "58"].contains(where: { sqlState.hasPrefix($0) }): return .databaseUnavailable
         case "S2F01": return .alreadyEnrolled
         case "S2F05": return .adminPending
         case "S2F02": return .notEnrolled
