@@ -57,7 +57,8 @@ let package = Package(
             name: "CCrypto",
             linkerSettings: [.linkedLibrary("nettle")]
         ),
-        // C shim over libpq for the fleet store: libpq is opened with dlopen on first use only.
+        // C shim over libpq for the admin command's fleet store: libpq is opened with dlopen on
+        // first use only. Never part of the module (see FleetLibPQ).
         .target(name: "CPQ"),
         // libqrencode, for the terminal and SVG QR codes of swift-2fa-setup.
         .systemLibrary(
@@ -73,11 +74,19 @@ let package = Package(
             dependencies: ["CCrypto"],
             swiftSettings: directMetadataAccess
         ),
-        // Files on disk: safe opening, per-user locking, atomic replace. No Foundation.
+        // Files on disk: safe opening, per-user locking, atomic replace; the fleet store and the
+        // login process's own PostgreSQL protocol client (to the local pooler). No Foundation,
+        // no libpq.
         .target(
             name: "TwoFactorStore",
-            dependencies: ["TwoFactorCore", "CPQ"],
+            dependencies: ["TwoFactorCore"],
             swiftSettings: directMetadataAccess
+        ),
+        // The fleet store through libpq, for swift-2fa-setup (and the tests) only: libpq reads
+        // the caller's environment, so the login process must never load it.
+        .target(
+            name: "FleetLibPQ",
+            dependencies: ["TwoFactorCore", "TwoFactorStore", "CPQ"]
         ),
         // The PAM module itself. Static Swift stdlib, only pam_sm_* exported, no Foundation.
         .target(
@@ -109,11 +118,13 @@ let package = Package(
         .executableTarget(
             name: "swift-2fa-setup",
             dependencies: [
-                "TwoFactorCore", "TwoFactorStore", "CQREncode",
+                "TwoFactorCore", "TwoFactorStore", "FleetLibPQ", "CQREncode", "CPQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            // The fleet schema (fleet/schema, linked here) that `db init` applies.
-            resources: [.embedInCode("FleetSchema/001-tables.sql"), .embedInCode("FleetSchema/002-functions.sql")]
+            // The fleet schema (fleet/schema, linked here) that `db init` applies, and the
+            // pooler's systemd unit (packaging/systemd, linked here) that `db pooler enable` installs.
+            resources: [.embedInCode("FleetSchema/001-tables.sql"), .embedInCode("FleetSchema/002-functions.sql"),
+                        .embedInCode("PoolerUnit/swift-2fa-pooler.service")]
         ),
         // A small libpamtest client that the integration tests run under pam_wrapper.
         .executableTarget(
@@ -132,17 +143,17 @@ let package = Package(
         // Drive the built libpam_swift2fa.so through real libpam under pam_wrapper.
         .testTarget(
             name: "PAMModuleTests",
-            dependencies: ["TwoFactorCore", "TwoFactorStore"]
+            dependencies: ["TwoFactorCore", "TwoFactorStore", "FleetLibPQ"]
         ),
         // The fleet store against a real PostgreSQL started by Tests/fleet/pg.sh (needs root).
         .testTarget(
             name: "FleetTests",
-            dependencies: ["TwoFactorCore", "TwoFactorStore"]
+            dependencies: ["TwoFactorCore", "TwoFactorStore", "FleetLibPQ"]
         ),
         // Run the built swift-2fa-setup command.
         .testTarget(
             name: "SetupCommandTests",
-            dependencies: ["TwoFactorCore", "TwoFactorStore"]
+            dependencies: ["TwoFactorCore", "TwoFactorStore", "FleetLibPQ"]
         ),
     ]
 )

@@ -441,6 +441,7 @@ Architecture: $arch
 Maintainer: swift-2fa developers <dev@swift-2fa.invalid>
 Installed-Size: $size
 Depends: $deps
+Recommends: pgbouncer
 Section: admin
 Priority: optional
 Description: TOTP two-factor authentication PAM module and its enrollment command

@@ -28,7 +28,7 @@ packages=(
     openssh-server openssh-client sudo cockpit-ws cockpit-bridge curl util-linux passwd perl-base
     cockpit-system chromium chromium-driver python3-selenium
     clang libclang-rt-14-dev
-    postgresql postgresql-contrib libpq-dev
+    postgresql postgresql-contrib libpq-dev pgbouncer gettext  # gettext: msgfmt for fleet_su_env.sh
     dpkg-dev lintian  # the .deb test (Tests/e2e/deb.sh)
 )
 missing=()

@@ -17,6 +17,10 @@
 
 typedef struct pg_conn PGconn;
 typedef struct pg_result PGresult;
+typedef struct {
+    char *keyword, *envvar, *compiled, *val, *label, *dispchar;
+    int dispsize;
+} PQconninfoOption;
 enum { CONNECTION_OK = 0 };
 enum { PGRES_POLLING_FAILED = 0, PGRES_POLLING_READING = 1, PGRES_POLLING_WRITING = 2, PGRES_POLLING_OK = 3 };
 enum { PGRES_EMPTY_QUERY = 0, PGRES_COMMAND_OK = 1, PGRES_TUPLES_OK = 2 };
@@ -42,6 +46,9 @@ static struct {
     char *(*getvalue)(const PGresult *, int, int);
     int (*getisnull)(const PGresult *, int, int);
     void (*clear)(PGresult *);
+    PQconninfoOption *(*conninfoParse)(const char *, char **);
+    void (*conninfoFree)(PQconninfoOption *);
+    void (*freemem)(void *);
 } pq;
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
@@ -80,6 +87,9 @@ static void load_libpq(void) {
     RESOLVE(getvalue, "PQgetvalue");
     RESOLVE(getisnull, "PQgetisnull");
     RESOLVE(clear, "PQclear");
+    RESOLVE(conninfoParse, "PQconninfoParse");
+    RESOLVE(conninfoFree, "PQconninfoFree");
+    RESOLVE(freemem, "PQfreemem");
 #undef RESOLVE
     loaded = 1;
 }
@@ -254,4 +264,59 @@ int s2fa_pq_call(const char *conninfo, int timeout_seconds, const char *sql,
     if (last != NULL) pq.clear(last);
     pq.finish(conn);
     return status;
+}
+
+int s2fa_pq_parse(const char *conninfo, s2fa_pq_rows **out, char *error) {
+    if (out == NULL || error == NULL) return S2FA_PQ_INTERNAL;
+    *out = NULL;
+    error[0] = 0;
+    if (conninfo == NULL) {
+        set_error(error, "invalid connection string", NULL);
+        return S2FA_PQ_INTERNAL;
+    }
+    pthread_once(&load_once, load_libpq);
+    if (!loaded) {
+        set_error(error, "", load_error);
+        return S2FA_PQ_UNAVAILABLE;
+    }
+    char *message = NULL;
+    PQconninfoOption *options = pq.conninfoParse(conninfo, &message);
+    if (options == NULL) {
+        set_error(error, "", message != NULL ? message : "out of memory");
+        if (message != NULL) pq.freemem(message);
+        return message != NULL ? S2FA_PQ_REFUSED : S2FA_PQ_INTERNAL;
+    }
+    int set = 0;
+    for (PQconninfoOption *option = options; option->keyword != NULL; option++) {
+        if (option->val != NULL) set++;
+    }
+    s2fa_pq_rows *rows = calloc(1, sizeof *rows);
+    if (rows != NULL) rows->values = calloc((size_t)set * 2 + 1, sizeof(char *));
+    int status = S2FA_PQ_OK;
+    if (rows == NULL || rows->values == NULL) {
+        status = S2FA_PQ_INTERNAL;
+    } else {
+        rows->columns = 2;
+        for (PQconninfoOption *option = options; option->keyword != NULL && status == S2FA_PQ_OK; option++) {
+            if (option->val == NULL) continue;
+            char *keyword = strdup(option->keyword), *value = strdup(option->val);
+            /* Counted before the check, so that s2fa_pq_free frees whatever was copied. */
+            rows->values[(size_t)rows->rows * 2] = keyword;
+            rows->values[(size_t)rows->rows * 2 + 1] = value;
+            rows->rows++;
+            if (keyword == NULL || value == NULL) status = S2FA_PQ_INTERNAL;
+        }
+    }
+    for (PQconninfoOption *option = options; option->keyword != NULL; option++) {
+        if (option->val != NULL) memset(option->val, 0, strlen(option->val));
+    }
+    pq.conninfoFree(options);
+    if (status != S2FA_PQ_OK) {
+        if (rows != NULL && rows->values == NULL) free(rows);
+        else s2fa_pq_free(rows);
+        set_error(error, "no memory for the connection string", NULL);
+        return status;
+    }
+    *out = rows;
+    return S2FA_PQ_OK;
 }

@@ -9,6 +9,10 @@ import TwoFactorStore
 /// the user's codes have (nil: not enrolled; `enroll` then offers an enrollment, which
 /// `LoginEnrollment` activates in the database).
 ///
+/// The database is reached through the local pooler only (`PoolerConnection`: the v3
+/// protocol spoken here, no libpq, no environment), on one connection for the whole
+/// attempt: opened at the first call, closed when the attempt ends, on every path.
+///
 /// Fails closed: a database that cannot be reached, answers too late or is read-only ends
 /// the attempt with PAM_AUTHINFO_UNAVAIL and `result=database-unavailable`, whatever
 /// `nullok` says; any other database error is never taken for "not enrolled".
@@ -18,11 +22,15 @@ struct FleetLogin {
     let settings: FleetSettings
     let log: PAMLog
 
-    private var store: FleetStore { FleetStore(conninfo: settings.conninfo, timeout: settings.timeoutSeconds) }
-
     /// Runs the attempt for the canonical `account` (nil: no such local user, whose answer
     /// is checked under the name given, so that it costs what a not-enrolled user's costs).
     func run(account: PasswdEntry?, givenUser: String) throws(AttemptEnd) -> AttemptEnd {
+        let database = AttemptDatabase(settings: settings)
+        defer { database.close() }
+        return try run(account: account, givenUser: givenUser, database: database)
+    }
+
+    private func run(account: PasswdEntry?, givenUser: String, database: AttemptDatabase) throws(AttemptEnd) -> AttemptEnd {
         if options.policy != .standard {
             log.notice("window, throttle and lock options are ignored in fleet mode: the database's settings table is the policy")
         }
@@ -30,18 +38,18 @@ struct FleetLogin {
         let reason = account == nil ? "unknown user" : "not enrolled in the fleet database"
         // Only `nullok` (PAM_IGNORE before any prompt), `split_answer` (the split needs the
         // number of digits) and `enroll` (the offer comes instead of the prompt) must ask the
-        // database before the prompt; otherwise one call, after it, does it all (one
-        // connection per login instead of two).
+        // database before the prompt; otherwise one call, after it, does it all. Either way
+        // one connection serves the attempt.
         var digits = OTPParameters.standard.digits
         if options.nullok || options.answerSource == .split || options.enroll {
             let enrolledDigits: Int?
-            do throws(FleetError) { enrolledDigits = try store.promptDigits(user: user) } catch {
+            do throws(FleetError) { enrolledDigits = try database.store().promptDigits(user: user) } catch {
                 throw Self.refusal(error)
             }
             if let enrolledDigits {
                 digits = enrolledDigits
             } else if options.enroll, let account, let enrollment = try LoginEnrollment(
-                conversation: authenticator.conversation, options: options, destination: .fleet(store),
+                conversation: authenticator.conversation, options: options, destination: .fleet(database),
                 account: account, log: log
             ).offer() {
                 return enrollment
@@ -53,7 +61,7 @@ struct FleetLogin {
         if options.answerSource == .split {
             return AttemptEnd("code-kept", "for the use_first_pass instance", code: PAM_IGNORE)
         }
-        let verification = try check(user: user, answer: answer)
+        let verification = try check(user: user, answer: answer, database: database)
         switch verification.outcome {
         case .acceptedTOTP, .acceptedBackup:
             return AttemptEnd(verification.outcome.rawValue, nil, code: PAM_SUCCESS)
@@ -72,9 +80,9 @@ struct FleetLogin {
         }
     }
 
-    private func check(user: String, answer: String) throws(AttemptEnd) -> FleetStore.Verification {
+    private func check(user: String, answer: String, database: AttemptDatabase) throws(AttemptEnd) -> PoolerStore.Verification {
         do throws(FleetError) {
-            return try store.verify(user: user, answer: answer, service: authenticator.conversation.item(PAM_SERVICE) ?? "",
+            return try database.store().verify(user: user, answer: answer, service: authenticator.conversation.item(PAM_SERVICE) ?? "",
                                     rhost: authenticator.conversation.item(PAM_RHOST))
         } catch {
             throw Self.refusal(error)
@@ -91,5 +99,33 @@ struct FleetLogin {
         default:
             return AttemptEnd("database-error", "\(error.kind.rawValue): \(error.description)", code: PAM_AUTHINFO_UNAVAIL)
         }
+    }
+}
+
+/// The fleet store as the login process reaches it: through the local pooler.
+typealias PoolerStore = FleetStore<PoolerConnection>
+
+/// The one pooler connection of a login attempt: opened by the first call that needs it
+/// (after the prompt when only `verify` runs, so no session waits on the user), reused by
+/// every later call, closed by `close()`.
+final class AttemptDatabase {
+    private let settings: FleetSettings
+    private var connection: PoolerConnection?
+
+    init(settings: FleetSettings) {
+        self.settings = settings
+    }
+
+    /// The store on this attempt's connection, connecting on first use. A call that failed
+    /// closed the connection: every later call on it fails closed too.
+    func store() throws(FleetError) -> PoolerStore {
+        if let connection { return PoolerStore(connection: connection) }
+        let opened = try PoolerConnection(settings)
+        connection = opened
+        return PoolerStore(connection: opened)
+    }
+
+    func close() {
+        connection?.close()
     }
 }

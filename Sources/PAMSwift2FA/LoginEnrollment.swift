@@ -27,8 +27,8 @@ struct LoginEnrollment {
         /// The file store: the secret at the location (in the store: `enroll` excludes
         /// `secret=`), the state in the store.
         case files(Store, SecretLocation)
-        /// The fleet database.
-        case fleet(FleetStore)
+        /// The fleet database, on the attempt's connection.
+        case fleet(AttemptDatabase)
     }
 
     let conversation: Conversation
@@ -164,9 +164,9 @@ struct LoginEnrollment {
     /// the reason logged, when the database refuses it: this server's role lacks the
     /// enrollment right, an enrollment the admin started is pending, or the user was
     /// enrolled meanwhile.
-    private func beginPending(_ record: SecretRecord, fleet: FleetStore) throws(AttemptEnd) -> Bool {
+    private func beginPending(_ record: SecretRecord, fleet: AttemptDatabase) throws(AttemptEnd) -> Bool {
         do throws(FleetError) {
-            _ = try fleet.beginPending(user: account.name, secret: record.secret, parameters: record.parameters)
+            _ = try fleet.store().beginPending(user: account.name, secret: record.secret, parameters: record.parameters)
             return true
         } catch {
             switch error.kind {
@@ -188,11 +188,11 @@ struct LoginEnrollment {
     /// gave (the database checks it with its own clock and records its step as used), unless
     /// the user was enrolled meanwhile.
     private func activate(_ record: SecretRecord, confirmedBy code: String, backupCodes: [String],
-                          fleet: FleetStore) throws(AttemptEnd) {
+                          fleet: AttemptDatabase) throws(AttemptEnd) {
         let user = account.name
-        let confirmation: FleetStore.Confirmation
+        let confirmation: PoolerStore.Confirmation
         do throws(FleetError) {
-            confirmation = try fleet.confirmPending(user: user, code: code, backupCodes: backupCodes, replace: false)
+            confirmation = try fleet.store().confirmPending(user: user, code: code, backupCodes: backupCodes, replace: false)
         } catch where error.kind == .alreadyEnrolled {
             throw AttemptEnd("enrollment-changed", "\(user) was enrolled meanwhile; the new secret was not stored",
                              code: PAM_AUTH_ERR)

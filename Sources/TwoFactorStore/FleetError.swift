@@ -3,8 +3,9 @@
 public struct FleetError: Error, Equatable, CustomStringConvertible {
     /// What kind of failure, for the caller's decision.
     public enum Kind: String, Equatable, Sendable {
-        /// No usable database: libpq missing, connection refused, lost or timed out, or a
-        /// read-only server. A login fails closed (PAM_AUTHINFO_UNAVAIL) and logs this word.
+        /// No usable database: the pooler or libpq missing, connection refused, lost or timed
+        /// out, a malformed or out-of-order message, or a read-only server. A login fails
+        /// closed (PAM_AUTHINFO_UNAVAIL) and logs this word.
         case databaseUnavailable = "database-unavailable"
         /// The user already has an active enrollment (SQLSTATE S2F01).
         case alreadyEnrolled = "already-enrolled"
@@ -32,8 +33,22 @@ public struct FleetError: Error, Equatable, CustomStringConvertible {
         self.description = description
     }
 
-    /// The kind a SQLSTATE of a refused statement stands for.
-    static func kind(sqlState: String) -> Kind {
+    /// The kind a SQLSTATE of a refused statement stands for. No SQLSTATE, a read-only
+    /// transaction (a standby), connection failures (08), too many connections and other
+    /// lack of resources (53), shutdown, start-up and cancelled statements (57), and system
+    /// and I/O errors (58) mean "no usable primary".
+    public static func kind(sqlState: String) -> Kind {
+        let utf8 = Array(sqlState.utf8)
+        if utf8.count != 5 || sqlState == "25006" {
+            return .databaseUnavailable
+        }
+        switch (utf8[0], utf8[1]) {
+        case (UInt8(ascii: "0"), UInt8(ascii: "8")), (UInt8(ascii: "5"), UInt8(ascii: "3")),
+             (UInt8(ascii: "5"), UInt8(ascii: "7")), (UInt8(ascii: "5"), UInt8(ascii: "8")):
+            return .databaseUnavailable
+        default:
+            break
+        }
         switch sqlState {
         case "S2F01": return .alreadyEnrolled
         case "S2F05": return .adminPending

@@ -5,25 +5,20 @@ import TwoFactorCore
 /// `verify`, which checks the answer and applies replay, throttle and lock under the user's
 /// row lock, with the database's clock and the fleet's one policy.
 ///
-/// Each call opens a connection (libpq is loaded with dlopen on the first call only), runs
-/// one function and closes it, all within `timeout` seconds. Nothing is cached. Every
-/// failure throws a `FleetError`; an unreachable, slow or read-only database is
-/// `.databaseUnavailable`, never "not enrolled".
-public struct FleetStore: Sendable {
-    /// The libpq connection string (`database =` in swift-2fa.conf).
-    public let conninfo: String
-    /// Seconds for connecting and the call together (`database_timeout =`).
-    public let timeout: Int
+/// Each method runs one function on `connection`: the login process's `PoolerConnection`
+/// (one session for the whole attempt) or the admin command's libpq connection. Nothing is
+/// cached. Every failure throws a `FleetError`; an unreachable, slow or read-only database,
+/// or an answer that cannot be trusted, is `.databaseUnavailable`, never "not enrolled".
+public struct FleetStore<Connection: FleetConnection> {
+    /// How statements reach the database.
+    public let connection: Connection
 
     /// The default of `database_timeout`.
-    public static let defaultTimeout = 3
+    public static var defaultTimeout: Int { FleetSettings.defaultTimeoutSeconds }
 
-    public init(conninfo: String, timeout: Int = FleetStore.defaultTimeout) {
-        self.conninfo = conninfo
-        self.timeout = timeout
+    public init(connection: Connection) {
+        self.connection = connection
     }
-
-    private var call: PQCall { PQCall(conninfo: conninfo, timeout: timeout) }
 
     // MARK: Server functions (the server role may call these)
 
@@ -50,7 +45,7 @@ public struct FleetStore: Sendable {
     /// Checks `answer` (a TOTP code or backup code, as typed) for `user` in one database
     /// transaction, and writes the new state and an audit row (with `service` and `rhost`).
     public func verify(user: String, answer: String, service: String, rhost: String?) throws(FleetError) -> Verification {
-        let row = try single(call.run("SELECT outcome, failures, throttled_until FROM swift2fa.verify($1, $2, $3, $4)",
+        let row = try single(connection.run("SELECT outcome, failures, throttled_until FROM swift2fa.verify($1, $2, $3, $4)",
                                       [user, answer, service, rhost]), columns: 3)
         guard let word = row[0], let outcome = Outcome(rawValue: word),
               let failures = row[1].flatMap({ Int($0) }), let until = row[2].flatMap({ Int64($0) }) else {
@@ -61,7 +56,7 @@ public struct FleetStore: Sendable {
 
     /// The number of digits of the user's codes (for the prompt); nil when not enrolled.
     public func promptDigits(user: String) throws(FleetError) -> Int? {
-        let row = try single(call.run("SELECT swift2fa.prompt_digits($1)", [user]), columns: 1)
+        let row = try single(connection.run("SELECT swift2fa.prompt_digits($1)", [user]), columns: 1)
         guard let text = row[0] else { return nil }
         guard let digits = Int(text) else { throw FleetError(.malformedAnswer, "swift2fa.prompt_digits returned \(text)") }
         return digits
@@ -77,7 +72,7 @@ public struct FleetStore: Sendable {
     /// (else `.notAllowed`) and while no unexpired one the admin started waits
     /// (else `.adminPending`). Returns the Unix time it expires at.
     public func beginPending(user: String, secret: [UInt8], parameters: OTPParameters) throws(FleetError) -> Int64 {
-        let row = try single(call.run("SELECT swift2fa.begin_pending($1, $2::bytea, $3, $4::integer, $5::integer)",
+        let row = try single(connection.run("SELECT swift2fa.begin_pending($1, $2::bytea, $3, $4::integer, $5::integer)",
                                       [user, Self.byteaText(secret), parameters.algorithm.rawValue,
                                        String(parameters.digits), String(parameters.period)]), columns: 1)
         guard let until = row[0].flatMap({ Int64($0) }) else {
@@ -96,7 +91,7 @@ public struct FleetStore: Sendable {
     /// Activates the pending enrollment when `code` is a current code of its secret, with
     /// `backupCodes` (as shown to the user). `replace` (admin role only) replaces an active one.
     public func confirmPending(user: String, code: String, backupCodes: [String], replace: Bool) throws(FleetError) -> Confirmation {
-        let row = try single(call.run("SELECT swift2fa.confirm_pending($1, $2, $3::text[], $4::boolean)",
+        let row = try single(connection.run("SELECT swift2fa.confirm_pending($1, $2, $3::text[], $4::boolean)",
                                       [user, code, Self.arrayText(backupCodes), replace ? "true" : "false"]), columns: 1)
         guard let word = row[0], let result = Confirmation(rawValue: word) else {
             throw FleetError(.malformedAnswer, "swift2fa.confirm_pending returned an unknown answer")
@@ -110,7 +105,7 @@ public struct FleetStore: Sendable {
     /// with `backupCodes` as shown to the user. Without `replace`, an enrolled user is refused.
     public func enroll(user: String, secret: [UInt8], parameters: OTPParameters, lastStep: UInt64,
                        backupCodes: [String], replace: Bool) throws(FleetError) {
-        _ = try call.run("SELECT swift2fa.admin_enroll($1, $2::bytea, $3, $4::integer, $5::integer, $6::bigint, $7::text[], $8::boolean)",
+        _ = try connection.run("SELECT swift2fa.admin_enroll($1, $2::bytea, $3, $4::integer, $5::integer, $6::bigint, $7::text[], $8::boolean)",
                          [user, Self.byteaText(secret), parameters.algorithm.rawValue, String(parameters.digits),
                           String(parameters.period), String(Int64(clamping: lastStep)), Self.arrayText(backupCodes),
                           replace ? "true" : "false"])
@@ -121,7 +116,7 @@ public struct FleetStore: Sendable {
     public func importEnrollment(user: String, record: SecretRecord, state: UserState, backupCodes: [String],
                                  replace: Bool) throws(FleetError) {
         let bound = state.bound(to: record)
-        _ = try call.run("""
+        _ = try connection.run("""
             SELECT swift2fa.admin_import($1, $2::bytea, $3, $4::integer, $5::integer, $6::bigint, $7::bigint,
                                          $8::integer, $9::bigint, $10::boolean, $11::text[], $12::boolean)
             """,
@@ -146,7 +141,7 @@ public struct FleetStore: Sendable {
     }
 
     public func status(user: String) throws(FleetError) -> Status {
-        let row = try single(call.run("""
+        let row = try single(connection.run("""
             SELECT status, algorithm, digits, period, created, backup_codes_left, pending_until, failures,
                    throttled_until, locked FROM swift2fa.status($1)
             """, [user]), columns: 10)
@@ -165,12 +160,12 @@ public struct FleetStore: Sendable {
 
     /// Removes the user's enrollment, pending enrollment and state; false when there was none.
     public func reset(user: String) throws(FleetError) -> Bool {
-        try single(call.run("SELECT swift2fa.reset($1)", [user]), columns: 1)[0] == "t"
+        try single(connection.run("SELECT swift2fa.reset($1)", [user]), columns: 1)[0] == "t"
     }
 
     /// Clears failures, back-off and lock; returns the failures and lock before, nil when not enrolled.
     public func unlock(user: String) throws(FleetError) -> (failures: Int, locked: Bool)? {
-        let rows = try call.run("SELECT failures, locked FROM swift2fa.unlock($1)", [user])
+        let rows = try connection.run("SELECT failures, locked FROM swift2fa.unlock($1)", [user])
         guard let row = rows.first else { return nil }
         guard row.count == 2, let failures = row[0].flatMap({ Int($0) }) else {
             throw FleetError(.malformedAnswer, "swift2fa.unlock returned an unknown answer")
@@ -180,15 +175,15 @@ public struct FleetStore: Sendable {
 
     /// Replaces the user's backup codes (as shown to the user); false when not enrolled.
     public func regenerateBackupCodes(user: String, codes: [String]) throws(FleetError) -> Bool {
-        try single(call.run("SELECT swift2fa.regenerate_backup_codes($1, $2::text[])",
+        try single(connection.run("SELECT swift2fa.regenerate_backup_codes($1, $2::text[])",
                             [user, Self.arrayText(codes)]), columns: 1)[0] == "t"
     }
 
     /// The fleet's policy (the settings table).
     public func policy() throws(FleetError) -> VerificationPolicy {
-        let row = try single(call.run("""
+        let row = try single(connection.run("""
             SELECT "window", throttle_after, throttle_delay, throttle_max, lock_after FROM swift2fa.settings
-            """), columns: 5)
+            """, []), columns: 5)
         let values = row.compactMap { $0.flatMap { Int($0) } }
         guard values.count == 5 else { throw FleetError(.malformedAnswer, "swift2fa.settings is unreadable") }
         return VerificationPolicy(window: values[0], throttle: ThrottlePolicy(
@@ -198,14 +193,14 @@ public struct FleetStore: Sendable {
     /// Sets one policy value: window, throttle_after, throttle_delay, throttle_max, lock_after,
     /// pending_lifetime or backup_cost.
     public func setSetting(_ name: String, to value: Int) throws(FleetError) {
-        _ = try call.run("SELECT swift2fa.set_setting($1, $2::integer)", [name, String(value)])
+        _ = try connection.run("SELECT swift2fa.set_setting($1, $2::integer)", [name, String(value)])
     }
 
     /// Gives an existing role the server rights (and nothing more), with enrollment at login
     /// exactly when `enroll`. The database refuses PUBLIC and the admin role's members
     /// (`.invalidArgument`).
     public func grantServer(role: String, enroll: Bool) throws(FleetError) {
-        _ = try call.run("SELECT swift2fa.grant_server($1, $2::boolean)", [role, enroll ? "true" : "false"])
+        _ = try connection.run("SELECT swift2fa.grant_server($1, $2::boolean)", [role, enroll ? "true" : "false"])
     }
 
     /// A role with the server rights.
@@ -217,7 +212,7 @@ public struct FleetStore: Sendable {
 
     /// The roles with the server rights, by name (admin role only).
     public func serverRoles() throws(FleetError) -> [ServerRole] {
-        let rows = try call.run("SELECT role, enroll FROM swift2fa.server_roles()")
+        let rows = try connection.run("SELECT role, enroll FROM swift2fa.server_roles()", [])
         var roles: [ServerRole] = []
         for row in rows {
             guard row.count == 2, let role = row[0], let enroll = row[1] else {
@@ -230,12 +225,7 @@ public struct FleetStore: Sendable {
 
     /// Takes the server rights back.
     public func revokeServer(role: String) throws(FleetError) {
-        _ = try call.run("SELECT swift2fa.revoke_server($1)", [role])
-    }
-
-    /// Runs the schema files (fleet/schema, in order) as one transaction.
-    public func applySchema(_ script: String) throws(FleetError) {
-        _ = try call.run(script, script: true)
+        _ = try connection.run("SELECT swift2fa.revoke_server($1)", [role])
     }
 
     /// What `db status` shows about the database.
@@ -257,7 +247,7 @@ public struct FleetStore: Sendable {
     }
 
     public func databaseInfo() throws(FleetError) -> DatabaseInfo {
-        let row = try single(call.run("""
+        let row = try single(connection.run("""
             SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint, pg_is_in_recovery(),
                    current_setting('server_version'), session_user,
                    coalesce((SELECT pg_has_role(session_user, nspowner, 'MEMBER') FROM pg_namespace
@@ -265,14 +255,14 @@ public struct FleetStore: Sendable {
                    (SELECT bool_or(a.grantee = 0 AND a.privilege_type = 'CONNECT')
                       FROM pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
                      WHERE d.datname = current_database())
-            """), columns: 6)
+            """, []), columns: 6)
         guard let clock = row[0].flatMap({ Int64($0) }), let version = row[2], let role = row[3] else {
             throw FleetError(.malformedAnswer, "the database's status is unreadable")
         }
         // A missing schema, or a role that may not read it, has no version to show.
         var schemaVersion: Int?
         do {
-            schemaVersion = try single(call.run("SELECT version FROM swift2fa.schema_version"), columns: 1)[0].flatMap { Int($0) }
+            schemaVersion = try single(connection.run("SELECT version FROM swift2fa.schema_version", []), columns: 1)[0].flatMap { Int($0) }
         } catch where error.kind != .databaseUnavailable {
             schemaVersion = nil
         }
@@ -282,7 +272,7 @@ public struct FleetStore: Sendable {
 
     // MARK: Helpers
 
-    private func single(_ rows: PQCall.Rows, columns: Int) throws(FleetError) -> [String?] {
+    private func single(_ rows: [[String?]], columns: Int) throws(FleetError) -> [String?] {
         guard rows.count == 1, let row = rows.first, row.count == columns else {
             throw FleetError(.malformedAnswer, "the database returned \(rows.count) rows where 1 was expected")
         }
@@ -305,3 +295,5 @@ public struct FleetStore: Sendable {
         return "{" + quoted.joined(separator: ",") + "}"
     }
 }
+
+extension FleetStore: Sendable where Connection: Sendable {}

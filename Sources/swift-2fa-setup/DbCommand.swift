@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import TwoFactorCore
+import FleetLibPQ
 import TwoFactorStore
 
 /// `db`: set up and inspect the fleet store (PostgreSQL).
@@ -17,12 +18,13 @@ struct DbCommand: ParsableCommand {
               swift-2fa-setup db init --database 'host=db1 dbname=twofa user=twofa_admin'
               swift-2fa-setup db grant-server web7
               swift-2fa-setup db grant-server web8 --enroll
+              swift-2fa-setup db pooler enable
               swift-2fa-setup db status
 
             \(ExitStatus.helpText)
             """,
         subcommands: [DbInitCommand.self, DbGrantServerCommand.self, DbRevokeServerCommand.self,
-                      DbStatusCommand.self, DbImportCommand.self])
+                      DbStatusCommand.self, DbImportCommand.self, DbPoolerCommand.self])
 }
 
 /// `db init`: creates or upgrades the schema; idempotent.
@@ -97,11 +99,14 @@ struct DbRevokeServerCommand: ParsableCommand {
 struct DbStatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the schema version, the connection, the database clock's offset from this host's, who may connect and, for the admin, the server roles and their rights.")
+        abstract: "Show the schema version, the connection, the database clock's offset from this host's, who may connect, the server roles and their rights (for the admin), and the local pooler's state.")
 
     @OptionGroup var connection: DbConnectionOptions
 
     func run() throws {
+        // The pooler's lines come last, also when the database cannot be reached.
+        let pooler = PoolerStatus(configPath: connection.config)
+        defer { for line in pooler.lines { Output.line(line) } }
         let store = try connection.store()
         let info = try fleetCall { () throws(FleetError) in try store.databaseInfo() }
         var now = timespec()

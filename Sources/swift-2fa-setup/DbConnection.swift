@@ -25,18 +25,25 @@ struct DbConnectionOptions: ParsableArguments {
         if let database {
             return FleetStore(conninfo: database, timeout: timeout ?? FleetStore.defaultTimeout)
         }
-        let file: ConfigFile
-        do throws(StoreError) { file = try Store.readConfig(at: config) } catch { throw SetupFailure(error) }
-        let options: ModuleOptions
-        switch ModuleOptions.parse([], config: file) {
-        case .success(let parsed): options = parsed
-        case .failure(let error): throw .io("configuration file \(error.description)")
-        }
-        guard let fleet = options.fleet else {
-            throw .usage("\(config) has no 'database =' line; add one or pass --database")
-        }
+        let fleet = try fleetSettings(configPath: config, or: "pass --database")
         return FleetStore(conninfo: fleet.conninfo, timeout: timeout ?? fleet.timeoutSeconds)
     }
+}
+
+/// The fleet settings of the configuration file at `configPath`; a usage error naming
+/// `alternative` when the file has no `database =` line.
+func fleetSettings(configPath: String, or alternative: String) throws(SetupFailure) -> FleetSettings {
+    let file: ConfigFile
+    do throws(StoreError) { file = try Store.readConfig(at: configPath) } catch { throw SetupFailure(error) }
+    let options: ModuleOptions
+    switch ModuleOptions.parse([], config: file) {
+    case .success(let parsed): options = parsed
+    case .failure(let error): throw .io("configuration file \(error.description)")
+    }
+    guard let fleet = options.fleet else {
+        throw .usage("\(configPath) has no 'database =' line; add one or \(alternative)")
+    }
+    return fleet
 }
 
 extension SetupFailure {

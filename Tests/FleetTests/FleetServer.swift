@@ -1,9 +1,11 @@
+import FleetLibPQ
 import Foundation
 import TwoFactorStore
 
 /// A throwaway PostgreSQL started by Tests/fleet/pg.sh (as root): database twofa, the
 /// schema loaded, admin role twofa_admin, server roles server_a and server_b.
-/// `with` stops it and removes its directory whatever the body does.
+/// `with` stops it (and every pooler started with `pooler`) and removes its directory
+/// whatever the body does.
 struct FleetServer {
     let directory: String
 
@@ -22,10 +24,31 @@ struct FleetServer {
         return try body(server)
     }
 
-    /// The fleet store as `role` sees it.
-    func store(_ role: String, timeout: Int = 3) throws -> FleetStore {
-        let conninfo = try pg(["conninfo", directory, role]).output.trimmingCharacters(in: .whitespacesAndNewlines)
-        return FleetStore(conninfo: conninfo, timeout: timeout)
+    /// The fleet store as `role` sees it, directly through libpq (the admin command's way).
+    func store(_ role: String, timeout: Int = 3) throws -> FleetStore<LibPQConnection> {
+        FleetStore(conninfo: try conninfo(role), timeout: timeout)
+    }
+
+    /// The libpq connection string for `role` on the primary.
+    func conninfo(_ role: String) throws -> String {
+        try pg(["conninfo", directory, role]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// (Re)starts the PgBouncer `name` (default: the role's name) through which logins reach
+    /// the database as `role`, forwarding to `upstream` (primary, standby, tls or
+    /// tls-wrongca); returns its socket directory (the module's `pooler =`).
+    @discardableResult
+    func pooler(_ role: String = "server_a", upstream: String = "primary", name: String? = nil) throws -> String {
+        let run = try pg(["pooler", directory, role, upstream, name ?? role])
+        guard run.status == 0, let line = run.output.split(separator: "\n").last else {
+            throw FleetServerError(text: "pg.sh pooler failed: \(run.output)")
+        }
+        return String(line)
+    }
+
+    /// Stops the PgBouncer `name` (SIGTERM: immediate shutdown).
+    func stopPooler(_ name: String = "server_a") throws {
+        _ = try pg(["pooler-stop", directory, name])
     }
 
     /// Stops the server but keeps its directory (a database outage).

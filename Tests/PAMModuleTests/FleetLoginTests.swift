@@ -4,8 +4,9 @@ import TwoFactorCore
 import TwoFactorStore
 
 extension ModuleThroughLibPAM {
-/// Fleet mode through real libpam, the built module and a real PostgreSQL (Tests/fleet/pg.sh):
-/// two servers are two PAM services, each with its own configuration file and database role.
+/// Fleet mode through real libpam, the built module, a real PgBouncer and a real PostgreSQL
+/// (Tests/fleet/pg.sh): two servers are two PAM services, each with its own configuration
+/// file, pooler and database role. The module reaches the database only through the pooler.
 @Suite("Fleet logins through libpam")
 struct FleetLoginTests {
     /// A harness with services `a` and `b` (roles server_a and server_b) on `server`, and
@@ -13,11 +14,8 @@ struct FleetLoginTests {
     static func twoServers(_ harness: PAMHarness, _ server: FleetServer, moduleOptions: String = "",
                            timeout: Int = 3) throws -> [UInt8] {
         for (service, role) in [("a", "server_a"), ("b", "server_b")] {
-            let conninfo = try server.pg(["conninfo", server.directory, role]).output
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-            let config = harness.root.appendingPathComponent("\(service).conf").path
-            try "database = \(conninfo)\ndatabase_timeout = \(timeout)\n".write(toFile: config, atomically: true, encoding: .utf8)
-            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: config)
+            let config = try writeConfig(harness, service, conninfo: server.conninfo(role),
+                                         pooler: server.pooler(role), timeout: timeout)
             try harness.service(["auth required \(PAMHarness.wrapperModules)/pam_set_items.so",
                                  harness.moduleLine("config=\(config) \(moduleOptions)")], name: service)
         }
@@ -25,6 +23,17 @@ struct FleetLoginTests {
         try server.store("twofa_admin").enroll(user: "root", secret: secret, parameters: .standard, lastStep: 0,
                                                backupCodes: [], replace: false)
         return secret
+    }
+
+    /// Writes `NAME.conf` (mode 0600) in the harness: the conninfo (which only switches fleet
+    /// mode on: the module never reads it), the pooler's directory and the timeout.
+    static func writeConfig(_ harness: PAMHarness, _ name: String, conninfo: String, pooler: String,
+                            timeout: Int = 3) throws -> String {
+        let config = harness.root.appendingPathComponent("\(name).conf").path
+        try "database = \(conninfo)\npooler = \(pooler)\ndatabase_timeout = \(timeout)\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: config)
+        return config
     }
 
     static func code(_ secret: [UInt8], offset: Int64 = 0) -> String {
@@ -104,7 +113,7 @@ struct FleetLoginTests {
         }
     }
 
-    @Test("the database stopped: logins fail closed within database_timeout, even with nullok")
+    @Test("the database or the pooler stopped: logins fail closed within database_timeout, even with nullok")
     func outageFailsClosed() throws {
         let harness = try PAMHarness()
         try FleetServer.with { server in
@@ -112,12 +121,15 @@ struct FleetLoginTests {
             let config = harness.root.appendingPathComponent("a.conf").path
             try harness.service([harness.moduleLine("config=\(config)")], name: "strict")
             try server.halt()
-            for (user, service) in [("root", "a"), ("nobody", "a"), ("root", "strict")] {
-                let start = Date()
-                let run = try harness.authenticate(user, service: service, answers: [Self.code(secret)])
-                #expect(Date().timeIntervalSince(start) < 2.5)
-                #expect(run.result == PAM.authInfoUnavailable, "\(run.stderr)")
-                #expect(run.outcome == "database-unavailable")
+            for outage in ["database", "pooler"] {
+                if outage == "pooler" { try server.stopPooler() }
+                for (user, service) in [("root", "a"), ("nobody", "a"), ("root", "strict")] {
+                    let start = Date()
+                    let run = try harness.authenticate(user, service: service, answers: [Self.code(secret)])
+                    #expect(Date().timeIntervalSince(start) < 2.5)
+                    #expect(run.result == PAM.authInfoUnavailable, "\(outage) down: \(run.stderr)")
+                    #expect(run.outcome == "database-unavailable", "\(outage) down")
+                }
             }
         }
     }
@@ -207,19 +219,19 @@ struct FleetLoginTests {
         }
     }
 
-    @Test("over TLS with a client certificate (sslmode=verify-full): a login works, and a wrong CA fails closed")
+    @Test("the pooler reaches the database over TLS with a client certificate (verify-full): a login works, and a wrong CA fails closed")
     func tlsClientCertificate() throws {
         let harness = try PAMHarness()
         try FleetServer.with { server in
             let secret = try Self.twoServers(harness, server)
             let port = try server.pg(["tls", server.directory]).output.trimmingCharacters(in: .whitespacesAndNewlines)
             let tls = server.directory + "/tls"
-            for (name, ca) in [("tls", "\(tls)/ca.crt"), ("wrongca", "\(tls)/client.crt")] {
-                let config = harness.root.appendingPathComponent("\(name).conf").path
-                try ("database = host=127.0.0.1 port=\(port) dbname=twofa user=server_a sslmode=verify-full "
-                     + "sslrootcert=\(ca) sslcert=\(tls)/client.crt sslkey=\(tls)/client.key\n")
-                    .write(toFile: config, atomically: true, encoding: .utf8)
-                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: config)
+            for (name, upstream) in [("tls", "tls"), ("wrongca", "tls-wrongca")] {
+                // The module's side is the same: the pooler's socket. The pooler holds the TLS.
+                let conninfo = "host=127.0.0.1 port=\(port) dbname=twofa user=server_a sslmode=verify-full "
+                    + "sslrootcert=\(tls)/ca.crt sslcert=\(tls)/client.crt sslkey=\(tls)/client.key"
+                let config = try Self.writeConfig(harness, name, conninfo: conninfo,
+                                                  pooler: server.pooler("server_a", upstream: upstream, name: name))
                 try harness.service([harness.moduleLine("config=\(config)")], name: name)
             }
             PAMHarness.waitForFreshStep()
@@ -231,15 +243,16 @@ struct FleetLoginTests {
         }
     }
 
-    @Test("libpq is loaded (dlopen) in fleet mode only, never for a file-store login")
-    func libpqOnlyInFleetMode() throws {
+    @Test("the login process never loads libpq: not in fleet mode, not for a file-store login")
+    func noLibpq() throws {
         let harness = try PAMHarness()
         try FleetServer.with { server in
-            let secret = try Self.twoServers(harness, server)
+            let secret = try Self.twoServers(harness, server, moduleOptions: "nullok")
             PAMHarness.waitForFreshStep()
             let fleet = try harness.authenticate("root", service: "a", answers: [Self.code(secret)], items: ["LD_DEBUG": "files"])
-            #expect(fleet.result == PAM.success)
-            #expect(fleet.stderr.contains("file=libpq.so.5"))
+            #expect(fleet.result == PAM.success && fleet.outcome == "accepted-totp", "\(fleet.stderr)")
+            #expect(fleet.stderr.contains("file=") && fleet.stderr.contains("pam_swift2fa"), "LD_DEBUG saw the module load")
+            #expect(!fleet.stderr.contains("libpq"))
             let record = try harness.enroll("root")
             try harness.moduleOnly()
             let file = try harness.authenticate("root", answers: [PAMHarness.code(for: record)], items: ["LD_DEBUG": "files"])

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # End-to-end in fleet mode: a real sshd and the OpenSSH client (lib/ssh_login.exp), the
 # module configured by a configuration file whose `database =` names a throwaway
-# PostgreSQL (Tests/fleet/pg.sh, stopped at the end). Password + code logs in, the code is
-# then `replayed`, and with the database stopped logins fail closed, even with nullok.
+# PostgreSQL and whose `pooler =` the PgBouncer in front of it (Tests/fleet/pg.sh, both
+# stopped at the end); the module reaches the database only through PgBouncer, the
+# command directly with libpq. Password + code logs in, the code is then `replayed`, and
+# with the database or PgBouncer stopped logins fail closed, even with nullok.
 # Runs in a private mount namespace; the host's /etc/pam.d is never touched.
 # shellcheck disable=SC2015
 export TEST_NAME=fleet_ssh
 # shellcheck source=SCRIPTDIR/lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
 enter_private_namespace "$@"
-require_cmds sshd ssh ssh-keygen expect oathtool python3 useradd userdel chpasswd setsid psql runuser
+require_cmds sshd ssh ssh-keygen expect oathtool python3 useradd userdel chpasswd setsid psql runuser pgbouncer
 resolve_artifacts
 setup_workdir
 private_pam_dir
@@ -26,8 +28,9 @@ fi
 PGDIR=$(mktemp -d /tmp/s2fa-e2e-pg.XXXXXX)
 E2E_CLEANUP_CMDS+=("bash '$PG' stop '$PGDIR' >/dev/null 2>&1; rm -rf -- '$PGDIR'")
 bash "$PG" start "$PGDIR" >"$WORK/pg.log" 2>&1 || { cat "$WORK/pg.log" >&2; die "pg.sh start failed"; }
+POOLER=$(bash "$PG" pooler "$PGDIR" server_a) || die "pg.sh pooler failed"
 write_config() { # write_config FILE ROLE
-    printf 'database = %s\ndatabase_timeout = 2\n' "$(bash "$PG" conninfo "$PGDIR" "$2")" >"$1"
+    printf 'database = %s\npooler = %s\ndatabase_timeout = 2\n' "$(bash "$PG" conninfo "$PGDIR" "$2")" "$POOLER" >"$1"
     chmod 0600 "$1"
 }
 write_config "$WORK/server.conf" server_a
@@ -88,3 +91,5 @@ bash "$PG" halt "$PGDIR" >/dev/null 2>&1
 # No code prompt comes (the database is asked first); a module that took the outage for
 # "not enrolled" under nullok would let the password alone in (exit status 0).
 login "fleet: database stopped: the login fails closed, even with nullok" 1 "$ALICE" "$ALICE_PW" -
+bash "$PG" pooler-stop "$PGDIR" server_a >/dev/null 2>&1
+login "fleet: PgBouncer stopped too: the login fails closed, even with nullok" 1 "$ALICE" "$ALICE_PW" -

@@ -16,13 +16,21 @@
 #   pg.sh psql DIR [ROLE] [ARGS]  psql to the primary (ROLE defaults to twofa_admin)
 #   pg.sh conninfo DIR [ROLE] [NODE]  the libpq connection string (NODE primary or standby)
 #   pg.sh load DIR                apply fleet/schema/*.sql as the admin role (idempotent)
+#   pg.sh pooler DIR [ROLE [UPSTREAM [NAME]]]  (re)start the PgBouncer NAME (default ROLE)
+#                                 for logins as ROLE (default server_a): transaction pooling,
+#                                 trust for client user swift2fa, database swift2fa forwarded
+#                                 to twofa on UPSTREAM (primary, standby, tls, or tls-wrongca:
+#                                 TCP with verify-full and the wrong CA); listens only on a Unix
+#                                 socket in DIR/pooler.NAME (postgres's, 0700), which it prints
+#                                 (the module's `pooler =`)
+#   pg.sh pooler-stop DIR [NAME]  stop that PgBouncer (SIGTERM, immediate); `stop` stops all
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 as_pg() { runuser -u postgres -- "$@"; }
 
-command=${1:?usage: pg.sh start|tls|standby|promote|kill|halt|stop|psql|conninfo|load DIR}
+command=${1:?usage: pg.sh start|tls|standby|promote|kill|halt|stop|psql|conninfo|load|pooler|pooler-stop DIR}
 dir=${2:?pg.sh: DIR missing}
 
 # The socket directory of a node is its data directory's parent: DIR/primary.sock, DIR/standby.sock.
@@ -43,7 +51,64 @@ load() {
     done
 }
 
+# The harness's PgBouncer NAME (files DIR/pooler.NAME.*, socket in DIR/pooler.NAME).
+# Its configuration is this one place; `swift-2fa-setup db pooler write` writes the real one.
+pooler_stop() { # NAME
+    local pidfile=$dir/pooler.$1.pid pid
+    [ -f "$pidfile" ] || return 0
+    pid=$(cat "$pidfile")
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    rm -f "$pidfile"
+}
+pooler_start() { # ROLE UPSTREAM NAME
+    local role=$1 upstream=$2 base=$dir/pooler.$3 target tls=""
+    pooler_stop "$3"
+    case "$upstream" in
+    primary | standby) target="host=$dir/$upstream.sock port=$(cat "$dir/port")" ;;
+    tls | tls-wrongca)
+        target="host=127.0.0.1 port=$(cat "$dir/port")"
+        local ca=$dir/tls/ca.crt
+        [ "$upstream" = tls-wrongca ] && ca=$dir/tls/client.crt
+        tls="server_tls_sslmode = verify-full
+server_tls_ca_file = $ca
+server_tls_cert_file = $dir/tls/client.crt
+server_tls_key_file = $dir/tls/client.key"
+        ;;
+    *) echo "pg.sh: unknown upstream $upstream" >&2; exit 64 ;;
+    esac
+    as_pg mkdir -p -m 0700 "$base"
+    printf '"swift2fa" ""\n' | as_pg tee "$base.users" >/dev/null
+    as_pg tee "$base.ini" >/dev/null <<CONF
+[databases]
+swift2fa = $target dbname=twofa user=$role
+[pgbouncer]
+unix_socket_dir = $base
+listen_port = 6432
+auth_type = trust
+auth_file = $base.users
+pool_mode = transaction
+server_login_retry = 1
+logfile = $base.log
+pidfile = $base.pid
+$tls
+CONF
+    as_pg pgbouncer -d -q "$base.ini"
+    for _ in $(seq 1 100); do
+        [ -S "$base/.s.PGSQL.6432" ] && { echo "$base"; return 0; }
+        sleep 0.05
+    done
+    echo "pg.sh: PgBouncer did not start (see $base.log)" >&2
+    exit 1
+}
+
 case "$command" in
+pooler)
+    pooler_start "${3:-server_a}" "${4:-primary}" "${5:-${3:-server_a}}"
+    ;;
+pooler-stop)
+    pooler_stop "${3:-server_a}"
+    ;;
 start)
     mkdir -p "$dir"
     chown postgres: "$dir"
@@ -144,6 +209,11 @@ halt)
     pg_ctl_node primary stop -m fast
     ;;
 stop)
+    for pidfile in "$dir"/pooler.*.pid; do
+        [ -f "$pidfile" ] || continue
+        name=${pidfile#"$dir/pooler."}
+        pooler_stop "${name%.pid}"
+    done
     for node in standby primary; do
         if [ -f "$dir/$node/postmaster.pid" ]; then
             pg_ctl_node "$node" stop -m immediate || true

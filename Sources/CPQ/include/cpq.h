@@ -55,4 +55,13 @@ void s2fa_pq_free(s2fa_pq_rows *rows);
 /** The value at (row, column), or NULL for SQL NULL or out of range. */
 const char *s2fa_pq_value(const s2fa_pq_rows *rows, int row, int column);
 
+/**
+ * Parses `conninfo` (a libpq key=value string or URI) with libpq's PQconninfoParse, which
+ * reads no environment and applies no defaults. On S2FA_PQ_OK, *out has one row per keyword
+ * the string sets, two columns: the keyword and its value (free it with s2fa_pq_free, which
+ * wipes the values). A malformed string is S2FA_PQ_REFUSED with libpq's message in `error`
+ * (capacity S2FA_PQ_ERROR_CAPACITY); a missing libpq is S2FA_PQ_UNAVAILABLE.
+ */
+int s2fa_pq_parse(const char *conninfo, s2fa_pq_rows **out, char *error);
+
 #endif

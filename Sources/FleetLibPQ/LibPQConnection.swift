@@ -1,17 +1,35 @@
 import CPQ
 import Glibc
+import TwoFactorStore
 
-/// One statement on a new connection, through the CPQ shim (libpq opened on first use).
-struct PQCall {
-    let conninfo: String
-    let timeout: Int
+/// The admin command's way to the fleet database: libpq (opened with dlopen on the first
+/// call, through the CPQ shim), with the configuration file's conninfo. Each statement
+/// opens a connection, runs and closes it, all within `timeout` seconds.
+///
+/// Never linked into the PAM module: libpq reads the caller's environment (`PG*`), which
+/// a setuid caller such as `su` passes on, and costs 23 libraries to load. The login
+/// process uses `PoolerConnection`.
+public struct LibPQConnection: FleetConnection, Sendable {
+    /// The libpq connection string (`database =` in swift-2fa.conf, or `--database`).
+    public let conninfo: String
+    /// Seconds for connecting and the call together.
+    public let timeout: Int
 
-    /// The rows of the result, each value as text or nil for SQL NULL.
-    typealias Rows = [[String?]]
+    public init(conninfo: String, timeout: Int) {
+        self.conninfo = conninfo
+        self.timeout = timeout
+    }
 
-    /// Runs `sql` with text `parameters` (nil is SQL NULL). With `script`, `sql` may hold
-    /// several statements, run as one transaction, and takes no parameters.
-    func run(_ sql: String, _ parameters: [String?] = [], script: Bool = false) throws(FleetError) -> Rows {
+    public func run(_ sql: String, _ parameters: [String?]) throws(FleetError) -> [[String?]] {
+        try call(sql, parameters, script: false)
+    }
+
+    /// Runs several statements as one transaction (no parameters); the last one's rows.
+    public func runScript(_ sql: String) throws(FleetError) -> [[String?]] {
+        try call(sql, [], script: true)
+    }
+
+    private func call(_ sql: String, _ parameters: [String?], script: Bool) throws(FleetError) -> [[String?]] {
         var copies: [UnsafeMutablePointer<CChar>?] = []
         defer {
             for copy in copies {
@@ -37,7 +55,7 @@ struct PQCall {
         switch status {
         case Int32(S2FA_PQ_OK.rawValue):
             guard let result else { throw FleetError(.malformedAnswer, "the database call returned no result") }
-            var rows: Rows = []
+            var rows: [[String?]] = []
             let columns = max(0, Int(result.pointee.columns))
             for row in 0..<max(0, Int(result.pointee.rows)) {
                 var values: [String?] = []

@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+import TwoFactorCore
+import TwoFactorStore
+
+/// PoolerConnection against Tests/fleet/fake_pooler.py on a Unix socket in a private
+/// directory (no PAM, no database): an honest answer is read, and every lie is
+/// `database-unavailable`.
+@Suite("The login process's pooler connection")
+struct PoolerConnectionTests {
+    static let fakePooler: String = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("fleet/fake_pooler.py").path
+
+    /// Runs `body` with a fake pooler serving `scenarios` in `directory`, stopped after.
+    static func withFake<Result>(_ scenarios: [String], _ body: (FleetSettings, String) throws -> Result) throws -> Result {
+        let directory = try StoreTestDirectory()
+        let pooler = directory.file("pooler")
+        try FileManager.default.createDirectory(atPath: pooler, withIntermediateDirectories: false,
+                                                attributes: [.posixPermissions: 0o700])
+        let log = directory.file("fake.log")
+        let fake = Process()
+        fake.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        fake.arguments = [fakePooler, "--unix", Pooler.socketPath(in: pooler), "--log", log] + scenarios
+        try fake.run()
+        defer { kill(fake.processIdentifier, SIGKILL); fake.waitUntilExit() }
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: log + ".ready") { Thread.sleep(forTimeInterval: 0.05) }
+        return try body(FleetSettings(conninfo: "unused", timeoutSeconds: 1, poolerDirectory: pooler), log)
+    }
+
+    @Test("an honest pooler: two calls on one connection, rows as sent, Terminate at the end")
+    func honest() throws {
+        try Self.withFake(["honest"]) { settings, log in
+            let connection = try PoolerConnection(settings)
+            let first = try connection.run("SELECT $1", ["a", nil])
+            let second = try connection.run("SELECT 2", [])
+            #expect(first == [["accepted-totp", "0", "0"]] && second == first)
+            connection.close()
+            Thread.sleep(forTimeInterval: 0.2)
+            let seen = try String(contentsOfFile: log, encoding: .utf8)
+            #expect(seen == "honest: startup P B D E S P B D E S X\n")
+        }
+    }
+
+    @Test("every lie is database-unavailable, fast, and the connection is unusable after it",
+          arguments: ["password", "md5", "sasl", "ready-before-auth", "startup-garbage", "short-length", "truncated",
+                      "huge-length", "oversized", "row-before-ready-then-close", "row-before-ready-then-silence",
+                      "row-before-parse", "wrong-width", "negative-length", "not-utf8", "open-transaction", "two-answers",
+                      "error-then-row", "notification", "copy", "silence"])
+    func lies(_ scenario: String) throws {
+        try Self.withFake([scenario]) { settings, _ in
+            let start = Date()
+            var kind: FleetError.Kind?
+            do throws(FleetError) {
+                let connection = try PoolerConnection(settings)
+                do throws(FleetError) {
+                    _ = try connection.run("SELECT 1", ["x"])
+                } catch {
+                    kind = error.kind
+                    #expect(throws: FleetError.self) { try connection.run("SELECT 1", []) }
+                }
+            } catch {
+                kind = error.kind
+            }
+            #expect(kind == .databaseUnavailable, "\(scenario)")
+            #expect(Date().timeIntervalSince(start) < 1.8, "\(scenario): within the 1 s deadline")
+        }
+    }
+
+    @Test("no socket, a symbolic link, a directory others may write to: refused before connecting")
+    func directory() throws {
+        let directory = try StoreTestDirectory()
+        let missing = FleetSettings(conninfo: "x", timeoutSeconds: 1, poolerDirectory: directory.file("none"))
+        #expect(throws: FleetError(.databaseUnavailable, "pooler directory \(directory.file("none")): No such file or directory")) {
+            try PoolerConnection(missing)
+        }
+        try FileManager.default.createDirectory(atPath: directory.file("open"), withIntermediateDirectories: false,
+                                                attributes: [.posixPermissions: 0o700])
+        #expect(chmod(directory.file("open"), 0o777) == 0)
+        let open = FleetSettings(conninfo: "x", timeoutSeconds: 1, poolerDirectory: directory.file("open"))
+        #expect(throws: FleetError(.databaseUnavailable,
+                                   "pooler directory \(directory.file("open")) is writable by others (mode 0777)")) {
+            try PoolerConnection(open)
+        }
+        #expect(symlink(directory.path, directory.file("link")) == 0)
+        let link = FleetSettings(conninfo: "x", timeoutSeconds: 1, poolerDirectory: directory.file("link"))
+        #expect(throws: FleetError.self) { try PoolerConnection(link) }
+        #expect(chmod(directory.file("open"), 0o700) == 0)
+        #expect(throws: FleetError(.databaseUnavailable,
+                                   "pooler socket \(Pooler.socketPath(in: directory.file("open"))): No such file or directory (is the pooler running?)")) {
+            try PoolerConnection(open)
+        }
+    }
+}
