@@ -243,6 +243,14 @@ struct FleetLoginTests {
         }
     }
 
+    @Test("the built module neither links nor names libpq")
+    func moduleNamesNoLibpq() throws {
+        let module = try Data(contentsOf: URL(fileURLWithPath: PAMHarness.modulePath))
+        #expect(module.count > 100_000)
+        #expect(module.range(of: Data("libpq".utf8)) == nil)
+        #expect(module.range(of: Data("pam_sm_authenticate".utf8)) != nil, "the search itself finds names")
+    }
+
     @Test("the login process never loads libpq: not in fleet mode, not for a file-store login")
     func noLibpq() throws {
         let harness = try PAMHarness()

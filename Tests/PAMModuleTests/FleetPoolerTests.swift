@@ -50,7 +50,9 @@ struct FleetPoolerTests {
             let before = Self.poolerLogins(server)
             let nobody = try harness.authenticate("nobody", service: "nullok", answers: [])
             Thread.sleep(forTimeInterval: 0.2)
-            #expect(nobody.result == PAM.ignore && nobody.outcome == "not-enrolled", "\(nobody.stderr)")
+            // The module ignores itself (PAM_IGNORE); alone in the stack, libpam then refuses.
+            #expect(nobody.result != PAM.success && nobody.outcome == "not-enrolled", "\(nobody.stderr)")
+            #expect(nobody.attemptLine?.contains("nullok") == true)
             #expect(Self.poolerLogins(server) - before == 1)
         }
     }
@@ -119,9 +121,10 @@ struct FleetPoolerTests {
         kill(fake.processIdentifier, SIGKILL)
         fake.waitUntilExit()
         let seen = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        #expect(seen.split(separator: "\n").count == scenarios.count, "\(seen)")
-        for line in seen.split(separator: "\n") where ["password", "md5", "sasl"].contains(where: { line.hasPrefix("\($0):") }) {
-            #expect(line.hasSuffix(": startup"), "a credential request is never answered: \(line)")
+        // (The silent scenarios' lines may be missing: the fake was stopped in their pause.)
+        let lines = seen.split(separator: "\n")
+        for request in ["password", "md5", "sasl"] {
+            #expect(lines.contains { $0 == "\(request): startup" }, "a credential request is never answered: \(seen)")
         }
         #expect(seen.contains("honest: startup P B D E S X"), "the honest session ends with Terminate: \(seen)")
     }
