@@ -16,9 +16,11 @@ import TwoFactorStore
 /// Nothing is stored unless a code was right. Under `nullok` an empty answer means
 /// "not now" and every refusal becomes PAM_IGNORE, so the offer comes again next time.
 ///
-/// In fleet mode the right code activates the enrollment in the database instead, through
-/// the server role's own functions: `begin_pending` (refused when the user was enrolled
-/// meanwhile), then `confirm_pending` with that code, checked again by the database.
+/// In fleet mode the new secret is first made a pending enrollment with the server role's
+/// `begin_pending`, before it is shown: the database refuses it when the role lacks the
+/// enrollment right or an enrollment the admin started is pending (then no offer is made),
+/// or the user was enrolled meanwhile. The right code then activates it with
+/// `confirm_pending`, which checks the code again.
 struct LoginEnrollment {
     /// Where an enrollment at login goes.
     enum Destination {
@@ -38,9 +40,9 @@ struct LoginEnrollment {
 
     /// Runs the enrollment when the user may be offered one; returns how the attempt ends
     /// (PAM_SUCCESS, or PAM_IGNORE under `nullok`) or throws the refusal. Nil when the user
-    /// is not offered one (not in `enroll_group`, or a pending enrollment waits for
-    /// `confirm`): the caller then goes on as without `enroll`. Fails closed on a
-    /// name-service or store error.
+    /// is not offered one (not in `enroll_group`, a pending enrollment waits for `confirm`,
+    /// or the fleet database refuses this server the enrollment): the caller then goes on as
+    /// without `enroll`. Fails closed on a name-service, store or database error.
     func offer() throws(AttemptEnd) -> AttemptEnd? {
         if let group = options.enrollGroup {
             switch GroupMembership.check(user: account.name, primaryGID: account.gid, group: group) {
@@ -70,12 +72,14 @@ struct LoginEnrollment {
     }
 
     /// Shows the new secret, checks up to 3 codes, and activates on the first right one.
-    private func enroll() throws(AttemptEnd) -> AttemptEnd {
+    /// Nil when the fleet database refuses to start the enrollment.
+    private func enroll() throws(AttemptEnd) -> AttemptEnd? {
         let postpone = options.nullok
         guard let secret = SecureRandom.bytes(NewEnrollment.secretLength) else {
             throw AttemptEnd("error", "the system random number generator failed", code: PAM_AUTH_ERR)
         }
         let record = SecretRecord(secret: secret, parameters: .standard, created: Int64(time(nil)))
+        if case .fleet(let fleet) = destination, try !beginPending(record, fleet: fleet) { return nil }
         let uri = OTPAuthURI(issuer: HostName.current(), account: account.name, secret: secret, parameters: .standard)
         let qr = LoginQRCode.matrix(for: uri.text)
         if qr == nil { log.error("no QR code for the enrollment at login: cannot use \(S2FA_QRENCODE_SONAME)") }
@@ -156,17 +160,39 @@ struct LoginEnrollment {
         }
     }
 
-    /// Activates the enrollment in the fleet database: a pending one with the new secret,
-    /// confirmed by the code the user gave (the database checks it with its own clock and
-    /// records its step as used), unless the user was enrolled meanwhile.
+    /// Makes the new secret the user's pending enrollment in the fleet database. False, with
+    /// the reason logged, when the database refuses it: this server's role lacks the
+    /// enrollment right, an enrollment the admin started is pending, or the user was
+    /// enrolled meanwhile.
+    private func beginPending(_ record: SecretRecord, fleet: AttemptDatabase) throws(AttemptEnd) -> Bool {
+        do throws(FleetError) {
+            _ = try fleet.store().beginPending(user: account.name, secret: record.secret, parameters: record.parameters)
+            return true
+        } catch {
+            switch error.kind {
+            case .notAllowed:
+                log.error("not offering enrollment: this server's database role may not enroll "
+                          + "(swift-2fa-setup db grant-server ROLE --enroll)")
+            case .adminPending:
+                log.debug("not offering enrollment: an enrollment the admin started waits for swift-2fa-setup confirm")
+            case .alreadyEnrolled:
+                log.debug("not offering enrollment: enrolled meanwhile")
+            default:
+                throw FleetLogin.refusal(error)
+            }
+            return false
+        }
+    }
+
+    /// Activates the pending enrollment in the fleet database, confirmed by the code the user
+    /// gave (the database checks it with its own clock and records its step as used), unless
+    /// the user was enrolled meanwhile.
     private func activate(_ record: SecretRecord, confirmedBy code: String, backupCodes: [String],
                           fleet: AttemptDatabase) throws(AttemptEnd) {
         let user = account.name
         let confirmation: PoolerStore.Confirmation
         do throws(FleetError) {
-            let store = try fleet.store()
-            _ = try store.beginPending(user: user, secret: record.secret, parameters: record.parameters)
-            confirmation = try store.confirmPending(user: user, code: code, backupCodes: backupCodes, replace: false)
+            confirmation = try fleet.store().confirmPending(user: user, code: code, backupCodes: backupCodes, replace: false)
         } catch where error.kind == .alreadyEnrolled {
             throw AttemptEnd("enrollment-changed", "\(user) was enrolled meanwhile; the new secret was not stored",
                              code: PAM_AUTH_ERR)

@@ -9,6 +9,9 @@ public struct FleetError: Error, Equatable, CustomStringConvertible {
         case databaseUnavailable = "database-unavailable"
         /// The user already has an active enrollment (SQLSTATE S2F01).
         case alreadyEnrolled = "already-enrolled"
+        /// An enrollment the admin started is pending for the user: a server role may not
+        /// replace it (S2F05).
+        case adminPending = "admin-pending"
         /// The user is not enrolled, or nothing is pending (S2F02).
         case notEnrolled = "not-enrolled"
         /// The connecting role lacks the right: only the admin role may do this, or the
@@ -48,6 +51,7 @@ public struct FleetError: Error, Equatable, CustomStringConvertible {
         }
         switch sqlState {
         case "S2F01": return .alreadyEnrolled
+        case "S2F05": return .adminPending
         case "S2F02": return .notEnrolled
         case "S2F03", "42501": return .notAllowed
         case "S2F04", "23514", "22023", "23505": return .invalidArgument

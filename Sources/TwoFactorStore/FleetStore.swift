@@ -68,7 +68,9 @@ public struct FleetStore<Connection: FleetConnection> {
     }
 
     /// Starts (or restarts) a pending enrollment; allowed only while the user has no active
-    /// one (else `.alreadyEnrolled`). Returns the Unix time it expires at.
+    /// one (else `.alreadyEnrolled`), and for a server role only with the enrollment right
+    /// (else `.notAllowed`) and while no unexpired one the admin started waits
+    /// (else `.adminPending`). Returns the Unix time it expires at.
     public func beginPending(user: String, secret: [UInt8], parameters: OTPParameters) throws(FleetError) -> Int64 {
         let row = try single(connection.run("SELECT swift2fa.begin_pending($1, $2::bytea, $3, $4::integer, $5::integer)",
                                       [user, Self.byteaText(secret), parameters.algorithm.rawValue,
@@ -194,9 +196,31 @@ public struct FleetStore<Connection: FleetConnection> {
         _ = try connection.run("SELECT swift2fa.set_setting($1, $2::integer)", [name, String(value)])
     }
 
-    /// Gives an existing role the server rights (and nothing more).
-    public func grantServer(role: String) throws(FleetError) {
-        _ = try connection.run("SELECT swift2fa.grant_server($1)", [role])
+    /// Gives an existing role the server rights (and nothing more), with enrollment at login
+    /// exactly when `enroll`. The database refuses PUBLIC and the admin role's members
+    /// (`.invalidArgument`).
+    public func grantServer(role: String, enroll: Bool) throws(FleetError) {
+        _ = try connection.run("SELECT swift2fa.grant_server($1, $2::boolean)", [role, enroll ? "true" : "false"])
+    }
+
+    /// A role with the server rights.
+    public struct ServerRole: Equatable, Sendable {
+        public let role: String
+        /// True when it may also enroll users at login (begin_pending, confirm_pending).
+        public let enroll: Bool
+    }
+
+    /// The roles with the server rights, by name (admin role only).
+    public func serverRoles() throws(FleetError) -> [ServerRole] {
+        let rows = try connection.run("SELECT role, enroll FROM swift2fa.server_roles()", [])
+        var roles: [ServerRole] = []
+        for row in rows {
+            guard row.count == 2, let role = row[0], let enroll = row[1] else {
+                throw FleetError(.malformedAnswer, "swift2fa.server_roles returned an unknown answer")
+            }
+            roles.append(ServerRole(role: role, enroll: enroll == "t"))
+        }
+        return roles
     }
 
     /// Takes the server rights back.
@@ -217,6 +241,9 @@ public struct FleetStore<Connection: FleetConnection> {
         public let role: String
         /// True when that role administers the schema.
         public let isAdmin: Bool
+        /// True when every role may connect to the database (PUBLIC has CONNECT), and so read
+        /// its tables' row counts in pg_stat_user_tables.
+        public let publicCanConnect: Bool
     }
 
     public func databaseInfo() throws(FleetError) -> DatabaseInfo {
@@ -224,8 +251,11 @@ public struct FleetStore<Connection: FleetConnection> {
             SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint, pg_is_in_recovery(),
                    current_setting('server_version'), session_user,
                    coalesce((SELECT pg_has_role(session_user, nspowner, 'MEMBER') FROM pg_namespace
-                             WHERE nspname = 'swift2fa'), false)
-            """, []), columns: 5)
+                             WHERE nspname = 'swift2fa'), false),
+                   (SELECT bool_or(a.grantee = 0 AND a.privilege_type = 'CONNECT')
+                      FROM pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
+                     WHERE d.datname = current_database())
+            """, []), columns: 6)
         guard let clock = row[0].flatMap({ Int64($0) }), let version = row[2], let role = row[3] else {
             throw FleetError(.malformedAnswer, "the database's status is unreadable")
         }
@@ -237,7 +267,7 @@ public struct FleetStore<Connection: FleetConnection> {
             schemaVersion = nil
         }
         return DatabaseInfo(schemaVersion: schemaVersion, clockMilliseconds: clock, inRecovery: row[1] == "t",
-                            serverVersion: version, role: role, isAdmin: row[4] == "t")
+                            serverVersion: version, role: role, isAdmin: row[4] == "t", publicCanConnect: row[5] != "f")
     }
 
     // MARK: Helpers

@@ -35,13 +35,14 @@ public enum SafeFile {
     /// The file's bytes, or nil when it does not exist; the same checks as `read`, for a
     /// caller that reports contents that are not text itself.
     public static func readBytes(_ path: String, what: String, requirements: Requirements) throws(StoreError) -> [UInt8]? {
-        try readWithMode(path, what: what, requirements: requirements)?.bytes
+        try readWithStatus(path, what: what, requirements: requirements)?.bytes
     }
 
-    /// The file's bytes and its permission bits (as fstat saw them on the open file), or nil
-    /// when it does not exist; the same checks as `read`.
-    public static func readWithMode(_ path: String, what: String,
-                                    requirements: Requirements) throws(StoreError) -> (bytes: [UInt8], mode: mode_t)? {
+    /// The file's bytes and its status (as fstat saw it on the open file), or nil when it
+    /// does not exist; the same checks as `read`. For a caller whose requirements depend on
+    /// the contents, checked afterwards with `problem(with:requirements:)`.
+    public static func readWithStatus(_ path: String, what: String,
+                                      requirements: Requirements) throws(StoreError) -> (bytes: [UInt8], status: stat)? {
         let named = "\(what) \(path)"
         let fd = retryingOnEINTR { open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
         if fd < 0 {
@@ -57,11 +58,11 @@ public enum SafeFile {
         if let problem = problem(with: info, requirements: requirements) {
             throw StoreError(.refuse, named, detail: problem)
         }
-        return (try readAll(fd, named: named), info.st_mode & 0o7777)
+        return (try readAll(fd, named: named), info)
     }
 
     /// Nil when the status meets the requirements; otherwise what is wrong.
-    static func problem(with info: stat, requirements: Requirements) -> String? {
+    public static func problem(with info: stat, requirements: Requirements) -> String? {
         if (info.st_mode & S_IFMT) != S_IFREG { return "is not a regular file" }
         if !requirements.allowedOwners.contains(info.st_uid) { return "is owned by uid \(info.st_uid)" }
         if (info.st_mode & requirements.forbiddenModeBits) != 0 {

@@ -95,14 +95,18 @@ public struct Store: Sendable {
         try UserLock.acquire(path: lockPath(for: user), timeoutMilliseconds: timeoutMilliseconds)
     }
 
+    /// What a configuration file that names a database must be, for the module and the
+    /// command alike: owned by root, with no access for group or others (mode 0600 or
+    /// stricter), because a connection string can hold credentials.
+    public static let databaseConfigRequirements = SafeFile.Requirements(allowedOwners: [0], forbiddenModeBits: 0o077)
+
     /// Reads the configuration file: owned by root (or the effective user) and not writable
-    /// by group or others; a file that names a database (a connection string can hold
-    /// credentials) must not be readable by others either. A missing file is the empty
-    /// configuration (the defaults).
+    /// by group or others; a file that names a database must also meet
+    /// `databaseConfigRequirements`. A missing file is the empty configuration (the defaults).
     public static func readConfig(at path: String) throws(StoreError) -> ConfigFile {
         let owners: [uid_t] = geteuid() == 0 ? [0] : [0, geteuid()]
         let what = "configuration file"
-        guard let (bytes, mode) = try SafeFile.readWithMode(path, what: what, requirements: .init(
+        guard let (bytes, status) = try SafeFile.readWithStatus(path, what: what, requirements: .init(
             allowedOwners: owners, forbiddenModeBits: 0o022)) else {
             return ConfigFile.empty(at: path)
         }
@@ -111,9 +115,10 @@ public struct Store: Sendable {
         }
         switch ConfigFile.parse(text, path: path) {
         case .success(let config):
-            if mode & 0o004 != 0, config.entries.contains(where: { $0.key == "database" }) {
+            if config.entries.contains(where: { $0.key == "database" }),
+               let problem = SafeFile.problem(with: status, requirements: databaseConfigRequirements) {
                 throw StoreError(.refuse, "\(what) \(path)",
-                                 detail: "names a database but is readable by others (mode \(String(mode, radix: 8)); chmod 0600)")
+                                 detail: "names a database, so it must be owned by root with mode 0600 or stricter, but \(problem)")
             }
             return config
         case .failure(let error): throw StoreError(.refuse, what, detail: error.description)

@@ -17,6 +17,7 @@ struct DbCommand: ParsableCommand {
             EXAMPLES:
               swift-2fa-setup db init --database 'host=db1 dbname=twofa user=twofa_admin'
               swift-2fa-setup db grant-server web7
+              swift-2fa-setup db grant-server web8 --enroll
               swift-2fa-setup db pooler enable
               swift-2fa-setup db status
 
@@ -46,6 +47,10 @@ struct DbInitCommand: ParsableCommand {
         }
         Output.line("schema swift2fa is at version \(after.schemaVersion ?? 0)"
                     + (before.schemaVersion == nil ? " (created)" : "") + "; admin role: \(after.role)")
+        if let version = before.schemaVersion, version < 2 {
+            Output.line("enrollment at login is now a right of its own, and no server role has it: give it back with "
+                        + "'swift-2fa-setup db grant-server ROLE --enroll' to the servers that enroll users at login")
+        }
     }
 }
 
@@ -53,22 +58,31 @@ struct DbInitCommand: ParsableCommand {
 struct DbGrantServerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grant-server",
-        abstract: "Give an existing role the server rights and nothing more: EXECUTE on verify, prompt_digits, begin_pending and confirm_pending.")
+        abstract: "Give an existing role the server rights and nothing more: CONNECT, and EXECUTE on verify and prompt_digits.",
+        discussion: """
+            With --enroll the role may also enroll users at login (the module's 'enroll' \
+            option, and 'enroll --pending' and 'confirm' with that role): EXECUTE on \
+            begin_pending and confirm_pending. Without it the role does not get that right, \
+            or loses it. A server never replaces an active enrollment, nor a pending one the \
+            admin started. PUBLIC, the admin role and its members are refused.
+            """)
 
     @OptionGroup var connection: DbConnectionOptions
     @Argument(help: "The PostgreSQL role of a server.") var role: String
+    @Flag(help: "Also let the role enroll users at login (begin_pending, confirm_pending).") var enroll = false
 
     func run() throws {
         let store = try connection.store()
-        try fleetCall { () throws(FleetError) in try store.grantServer(role: role) }
-        Output.line("granted the server rights to \(role)")
+        try fleetCall { () throws(FleetError) in try store.grantServer(role: role, enroll: enroll) }
+        Output.line("granted the server rights to \(role); enrollment at login: "
+                    + (enroll ? "yes" : "no (add --enroll to allow it)"))
     }
 }
 
 /// `db revoke-server ROLE`.
 struct DbRevokeServerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "revoke-server", abstract: "Take the server rights back from a role.")
+        commandName: "revoke-server", abstract: "Take the server rights back from a role, the enrollment right too.")
 
     @OptionGroup var connection: DbConnectionOptions
     @Argument(help: "The PostgreSQL role of a server.") var role: String
@@ -80,11 +94,12 @@ struct DbRevokeServerCommand: ParsableCommand {
     }
 }
 
-/// `db status`: schema version, connection and clock offset.
+/// `db status`: schema version, connection, clock offset, who may connect, and (for the
+/// admin) the server roles with their rights.
 struct DbStatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the schema version, the connection, the database clock's offset from this host's, and the local pooler's state.")
+        abstract: "Show the schema version, the connection, the database clock's offset from this host's, who may connect, the server roles and their rights (for the admin), and the local pooler's state.")
 
     @OptionGroup var connection: DbConnectionOptions
 
@@ -103,6 +118,15 @@ struct DbStatusCommand: ParsableCommand {
         Output.line("server:            PostgreSQL \(info.serverVersion)\(info.inRecovery ? ", read-only standby" : ", primary")")
         Output.line("role:              \(info.role)\(info.isAdmin ? " (admin)" : "")")
         Output.line("clock offset:      \(info.clockMilliseconds.subtractingClamped(local)) ms (database minus this host)")
+        Output.line("who may connect:   " + (info.publicCanConnect
+            ? "every role (PUBLIC has CONNECT, so any role can read the tables' row counts); "
+              + "run 'swift-2fa-setup db init' as the database's owner, or have it REVOKE CONNECT ... FROM PUBLIC"
+            : "the admin and the roles granted CONNECT"))
+        if info.isAdmin, info.schemaVersion != nil {
+            let roles = try fleetCall { () throws(FleetError) in try store.serverRoles() }
+            Output.line("server roles:      " + (roles.isEmpty ? "none (swift-2fa-setup db grant-server ROLE)"
+                : roles.map { $0.role + ($0.enroll ? " (enroll)" : "") }.joined(separator: ", ")))
+        }
         if info.schemaVersion == nil { throw ExitCode(ExitStatus.ioError.rawValue) }
     }
 }

@@ -2,8 +2,9 @@
 /// idempotent; applied in order they create the schema or bring an older one up to date.
 /// (SwiftPM names `FleetSchema/001-tables.sql` `_01_tables_sql`.)
 enum DbSchema {
-    /// The schema version the files describe (the highest NNN).
-    static let version = 1
+    /// The schema version the files describe: the value the last file writes to
+    /// swift2fa.schema_version (kept by hand in step with it and with 001-tables.sql's header).
+    static let version = 2
 
     /// Every file, in order, as one script.
     static var script: String {

@@ -6,9 +6,10 @@ import TwoFactorStore
 // The commands in fleet mode: the configuration file names a database (`Target.fleet`), so
 // each command acts there, with the output and exit statuses it has with files. Reading a
 // status, reset, unlock, new backup codes and replacing an enrollment need the admin role
-// in the file's connection string; `verify`, `enroll --pending` (a user not yet enrolled)
-// and `confirm` work with a server role too. The secret of a new enrollment is made here
-// and sent once; nothing is read back.
+// in the file's connection string; `verify` works with a server role too, and so do
+// `enroll --pending` (a user not yet enrolled, and no pending enrollment the admin started)
+// and `confirm` when the role has the enrollment right (`db grant-server ROLE --enroll`).
+// The secret of a new enrollment is made here and sent once; nothing is read back.
 
 extension Target {
     /// The fleet outcome as the file store's, for the shared refusal messages.
@@ -43,6 +44,19 @@ extension Target {
         guard verification.outcome.isAccepted else { throw refusal(for: verification) }
     }
 
+}
+
+/// Runs `begin_pending` or `confirm_pending`: a role without the enrollment right is told
+/// how the admin grants it.
+private func fleetEnrollmentCall<Value>(_ body: () throws(FleetError) -> Value) throws(SetupFailure) -> Value {
+    do throws(FleetError) {
+        return try body()
+    } catch where error.kind == .notAllowed {
+        throw .io(error.description + "; this role may not enroll users: the admin grants it with "
+                  + "'swift-2fa-setup db grant-server ROLE --enroll'")
+    } catch {
+        throw SetupFailure(error)
+    }
 }
 
 /// Ten new backup codes to show; the database hashes and tags them with the secret it holds
@@ -162,7 +176,7 @@ extension EnrollCommand {
         let now = Enrollment.now()
         let (record, display) = try newSecret(target: target, now: now)
         if pending {
-            let until = try fleetCall { () throws(FleetError) in
+            let until = try fleetEnrollmentCall { () throws(FleetError) in
                 try fleet.beginPending(user: target.user, secret: record.secret, parameters: record.parameters)
             }
             try announcePending(record, display: display, expires: Output.isoDate(until), target: target)
@@ -184,7 +198,7 @@ extension EnrollCommand {
 extension ConfirmCommand {
     func runFleet(_ target: Target, _ fleet: FleetStore) throws {
         let codes = try newFleetBackupCodes()
-        let result = try fleetCall { () throws(FleetError) in
+        let result = try fleetEnrollmentCall { () throws(FleetError) in
             try fleet.confirmPending(user: target.user, code: code, backupCodes: codes, replace: force)
         }
         switch result {

@@ -81,6 +81,16 @@ struct FleetStoreTests {
                 throws: { ($0 as? FleetError)?.kind == .alreadyEnrolled }
             #expect(try serverA.confirmPending(user: "dan", code: "123456", backupCodes: [], replace: false) == .notPending)
 
+            // server_b has no enrollment right; no server replaces a pending enrollment the admin started.
+            let serverB = try server.store("server_b")
+            #expect { try serverB.beginPending(user: "dan", secret: secret, parameters: Self.parameters) }
+                throws: { ($0 as? FleetError)?.kind == .notAllowed }
+            _ = try admin.beginPending(user: "dan", secret: secret, parameters: Self.parameters)
+            #expect { try serverA.beginPending(user: "dan", secret: try Self.newSecret(), parameters: Self.parameters) }
+                throws: { ($0 as? FleetError)?.kind == .adminPending }
+            #expect(try serverA.confirmPending(user: "dan", code: try Self.code(secret), backupCodes: [], replace: false)
+                    == .accepted, "the admin's secret is still the pending one")
+
             // Import keeps the replay and throttle state.
             let record = SecretRecord(secret: try Self.newSecret(), parameters: OTPParameters(algorithm: .sha256, digits: 8, period: 30),
                                       created: Self.now() - 100)
@@ -116,6 +126,28 @@ struct FleetStoreTests {
             let all = outcomes.all
             #expect(all.filter { $0 == "accepted-totp" }.count == 1, "\(all)")
             #expect(all.filter { $0 == "replayed" || $0 == "throttled" }.count == 29, "\(all)")
+        }
+    }
+
+    @Test("a synchronous standby never answers prompt_digits: database-unavailable, not 'not enrolled'")
+    func standbyFailsClosed() throws {
+        try FleetServer.with { server in
+            let admin = try server.store("twofa_admin")
+            try admin.enroll(user: "alice", secret: try Self.newSecret(), parameters: Self.parameters, lastStep: 0,
+                             backupCodes: [], replace: false)
+            let started = try server.pg(["standby", server.directory])
+            try #require(started.status == 0, "\(started.output)")
+            let conninfo = try server.pg(["conninfo", server.directory, "server_a", "standby"]).output
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let standby = FleetStore(conninfo: conninfo, timeout: 3)
+            for user in ["nobody", "alice"] {
+                #expect { try standby.promptDigits(user: user) } throws: { ($0 as? FleetError)?.kind == .databaseUnavailable }
+            }
+            #expect { try standby.verify(user: "nobody", answer: "123456", service: "sshd", rhost: nil) }
+                throws: { ($0 as? FleetError)?.kind == .databaseUnavailable }
+            let primary = try server.store("server_a")
+            #expect(try primary.promptDigits(user: "nobody") == nil)
+            #expect(try primary.promptDigits(user: "alice") == 6)
         }
     }
 

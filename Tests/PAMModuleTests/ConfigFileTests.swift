@@ -84,6 +84,26 @@ struct ConfigFileLoginTests {
         #expect(run.outcome == "config-error", "\(run.logs)")
     }
 
+    @Test("a file that names a database must be root's with mode 0600 or stricter, else no login reaches the database",
+          arguments: [(mode_t(0o640), uid_t(0)), (0o644, 0), (0o604, 0), (0o600, 65534), (0o600, 0), (0o400, 0)])
+    func databaseFileMode(mode: mode_t, owner: uid_t) throws {
+        let harness = try PAMHarness()
+        // Nothing listens where it points: a file that passes fails closed as database-unavailable.
+        let path = try Self.config(harness, "database = host=/nonexistent dbname=twofa user=x\n"
+                                   + "database_timeout = 1\npooler = \(harness.root.path)/no-pooler\n", mode: mode)
+        #expect(chown(path, owner, 0) == 0)
+        try harness.moduleOnly("config=\(path) nullok")
+        let run = try harness.authenticate("root", answers: ["123456"])
+        if mode & 0o077 == 0 && owner == 0 {
+            #expect(run.result == PAM.authInfoUnavailable && run.outcome == "database-unavailable", "\(run.logs)")
+        } else {
+            #expect(run.result == PAM.serviceError && run.outcome == "config-error", "\(run.logs)")
+            // Root reads no configuration file of another owner; one that names a database must also be 0600 or stricter.
+            #expect(run.attemptLine?.contains(owner == 0 ? "names a database, so it must be owned by root with mode 0600 or stricter"
+                                                         : "is owned by uid \(owner)") == true, "\(run.logs)")
+        }
+    }
+
     @Test("a missing file means the defaults")
     func missingFile() throws {
         let harness = try PAMHarness()

@@ -148,7 +148,7 @@ struct FleetLoginTests {
             try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: config)
             let readable = try harness.authenticate("root", service: "a", answers: [Self.code(secret)])
             #expect(readable.result == PAM.serviceError && readable.outcome == "config-error", "\(readable.stderr)")
-            #expect(readable.attemptLine?.contains("readable by others") == true)
+            #expect(readable.attemptLine?.contains("must be owned by root with mode 0600 or stricter") == true)
         }
     }
 
@@ -186,6 +186,36 @@ struct FleetLoginTests {
             // Enrolled now: the next login on the enrolling service asks for a code, no offer.
             let next = try harness.authenticate("root", answers: [Self.code(try #require(transcript.uri).secret, offset: 1)])
             #expect(next.result == PAM.success && next.outcome == "accepted-totp", "\(next.stderr)")
+        }
+    }
+
+    @Test("enroll at login: no offer from a server without the enrollment right, nor over a pending enrollment the admin started")
+    func enrollAtLoginRefused() throws {
+        let harness = try PAMHarness()
+        try FleetServer.with { server in
+            _ = try Self.twoServers(harness, server)
+            let admin = try server.store("twofa_admin")
+            #expect(try admin.reset(user: "root"))
+            for service in ["a", "b"] {
+                let config = harness.root.appendingPathComponent("\(service).conf").path
+                try harness.service([harness.moduleLine("config=\(config) enroll nullok")], name: "enroll-\(service)")
+            }
+            // server_b was granted without --enroll: no offer, a log line naming the grant, and
+            // nullok passes the unenrolled user on as without `enroll`.
+            let noRight = try harness.authenticate("root", service: "enroll-b")
+            #expect(noRight.outcome == "not-enrolled" && noRight.attemptLine?.contains("nullok") == true, "\(noRight.logs)")
+            #expect(noRight.prompts.isEmpty && !noRight.stdout.contains("otpauth://"))
+            #expect(noRight.logs.contains { $0.text.contains("db grant-server ROLE --enroll") }, "\(noRight.logs)")
+            #expect(try admin.status(user: "root").status == "not enrolled")
+
+            // server_a may enroll, but not over the admin's pending enrollment, which stays.
+            let secret = try #require(SecureRandom.bytes(20))
+            _ = try admin.beginPending(user: "root", secret: secret, parameters: .standard)
+            let pending = try harness.authenticate("root", service: "enroll-a")
+            #expect(pending.outcome == "not-enrolled" && pending.attemptLine?.contains("nullok") == true, "\(pending.logs)")
+            #expect(pending.prompts.isEmpty && !pending.stdout.contains("otpauth://"))
+            #expect(try server.store("server_a").confirmPending(user: "root", code: Self.code(secret), backupCodes: [],
+                                                                 replace: false) == .accepted)
         }
     }
 

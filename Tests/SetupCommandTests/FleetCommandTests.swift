@@ -7,12 +7,16 @@ import TwoFactorStore
 /// database: the same output and exit statuses as with files, and nothing in the store.
 @Suite(.serialized, .requiresPostgreSQL, .requiresOathtool)
 struct FleetCommandTests {
-    /// Configuration files for the admin role and for server_a (mode 0600), and a store
-    /// directory that must stay empty.
+    /// Configuration files for the admin role, server_a (with the enrollment right) and
+    /// server_b (without it), mode 0600, and a store directory that must stay empty.
     struct Setup {
         let admin: [String]
         let serverA: [String]
+        let serverB: [String]
         let store: TempStore
+
+        /// Removes the configuration files.
+        func remove() { for arguments in [admin, serverA, serverB] { unlink(arguments[1]) } }
     }
 
     static func setup(_ server: FleetServer) throws -> Setup {
@@ -25,14 +29,15 @@ struct FleetCommandTests {
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
             return ["--config", path, "--store", store.path, "--user", "root"]
         }
-        return Setup(admin: try config("twofa_admin"), serverA: try config("server_a"), store: store)
+        return Setup(admin: try config("twofa_admin"), serverA: try config("server_a"), serverB: try config("server_b"),
+                     store: store)
     }
 
     @Test("enroll --pending --json and confirm (server role), then status, verify, unlock, backup-codes, disable, reset")
     func pendingFlowAndManagement() throws {
         try FleetServer.with { server in
             let fleet = try Self.setup(server)
-            defer { for path in [fleet.admin[1], fleet.serverA[1]] { unlink(path) } }
+            defer { fleet.remove() }
             let started = try CLI.run(["enroll", "--pending", "--json"] + fleet.serverA)
             try #require(started.status == 0, "\(started.stderr)")
             let secret = try #require(try started.json()["secret"] as? String)
@@ -85,7 +90,7 @@ struct FleetCommandTests {
     func interactiveEnroll() throws {
         try FleetServer.with { server in
             let fleet = try Self.setup(server)
-            defer { for path in [fleet.admin[1], fleet.serverA[1]] { unlink(path) } }
+            defer { fleet.remove() }
             let (transcript, secret) = try CLI.enrollThroughTerminal(["enroll"] + fleet.admin)
             #expect(transcript.status == 0, "\(transcript.stdout)")
             #expect(!secret.isEmpty)
@@ -101,27 +106,89 @@ struct FleetCommandTests {
         }
     }
 
-    @Test("a configuration file that names a database and is readable by others is refused (74), before any connection")
-    func readableConfigRefused() throws {
+    @Test("a configuration file that names a database and is not root's with mode 0600 or stricter is refused (74), before any connection",
+          arguments: [(mode_t(0o644), uid_t(0)), (0o640, 0), (0o604, 0), (0o600, 65534)])
+    func unsafeConfigRefused(mode: mode_t, owner: uid_t) throws {
         let store = try TempStore()
         let path = store.path + ".conf"
         defer { unlink(path) }
         try "database = host=/nonexistent dbname=twofa user=x\n".write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
-        let result = try CLI.run(["status", "--config", path, "--store", store.path, "--user", "root"])
-        #expect(result.status == 74 && result.hasOneErrorLine, "\(result.stderr)")
-        #expect(result.stderr.contains("readable by others") && !result.stderr.contains("database-unavailable"))
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        #expect(chmod(path, mode) == 0 && chown(path, owner, 0) == 0)
+        for arguments in [["status", "--user", "root", "--store", store.path], ["db", "status"]] {
+            let result = try CLI.run(arguments + ["--config", path])
+            #expect(result.status == 74 && result.hasOneErrorLine, "\(arguments): \(result.stderr)")
+            // Root reads no configuration file of another owner; one that names a database must also be 0600 or stricter.
+            #expect(result.stderr.contains(owner == 0 ? "names a database, so it must be owned by root with mode 0600 or stricter"
+                                                      : "is owned by uid \(owner)"), "\(result.stderr)")
+            #expect(!result.stderr.contains("database-unavailable"))
+        }
+        #expect(chown(path, 0, 0) == 0 && chmod(path, 0o600) == 0)
         let unreachable = try CLI.run(["status", "--config", path, "--store", store.path, "--user", "root"])
         #expect(unreachable.status == 74 && unreachable.stderr.contains("database-unavailable"), "\(unreachable.stderr)")
         #expect(store.snapshot().isEmpty)
+    }
+
+    @Test("a server role without --enroll cannot start a pending enrollment; one with it cannot replace an admin's")
+    func enrollmentRight() throws {
+        try FleetServer.with { server in
+            let fleet = try Self.setup(server)
+            defer { fleet.remove() }
+            let refused = try CLI.run(["enroll", "--pending", "--json"] + fleet.serverB)
+            #expect(refused.status == 74 && refused.hasOneErrorLine, "\(refused.stderr)")
+            #expect(refused.stderr.contains("db grant-server ROLE --enroll"), "\(refused.stderr)")
+            #expect(try CLI.run(["confirm", "--code", "123456"] + fleet.serverB).status == 74)
+
+            let started = try CLI.run(["enroll", "--pending", "--json"] + fleet.admin)
+            try #require(started.status == 0, "\(started.stderr)")
+            let secret = try #require(try started.json()["secret"] as? String)
+            let replaced = try CLI.run(["enroll", "--pending", "--json"] + fleet.serverA)
+            #expect(replaced.status == 74 && replaced.hasOneErrorLine, "\(replaced.stderr)")
+            #expect(replaced.stderr.contains("an enrollment the admin started is pending for root"), "\(replaced.stderr)")
+            #expect(try CLI.run(["status"] + fleet.admin).stdout.contains("status:            pending"))
+
+            // The admin's pending enrollment is intact: its code confirms it, through a server role.
+            let confirmed = try CLI.run(["confirm", "--code", try CLI.oathtool(secret)] + fleet.serverA)
+            #expect(confirmed.status == 0, "\(confirmed.stderr)")
+            let audit = try server.pg(["psql", server.directory, "twofa_admin", "-At", "-c",
+                                       "SELECT server || ' ' || service || ' ' || result FROM swift2fa.audit ORDER BY id"]).output
+            #expect(audit.contains("twofa_admin begin-pending pending") && audit.contains("server_a confirm enrolled"), "\(audit)")
+            #expect(fleet.store.snapshot().isEmpty)
+        }
+    }
+
+    @Test("db grant-server refuses PUBLIC and the admin role's members; db status lists the rights")
+    func grantServerRefusals() throws {
+        try FleetServer.with { server in
+            let fleet = try Self.setup(server)
+            defer { fleet.remove() }
+            _ = try server.pg(["psql", server.directory, "postgres", "-c",
+                               "CREATE ROLE deputy LOGIN IN ROLE twofa_admin; CREATE ROLE web9 LOGIN"])
+            for role in ["PUBLIC", "public", "twofa_admin", "deputy"] {
+                let result = try CLI.run(["db", "grant-server", role, "--enroll", "--config", fleet.admin[1]])
+                #expect(result.status == 64 && result.hasOneErrorLine, "\(role): \(result.stderr)")
+                #expect(result.stderr.contains("cannot go to PUBLIC") || result.stderr.contains("admin role, a member of it"),
+                        "\(result.stderr)")
+            }
+            let granted = try CLI.run(["db", "grant-server", "web9", "--enroll", "--config", fleet.admin[1]])
+            #expect(granted.status == 0 && granted.stdout == "granted the server rights to web9; enrollment at login: yes\n",
+                    "\(granted.stdout)\(granted.stderr)")
+            var status = try CLI.run(["db", "status", "--config", fleet.admin[1]])
+            #expect(status.stdout.contains("server roles:      server_a (enroll), server_b, web9 (enroll)\n"), "\(status.stdout)")
+            #expect(status.stdout.contains("who may connect:   the admin and the roles granted CONNECT"))
+            #expect(try CLI.run(["db", "revoke-server", "web9", "--config", fleet.admin[1]]).status == 0)
+            status = try CLI.run(["db", "status", "--config", fleet.admin[1]])
+            #expect(status.stdout.contains("server roles:      server_a (enroll), server_b\n"), "\(status.stdout)")
+            let asServer = try CLI.run(["db", "status", "--config", fleet.serverA[1]])
+            #expect(asServer.stdout.contains("role:              server_a\n") && !asServer.stdout.contains("server roles:"),
+                    "only the admin sees the rights: \(asServer.stdout)")
+        }
     }
 
     @Test("the database stopped: the command fails with exit status 74 and database-unavailable")
     func outage() throws {
         try FleetServer.with { server in
             let fleet = try Self.setup(server)
-            defer { for path in [fleet.admin[1], fleet.serverA[1]] { unlink(path) } }
+            defer { fleet.remove() }
             try server.halt()
             let result = try CLI.run(["verify", "--code", "123456"] + fleet.serverA)
             #expect(result.status == 74 && result.stderr.contains("database-unavailable"), "\(result.stderr)")

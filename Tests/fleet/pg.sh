@@ -3,7 +3,8 @@
 # unprivileged `postgres` user, in DIR, on a Unix socket in DIR only (listen_addresses='').
 #
 #   pg.sh start DIR               initdb DIR/primary, start it; database twofa owned by the
-#                                 admin role twofa_admin; schema loaded; roles server_a, server_b
+#                                 admin role twofa_admin; schema loaded; server roles server_a
+#                                 (with the enrollment right) and server_b (without it)
 #   pg.sh tls DIR                 throwaway CA, server and client certificates in DIR/tls;
 #                                 restart the primary with hostssl cert auth on 127.0.0.1:PORT
 #                                 (PORT, in DIR/port, also names the Unix sockets)
@@ -136,7 +137,7 @@ CREATE ROLE server_b LOGIN;
 CREATE DATABASE twofa OWNER twofa_admin;
 SQL
     load
-    run_psql twofa_admin primary -c "SELECT swift2fa.grant_server('server_a'), swift2fa.grant_server('server_b')" >/dev/null
+    run_psql twofa_admin primary -c "SELECT swift2fa.grant_server('server_a', true), swift2fa.grant_server('server_b', false)" >/dev/null
     ;;
 load)
     load

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Fleet-store tests against a real PostgreSQL started by pg.sh (run as root, after
 # `swift build`): the SQL codes, replay and throttle across two server roles, exactly-once
-# under 30 parallel calls, admin reset and unlock, the server role's rights, fail-closed
-# timeouts, TLS with a client certificate, and failover to a synchronous standby.
+# under 30 parallel calls, admin reset and unlock, the server role's rights and the
+# enrollment right, who may connect, the upgrade of a version 1 schema, fail-closed
+# timeouts, TLS with a client certificate, a standby that may not answer "not enrolled",
+# and failover to a synchronous standby.
 # Prints one line per check and "N passed, M failed"; exits non-zero on a failure.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,10 +14,14 @@ pg=$here/pg.sh
 [ -x "$setup" ] || { echo "run.sh: build swift-2fa-setup first ($setup)" >&2; exit 1; }
 
 dir=$(mktemp -d /tmp/swift-2fa-fleet.XXXXXX)
+# Root's files for the command: a configuration file and an empty store.
+work=$(mktemp -d /tmp/swift-2fa-fleet-work.XXXXXX)
+mkdir -m 0700 "$work/store"
 blackhole_pid=
 cleanup() {
     [ -n "$blackhole_pid" ] && kill "$blackhole_pid" 2>/dev/null
     "$pg" stop "$dir" >/dev/null 2>&1 || true
+    rm -rf -- "$work"
 }
 trap cleanup EXIT
 
@@ -30,6 +36,11 @@ check() { # NAME EXPECTED ACTUAL
 }
 sql() { # ROLE SQL  (one value, unaligned); a hung call ends after 60 s
     timeout 60 "$pg" psql "$dir" "$1" -At -c "$2" 2>&1
+}
+sqlstate() { # CONNINFO SQL -> the SQLSTATE of the error, or "no error"
+    local out
+    out=$(timeout 60 psql -X -At -v VERBOSITY=verbose "$1" -c "$2" 2>&1) && { echo "no error"; return; }
+    sed -n 's/^\(ERROR\|FATAL\): *\([0-9A-Z]\{5\}\):.*/\2/p' <<<"$out" | head -n 1
 }
 verify() { # ROLE USER ANSWER -> outcome
     sql "$1" "SELECT outcome FROM swift2fa.verify('$2', '$3', 'sshd', '192.0.2.1')"
@@ -58,7 +69,14 @@ admin=$("$pg" conninfo "$dir" twofa_admin)
 
 # db init is idempotent and leaves the version at the command's.
 check "db init on a loaded schema" "0" "$("$setup" db init --database "$admin" >/dev/null 2>&1; echo $?)"
-check "db init twice" "schema swift2fa is at version 1; admin role: twofa_admin" "$("$setup" db init --database "$admin" 2>&1)"
+check "db init twice" "schema swift2fa is at version 2; admin role: twofa_admin" "$("$setup" db init --database "$admin" 2>&1)"
+status_out=$("$setup" db status --database "$admin" 2>&1)
+check "db status: the database's and the command's schema version agree" "schema version:    2 (this command: 2)" \
+    "$(grep '^schema version:' <<<"$status_out")"
+check "db status lists the server roles and the enrollment right" "server roles:      server_a (enroll), server_b" \
+    "$(grep '^server roles:' <<<"$status_out")"
+check "db status: only the admin and granted roles connect" "who may connect:   the admin and the roles granted CONNECT" \
+    "$(grep '^who may connect:' <<<"$status_out")"
 
 # RFC 6238 vectors (T = 59 s, 8 digits) and oathtool for SHA1, SHA256 and SHA512.
 key1=3132333435363738393031323334353637383930
@@ -138,15 +156,128 @@ check "server role cannot call helpers" "yes" \
     "$(has "$(sql server_a "SELECT swift2fa.totp_code('\\x00', 'SHA1', 6, 1)")" 'permission denied')"
 check "server role cannot replace an enrollment" "yes" \
     "$(has "$(sql server_a "SELECT swift2fa.begin_pending('alice', '\\x$alice', 'SHA1', 6, 30)")" 'already enrolled')"
-check "server role may start a pending enrollment" "t" \
+
+# Enrollment at login is a right of its own: server_a has it (--enroll), server_b not.
+server_a=$("$pg" conninfo "$dir" server_a)
+server_b=$("$pg" conninfo "$dir" server_b)
+check "a server role without --enroll cannot start a pending enrollment" "42501" \
+    "$(sqlstate "$server_b" "SELECT swift2fa.begin_pending('erin', '\\x$alice', 'SHA1', 6, 30)")"
+check "a server role without --enroll cannot confirm one" "42501" \
+    "$(sqlstate "$server_b" "SELECT swift2fa.confirm_pending('erin', '123456', '{}', false)")"
+check "a server role with --enroll may start a pending enrollment" "t" \
     "$(sql server_a "SELECT swift2fa.begin_pending('erin', '\\x$alice', 'SHA1', 6, 30) > 0")"
+check "the pending enrollment records the server role that started it" "server_a|false" \
+    "$(sql twofa_admin "SELECT started_by || '|' || started_by_admin FROM swift2fa.pending WHERE user_name = 'erin'")"
+check "a server may restart a pending enrollment a server started" "no error" \
+    "$(sqlstate "$server_a" "SELECT swift2fa.begin_pending('erin', '\\x$bob', 'SHA1', 6, 30)")"
+check "the admin may replace a server's pending enrollment" "twofa_admin|true" \
+    "$(sql twofa_admin "SELECT swift2fa.begin_pending('erin', '\\x$alice', 'SHA1', 6, 30) > 0;
+                        SELECT started_by || '|' || started_by_admin FROM swift2fa.pending WHERE user_name = 'erin'" | tail -n 1)"
+check "a server cannot replace a pending enrollment the admin started (S2F05)" "S2F05" \
+    "$(sqlstate "$server_a" "SELECT swift2fa.begin_pending('erin', '\\x$bob', 'SHA1', 6, 30)")"
+check "... and the admin's secret is still the pending one" "t" \
+    "$(sql twofa_admin "SELECT secret = '\\x$alice'::bytea AND started_by_admin FROM swift2fa.pending WHERE user_name = 'erin'")"
+check "a server may confirm the admin's pending enrollment with its code (the user's confirm)" "accepted" \
+    "$(sql server_a "SELECT swift2fa.confirm_pending('erin', '$(code "$alice")', ARRAY['abcde-fghjk'], false)")"
+sql twofa_admin "SELECT swift2fa.begin_pending('gina', '\\x$alice', 'SHA1', 6, 30);
+                 UPDATE swift2fa.pending SET pending_until = swift2fa.now_seconds() - 1 WHERE user_name = 'gina'" >/dev/null
+check "an expired pending enrollment of the admin's may be replaced by a server" "server_a|false" \
+    "$(sql server_a "SELECT swift2fa.begin_pending('gina', '\\x$bob', 'SHA1', 6, 30)" >/dev/null;
+       sql twofa_admin "SELECT started_by || '|' || started_by_admin FROM swift2fa.pending WHERE user_name = 'gina'")"
+gina_code=$(code "$bob")
+check "a server enrollment: begin and confirm" "accepted" \
+    "$(sql server_a "SELECT swift2fa.confirm_pending('gina', '$gina_code', ARRAY['abcde-fghjk'], false)")"
+check "the audit names the server role of each step of a server enrollment" \
+    "server_a begin-pending pending|server_a confirm enrolled" \
+    "$(sql twofa_admin "SELECT string_agg(server || ' ' || service || ' ' || result, '|' ORDER BY id) FROM swift2fa.audit
+                        WHERE user_name = 'gina' AND server = 'server_a'")"
 check "db grant-server refused to a server role" "74" \
-    "$("$setup" db grant-server server_b --database "$("$pg" conninfo "$dir" server_a)" >/dev/null 2>&1; echo $?)"
-sql postgres "CREATE ROLE server_c LOGIN" >/dev/null
+    "$("$setup" db grant-server server_b --database "$server_a" >/dev/null 2>&1; echo $?)"
+
+# Who may receive the server rights: never PUBLIC, the admin role, its members or a superuser.
+sql postgres "CREATE ROLE server_c LOGIN; CREATE ROLE outsider LOGIN; CREATE ROLE deputy LOGIN IN ROLE twofa_admin" >/dev/null
+for role in PUBLIC public twofa_admin deputy postgres; do
+    out=$("$setup" db grant-server "$role" --enroll --database "$admin" 2>&1); status=$?
+    check "db grant-server $role is refused with a clear message" "64 yes" \
+        "$status $(grep -qE 'cannot go to PUBLIC|admin role, a member of it or a superuser' <<<"$out" && echo yes)"
+done
+check "after the refused grants, PUBLIC has no EXECUTE on verify" "f" \
+    "$(sql twofa_admin "SELECT has_function_privilege('outsider', 'swift2fa.verify(text, text, text, text)', 'EXECUTE')")"
 check "db grant-server" "0" "$("$setup" db grant-server server_c --database "$admin" >/dev/null 2>&1; echo $?)"
 check "granted role verifies" "not-enrolled" "$(verify server_c nobody 123456)"
+server_c=$("$pg" conninfo "$dir" server_c)
+check "granted role without --enroll cannot begin_pending" "42501" \
+    "$(sqlstate "$server_c" "SELECT swift2fa.begin_pending('hal', '\\x$alice', 'SHA1', 6, 30)")"
+check "db grant-server --enroll" "granted the server rights to server_c; enrollment at login: yes" \
+    "$("$setup" db grant-server server_c --enroll --database "$admin" 2>&1)"
+check "granted role with --enroll may begin_pending" "no error" \
+    "$(sqlstate "$server_c" "SELECT swift2fa.begin_pending('hal', '\\x$alice', 'SHA1', 6, 30)")"
+check "db grant-server again without --enroll takes the enrollment right back" "42501" \
+    "$("$setup" db grant-server server_c --database "$admin" >/dev/null 2>&1
+       sqlstate "$server_c" "SELECT swift2fa.begin_pending('hal', '\\x$alice', 'SHA1', 6, 30)")"
+"$setup" db grant-server server_c --enroll --database "$admin" >/dev/null 2>&1
 check "db revoke-server" "0" "$("$setup" db revoke-server server_c --database "$admin" >/dev/null 2>&1; echo $?)"
 check "revoked role is refused" "yes" "$(has "$(verify server_c nobody 123456)" 'permission denied')"
+check "revoked role has no enrollment right left" "false|false" \
+    "$(sql twofa_admin "SELECT has_function_privilege('server_c', 'swift2fa.begin_pending(text, bytea, text, integer, integer)', 'EXECUTE')
+                        || '|' || has_function_privilege('server_c', 'swift2fa.confirm_pending(text, text, text[], boolean)', 'EXECUTE')")"
+
+# The tables' row counts (pg_stat_user_tables, n_live_tup: how many users are enrolled) are
+# out of reach of a role without the server rights: it may not connect to the database.
+counts() { # CONNINFO -> the enrollment table's row count, or the error
+    timeout 60 psql -X -At "$1" -c "SELECT n_live_tup FROM pg_stat_user_tables WHERE relname = 'enrollment'" 2>&1
+}
+check "a granted server role can read the row counts (documented)" "yes" \
+    "$(grep -qx '[0-9][0-9]*' <<<"$(counts "$server_a")" && echo yes)"
+check "a role without the server grant cannot read the tables' row counts" "yes" \
+    "$(has "$(counts "host=$dir/primary.sock port=$(cat "$dir/port") dbname=twofa user=outsider")" 'permission denied for database')"
+check "a revoked server role cannot read them either" "yes" \
+    "$(has "$(counts "$server_c")" 'permission denied for database')"
+check "PUBLIC has no CONNECT on the fleet database" "f" \
+    "$(sql twofa_admin "SELECT has_database_privilege('outsider', 'twofa', 'CONNECT')")"
+
+# A database made by the version 1 schema (the last commit with it) upgrades with db init:
+# enrollments, state and pending enrollments are kept; the server roles keep CONNECT and
+# the server rights, and lose the enrollment right until it is granted again.
+v1_commit=ac745ee93c549cf881960293f26fec7de97d2af4
+v1="$admin dbname=twofa_v1"
+sql postgres "CREATE DATABASE twofa_v1 OWNER twofa_admin" >/dev/null
+loaded=yes
+for file in 001-tables.sql 002-functions.sql; do
+    git -C "$root" show "$v1_commit:fleet/schema/$file" |
+        PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 "$v1" -f - >/dev/null 2>&1 || loaded=no
+done
+check "the version 1 schema loads from git ($v1_commit)" "yes 1" \
+    "$loaded $(psql -X -At "$v1" -c "SELECT version FROM swift2fa.schema_version" 2>&1)"
+henry=$(random_hex)
+psql -X -At "$v1" -c "SELECT swift2fa.grant_server('server_a');
+    SELECT swift2fa.admin_enroll('henry', '\\x$henry'::bytea, 'SHA1', 6, 30, 0, ARRAY['abcde-fghjk'], false)" >/dev/null 2>&1
+check "version 1: the server role may start a pending enrollment" "t" \
+    "$(psql -X -At "$v1 user=server_a" -c "SELECT swift2fa.begin_pending('ivy', '\\x$henry', 'SHA1', 6, 30) > 0" 2>&1)"
+henry_code=$(code "$henry")
+check "version 1: a code is accepted" "accepted-totp" \
+    "$(psql -X -At "$v1 user=server_a" -c "SELECT outcome FROM swift2fa.verify('henry', '$henry_code', 'sshd', NULL)" 2>&1)"
+upgrade=$("$setup" db init --database "$v1" 2>&1); status=$?
+check "db init upgrades version 1 to 2" "0 schema swift2fa is at version 2; admin role: twofa_admin" \
+    "$status $(head -n 1 <<<"$upgrade")"
+check "db init says that the enrollment right must be granted again" "yes" "$(has "$upgrade" 'grant-server ROLE --enroll')"
+check "after the upgrade: the enrollment is kept, the used code replayed" "replayed" \
+    "$(psql -X -At "$v1 user=server_a" -c "SELECT outcome FROM swift2fa.verify('henry', '$henry_code', 'sshd', NULL)" 2>&1)"
+check "after the upgrade: the backup code works" "accepted-backup" \
+    "$(psql -X -At "$v1 user=server_a" -c "SELECT outcome FROM swift2fa.verify('henry', 'ABCDE-FGHJK', 'sshd', NULL)" 2>&1)"
+check "after the upgrade: the pending enrollment is kept and counts as the admin's" "pending t" \
+    "$(psql -X -At "$v1" -c "SELECT status FROM swift2fa.status('ivy'); SELECT started_by_admin FROM swift2fa.pending" 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+check "after the upgrade: the server role lost the enrollment right" "42501" \
+    "$(sqlstate "$v1 user=server_a" "SELECT swift2fa.begin_pending('jack', '\\x$henry', 'SHA1', 6, 30)")"
+"$setup" db grant-server server_a --enroll --database "$v1" >/dev/null 2>&1
+check "after the upgrade: granted again, it may enroll" "no error" \
+    "$(sqlstate "$v1 user=server_a" "SELECT swift2fa.begin_pending('jack', '\\x$henry', 'SHA1', 6, 30)")"
+check "after the upgrade: it may not replace the pending enrollment of version 1" "S2F05" \
+    "$(sqlstate "$v1 user=server_a" "SELECT swift2fa.begin_pending('ivy', '\\x$henry', 'SHA1', 6, 30)")"
+check "db init again keeps the enrollment right (the upgrade step runs once)" "0 server roles:      server_a (enroll)" \
+    "$("$setup" db init --database "$v1" >/dev/null 2>&1; echo $?) $("$setup" db status --database "$v1" 2>&1 | grep '^server roles:')"
+check "after the upgrade: PUBLIC has no CONNECT" "f" \
+    "$(psql -X -At "$v1" -c "SELECT has_database_privilege('outsider', 'twofa_v1', 'CONNECT')" 2>&1)"
 
 # TLS with a client certificate for the server role.
 port=$("$pg" tls "$dir")
@@ -166,6 +297,23 @@ enroll frank "$frank"
 c=$(code "$frank")
 check "before failover: accepted on the primary" "accepted-totp" "$(verify server_a frank "$c")"
 standby_b="$("$pg" conninfo "$dir" server_b standby)"
+# "Not enrolled" (prompt_digits NULL, which lets nullok pass the user) comes only from the
+# primary in a read-write session: a standby may be behind.
+check "prompt_digits on the primary: NULL for an unenrolled user" "null" \
+    "$(psql -X -At "$server_b" -c "SELECT coalesce(swift2fa.prompt_digits('nobody')::text, 'null')" 2>&1)"
+check "prompt_digits on the standby for an unenrolled user: 25006, not NULL" "25006" \
+    "$(sqlstate "$standby_b" "SELECT swift2fa.prompt_digits('nobody')")"
+check "prompt_digits on the standby for an enrolled user: 25006 too" "25006" \
+    "$(sqlstate "$standby_b" "SELECT swift2fa.prompt_digits('frank')")"
+check "prompt_digits in a read-only transaction on the primary: 25006" "25006" \
+    "$(sqlstate "$server_b options='-c default_transaction_read_only=on'" "SELECT swift2fa.prompt_digits('nobody')")"
+check "verify on the standby: 25006" "25006" \
+    "$(sqlstate "$standby_b" "SELECT outcome FROM swift2fa.verify('nobody', '123456', 'sshd', NULL)")"
+printf 'database = %s\n' "$standby_b" >"$work/standby.conf"
+chmod 0600 "$work/standby.conf"
+out=$("$setup" enroll --pending --user nobody --config "$work/standby.conf" --store "$work/store" 2>&1); status=$?
+check "the command on the standby (prompt_digits first): database-unavailable, not 'not enrolled'" "74 yes" \
+    "$status $(has "$out" database-unavailable)"
 check "the standby refuses logins: database-unavailable (read-only)" "yes" \
     "$(has "$("$setup" db init --database "$("$pg" conninfo "$dir" twofa_admin standby)" 2>&1)" 'database-unavailable')"
 "$pg" kill "$dir"

@@ -1,9 +1,11 @@
--- swift-2fa fleet store, schema version 1: tables.
+-- swift-2fa fleet store, schema version 2: tables.
 --
 -- Every file in fleet/schema is idempotent and is applied in name order, every time,
 -- by `swift-2fa-setup db init` (or `psql -f`): applying them creates a new schema or
--- brings an older one up to date. A later version adds a file NNN-*.sql that changes
--- the tables with IF NOT EXISTS / IF EXISTS clauses, and raises the version below.
+-- brings an older one up to date. A new column is added both in CREATE TABLE and by an
+-- ALTER TABLE ... ADD COLUMN IF NOT EXISTS (for a database of an older version); the version
+-- is raised at the end of the last file (002-functions.sql), after the one-time steps there.
+-- Version 2: pending.started_by and pending.started_by_admin; the enrollment right.
 -- Run as the admin role: the owner of schema swift2fa is the fleet's administrator.
 
 -- pgcrypto is a trusted extension (PostgreSQL 13 and later): a database owner may create it.
@@ -65,8 +67,15 @@ CREATE TABLE IF NOT EXISTS swift2fa.pending (
     digits integer NOT NULL CHECK (digits IN (6, 8)),
     period integer NOT NULL CHECK (period BETWEEN 15 AND 300),
     created bigint NOT NULL,
-    pending_until bigint NOT NULL
+    pending_until bigint NOT NULL,
+    -- The role that started it (session_user); NULL for one started before version 2.
+    started_by text,
+    -- True when the admin role started it: no server may replace it until it expires.
+    -- One from before version 2 counts as the admin's.
+    started_by_admin boolean NOT NULL DEFAULT true
 );
+ALTER TABLE swift2fa.pending ADD COLUMN IF NOT EXISTS started_by text;
+ALTER TABLE swift2fa.pending ADD COLUMN IF NOT EXISTS started_by_admin boolean NOT NULL DEFAULT true;
 
 -- Backup codes of an active enrollment. `tag` is the first 4 bytes of
 -- HMAC-SHA256(secret, 'swift-2fa backup tag ' || normalized code): it picks the one
@@ -91,6 +100,3 @@ CREATE TABLE IF NOT EXISTS swift2fa.audit (
     failures integer
 );
 CREATE INDEX IF NOT EXISTS audit_user_at ON swift2fa.audit (user_name, at);
-
-INSERT INTO swift2fa.schema_version (version) VALUES (1)
-    ON CONFLICT (one) DO UPDATE SET version = greatest(swift2fa.schema_version.version, 1);

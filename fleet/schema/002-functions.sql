@@ -2,11 +2,13 @@
 --
 -- The rules are those of the module (TwoFactorCore's VerificationPolicy and ThrottlePolicy):
 -- window, replay, throttle, lock and backup codes, applied under the user's row lock with
--- the database's clock. Errors raised on purpose carry SQLSTATE S2F01..S2F04 (see below).
+-- the database's clock. Errors raised on purpose carry SQLSTATE S2F01..S2F05 or 25006:
 --   S2F01  the user already has an active enrollment
 --   S2F02  the user is not enrolled (or nothing is pending)
 --   S2F03  only the admin role may do this
 --   S2F04  invalid argument
+--   S2F05  an enrollment the admin started is pending: a server may not replace it
+--   25006  not a read-write session on the primary (a standby, or a read-only transaction)
 
 -- Internal helpers -------------------------------------------------------------------------
 
@@ -96,6 +98,26 @@ BEGIN
         RAISE EXCEPTION 'swift2fa: only the admin role may do this' USING ERRCODE = 'S2F03';
     END IF;
 END
+$$;
+
+-- Raises 25006 (read_only_sql_transaction, as PostgreSQL's own refusal to write) unless this
+-- is a read-write session on the primary. A standby may be behind the primary: its "not
+-- enrolled" could be stale, and `nullok` would wave the user through on it.
+CREATE OR REPLACE FUNCTION swift2fa.require_read_write() RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF pg_is_in_recovery() OR current_setting('transaction_read_only')::boolean THEN
+        RAISE EXCEPTION 'swift2fa: not a read-write session on the primary (a standby may be behind)'
+            USING ERRCODE = '25006';
+    END IF;
+END
+$$;
+
+-- True when the session's role has the rights of the database's owner: then `db init` and
+-- grant_server decide who may connect to the database (CONNECT); otherwise its owner does.
+CREATE OR REPLACE FUNCTION swift2fa.owns_database() RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT pg_has_role(session_user, datdba, 'USAGE') FROM pg_database WHERE datname = current_database()
 $$;
 
 -- Serializes enrollment changes of one user (verify holds the enrollment row instead).
@@ -190,6 +212,7 @@ DECLARE
     saw_replay boolean := false;
     stored_hash text;
 BEGIN
+    PERFORM swift2fa.require_read_write();
     SELECT * INTO s FROM swift2fa.settings;
     SELECT * INTO e FROM swift2fa.enrollment WHERE user_name = p_user FOR UPDATE;
     enrolled := FOUND;
@@ -275,19 +298,27 @@ END
 $$;
 
 -- The digits of the user's active enrollment (for the prompt), or NULL when not enrolled.
+-- Only the primary, in a read-write session, answers (else 25006): NULL lets `nullok` pass
+-- the user, so it must not come from a standby that is behind.
 CREATE OR REPLACE FUNCTION swift2fa.prompt_digits(p_user text) RETURNS integer
-LANGUAGE sql STABLE SECURITY DEFINER AS $$
-    SELECT digits FROM swift2fa.enrollment WHERE user_name = p_user
+LANGUAGE plpgsql STABLE SECURITY DEFINER AS $$
+BEGIN
+    PERFORM swift2fa.require_read_write();
+    RETURN (SELECT digits FROM swift2fa.enrollment WHERE user_name = p_user);
+END
 $$;
 
--- Starts (or restarts) a pending enrollment for a user without an active one. Returns the
--- Unix time it expires at. Raises S2F01 when the user is enrolled.
+-- Starts (or restarts) a pending enrollment for a user without an active one, and records
+-- who started it. Returns the Unix time it expires at. Raises S2F01 when the user is
+-- enrolled, and S2F05 when a server would replace an unexpired one the admin started (the
+-- admin may replace any). Only the admin and the roles granted `--enroll` may call it.
 CREATE OR REPLACE FUNCTION swift2fa.begin_pending(p_user text, p_secret bytea, p_algorithm text,
     p_digits integer, p_period integer) RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
 DECLARE
     now_s bigint := swift2fa.now_seconds();
     until bigint := now_s + (SELECT pending_lifetime FROM swift2fa.settings);
+    admin boolean := swift2fa.is_admin();
 BEGIN
     PERFORM swift2fa.check_parameters(p_secret, p_algorithm, p_digits, p_period);
     IF p_user IS NULL OR octet_length(p_user) NOT BETWEEN 1 AND 256 THEN
@@ -295,11 +326,17 @@ BEGIN
     END IF;
     PERFORM swift2fa.lock_user(p_user);
     PERFORM swift2fa.require_replaceable(p_user, false);
-    INSERT INTO swift2fa.pending (user_name, secret, algorithm, digits, period, created, pending_until)
-        VALUES (p_user, p_secret, p_algorithm, p_digits, p_period, now_s, until)
+    IF NOT admin AND EXISTS (SELECT 1 FROM swift2fa.pending p WHERE p.user_name = p_user
+                             AND p.started_by_admin AND p.pending_until >= now_s) THEN
+        RAISE EXCEPTION 'swift2fa: an enrollment the admin started is pending for %', p_user USING ERRCODE = 'S2F05';
+    END IF;
+    INSERT INTO swift2fa.pending (user_name, secret, algorithm, digits, period, created, pending_until,
+                                  started_by, started_by_admin)
+        VALUES (p_user, p_secret, p_algorithm, p_digits, p_period, now_s, until, session_user, admin)
         ON CONFLICT (user_name) DO UPDATE SET secret = excluded.secret, algorithm = excluded.algorithm,
             digits = excluded.digits, period = excluded.period, created = excluded.created,
-            pending_until = excluded.pending_until;
+            pending_until = excluded.pending_until, started_by = excluded.started_by,
+            started_by_admin = excluded.started_by_admin;
     PERFORM swift2fa.audit_attempt(p_user, 'begin-pending', NULL, 'pending', NULL);
     RETURN until;
 END
@@ -308,6 +345,8 @@ $$;
 -- Activates the pending enrollment when `p_code` is a current code of its secret, with the
 -- backup codes `p_codes`. Result: accepted, rejected, not-pending or expired. Replacing an
 -- active enrollment (`p_replace`) needs the admin role; without it an enrolled user raises S2F01.
+-- Only the admin and the roles granted `--enroll` may call it. The audit row names the role
+-- (`enrolled` when accepted).
 CREATE OR REPLACE FUNCTION swift2fa.confirm_pending(p_user text, p_code text, p_codes text[], p_replace boolean)
 RETURNS text LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
 DECLARE
@@ -335,7 +374,8 @@ BEGIN
             result := 'rejected';
         END IF;
     END IF;
-    PERFORM swift2fa.audit_attempt(p_user, 'confirm', NULL, result, NULL);
+    PERFORM swift2fa.audit_attempt(p_user, 'confirm', NULL,
+                                   CASE result WHEN 'accepted' THEN 'enrolled' ELSE result END, NULL);
     RETURN result;
 END
 $$;
@@ -467,23 +507,55 @@ BEGIN
 END
 $$;
 
--- The server rights, and nothing more: use of the schema and EXECUTE on the server functions.
+-- The server rights: use of the schema, CONNECT on the database (when the admin owns it),
+-- EXECUTE on the server functions, and with `p_enroll` on the enrollment functions too.
 CREATE OR REPLACE FUNCTION swift2fa.server_functions() RETURNS text[]
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT ARRAY['swift2fa.verify(text, text, text, text)', 'swift2fa.prompt_digits(text)',
-                 'swift2fa.begin_pending(text, bytea, text, integer, integer)',
+    SELECT ARRAY['swift2fa.verify(text, text, text, text)', 'swift2fa.prompt_digits(text)']
+$$;
+
+-- Enrollment at login: a right of its own (`db grant-server ROLE --enroll`), off by default.
+CREATE OR REPLACE FUNCTION swift2fa.enroll_functions() RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT ARRAY['swift2fa.begin_pending(text, bytea, text, integer, integer)',
                  'swift2fa.confirm_pending(text, text, text[], boolean)']
 $$;
 
-CREATE OR REPLACE FUNCTION swift2fa.grant_server(p_role name) RETURNS void
+-- Version 1 had grant_server(name), which gave the enrollment functions to every server.
+DROP FUNCTION IF EXISTS swift2fa.grant_server(name);
+
+-- Gives `p_role` the server rights, with the enrollment right exactly when `p_enroll`
+-- (granting without it takes that right back). Refuses PUBLIC, a missing role, and the admin
+-- role, its members and superusers (S2F04): a server gets the server rights and nothing more.
+CREATE OR REPLACE FUNCTION swift2fa.grant_server(p_role name, p_enroll boolean) RETURNS void
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     f text;
+    role_id oid;
 BEGIN
     PERFORM swift2fa.require_admin();
+    IF lower(p_role) = 'public' THEN
+        RAISE EXCEPTION 'swift2fa: the server rights cannot go to PUBLIC (every role); name the role of one server'
+            USING ERRCODE = 'S2F04';
+    END IF;
+    SELECT oid INTO role_id FROM pg_roles WHERE rolname = p_role;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'swift2fa: there is no role %', p_role USING ERRCODE = 'S2F04';
+    END IF;
+    IF (SELECT pg_has_role(role_id, nspowner, 'MEMBER') FROM pg_namespace WHERE nspname = 'swift2fa') THEN
+        RAISE EXCEPTION 'swift2fa: % is the admin role, a member of it or a superuser; give each server a role of its own', p_role
+            USING ERRCODE = 'S2F04';
+    END IF;
     EXECUTE format('GRANT USAGE ON SCHEMA swift2fa TO %I', p_role);
+    IF swift2fa.owns_database() THEN
+        EXECUTE format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), p_role);
+    END IF;
     FOREACH f IN ARRAY swift2fa.server_functions() LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', f, p_role);
+    END LOOP;
+    FOREACH f IN ARRAY swift2fa.enroll_functions() LOOP
+        EXECUTE format(CASE WHEN p_enroll THEN 'GRANT EXECUTE ON FUNCTION %s TO %I'
+                            ELSE 'REVOKE EXECUTE ON FUNCTION %s FROM %I' END, f, p_role);
     END LOOP;
 END
 $$;
@@ -494,10 +566,30 @@ DECLARE
     f text;
 BEGIN
     PERFORM swift2fa.require_admin();
-    FOREACH f IN ARRAY swift2fa.server_functions() LOOP
+    FOREACH f IN ARRAY swift2fa.server_functions() || swift2fa.enroll_functions() LOOP
         EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM %I', f, p_role);
     END LOOP;
     EXECUTE format('REVOKE USAGE ON SCHEMA swift2fa FROM %I', p_role);
+    IF swift2fa.owns_database() AND lower(p_role) <> 'public' THEN
+        EXECUTE format('REVOKE CONNECT ON DATABASE %I FROM %I', current_database(), p_role);
+    END IF;
+END
+$$;
+
+-- The roles with the server rights (EXECUTE on verify, also through membership), not
+-- counting the admin role, its members and superusers; `enroll`: also the enrollment right.
+CREATE OR REPLACE FUNCTION swift2fa.server_roles() RETURNS TABLE (role name, enroll boolean)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    owner oid := (SELECT nspowner FROM pg_namespace WHERE nspname = 'swift2fa');
+BEGIN
+    PERFORM swift2fa.require_admin();
+    RETURN QUERY
+        SELECT r.rolname, bool_and(has_function_privilege(r.oid, f, 'EXECUTE'))
+          FROM pg_roles r, unnest(swift2fa.enroll_functions()) AS f
+         WHERE has_function_privilege(r.oid, 'swift2fa.verify(text, text, text, text)', 'EXECUTE')
+           AND NOT pg_has_role(r.oid, owner, 'MEMBER')
+         GROUP BY r.rolname ORDER BY r.rolname;
 END
 $$;
 
@@ -517,5 +609,42 @@ BEGIN
 END
 $$;
 
-INSERT INTO swift2fa.schema_version (version) VALUES (1)
-    ON CONFLICT (one) DO UPDATE SET version = greatest(swift2fa.schema_version.version, 1);
+-- Who may connect: the admin and the server roles only. pg_stat_user_tables, pg_class and
+-- pg_relation_size show every role connected to a database the tables' row counts and sizes
+-- (the number of enrolled users); a role that cannot connect sees none of them. Every
+-- server role keeps CONNECT before PUBLIC loses it. Without the database's ownership the
+-- database's owner must run `REVOKE CONNECT ON DATABASE ... FROM PUBLIC` (`db status` tells).
+DO $$
+DECLARE
+    r name;
+BEGIN
+    IF swift2fa.owns_database() THEN
+        FOR r IN SELECT DISTINCT g.rolname FROM pg_proc p, aclexplode(p.proacl) a, pg_roles g
+                  WHERE p.oid = 'swift2fa.verify(text, text, text, text)'::regprocedure
+                    AND a.privilege_type = 'EXECUTE' AND g.oid = a.grantee AND a.grantee <> p.proowner LOOP
+            EXECUTE format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), r);
+        END LOOP;
+        EXECUTE format('REVOKE CONNECT ON DATABASE %I FROM PUBLIC', current_database());
+    END IF;
+END
+$$;
+
+-- Upgrade from version 1, once: every granted server role could enroll; from version 2
+-- enrollment at login is a right of its own (`db grant-server ROLE --enroll`).
+DO $$
+DECLARE
+    r record;
+BEGIN
+    IF (SELECT version FROM swift2fa.schema_version) < 2 THEN
+        FOR r IN SELECT p.oid::regprocedure AS f, g.rolname FROM pg_proc p, aclexplode(p.proacl) a, pg_roles g
+                  WHERE p.oid IN (SELECT f::regprocedure FROM unnest(swift2fa.enroll_functions()) AS f)
+                    AND a.privilege_type = 'EXECUTE' AND g.oid = a.grantee AND a.grantee <> p.proowner LOOP
+            EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM %I', r.f, r.rolname);
+        END LOOP;
+    END IF;
+END
+$$;
+
+-- The version the files describe; `swift-2fa-setup`'s DbSchema.version must say the same.
+INSERT INTO swift2fa.schema_version (version) VALUES (2)
+    ON CONFLICT (one) DO UPDATE SET version = greatest(swift2fa.schema_version.version, 2);

@@ -1,0 +1,14 @@
+import Testing
+@testable import TwoFactorStore
+
+/// How the schema's own SQLSTATEs (fleet/schema/002-functions.sql) become FleetError kinds.
+@Suite struct FleetErrorTests {
+    @Test("the schema's SQLSTATEs and the permission error", arguments: [
+        ("S2F01", FleetError.Kind.alreadyEnrolled), ("S2F02", .notEnrolled), ("S2F03", .notAllowed),
+        ("S2F04", .invalidArgument), ("S2F05", .adminPending), ("42501", .notAllowed), ("23514", .invalidArgument),
+        ("42P01", .databaseError),
+    ])
+    func schemaStates(sqlState: String, kind: FleetError.Kind) {
+        #expect(FleetError.kind(sqlState: sqlState) == kind)
+    }
+}
