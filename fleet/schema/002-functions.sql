@@ -365,8 +365,10 @@ BEGIN
         result := 'expired';
     ELSE
         PERFORM swift2fa.require_replaceable(p_user, p_replace);
-        m := swift2fa.totp_match(p.secret, p.algorithm, p.digits, p.period, 0,
-                                 (SELECT "window" FROM swift2fa.settings), typed, now_s);
+        -- The activating code is checked with a window of ±1 step whatever the settings say,
+        -- as the command's `confirm` and the module's enrollment at login do
+        -- (NewEnrollment.acceptedStep in TwoFactorCore).
+        m := swift2fa.totp_match(p.secret, p.algorithm, p.digits, p.period, 0, 1, typed, now_s);
         IF m.kind = 'accepted' AND typed ~ '^[0-9]+$' THEN
             PERFORM swift2fa.activate(p_user, p.secret, p.algorithm, p.digits, p.period, now_s, m.step, p_codes);
             result := 'accepted';
