@@ -187,6 +187,10 @@ check "an expired pending enrollment of the admin's may be replaced by a server"
 gina_code=$(code "$bob")
 check "a server enrollment: begin and confirm" "accepted" \
     "$(sql server_a "SELECT swift2fa.confirm_pending('gina', '$gina_code', ARRAY['abcde-fghjk'], false)")"
+sql twofa_admin "SELECT swift2fa.begin_pending('hana', '\\x$bob', 'SHA1', 6, 30); SELECT swift2fa.set_setting('window', 0)" >/dev/null
+check "the activating code is checked with a window of ±1 whatever the settings (as the file store's confirm)" "accepted" \
+    "$(sql server_a "SELECT swift2fa.confirm_pending('hana', '$(code "$bob" --now="@$(( $(date +%s) - 30 ))")', ARRAY['abcde-fghjk'], false)")"
+sql twofa_admin "SELECT swift2fa.set_setting('window', 1)" >/dev/null
 check "the audit names the server role of each step of a server enrollment" \
     "server_a begin-pending pending|server_a confirm enrolled" \
     "$(sql twofa_admin "SELECT string_agg(server || ' ' || service || ' ' || result, '|' ORDER BY id) FROM swift2fa.audit
