@@ -114,6 +114,11 @@ int s2fa_run_as_user(pam_handle_t *pamh, const char *name, unsigned int uid, uns
 
 /* Name of the pam_set_data slot for the code a split_answer instance split off. */
 #define S2FA_KEPT_CODE "pam_swift2fa.kept_code"
+/* Set with the kept code; cleared once a checking instance has settled it (cpam.h). */
+#define S2FA_CODE_UNSETTLED "pam_swift2fa.code_unsettled"
+
+/* Any non-NULL pointer marks the slot; it is never freed or read through. */
+static char unsettled_mark;
 
 static void release_kept_code(pam_handle_t *pamh, void *data, int error_status)
 {
@@ -133,8 +138,20 @@ int s2fa_keep_code(pam_handle_t *pamh, const char *code)
     rc = pam_set_data(pamh, S2FA_KEPT_CODE, copy, release_kept_code);
     if (rc != PAM_SUCCESS) {
         s2fa_free_secret(copy);
+        return rc;
     }
-    return rc;
+    return pam_set_data(pamh, S2FA_CODE_UNSETTLED, &unsettled_mark, NULL);
+}
+
+int s2fa_settle_kept_code(pam_handle_t *pamh)
+{
+    return pam_set_data(pamh, S2FA_CODE_UNSETTLED, NULL, NULL);
+}
+
+int s2fa_kept_code_unsettled(pam_handle_t *pamh)
+{
+    const void *mark = NULL;
+    return pam_get_data(pamh, S2FA_CODE_UNSETTLED, &mark) == PAM_SUCCESS && mark != NULL;
 }
 
 int s2fa_take_kept_code(pam_handle_t *pamh, char **code)
