@@ -44,6 +44,7 @@ struct Authenticator {
 
     private func decide(options: ModuleOptions, attempt: inout AttemptLog) throws(AttemptEnd) -> AttemptEnd {
         let log = PAMLog(handle: handle, debugEnabled: options.debug)
+        log.debug("pam_swift2fa \(ProductVersion.current)")
 
         guard let givenUser = conversation.user() else {
             throw AttemptEnd("error", "the application gave no user name", code: PAM_AUTH_ERR)
