@@ -30,6 +30,7 @@ packages=(
     clang libclang-rt-14-dev
     postgresql postgresql-contrib libpq-dev
     dpkg-dev lintian  # the .deb test (Tests/e2e/deb.sh)
+    strace binutils  # the hostile-environment test (Tests/e2e/environment.sh)
 )
 missing=()
 for package in "${packages[@]}"; do
