@@ -117,6 +117,13 @@ int s2fa_run_as_user(pam_handle_t *pamh, const char *name, unsigned int uid, uns
 /* Set with the kept code; cleared once a checking instance has settled it (cpam.h). */
 #define S2FA_CODE_UNSETTLED "pam_swift2fa.code_unsettled"
 
+/*
+ * The same mark as a PAM environment variable: sshd runs pam_authenticate in a child
+ * process and calls pam_setcred on its own handle, which never saw the child's
+ * pam_set_data; the PAM environment is what sshd copies back (pam_putenv).
+ */
+#define S2FA_UNSETTLED_ENV "PAM_SWIFT2FA_CODE_UNSETTLED"
+
 /* Any non-NULL pointer marks the slot; it is never freed or read through. */
 static char unsettled_mark;
 
@@ -140,18 +147,27 @@ int s2fa_keep_code(pam_handle_t *pamh, const char *code)
         s2fa_free_secret(copy);
         return rc;
     }
-    return pam_set_data(pamh, S2FA_CODE_UNSETTLED, &unsettled_mark, NULL);
+    rc = pam_set_data(pamh, S2FA_CODE_UNSETTLED, &unsettled_mark, NULL);
+    if (rc != PAM_SUCCESS) {
+        return rc;
+    }
+    return pam_putenv(pamh, S2FA_UNSETTLED_ENV "=1");
 }
 
 int s2fa_settle_kept_code(pam_handle_t *pamh)
 {
+    /* Removing a variable that is not set is PAM_BAD_ITEM: nothing to settle there. */
+    (void)pam_putenv(pamh, S2FA_UNSETTLED_ENV);
     return pam_set_data(pamh, S2FA_CODE_UNSETTLED, NULL, NULL);
 }
 
 int s2fa_kept_code_unsettled(pam_handle_t *pamh)
 {
     const void *mark = NULL;
-    return pam_get_data(pamh, S2FA_CODE_UNSETTLED, &mark) == PAM_SUCCESS && mark != NULL;
+    if (pam_get_data(pamh, S2FA_CODE_UNSETTLED, &mark) == PAM_SUCCESS && mark != NULL) {
+        return 1;
+    }
+    return pam_getenv(pamh, S2FA_UNSETTLED_ENV) != NULL;
 }
 
 int s2fa_take_kept_code(pam_handle_t *pamh, char **code)

@@ -4,7 +4,10 @@ import CPAM
 /// `use_first_pass` (or `try_first_pass`) instance and returns PAM_IGNORE. If no such
 /// instance follows, or none is reached, the password alone would pass. So the split
 /// marks its code unsettled, a checking instance settles it (`Authenticator`), and
-/// `pam_sm_setcred` refuses while it is still unsettled, with one log line.
+/// `pam_sm_setcred` refuses while it is still unsettled, with one log line. The mark is
+/// kept both as PAM data and in the PAM environment (`PAM_SWIFT2FA_CODE_UNSETTLED`):
+/// sshd runs pam_authenticate in a child process and copies back only the PAM
+/// environment to the handle it later calls pam_setcred on (auth-pam.c).
 ///
 /// Why PAM_INCOMPLETE: libpam runs the setcred stack with the control actions that the
 /// results of pam_authenticate chose (the "frozen chain", pam_dispatch.c), so the setcred

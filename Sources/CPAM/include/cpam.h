@@ -62,6 +62,8 @@ int s2fa_keep_code(pam_handle_t *pamh, const char *code);
  * or try_first_pass instance settles it when it decides the attempt without a refusal (the
  * code accepted, or an unenrolled user let through under nullok). pam_sm_setcred refuses
  * while a code is unsettled: then no instance after the split ever decided on the code.
+ * The mark is PAM data and the PAM environment variable PAM_SWIFT2FA_CODE_UNSETTLED (what
+ * sshd copies from its authentication child to the handle that calls pam_setcred).
  */
 int s2fa_settle_kept_code(pam_handle_t *pamh);
 
