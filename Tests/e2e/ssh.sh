@@ -125,19 +125,17 @@ stop_sshd
 split_stack() { # split_stack [VERIFIER_OPTIONS]
     {
         echo "auth requisite $S2FA_MODULE store=$STORE split_answer prompt=Password:"
-        echo "auth required pam_unix.so use_first_pass"
+        echo "auth requisite pam_unix.so use_first_pass"
         if [[ -n ${1:-} ]]; then echo "auth required $S2FA_MODULE store=$STORE $1"; fi
         echo "account required pam_unix.so"
         echo "session required pam_unix.so"
     } >"$PAM_DIR/sshd"
 }
+PORT=$(free_port) # a fresh port: the sshd stopped above may still hold the old one
 write_sshd_config keyboard-interactive no
 start_sshd
 split_stack use_first_pass
-if ((${#BACKUP_CODES[@]} > 2)); then
-    login "split_answer + use_first_pass: password and backup code in one answer log in" 0 \
-        "$ALICE" "$ALICE_PW${BACKUP_CODES[2]}" -
-fi
+login "split_answer + use_first_pass: password and code in one answer log in" 0 "$ALICE" "$ALICE_PW$(fresh_code)" -
 split_stack
 setcred_before=$(grep -c 'pam_setcred' "$WORK/sshd.log" || true)
 login "split_answer without a checking instance: the password (with a wrong code) does not log in" 1 \
