@@ -131,15 +131,17 @@ split_stack() { # split_stack [VERIFIER_OPTIONS]
         echo "session required pam_unix.so"
     } >"$PAM_DIR/sshd"
 }
-PORT=$(free_port) # a fresh port: the sshd stopped above may still hold the old one
+# CAROL, the last user enrolled: SECRET (for fresh_code, wrong_code) is hers now.
+CAROL_PW=$(random_password)
+printf '%s:%s\n' "$CAROL" "$CAROL_PW" | chpasswd
 write_sshd_config keyboard-interactive no
 start_sshd
 split_stack use_first_pass
-login "split_answer + use_first_pass: password and code in one answer log in" 0 "$ALICE" "$ALICE_PW$(fresh_code)" -
+login "split_answer + use_first_pass: password and code in one answer log in" 0 "$CAROL" "$CAROL_PW$(fresh_code)" -
 split_stack
 setcred_before=$(grep -c 'pam_setcred' "$WORK/sshd.log" || true)
 login "split_answer without a checking instance: the password (with a wrong code) does not log in" 1 \
-    "$ALICE" "$ALICE_PW$(wrong_code)" -
+    "$CAROL" "$CAROL_PW$(wrong_code)" -
 setcred_after=$(grep -c 'pam_setcred' "$WORK/sshd.log" || true)
 if ((setcred_after > setcred_before)); then
     pass "split_answer without a checking instance: sshd ended the login at pam_setcred ($(grep 'pam_setcred' "$WORK/sshd.log" | tail -1 | cut -c1-120))"
