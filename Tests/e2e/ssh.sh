@@ -131,13 +131,14 @@ split_stack() { # split_stack [VERIFIER_OPTIONS]
         echo "session required pam_unix.so"
     } >"$PAM_DIR/sshd"
 }
-# CAROL, the last user enrolled: SECRET (for fresh_code, wrong_code) is hers now.
+# CAROL, the last user enrolled: SECRET (wrong_code) and BACKUP_CODES are hers now. A
+# backup code, since her key login above may have used the step fresh_code gives now.
 CAROL_PW=$(random_password)
 printf '%s:%s\n' "$CAROL" "$CAROL_PW" | chpasswd
 write_sshd_config keyboard-interactive no
 start_sshd
 split_stack use_first_pass
-login "split_answer + use_first_pass: password and code in one answer log in" 0 "$CAROL" "$CAROL_PW$(fresh_code)" -
+login "split_answer + use_first_pass: password and backup code in one answer log in" 0 "$CAROL" "$CAROL_PW${BACKUP_CODES[0]}" -
 split_stack
 setcred_before=$(grep -c 'pam_setcred' "$WORK/sshd.log" || true)
 login "split_answer without a checking instance: the password (with a wrong code) does not log in" 1 \
