@@ -35,6 +35,10 @@ let directMetadataAccess: [SwiftSetting] = [
     .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"]),
 ]
 
+/// The symbols the module's link redirects to `__wrap_<name>` in Sources/CPAM/no_environment.c.
+/// Tests/e2e/run.sh checks that `nm -D` of the module imports none of them.
+let environmentFreeSymbols = ["getenv", "secure_getenv", "environ", "__environ", "gettext", "execvpe", "strerror"]
+
 let package = Package(
     name: "swift-2fa",
     products: [
@@ -105,6 +109,10 @@ let package = Package(
                     "-Xlinker", "--whole-archive", "-Xlinker", "-Bstatic", "-Xlinker", "-lstdc++",
                     "-Xlinker", "-Bdynamic", "-Xlinker", "--no-whole-archive",
                     "-Xlinker", "--gc-sections",
+                    // Nothing inside the module reads the environment, starts a program or
+                    // follows the caller's locale: these references resolve to the
+                    // replacements in Sources/CPAM/no_environment.c.
+                ] + environmentFreeSymbols.flatMap { ["-Xlinker", "--wrap=\($0)"] } + [
                     "-Xlinker", "--version-script=\(packageRoot)/Sources/PAMSwift2FA/pam_swift2fa.map",
                     "-Xlinker", "-z", "-Xlinker", "now",
                     "-Xlinker", "-z", "-Xlinker", "relro",

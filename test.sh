@@ -58,6 +58,7 @@ e2e_packages=(
     cockpit-system chromium chromium-driver python3-selenium
     postgresql postgresql-contrib libpq-dev pgbouncer  # fleet_ssh.sh
     gettext  # msgfmt for fleet_su_env.sh
+    strace binutils  # the hostile-environment test (Tests/e2e/environment.sh)
     dpkg-dev lintian  # the .deb test (Tests/e2e/deb.sh)
     patchelf  # install.sh tidies the module's dynamic section (Tests/e2e/run.sh checks it)
 )

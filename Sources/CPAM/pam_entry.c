@@ -9,6 +9,7 @@
 
 /* Implemented in Swift (Sources/PAMSwift2FA/EntryPoints.swift). */
 extern int swift2fa_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv);
+extern int swift2fa_setcred(pam_handle_t *pamh, int flags);
 
 PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
@@ -18,11 +19,13 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
     return swift2fa_authenticate(pamh, flags, argc, argv);
 }
 
+/* The module sets no credentials; it refuses only an unchecked split_answer code (KeptCodeGuard.swift). */
 PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-    (void)pamh;
-    (void)flags;
     (void)argc;
     (void)argv;
-    return PAM_SUCCESS;
+    if (pamh == NULL) {
+        return PAM_SERVICE_ERR;
+    }
+    return swift2fa_setcred(pamh, flags);
 }

@@ -114,6 +114,18 @@ int s2fa_run_as_user(pam_handle_t *pamh, const char *name, unsigned int uid, uns
 
 /* Name of the pam_set_data slot for the code a split_answer instance split off. */
 #define S2FA_KEPT_CODE "pam_swift2fa.kept_code"
+/* Set with the kept code; cleared once a checking instance has settled it (cpam.h). */
+#define S2FA_CODE_UNSETTLED "pam_swift2fa.code_unsettled"
+
+/*
+ * The same mark as a PAM environment variable: sshd runs pam_authenticate in a child
+ * process and calls pam_setcred on its own handle, which never saw the child's
+ * pam_set_data; the PAM environment is what sshd copies back (pam_putenv).
+ */
+#define S2FA_UNSETTLED_ENV "PAM_SWIFT2FA_CODE_UNSETTLED"
+
+/* Any non-NULL pointer marks the slot; it is never freed or read through. */
+static char unsettled_mark;
 
 static void release_kept_code(pam_handle_t *pamh, void *data, int error_status)
 {
@@ -133,8 +145,29 @@ int s2fa_keep_code(pam_handle_t *pamh, const char *code)
     rc = pam_set_data(pamh, S2FA_KEPT_CODE, copy, release_kept_code);
     if (rc != PAM_SUCCESS) {
         s2fa_free_secret(copy);
+        return rc;
     }
-    return rc;
+    rc = pam_set_data(pamh, S2FA_CODE_UNSETTLED, &unsettled_mark, NULL);
+    if (rc != PAM_SUCCESS) {
+        return rc;
+    }
+    return pam_putenv(pamh, S2FA_UNSETTLED_ENV "=1");
+}
+
+int s2fa_settle_kept_code(pam_handle_t *pamh)
+{
+    /* Removing a variable that is not set is PAM_BAD_ITEM: nothing to settle there. */
+    (void)pam_putenv(pamh, S2FA_UNSETTLED_ENV);
+    return pam_set_data(pamh, S2FA_CODE_UNSETTLED, NULL, NULL);
+}
+
+int s2fa_kept_code_unsettled(pam_handle_t *pamh)
+{
+    const void *mark = NULL;
+    if (pam_get_data(pamh, S2FA_CODE_UNSETTLED, &mark) == PAM_SUCCESS && mark != NULL) {
+        return 1;
+    }
+    return pam_getenv(pamh, S2FA_UNSETTLED_ENV) != NULL;
 }
 
 int s2fa_take_kept_code(pam_handle_t *pamh, char **code)

@@ -31,10 +31,20 @@ struct Authenticator {
     }
 
     /// The attempt's steps. Returns how a successful (or ignored) attempt ends; every
-    /// refusal is thrown.
+    /// refusal is thrown. An instance that checks a kept code settles it when it does not
+    /// refuse (`KeptCodeGuard`).
     private func run(arguments: [String], attempt: inout AttemptLog) throws(AttemptEnd) -> AttemptEnd {
         let options = try loadOptions(arguments)
+        let end = try decide(options: options, attempt: &attempt)
+        if options.answerSource == .useFirstPass || options.answerSource == .tryFirstPass {
+            conversation.settleKeptCode()
+        }
+        return end
+    }
+
+    private func decide(options: ModuleOptions, attempt: inout AttemptLog) throws(AttemptEnd) -> AttemptEnd {
         let log = PAMLog(handle: handle, debugEnabled: options.debug)
+        log.debug("pam_swift2fa \(ProductVersion.current)")
 
         guard let givenUser = conversation.user() else {
             throw AttemptEnd("error", "the application gave no user name", code: PAM_AUTH_ERR)

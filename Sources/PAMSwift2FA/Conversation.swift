@@ -38,6 +38,12 @@ struct Conversation {
         s2fa_keep_code(handle, code) == PAM_SUCCESS
     }
 
+    /// Marks the code a `split_answer` instance kept as decided on by this instance, so
+    /// that `pam_sm_setcred` lets the login through (`KeptCodeGuard`).
+    func settleKeptCode() {
+        _ = s2fa_settle_kept_code(handle)
+    }
+
     /// Takes the code a `split_answer` instance kept (once). Nil when there is none.
     func takeKeptCode() -> String? {
         var code: UnsafeMutablePointer<CChar>?

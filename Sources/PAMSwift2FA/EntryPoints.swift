@@ -17,3 +17,11 @@ public func swift2faAuthenticate(
     }
     return Authenticator(handle: handle).authenticate(arguments: arguments)
 }
+
+/// Called by `pam_sm_setcred` in the C shim: refuses while a `split_answer` code went
+/// unchecked (`KeptCodeGuard`); the module sets no credentials of its own.
+@_cdecl("swift2fa_setcred")
+public func swift2faSetcred(_ handle: OpaquePointer?, _ flags: Int32) -> Int32 {
+    guard let handle else { return PAM_SERVICE_ERR }
+    return KeptCodeGuard(handle: handle).setcred(flags: flags)
+}

@@ -81,9 +81,13 @@ struct LoginEnrollment {
         let record = SecretRecord(secret: secret, parameters: .standard, created: Int64(time(nil)))
         if case .fleet(let fleet) = destination, try !beginPending(record, fleet: fleet) { return nil }
         let uri = OTPAuthURI(issuer: HostName.current(), account: account.name, secret: secret, parameters: .standard)
-        let qr = LoginQRCode.matrix(for: uri.text)
-        if qr == nil { log.error("no QR code for the enrollment at login: cannot use \(S2FA_QRENCODE_SONAME)") }
-        guard conversation.tell(EnrollmentText.loginOffer(uri: uri, qr: qr, skippable: postpone)) else {
+        let tty = conversation.item(PAM_TTY)
+        let drawQR = options.enrollQR.draws(tty: tty)
+        log.debug("enroll_qr=\(options.enrollQR.rawValue), PAM_TTY \(tty.map(AttemptLog.quoted) ?? "unset"): "
+                  + (drawQR ? "QR code drawn" : "no QR code"))
+        let qr = drawQR ? LoginQRCode.matrix(for: uri.text) : nil
+        if drawQR && qr == nil { log.error("no QR code for the enrollment at login: cannot use \(S2FA_QRENCODE_SONAME)") }
+        guard conversation.tell(EnrollmentText.loginOffer(uri: uri, qr: qr, drawQR: drawQR, skippable: postpone)) else {
             throw AttemptEnd("conversation-error", "the enrollment could not be shown", code: PAM_CONV_ERR)
         }
         var accepted: (step: UInt64, answer: String)?

@@ -35,21 +35,25 @@ public enum EnrollmentText {
     /// in half blocks with its quiet zone (light modules drawn, like `enroll --qr utf8`),
     /// the grouped secret, and the otpauth URI alone on its own line, so a client can
     /// copy it. Without `qr` (libqrencode missing) the text says so and the rest stays.
+    /// With `drawQR` false (`enroll_qr`: no terminal at the other end) there is no QR part.
     /// `skippable`: an empty answer postpones (the `nullok` case).
-    public static func loginOffer(uri: OTPAuthURI, qr: QRMatrix?, skippable: Bool) -> String {
+    public static func loginOffer(uri: OTPAuthURI, qr: QRMatrix?, drawQR: Bool = true, skippable: Bool) -> String {
         var lines = [
             "Two-factor authentication is not set up for \(uri.account) yet. Set it up now:",
             "add this account to an authenticator app, then enter the code it shows.",
             "",
         ]
-        if let qr {
+        if !drawQR {
+            // Nothing: the secret and the URI below are the way in.
+        } else if let qr {
             lines.append("Scan this QR code with your authenticator app:")
             lines.append("")
             lines += HalfBlockQR.lines(qr, drawDark: false)
+            lines.append("")
         } else {
             lines.append("(No QR code here: libqrencode is not installed on this server.)")
+            lines.append("")
         }
-        lines.append("")
         lines.append(typeSecretIntro(uri.parameters))
         lines.append("    \(groupedSecret(uri.secret))")
         lines.append("")

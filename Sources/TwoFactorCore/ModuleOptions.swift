@@ -40,6 +40,8 @@ public struct ModuleOptions: Equatable, Sendable {
     public var enroll = false
     /// Offer enrollment only to members of this group (`enroll_group=`, which implies `enroll`).
     public var enrollGroup: String?
+    /// When the enrollment at login draws the QR code (`enroll_qr=`).
+    public var enrollQR = EnrollQR.auto
     public var policy = VerificationPolicy.standard
     /// The fleet database's libpq connection string (`database =`, configuration file only).
     public var databaseConninfo: String?
@@ -71,7 +73,7 @@ public struct ModuleOptions: Equatable, Sendable {
         "secret=", "store=", "config=", "nullok", "split_answer", "try_first_pass", "use_first_pass",
         "echo_code", "echo_verification_code", "prompt=", "authtok_prompt=", "window=",
         "throttle_after=", "throttle_delay=", "throttle_max=", "lock_after=", "debug",
-        "enroll", "enroll_group=",
+        "enroll", "enroll_group=", "enroll_qr=",
     ]
 
     /// The configuration file the arguments name (`config=PATH`), or the default. Fails on
@@ -172,6 +174,12 @@ public struct ModuleOptions: Equatable, Sendable {
             }
             enroll = true
             enrollGroup = value
+            return nil
+        case "enroll_qr":
+            guard let value, let mode = EnrollQR(rawValue: value) else {
+                return OptionError("option 'enroll_qr' needs auto, always or never")
+            }
+            enrollQR = mode
             return nil
         case "window": return number(VerificationPolicy.windowRange) { $0.policy.window = $1 }
         case "throttle_after": return number(ThrottlePolicy.throttleAfterRange) { $0.policy.throttle.throttleAfter = $1 }

@@ -13,6 +13,10 @@
 ///
 /// `backup_failures` is optional (0 when absent, and written only when not 0), so files
 /// written before it are read unchanged.
+///
+/// Every state the module can hold, it can write and read back: `serialized()` clamps each
+/// number into the range `parse` accepts (`failuresRange`, `throttledUntilRange`), so a clock
+/// far in the future or past cannot produce a file that every later login refuses.
 public struct UserState: Equatable, Sendable {
     /// The highest TOTP time step accepted so far; codes at or below it are replays.
     public var lastStep: UInt64 = 0
@@ -35,6 +39,11 @@ public struct UserState: Equatable, Sendable {
     public static let currentVersion = 1
     static let kind = "state file"
     static let maximumFailures = 1_000_000
+    /// The failure counts (`failures`, `backup_failures`) a state file holds.
+    public static let failuresRange: ClosedRange<Int> = 0...maximumFailures
+    /// The `throttled_until` times a state file holds: any Unix time from 1970 on. A time
+    /// before 1970 (a clock set before 1970) is written as 0.
+    public static let throttledUntilRange: ClosedRange<Int64> = 0...Int64.max
 
     /// The state of a user who never logged in.
     public init() {}
@@ -72,8 +81,11 @@ public struct UserState: Equatable, Sendable {
         return next
     }
 
-    /// The file text.
+    /// The file text, each number clamped into the range `parse` accepts.
     public func serialized() -> String {
+        let failures = Self.clamped(failures, to: Self.failuresRange)
+        let throttledUntil = Self.clamped(throttledUntil, to: Self.throttledUntilRange)
+        let backupFailures = Self.clamped(backupFailures, to: Self.failuresRange)
         // Appended line by line: `[String].joined(separator:)` is an unspecialized generic
         // in the static stdlib whose first call resolves associated types at run time
         // (80,000 instructions in every new login process, measured with callgrind).
@@ -103,12 +115,12 @@ public struct UserState: Equatable, Sendable {
             guard lastStepText.count <= 20, let lastStep = UInt64(lastStepText) else {
                 return .failure(.init("\(kind) has an invalid last_step value"))
             }
-            let failures = try lines.integer("failures", in: 0...Int64(maximumFailures), kind: kind).get()
-            let throttledUntil = try lines.integer("throttled_until", in: 0...Int64.max / 2, kind: kind).get()
+            let failures = try lines.integer("failures", in: Self.int64Range(failuresRange), kind: kind).get()
+            let throttledUntil = try lines.integer("throttled_until", in: throttledUntilRange, kind: kind).get()
             let locked = try lines.integer("locked", in: 0...1, kind: kind).get()
             var backupFailures: Int64 = 0
             if !lines.values("backup_failures").isEmpty {
-                backupFailures = try lines.integer("backup_failures", in: 0...Int64(maximumFailures), kind: kind).get()
+                backupFailures = try lines.integer("backup_failures", in: Self.int64Range(failuresRange), kind: kind).get()
             }
             var enrollment: String?
             if !lines.values("enrollment").isEmpty {
@@ -131,5 +143,13 @@ public struct UserState: Equatable, Sendable {
         } catch {
             return .failure(error)
         }
+    }
+
+    private static func clamped<Value: Comparable>(_ value: Value, to range: ClosedRange<Value>) -> Value {
+        min(max(value, range.lowerBound), range.upperBound)
+    }
+
+    private static func int64Range(_ range: ClosedRange<Int>) -> ClosedRange<Int64> {
+        Int64(range.lowerBound)...Int64(range.upperBound)
     }
 }

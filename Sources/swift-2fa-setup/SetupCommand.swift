@@ -1,4 +1,5 @@
 import ArgumentParser
+import TwoFactorCore
 
 /// The root command: `enroll` when no subcommand is named.
 struct SetupCommand: ParsableCommand {
@@ -16,6 +17,7 @@ struct SetupCommand: ParsableCommand {
 
             \(ExitStatus.helpText)
             """,
+        version: ProductVersion.current,
         subcommands: [
             EnrollCommand.self, ConfirmCommand.self, StatusCommand.self, VerifyCommand.self,
             BackupCodesCommand.self, DisableCommand.self, UnlockCommand.self, ResetCommand.self,

@@ -147,7 +147,7 @@ struct EnrollAtLoginTests {
     @Test("a user with no enrollment enrolls at login: QR, secret, URI, a right code, backup codes; then codes work")
     func enrollsAtLogin() throws {
         let harness = try PAMHarness()
-        try harness.moduleOnly("enroll")
+        try harness.moduleOnly("enroll enroll_qr=always")
         PAMHarness.waitForFreshStep(margin: 8)
         var shownCode = ""
         let run = try harness.authenticateInteractively("root", prompts: 2) { output in
@@ -193,6 +193,30 @@ struct EnrollAtLoginTests {
         #expect(next.result == PAM.success && next.outcome == "accepted-totp")
         let backup = try harness.authenticate("root", answers: [try #require(codes.first)])
         #expect(backup.result == PAM.success && backup.outcome == "accepted-backup")
+    }
+
+    @Test("enroll_qr: auto draws the QR code only when PAM_TTY names a terminal; always and never override", arguments: [
+        ("", "ssh", true), ("", "/dev/pts/3", true), ("", "tty1", true), ("", "pts/0", true), ("", nil, false),
+        ("", ":0", false), ("", "", false), ("enroll_qr=auto", "/dev/tty1", true), ("enroll_qr=never", "/dev/pts/3", false),
+        ("enroll_qr=always", nil, true),
+    ] as [(String, String?, Bool)])
+    func enrollQR(option: String, tty: String?, drawn: Bool) throws {
+        let harness = try PAMHarness()
+        try harness.service([
+            "auth required \(PAMHarness.wrapperModules)/pam_set_items.so",
+            harness.moduleLine("enroll nullok \(option)"),
+        ])
+        let run = try harness.authenticate("root", answers: [""], items: tty.map { ["PAM_TTY": $0] } ?? [:])
+        #expect(run.outcome == "enroll-abandoned", "\(run.logs)")
+        let offer = try #require(EnrollmentTranscript(run.stdout).infos.first)
+        #expect(offer.contains("Scan this QR code") == drawn, "PAM_TTY \(tty ?? "unset"): \(offer.prefix(200))")
+        #expect(offer.contains("\u{2588}") == drawn)
+        #expect(!offer.contains("libqrencode"), "a QR code left out on purpose is not reported as missing")
+        let uri = try #require(EnrollmentTranscript(run.stdout).uri)
+        #expect(offer.contains(EnrollmentText.groupedSecret(uri.secret)))
+        if !drawn {
+            #expect(offer.utf8.allSatisfy { $0 < 0x80 }, "without the QR code the offer is plain ASCII")
+        }
     }
 
     @Test("3 wrong codes store nothing and refuse the login; under nullok they give PAM_IGNORE", arguments: [false, true])
@@ -245,7 +269,7 @@ struct EnrollAtLoginTests {
     @Test("libqrencode is loaded (dlopen) when an enrollment is shown, and never for an ordinary login")
     func qrencodeOnlyWhenEnrolling() throws {
         let harness = try PAMHarness()
-        try harness.moduleOnly("enroll nullok")
+        try harness.moduleOnly("enroll nullok enroll_qr=always")
         // LD_DEBUG=files makes the dynamic loader report every library it opens on stderr.
         let offer = try harness.authenticate("root", answers: [""], items: ["LD_DEBUG": "files"])
         #expect(offer.outcome == "enroll-abandoned")
@@ -255,6 +279,12 @@ struct EnrollAtLoginTests {
         let login = try harness.authenticate("root", answers: [PAMHarness.code(for: record)], items: ["LD_DEBUG": "files"])
         #expect(login.outcome == "accepted-totp")
         #expect(login.stderr.contains("file=") && !login.stderr.contains("libqrencode"))
+
+        // An offer without the QR code (no terminal: enroll_qr=auto and no PAM_TTY) does not load it either.
+        try harness.moduleOnly("enroll nullok")
+        let plain = try harness.authenticate("nobody", answers: [""], items: ["LD_DEBUG": "files"])
+        #expect(plain.outcome == "enroll-abandoned")
+        #expect(plain.stderr.contains("file=") && !plain.stderr.contains("libqrencode"))
     }
 
     @Test("a pending enrollment (for swift-2fa-setup confirm) is not replaced by an offer")

@@ -14,11 +14,13 @@ extension PAM {
 enum HardeningSupport {
     static let nssWrapper = FaultSupport.nssWrapper
 
-    /// Compiles Tests/NSSPreload/nss_tricks.c into the harness directory; returns its path.
-    static func compilePreload(_ harness: PAMHarness) throws -> String {
+    /// Compiles a preload library (a path under Tests/, by default NSSPreload/nss_tricks.c)
+    /// into the harness directory; returns its path.
+    static func compilePreload(_ harness: PAMHarness, source relativePath: String = "NSSPreload/nss_tricks.c") throws -> String {
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../NSSPreload/nss_tricks.c").standardized.path
-        let output = harness.root.appendingPathComponent("nss_tricks.so").path
+            .appendingPathComponent("../\(relativePath)").standardized.path
+        let name = URL(fileURLWithPath: relativePath).deletingPathExtension().lastPathComponent
+        let output = harness.root.appendingPathComponent("\(name).so").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/cc")
         process.arguments = ["-shared", "-fPIC", "-O1", "-o", output, source, "-ldl"]

@@ -13,6 +13,8 @@ enum ModuleThroughLibPAM {}
 struct PAMRun {
     /// pam_authenticate's return code.
     let result: Int32
+    /// pam_setcred's return code; the driver calls it only after a successful pam_authenticate.
+    var setcred: Int32?
     /// Prompts in order, as `(echo, text)`.
     let prompts: [(echo: Bool, text: String)]
     /// Lines the module sent to pam_syslog, as `(priority, text)`.
@@ -194,10 +196,13 @@ extension PAMRun {
     /// module's pam_syslog lines that pam_wrapper prints on stderr.
     init(stdout: String, stderr: String) {
         var result: Int32 = -1
+        var setcred: Int32?
         var prompts: [(Bool, String)] = []
         for line in stdout.split(separator: "\n") {
             if line.hasPrefix("RESULT "), let code = Int32(line.split(separator: " ")[1]) {
                 result = code
+            } else if line.hasPrefix("SETCRED "), let code = Int32(line.split(separator: " ")[1]) {
+                setcred = code
             } else if line.hasPrefix("PROMPT ECHO_OFF ") {
                 prompts.append((false, String(line.dropFirst("PROMPT ECHO_OFF ".count))))
             } else if line.hasPrefix("PROMPT ECHO_ON ") {
@@ -212,7 +217,7 @@ extension PAMRun {
             let text = rest[close...].dropFirst().drop { $0 == ":" || $0 == " " }
             logs.append((priority, String(text)))
         }
-        self.init(result: result, prompts: prompts, logs: logs, stdout: stdout, stderr: stderr)
+        self.init(result: result, setcred: setcred, prompts: prompts, logs: logs, stdout: stdout, stderr: stderr)
     }
 }
 

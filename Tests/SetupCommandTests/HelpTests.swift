@@ -1,4 +1,5 @@
 import Testing
+import TwoFactorCore
 
 /// Every subcommand has --help with an example, and the exit statuses are documented.
 @Suite struct HelpTests {
@@ -23,5 +24,13 @@ import Testing
         for status in ["0   success", "1   wrong code", "2   not enrolled", "64  usage error", "74  I/O"] {
             #expect(result.stdout.contains(status))
         }
+    }
+
+    @Test("--version prints the product version and nothing else")
+    func version() throws {
+        let result = try CLI.run(["--version"])
+        #expect(result.status == 0)
+        #expect(result.stdout == ProductVersion.current + "\n")
+        #expect(result.stderr.isEmpty)
     }
 }

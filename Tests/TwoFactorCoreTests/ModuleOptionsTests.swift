@@ -40,6 +40,7 @@ struct ModuleOptionsTests {
         case "throttle_max=": return "throttle_max=600"
         case "lock_after=": return "lock_after=50"
         case "enroll_group=": return "enroll_group=wheel"
+        case "enroll_qr=": return "enroll_qr=never"
         default: return name
         }
     }

@@ -4,7 +4,7 @@
 #
 #   sudo Tests/e2e/run.sh [--no-build] [--build-dir DIR] [TEST...]
 #
-# TEST is any of: install examples recipes stack_rules ssh fleet_ssh fleet_su_env sudo cockpit enroll deb (default: all). First the module and the
+# TEST is any of: install examples recipes stack_rules ssh fleet_ssh fleet_su_env sudo cockpit enroll environment deb (default: all). First the module and the
 # command are installed by install.sh into a staging root (a temporary DESTDIR);
 # the tests use them from there. The last line of output is "N passed, M failed";
 # the exit status is non-zero when anything failed.
@@ -25,12 +25,12 @@ while [[ $# -gt 0 ]]; do
         --build-dir) DIR_ARGS+=(--build-dir "$2"); export S2FA_BUILD_DIR=$2; shift ;;
         --build-dir=*) DIR_ARGS+=("$1"); export S2FA_BUILD_DIR=${1#*=} ;;
         -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        install | examples | recipes | stack_rules | ssh | fleet_ssh | fleet_su_env | sudo | cockpit | enroll | deb) TESTS+=("$1") ;;
+        install | examples | recipes | stack_rules | ssh | fleet_ssh | fleet_su_env | sudo | cockpit | enroll | environment | deb) TESTS+=("$1") ;;
         *) echo "run.sh: unknown argument '$1'" >&2; exit 64 ;;
     esac
     shift
 done
-((${#TESTS[@]})) || TESTS=(install examples recipes stack_rules ssh fleet_ssh fleet_su_env sudo cockpit enroll deb)
+((${#TESTS[@]})) || TESTS=(install examples recipes stack_rules ssh fleet_ssh fleet_su_env sudo cockpit enroll environment deb)
 
 if [[ $(id -u) -ne 0 ]]; then
     echo "run.sh: must run as root (creates users, mount namespaces and servers)" >&2
@@ -65,6 +65,12 @@ if "$REPO_ROOT/install.sh" --destdir "$STAGE" --no-deps "${BUILD_ARGS[@]}" "${DI
     exports=$(nm -D --defined-only "$S2FA_MODULE" 2>/dev/null | awk '{print $3}' | sort | tr '\n' ' ')
     [[ $exports == "pam_sm_authenticate pam_sm_setcred " ]] && note PASS "install: module exports only pam_sm_authenticate and pam_sm_setcred" ||
         note FAIL "install: module exports only pam_sm_authenticate and pam_sm_setcred (got: $exports)"
+    # Nothing inside the module reads the environment, starts a program or follows the
+    # locale: Package.swift wraps these names (Sources/CPAM/no_environment.c).
+    imports=$(nm -D --undefined-only "$S2FA_MODULE" 2>/dev/null | awk '{print $2}' | sed 's/@.*//' |
+        grep -xE 'getenv|secure_getenv|__secure_getenv|environ|__environ|gettext|dcgettext|execvpe|execve|execvp|strerror|setlocale' | tr '\n' ' ')
+    [[ -z $imports ]] && note PASS "install: module imports no getenv, environ, gettext, exec or strerror" ||
+        note FAIL "install: module imports no getenv, environ, gettext, exec or strerror (got: $imports)"
     needed=$(readelf -d "$S2FA_MODULE" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
     [[ $needed != *swift* && $needed != *Foundation* && $needed != *libstdc++* ]] &&
         note PASS "install: module needs no Swift runtime, Foundation or libstdc++ at run time ($needed)" ||

@@ -118,6 +118,39 @@ login "key + wrong code refused" 1 "$CAROL" - "$(wrong_code)" "$WORK/carol_key"
 login "no key: keyboard-interactive alone is not enough" 1 "$CAROL" - - ""
 stop_sshd
 
+# --- split_answer with and without the checking instance (KeptCodeGuard.swift) -------
+# One prompt for password and code (prompt=Password: so that ssh_login.exp answers it).
+# Without a use_first_pass instance nothing checks the code and pam_authenticate passes
+# on the password alone; the module's pam_setcred must then fail, and sshd ends the login.
+split_stack() { # split_stack [VERIFIER_OPTIONS]
+    {
+        echo "auth requisite $S2FA_MODULE store=$STORE split_answer prompt=Password:"
+        echo "auth requisite pam_unix.so use_first_pass"
+        if [[ -n ${1:-} ]]; then echo "auth required $S2FA_MODULE store=$STORE $1"; fi
+        echo "account required pam_unix.so"
+        echo "session required pam_unix.so"
+    } >"$PAM_DIR/sshd"
+}
+# CAROL, the last user enrolled: SECRET (wrong_code) and BACKUP_CODES are hers now. A
+# backup code, since her key login above may have used the step fresh_code gives now.
+CAROL_PW=$(random_password)
+printf '%s:%s\n' "$CAROL" "$CAROL_PW" | chpasswd
+write_sshd_config keyboard-interactive no
+start_sshd
+split_stack use_first_pass
+login "split_answer + use_first_pass: password and backup code in one answer log in" 0 "$CAROL" "$CAROL_PW${BACKUP_CODES[0]}" -
+split_stack
+setcred_before=$(grep -c 'pam_setcred' "$WORK/sshd.log" || true)
+login "split_answer without a checking instance: the password (with a wrong code) does not log in" 1 \
+    "$CAROL" "$CAROL_PW$(wrong_code)" -
+setcred_after=$(grep -c 'pam_setcred' "$WORK/sshd.log" || true)
+if ((setcred_after > setcred_before)); then
+    pass "split_answer without a checking instance: sshd ended the login at pam_setcred ($(grep 'pam_setcred' "$WORK/sshd.log" | tail -1 | cut -c1-120))"
+else
+    fail "split_answer without a checking instance: sshd ended the login at pam_setcred" "no pam_setcred line in sshd's log"
+fi
+stop_sshd
+
 if grep -q 'pam_swift2fa\|PAM: unable\|dlopen' "$WORK/sshd.log"; then
     log "sshd log mentions the module:"
     grep 'pam_swift2fa\|PAM: unable\|dlopen' "$WORK/sshd.log" >&2 || true

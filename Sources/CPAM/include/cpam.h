@@ -58,6 +58,19 @@ int s2fa_run_as_user(pam_handle_t *pamh, const char *name, unsigned int uid, uns
 int s2fa_keep_code(pam_handle_t *pamh, const char *code);
 
 /**
+ * A split_answer instance that keeps a code also marks it unsettled; a later use_first_pass
+ * or try_first_pass instance settles it when it decides the attempt without a refusal (the
+ * code accepted, or an unenrolled user let through under nullok). pam_sm_setcred refuses
+ * while a code is unsettled: then no instance after the split ever decided on the code.
+ * The mark is PAM data and the PAM environment variable PAM_SWIFT2FA_CODE_UNSETTLED (what
+ * sshd copies from its authentication child to the handle that calls pam_setcred).
+ */
+int s2fa_settle_kept_code(pam_handle_t *pamh);
+
+/** 1 when a split_answer instance kept a code that no later instance settled, else 0. */
+int s2fa_kept_code_unsettled(pam_handle_t *pamh);
+
+/**
  * Takes the kept code out of the handle (it can be taken once). On PAM_SUCCESS *code is a
  * malloc'ed copy the caller releases with s2fa_free_secret; PAM_NO_MODULE_DATA when none.
  */

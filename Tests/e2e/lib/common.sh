@@ -106,7 +106,7 @@ cleanup() {
     if [[ -n $WORK && -d $WORK ]]; then
         # The bind mounts vanish with the namespace, but unmount anything under WORK first.
         umount -R /etc/pam.d 2>/dev/null
-        if [[ ${S2FA_E2E_KEEP:-0} == 1 ]]; then log "kept $WORK"; else rm -rf -- "$WORK"; fi
+        if [[ ${S2FA_E2E_KEEP:-0} == 1 ]]; then log "kept $WORK"; else rm -rf --one-file-system -- "$WORK"; fi
     fi
     log "$PASSED passed, $FAILED failed"
     if ((FAILED > 0)) && ((rc == 0)); then rc=1; fi
@@ -129,6 +129,55 @@ private_pam_dir() {
     cp -a /etc/pam.d "$PAM_DIR"
     mount --bind "$PAM_DIR" /etc/pam.d
     export PAM_DIR
+}
+
+# private_syslog: a /dev of this namespace only (a tmpfs holding bind mounts of the
+# host's entries) with a /dev/log socket, served by a listener that appends each message,
+# one a line, to $SYSLOG. The host's /dev is never written: its entries are bound one by
+# one, and the temporary whole-/dev bind is gone before anything else runs.
+private_syslog() {
+    local host_dev=$WORK/host-dev entry name
+    SYSLOG=$WORK/syslog
+    mkdir "$host_dev"
+    mount --rbind /dev "$host_dev"
+    mount -t tmpfs -o mode=0755,size=1m s2fa-e2e-dev /dev
+    for entry in "$host_dev"/* "$host_dev"/.[!.]*; do
+        [[ -e $entry || -L $entry ]] || continue
+        name=${entry##*/}
+        if [[ $name == ptmx ]]; then
+            # A bound /dev/ptmx node finds no devpts beside it; the pts instance's own does.
+            ln -s pts/ptmx /dev/ptmx
+        elif [[ -L $entry ]]; then
+            cp -P -- "$entry" "/dev/$name"
+        elif [[ -d $entry ]]; then
+            mkdir "/dev/$name" && mount --rbind "$entry" "/dev/$name"
+        else
+            : >"/dev/$name" && mount --bind "$entry" "/dev/$name"
+        fi
+    done
+    umount -R "$host_dev" && rmdir "$host_dev" || die "cannot detach $host_dev (the host's /dev)"
+    : >"$SYSLOG"
+    start_bg "$WORK/syslog-listener.log" python3 -c '
+import os, socket, sys
+path, out = sys.argv[1], sys.argv[2]
+server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+server.bind(path)
+os.chmod(path, 0o666)
+with open(out, "ab", buffering=0) as log:
+    while True:
+        message = server.recv(65536).rstrip(b"\0").replace(b"\n", b" ")
+        log.write(message + b"\n")
+' /dev/log "$SYSLOG"
+    local i
+    for ((i = 0; i < 50; i++)); do [[ -S /dev/log ]] && break; sleep 0.1; done
+    [[ -S /dev/log ]] || die "the private /dev/log did not appear"
+    export SYSLOG
+}
+
+# module_log_lines [FROM_LINE]: the module's lines in $SYSLOG from line FROM_LINE on,
+# without the syslog header (time stamp, program, pid), e.g. "su:auth): user=... result=...".
+module_log_lines() {
+    tail -n +"${1:-1}" "$SYSLOG" | sed -n 's/.*pam_swift2fa(\(.*\)$/\1/p'
 }
 
 # install_pam_service SERVICE EXAMPLE_FILE OPTIONS...
