@@ -384,11 +384,43 @@ nonisolated(unsafe) private var acceptedDatabase = 0
 @_cdecl("LLVMFuzzerInitialize")
 public func loginInitialize(_ argc: UnsafeMutablePointer<Int32>?, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?) -> Int32 {
     verbose = getenv("LOGIN_FUZZ_VERBOSE") != nil
+    checkWrapping()
     atexit {
         print("login: \(inputs) attempts, \(accepted) accepted (\(acceptedEnrollment) by an enrollment at login, "
               + "\(acceptedDatabase) by the database stand-in)")
     }
     return 0
+}
+
+/// Refuses to fuzz unless the module's file calls and clock really reach world.c: the
+/// harness's own references to Swift's open/openat (the same symbols as the module's, wrapped
+/// by mangled name in Fuzz/run.sh) must find a file that exists only in memory, and time()
+/// must answer the harness's clock. A toolchain that renames those symbols would otherwise let
+/// fuzzed paths such as `store=/etc` reach the real file system.
+private func checkWrapping() {
+    lf_reset()
+    let path = "/login-fuzz-self-test/in-memory-only"
+    let contents = Array("in memory".utf8)
+    _ = lf_add("/login-fuzz-self-test", Int32(LF_DIR.rawValue), 0, 0o700, nil, 0)
+    _ = lf_add(path, Int32(LF_FILE.rawValue), 0, 0o600, contents, contents.count)
+    lf_now = 1_234_567
+    lf_active = 1
+    let descriptors = [open(path, O_RDONLY), open(path, O_RDONLY, 0), openat(AT_FDCWD, path, O_RDONLY, 0)]
+    var readBack: [UInt8] = []
+    if let first = descriptors.first, first >= 0 {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let count = read(first, &buffer, buffer.count)
+        readBack = Array(buffer.prefix(max(0, count)))
+    }
+    let clock = time(nil)
+    descriptors.filter { $0 >= 0 }.forEach { _ = close($0) }
+    lf_active = 0
+    lf_reset()
+    guard descriptors.allSatisfy({ $0 >= 0 }), readBack == contents, clock == 1_234_567 else {
+        fputs("login: the module's file calls or clock are not wrapped (descriptors \(descriptors), clock \(clock)); "
+              + "check LOGIN_WRAPS in Fuzz/run.sh against this toolchain's Glibc overlay\n", stderr)
+        exit(1)
+    }
 }
 
 // MARK: - The attempt
