@@ -264,10 +264,11 @@ private let conversation: @convention(c) (
     let scripted = index < attempt.script.count ? attempt.script[index] : .raw("")
     let answer = answerText(scripted)
     response.pointee.resp = strdup(answer)
+    // A return code other than PAM_SUCCESS with an answer: the module must not use it, so
+    // the oracle does not count it as given.
+    if failing { return Int32(attempt.failureMode >> 2) | 1 }
     attempt.given.append(answer)
     if attempt.shownSecret != nil { attempt.givenAfterShown.append(answer) }
-    // A return code other than PAM_SUCCESS with an answer: the module must not use it.
-    if failing { return Int32(attempt.failureMode >> 2) | 1 }
     return PAM_SUCCESS
 }
 
