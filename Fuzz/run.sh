@@ -33,7 +33,7 @@ CLANG=${CLANG:-$(dirname "$SWIFTC")/clang}
 MAX_LEN=${FUZZ_MAX_LEN:-4096}
 SUMMARY=${FUZZ_JOBS_LOG:-$OUT/summary.txt}
 
-ALL="secret_record user_state otpauth_uri code_input module_options postgres_wire"
+ALL="secret_record user_state otpauth_uri code_input module_options postgres_wire config_file login"
 # The google-authenticator import parser: part of TwoFactorCore (compiled with it),
 # or, in older trees, of the CLI target (then compiled in as an extra source).
 GA_SOURCE=""
@@ -58,8 +58,60 @@ echo "== building crypto shim"
 "$CLANG" -c -g -O1 -fsanitize=address,fuzzer-no-link -I"$ROOT/Sources/CCrypto/include" \
     "$ROOT/Sources/CCrypto/crypto.c" -o "$OUT/crypto.o"
 
+# The whole-login harness (Fuzz/harnesses/login.swift) links the real module: TwoFactorCore,
+# TwoFactorStore and PAMSwift2FA as instrumented static libraries (one Swift module each, as
+# SwiftPM builds them), the C shims of Sources/CPAM, and Fuzz/harnesses/login/world.c in
+# place of libpam, libpq, libqrencode and the file system. The module's file calls, time(),
+# the name-service lookups and PBKDF2 are wrapped at link time (--wrap); Swift's own
+# open/openat live in libswiftGlibc.so, so their references are wrapped by mangled name.
+LOGIN_WRAPS="time stat lstat fstat read write close fsync fchmod fchown flock renameat unlinkat mkdir usleep
+getpwnam_r getpwuid_r getgrnam_r getgrouplist s2fa_pbkdf2_sha256
+\$s5Glibc4openys5Int32VSPys4Int8VG_ADtF \$s5Glibc4openys5Int32VSPys4Int8VG_ADs6UInt32VtF
+\$s5Glibc6openatys5Int32VAD_SPys4Int8VGADs6UInt32VtF"
+
+build_login() {
+    lib="$OUT/login-lib"
+    mkdir -p "$lib"
+    for shim in CPAM CPQ CQRLoader; do
+        mkdir -p "$lib/$shim"
+        printf 'module %s {\n    header "%s"\n    export *\n}\n' "$shim" "$(ls "$ROOT/Sources/$shim/include/"*.h)" \
+            > "$lib/$shim/module.modulemap"
+    done
+    mkdir -p "$lib/LoginWorld"
+    printf 'module LoginWorld {\n    header "%s"\n    export *\n}\n' "$HERE/harnesses/login/world.h" \
+        > "$lib/LoginWorld/module.modulemap"
+    includes="-I $lib -I $OUT/modules/CCrypto -I $lib/CPAM -I $lib/CPQ -I $lib/CQRLoader -I $lib/LoginWorld"
+    for target in TwoFactorCore TwoFactorStore PAMSwift2FA; do
+        # shellcheck disable=SC2086
+        "$SWIFTC" -sanitize=fuzzer,address -parse-as-library -O -g -static -emit-library -emit-module \
+            -module-name "$target" $includes "$ROOT/Sources/$target/"*.swift \
+            -emit-module-path "$lib/$target.swiftmodule" -o "$lib/lib$target.a" || return 1
+    done
+    for source in "$ROOT/Sources/CPAM/pam_wrappers.c" "$ROOT/Sources/CPAM/pam_entry.c" "$HERE/harnesses/login/world.c"; do
+        "$CLANG" -c -g -O1 -fsanitize=address,fuzzer-no-link -I"$ROOT/Sources/CPAM/include" \
+            -I"$ROOT/Sources/CCrypto/include" -I"$ROOT/Sources/CPQ/include" \
+            "$source" -o "$lib/$(basename "$source" .c).o" || return 1
+    done
+    wraps=""
+    for symbol in $LOGIN_WRAPS; do wraps="$wraps -Xlinker --wrap=$symbol"; done
+    # shellcheck disable=SC2086
+    "$SWIFTC" -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld -module-name Fuzz_login $includes \
+        "$HERE/harnesses/FuzzSupport.swift" "$HERE/harnesses/login.swift" \
+        "$lib/libPAMSwift2FA.a" "$lib/libTwoFactorStore.a" "$lib/libTwoFactorCore.a" \
+        "$lib/pam_wrappers.o" "$lib/pam_entry.o" "$lib/world.o" "$OUT/crypto.o" -lnettle $wraps -o "$OUT/login"
+}
+
 build() {
     name=$1
+    if [ "$name" = login ]; then
+        echo "== building login (the module, TwoFactorStore and TwoFactorCore as instrumented libraries)"
+        if ! build_login >"$OUT/build-login.log" 2>&1; then
+            cat "$OUT/build-login.log"
+            echo "FAIL: cannot build login"
+            exit 1
+        fi
+        return
+    fi
     extra=""
     [ "$name" = ga_import ] && extra="$GA_SOURCE"
     echo "== building $name"
