@@ -933,6 +933,12 @@ static char *authtok;
 static char *slot_name;
 static void *slot_data;
 static void (*slot_cleanup)(pam_handle_t *, void *, int);
+/* The split_answer guard's mark: its own pam_set_data slot and PAM environment variable
+ * (Sources/CPAM/pam_wrappers.c), kept apart from the kept code's slot. */
+#define UNSETTLED_SLOT "pam_swift2fa.code_unsettled"
+#define UNSETTLED_ENV "PAM_SWIFT2FA_CODE_UNSETTLED"
+static void *unsettled_data;
+static int unsettled_env;
 
 #define LF_MAX_LOG 64
 static char *log_lines[LF_MAX_LOG];
@@ -994,8 +1000,12 @@ int pam_set_data(pam_handle_t *pamh, const char *name, void *data,
     if (lf_set_data_rc != PAM_SUCCESS) {
         return lf_set_data_rc;
     }
+    if (strcmp(name, UNSETTLED_SLOT) == 0) {
+        unsettled_data = data;
+        return PAM_SUCCESS;
+    }
     if (slot_name != NULL && strcmp(slot_name, name) != 0) {
-        return PAM_BUF_ERR; /* the module uses one slot */
+        return PAM_BUF_ERR; /* the module uses one slot besides the guard's mark */
     }
     if (slot_cleanup != NULL) {
         slot_cleanup(pamh, slot_data, PAM_DATA_REPLACE);
@@ -1011,6 +1021,10 @@ int pam_set_data(pam_handle_t *pamh, const char *name, void *data,
 int pam_get_data(const pam_handle_t *pamh, const char *name, const void **data)
 {
     (void)pamh;
+    if (strcmp(name, UNSETTLED_SLOT) == 0) {
+        *data = unsettled_data;
+        return unsettled_data != NULL ? PAM_SUCCESS : PAM_NO_MODULE_DATA;
+    }
     if (slot_name == NULL || strcmp(slot_name, name) != 0 || slot_data == NULL) {
         return PAM_NO_MODULE_DATA;
     }
@@ -1057,8 +1071,33 @@ const char *lf_kept_code(void)
     return slot_data;
 }
 
+int pam_putenv(pam_handle_t *pamh, const char *name_value)
+{
+    (void)pamh;
+    if (strcmp(name_value, UNSETTLED_ENV "=1") == 0) {
+        unsettled_env = 1;
+        return PAM_SUCCESS;
+    }
+    if (strcmp(name_value, UNSETTLED_ENV) == 0) {
+        if (!unsettled_env) {
+            return PAM_BAD_ITEM;
+        }
+        unsettled_env = 0;
+        return PAM_SUCCESS;
+    }
+    return PAM_BAD_ITEM; /* the module sets no other variable */
+}
+
+const char *pam_getenv(pam_handle_t *pamh, const char *name)
+{
+    (void)pamh;
+    return strcmp(name, UNSETTLED_ENV) == 0 && unsettled_env ? "1" : NULL;
+}
+
 void lf_end(void)
 {
+    unsettled_data = NULL;
+    unsettled_env = 0;
     if (slot_cleanup != NULL) {
         slot_cleanup(NULL, slot_data, PAM_SUCCESS);
     }
