@@ -75,9 +75,11 @@ module_output() { sed -n '/Verification code: /,$p' "$WORK/$1.out" | tr -d '\r' 
 
 # The trace of the su process itself from its execve on: where PAM and the module run.
 # Not setpriv or env before it in the same pid, nor the shell after it, which read the
-# locale variables as any program does.
+# locale variables as any program does. strace may split the execve into an
+# "<unfinished ...>" line and a "resumed" one when another traced process reports in
+# between, so the call's own line, not its "= 0", marks the start.
 su_trace() {
-    awk '!pid && $2 ~ /^execve\("\/usr\/bin\/su",/ && / = 0$/ { pid = $1 } pid && $1 == pid' "$WORK/$1.strace"
+    awk '!pid && $2 ~ /^execve\("\/usr\/bin\/su",/ { pid = $1 } pid && $1 == pid' "$WORK/$1.strace"
 }
 
 # Calls of the su process whose first argument is a path under HOSTILE: open, stat,
