@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <pwd.h>
 #include <security/pam_modutil.h>
 
@@ -187,4 +188,53 @@ int s2fa_take_kept_code(pam_handle_t *pamh, char **code)
     /* Used once: replacing the slot releases (and zeroes) the kept copy. */
     (void)pam_set_data(pamh, S2FA_KEPT_CODE, NULL, NULL);
     return PAM_SUCCESS;
+}
+
+/* Name of the pam_set_data slot for the pooler connection a split_answer instance hands on. */
+#define S2FA_KEPT_CONNECTION "pam_swift2fa.pooler_connection"
+
+/* Closes a handed-on connection nobody took, when pam_end releases the slot; a replaced
+ * slot (taken, or handed on again) leaves the descriptor to its new owner. */
+static void release_kept_connection(pam_handle_t *pamh, void *data, int error_status)
+{
+    (void)pamh;
+    if (data == NULL) {
+        return;
+    }
+    if ((error_status & PAM_DATA_REPLACE) == 0) {
+        (void)close(*(int *)data);
+    }
+    free(data);
+}
+
+int s2fa_keep_connection(pam_handle_t *pamh, int descriptor)
+{
+    int *kept;
+    int rc;
+
+    if (descriptor < 0 || (kept = malloc(sizeof *kept)) == NULL) {
+        return PAM_BUF_ERR;
+    }
+    *kept = descriptor;
+    rc = pam_set_data(pamh, S2FA_KEPT_CONNECTION, kept, release_kept_connection);
+    if (rc != PAM_SUCCESS) {
+        free(kept);
+    }
+    return rc;
+}
+
+int s2fa_take_kept_connection(pam_handle_t *pamh)
+{
+    const void *data = NULL;
+    int descriptor;
+
+    if (pam_get_data(pamh, S2FA_KEPT_CONNECTION, &data) != PAM_SUCCESS || data == NULL) {
+        return -1;
+    }
+    descriptor = *(const int *)data;
+    /* Taken once: replacing the slot frees it and leaves the descriptor open. */
+    if (pam_set_data(pamh, S2FA_KEPT_CONNECTION, NULL, NULL) != PAM_SUCCESS) {
+        return -1;
+    }
+    return descriptor;
 }

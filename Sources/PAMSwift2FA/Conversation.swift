@@ -51,4 +51,17 @@ struct Conversation {
         guard s2fa_take_kept_code(handle, &code) == PAM_SUCCESS, let code else { return nil }
         return String(cString: code)
     }
+
+    /// Hands an idle pooler connection on to the instance that verifies the kept code.
+    /// False when it could not be kept (the caller closes it).
+    func keepConnection(_ descriptor: Int32) -> Bool {
+        s2fa_keep_connection(handle, descriptor) == PAM_SUCCESS
+    }
+
+    /// Takes the pooler connection a `split_answer` instance handed on (once). Nil when
+    /// there is none.
+    func takeKeptConnection() -> Int32? {
+        let descriptor = s2fa_take_kept_connection(handle)
+        return descriptor >= 0 ? descriptor : nil
+    }
 }

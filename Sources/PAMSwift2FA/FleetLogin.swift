@@ -11,7 +11,8 @@ import TwoFactorStore
 ///
 /// The database is reached through the local pooler only (`PoolerConnection`: the v3
 /// protocol spoken here, no libpq, no environment), on one connection for the whole
-/// attempt: opened at the first call, closed when the attempt ends, on every path.
+/// login: opened at the first call, closed when the attempt ends, on every path, or, by a
+/// `split_answer` instance, handed on to the instance that verifies (`AttemptDatabase`).
 ///
 /// Fails closed: a database that cannot be reached, answers too late or is read-only ends
 /// the attempt with PAM_AUTHINFO_UNAVAIL and `result=database-unavailable`, whatever
@@ -25,7 +26,7 @@ struct FleetLogin {
     /// Runs the attempt for the canonical `account` (nil: no such local user, whose answer
     /// is checked under the name given, so that it costs what a not-enrolled user's costs).
     func run(account: PasswdEntry?, givenUser: String) throws(AttemptEnd) -> AttemptEnd {
-        let database = AttemptDatabase(settings: settings)
+        let database = AttemptDatabase(settings: settings, conversation: authenticator.conversation)
         defer { database.close() }
         return try run(account: account, givenUser: givenUser, database: database)
     }
@@ -59,6 +60,7 @@ struct FleetLogin {
         }
         let answer = try authenticator.obtainAnswer(options: options, digits: digits)
         if options.answerSource == .split {
+            database.handOver()
             return AttemptEnd("code-kept", "for the use_first_pass instance", code: PAM_IGNORE)
         }
         let verification = try check(user: user, answer: answer, database: database)

@@ -42,7 +42,17 @@ public struct PostgresSession {
     private var rows: [[String?]] = []
     private var resultBytes = 0
 
+    /// A session about to start up.
     public init() {}
+
+    /// A session whose start-up another holder of the same connection completed, and
+    /// that it handed over idle (between calls, nothing unread): see `PoolerConnection`'s
+    /// hand-over between two instances of the module in one stack.
+    public static func resumed() -> PostgresSession {
+        var session = PostgresSession()
+        session.phase = .idle
+        return session
+    }
 
     /// True between start-up and a call, when a call may be sent.
     public var isIdle: Bool {

@@ -45,7 +45,35 @@ public final class PoolerConnection: FleetConnection {
         }
     }
 
+    /// Takes over the connection `descriptor` that another instance of the module in the
+    /// same PAM stack handed on idle (`handOver()`). Checked first: it must still be a
+    /// connected Unix stream socket whose peer is this configuration's pooler socket.
+    /// Otherwise it is closed and `FleetError(.databaseUnavailable, ...)` thrown; the
+    /// caller then connects anew.
+    public init(resuming descriptor: Int32, settings: FleetSettings) throws(FleetError) {
+        timeoutSeconds = min(max(settings.timeoutSeconds, 1), 3600)
+        socket = descriptor
+        session = .resumed()
+        guard Self.isConnected(descriptor, to: settings.poolerSocketPath) else {
+            close()
+            throw FleetError(.databaseUnavailable, "pooler: the connection handed on is not one to \(settings.poolerSocketPath)")
+        }
+    }
+
     deinit { close() }
+
+    /// Gives up the connection without closing it, for a later instance of the module in
+    /// the same stack: its descriptor when the session is idle with nothing unread, else
+    /// nil (and it is closed). The object is closed and unusable afterwards.
+    public func handOver() -> Int32? {
+        guard socket >= 0, session.isIdle, buffer.isEmpty else {
+            close()
+            return nil
+        }
+        let descriptor = socket
+        socket = -1
+        return descriptor
+    }
 
     public func run(_ sql: String, _ parameters: [String?]) throws(FleetError) -> [[String?]] {
         guard socket >= 0 else { throw FleetError(.databaseUnavailable, "pooler: the connection is closed") }
@@ -120,6 +148,29 @@ public final class PoolerConnection: FleetConnection {
     }
 
     // MARK: The socket
+
+    /// Whether `descriptor` is a connected Unix stream socket whose peer is bound to `path`.
+    private static func isConnected(_ descriptor: Int32, to path: String) -> Bool {
+        var status = stat()
+        guard descriptor >= 0, fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFSOCK else { return false }
+        var type: Int32 = 0
+        var size = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(descriptor, SOL_SOCKET, SO_TYPE, &type, &size) == 0, type == Int32(SOCK_STREAM.rawValue) else {
+            return false
+        }
+        var peer = sockaddr_un()
+        var length = socklen_t(MemoryLayout<sockaddr_un>.size)
+        let named = withUnsafeMutablePointer(to: &peer) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(descriptor, $0, &length) }
+        }
+        guard named == 0, peer.sun_family == sa_family_t(AF_UNIX) else { return false }
+        let expected = Array(path.utf8)
+        return withUnsafeBytes(of: &peer.sun_path) { raw in
+            let limit = min(raw.count, max(0, Int(length) - MemoryLayout<sa_family_t>.size))
+            let bound = raw.prefix(limit).prefix { $0 != 0 }
+            return Array(bound) == expected
+        }
+    }
 
     private func connect(to path: String, deadline: Deadline) throws(FleetError) {
         var address = sockaddr_un()

@@ -42,6 +42,45 @@ struct PoolerConnectionTests {
         }
     }
 
+    @Test("an idle connection handed over is resumed by a second holder: one start-up for both calls")
+    func handOver() throws {
+        try Self.withFake(["honest"]) { settings, log in
+            let first = try PoolerConnection(settings)
+            #expect(try first.run("SELECT 1", []) == [["accepted-totp", "0", "0"]])
+            let descriptor = try #require(first.handOver())
+            #expect(throws: FleetError.self) { try first.run("SELECT 1", []) }
+            let second = try PoolerConnection(resuming: descriptor, settings: settings)
+            #expect(try second.run("SELECT 2", []) == [["accepted-totp", "0", "0"]])
+            second.close()
+            Thread.sleep(forTimeInterval: 0.2)
+            #expect(try String(contentsOfFile: log, encoding: .utf8) == "honest: startup P B D E S P B D E S X\n")
+        }
+    }
+
+    @Test("a descriptor that is not a connection to this pooler is refused and closed",
+          arguments: ["socket pair", "another pooler", "a file"])
+    func resumingSomethingElse(_ what: String) throws {
+        try Self.withFake(["honest"]) { settings, _ in
+            let descriptor: Int32
+            var elsewhere = settings
+            switch what {
+            case "socket pair":
+                var pair: [Int32] = [-1, -1]
+                #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
+                close(pair[1])
+                descriptor = pair[0]
+            case "another pooler":
+                elsewhere = FleetSettings(conninfo: "unused", timeoutSeconds: 1, poolerDirectory: "/run/elsewhere")
+                descriptor = try #require(try PoolerConnection(settings).handOver())
+            default:
+                descriptor = open("/etc/hostname", O_RDONLY)
+            }
+            #expect(descriptor >= 0)
+            #expect(throws: FleetError.self) { try PoolerConnection(resuming: descriptor, settings: elsewhere) }
+            #expect(fcntl(descriptor, F_GETFD) == -1, "closed after the refusal")
+        }
+    }
+
     @Test("every lie is database-unavailable, fast, and the connection is unusable after it",
           arguments: ["password", "md5", "sasl", "ready-before-auth", "startup-garbage", "short-length", "truncated",
                       "huge-length", "oversized", "row-before-ready-then-close", "row-before-ready-then-silence",

@@ -77,6 +77,17 @@ int s2fa_kept_code_unsettled(pam_handle_t *pamh);
 int s2fa_take_kept_code(pam_handle_t *pamh, char **code);
 
 /**
+ * Hands the idle pooler connection `descriptor` of a split_answer instance on to the later
+ * instance that verifies the kept code, so that a login opens one connection (pam_set_data).
+ * Whoever takes it owns it; pam_end closes it when nobody did. PAM_BUF_ERR or pam_set_data's
+ * error when it could not be kept (the caller then closes it).
+ */
+int s2fa_keep_connection(pam_handle_t *pamh, int descriptor);
+
+/** Takes the handed-on pooler connection (once): its descriptor, or -1 when there is none. */
+int s2fa_take_kept_connection(pam_handle_t *pamh);
+
+/**
  * Shows one message that needs no answer through the application's conversation
  * function: style is PAM_TEXT_INFO or PAM_ERROR_MSG. Any reply the application returns
  * is freed. Returns PAM_SUCCESS, or PAM_CONV_ERR whatever the conversation failed with.
