@@ -16,7 +16,7 @@ import TwoFactorCore
 //    the state rebound when it belongs to another enrollment), not locked, not throttled; or an
 //    unused backup code of that enrollment (while throttled only within the backup tries); or
 //    the right code for a secret the module itself showed for an enrollment at login; or a
-//    fleet database stand-in that said "accepted". The oracle computes codes, fingerprints and
+//    scripted pooler (world.c, behind the module's socket calls) that said "accepted". The oracle computes codes, fingerprints and
 //    PBKDF2 hashes with Nettle directly (world.c), not through the module's code;
 //  - exactly one final log line (`user="..." ... result=...`);
 //  - the supplied secret and backup codes never appear in a log line;
@@ -388,7 +388,7 @@ public func loginInitialize(_ argc: UnsafeMutablePointer<Int32>?, _ argv: Unsafe
     checkWrapping()
     atexit {
         print("login: \(inputs) attempts, \(accepted) accepted (\(acceptedEnrollment) by an enrollment at login, "
-              + "\(acceptedDatabase) by the database stand-in)")
+              + "\(acceptedDatabase) by the scripted pooler)")
     }
     return 0
 }
@@ -663,11 +663,38 @@ public func fuzzLogin(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     lf_group_answer = Int32(worldChoice % 3)
     lf_group_member = Int32((worldChoice >> 2) & 1)
     lf_qr_seed = UInt32((worldChoice >> 3) & 1) * 77
-    lf_db_answer = Int32((worldChoice >> 4) % 4)
-    let dbValue = ["rejected", "6", "accepted", "accepted-totp", "locked", "8"][Int(input.byte()) % 6]
+    // The fleet's pooler (used when the configuration names a database): its directory and
+    // socket in memory, and a scripted server behind the module's socket calls.
+    let poolerChoice = input.byte()
+    lf_db_answer = Int32(poolerChoice % 6)
+    lf_db_stall = Int32((poolerChoice >> 3) & 1)
+    if poolerChoice & 0x10 != 0 { lf_db_cut = UInt32(input.u16() % 400) + 1 }
+    let dbValue = ["rejected", "6", "accepted", "accepted-totp", "locked", "8", "not-enrolled", ""][Int(input.byte()) % 8]
     let cDatabase = strdup(dbValue)
     defer { free(cDatabase) }
     lf_db_value = UnsafePointer(cDatabase)
+    let raw = lf_db_answer == 2 || lf_db_answer == 3 ? input.longBlob(maximum: 2048) : []
+    let rawAnswer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(raw.count, 1))
+    defer { rawAnswer.deallocate() }
+    _ = rawAnswer.initialize(from: raw)
+    lf_db_raw = UnsafePointer(rawAnswer.baseAddress)
+    lf_db_raw_length = raw.count
+    let poolerDirectory = setting("pooler", arguments: [], config: config).flatMap { $0.hasPrefix("/") ? $0 : nil }
+        ?? Pooler.defaultDirectory
+    _ = lf_add("/", Int32(LF_DIR.rawValue), 0, 0o755, nil, 0)
+    addParents(of: poolerDirectory)
+    _ = lf_add(poolerDirectory, Int32(LF_DIR.rawValue), 0, poolerChoice & 0x20 != 0 ? 0o777 : 0o700, nil, 0)
+    switch (poolerChoice >> 6) % 4 {
+    case 1: break // no socket: the pooler is not running
+    case 2: _ = lf_add(Pooler.socketPath(in: poolerDirectory), Int32(LF_FILE.rawValue), 0, 0o600, nil, 0)
+    default: _ = lf_add(Pooler.socketPath(in: poolerDirectory), Int32(LF_SOCKET.rawValue), 0, 0o777, nil, 0)
+    }
+    // A connection an earlier split_answer instance handed on: to this pooler, or elsewhere.
+    switch input.byte() % 4 {
+    case 1: lf_keep_connection(Pooler.socketPath(in: poolerDirectory))
+    case 2: lf_keep_connection("/run/elsewhere/.s.PGSQL.6432")
+    default: break
+    }
     if worldChoice & 0x40 != 0 { lf_drop_priv_rc = -1 }
     if worldChoice & 0x80 != 0 { lf_regain_priv_rc = -1 }
     lf_fault_mask = input.u64()
@@ -748,7 +775,9 @@ public func fuzzLogin(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
         fuzzCheck(justified, "PAM_SUCCESS without a valid unused code; answers \(short(attempt.given)), log \(short(logLines))")
     }
+    // Every pooler connection is closed by the module or, handed on, by pam_end.
     lf_end()
+    fuzzCheck(lf_open_sockets() == 0, "a pooler connection left open after pam_end")
     return 0
 }
 

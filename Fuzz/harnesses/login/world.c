@@ -11,7 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <poll.h>
+#include <stddef.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,7 +25,6 @@
 #include <security/pam_ext.h>
 #include <security/pam_modutil.h>
 
-#include "cpq.h"
 
 int lf_active;
 int64_t lf_now;
@@ -55,6 +58,11 @@ struct lf_fd {
     size_t position;
     int writable;
 };
+
+/* The scripted pooler's descriptors (see "the fleet's pooler" below). */
+static int is_socket_fd(int fd);
+static int close_socket(int fd);
+static int stat_socket(int fd, struct stat *info);
 
 static struct lf_node nodes[LF_MAX_NODES];
 static struct lf_fd fds[LF_MAX_FDS];
@@ -516,6 +524,9 @@ ssize_t __wrap_write(int fd, const void *buffer, size_t count)
 int __real_close(int fd);
 int __wrap_close(int fd)
 {
+    if (is_socket_fd(fd)) {
+        return close_socket(fd);
+    }
     if (!is_fake_fd(fd)) {
         return __real_close(fd);
     }
@@ -550,6 +561,7 @@ static void fill_stat(const struct lf_node *node, struct stat *info)
     unsigned type = node->kind == LF_DIR ? S_IFDIR
         : node->kind == LF_SYMLINK       ? S_IFLNK
         : node->kind == LF_FIFO          ? S_IFIFO
+        : node->kind == LF_SOCKET        ? S_IFSOCK
                                          : S_IFREG;
     info->st_mode = type | node->mode;
     info->st_uid = node->uid;
@@ -562,6 +574,9 @@ static void fill_stat(const struct lf_node *node, struct stat *info)
 int __real_fstat(int fd, struct stat *info);
 int __wrap_fstat(int fd, struct stat *info)
 {
+    if (is_socket_fd(fd)) {
+        return stat_socket(fd, info);
+    }
     if (!is_fake_fd(fd)) {
         return __real_fstat(fd, info);
     }
@@ -930,9 +945,16 @@ int lf_set_data_rc;
 int lf_drop_priv_rc, lf_regain_priv_rc;
 
 static char *authtok;
-static char *slot_name;
-static void *slot_data;
-static void (*slot_cleanup)(pam_handle_t *, void *, int);
+/* pam_set_data's slots: the kept code's, the handed-on pooler connection's. */
+#define LF_MAX_SLOTS 4
+#define KEPT_CODE_SLOT "pam_swift2fa.kept_code"
+#define KEPT_CONNECTION_SLOT "pam_swift2fa.pooler_connection"
+struct lf_slot {
+    char *name;
+    void *data;
+    void (*cleanup)(pam_handle_t *, void *, int);
+};
+static struct lf_slot slots[LF_MAX_SLOTS];
 /* The split_answer guard's mark: its own pam_set_data slot and PAM environment variable
  * (Sources/CPAM/pam_wrappers.c), kept apart from the kept code's slot. */
 #define UNSETTLED_SLOT "pam_swift2fa.code_unsettled"
@@ -994,6 +1016,16 @@ int pam_get_user(pam_handle_t *pamh, const char **user, const char *prompt)
     return lf_get_user_rc;
 }
 
+static struct lf_slot *slot_named(const char *name)
+{
+    for (int i = 0; i < LF_MAX_SLOTS; i++) {
+        if (slots[i].name != NULL && strcmp(slots[i].name, name) == 0) {
+            return &slots[i];
+        }
+    }
+    return NULL;
+}
+
 int pam_set_data(pam_handle_t *pamh, const char *name, void *data,
                  void (*cleanup)(pam_handle_t *pamh, void *data, int error_status))
 {
@@ -1004,17 +1036,21 @@ int pam_set_data(pam_handle_t *pamh, const char *name, void *data,
         unsettled_data = data;
         return PAM_SUCCESS;
     }
-    if (slot_name != NULL && strcmp(slot_name, name) != 0) {
-        return PAM_BUF_ERR; /* the module uses one slot besides the guard's mark */
+    struct lf_slot *slot = slot_named(name);
+    if (slot == NULL) {
+        for (int i = 0; i < LF_MAX_SLOTS && slot == NULL; i++) {
+            if (slots[i].name == NULL) {
+                slot = &slots[i];
+            }
+        }
+        if (slot == NULL || (slot->name = strdup(name)) == NULL) {
+            return PAM_BUF_ERR;
+        }
+    } else if (slot->cleanup != NULL) {
+        slot->cleanup(pamh, slot->data, PAM_DATA_REPLACE);
     }
-    if (slot_cleanup != NULL) {
-        slot_cleanup(pamh, slot_data, PAM_DATA_REPLACE);
-    }
-    if (slot_name == NULL) {
-        slot_name = strdup(name);
-    }
-    slot_data = data;
-    slot_cleanup = cleanup;
+    slot->data = data;
+    slot->cleanup = cleanup;
     return PAM_SUCCESS;
 }
 
@@ -1025,15 +1061,17 @@ int pam_get_data(const pam_handle_t *pamh, const char *name, const void **data)
         *data = unsettled_data;
         return unsettled_data != NULL ? PAM_SUCCESS : PAM_NO_MODULE_DATA;
     }
-    if (slot_name == NULL || strcmp(slot_name, name) != 0 || slot_data == NULL) {
+    struct lf_slot *slot = slot_named(name);
+    if (slot == NULL || slot->data == NULL) {
         return PAM_NO_MODULE_DATA;
     }
-    *data = slot_data;
+    *data = slot->data;
     return PAM_SUCCESS;
 }
 
-static void release_slot(void *data, int status)
+static void release_kept_code(pam_handle_t *pamh, void *data, int status)
 {
+    (void)pamh;
     (void)status;
     char *code = data;
     if (code != NULL) {
@@ -1042,23 +1080,25 @@ static void release_slot(void *data, int status)
     }
 }
 
-static void harness_cleanup(pam_handle_t *pamh, void *data, int status)
+/* Puts `data` into the slot `name` as an earlier instance of the module would have. */
+static void preset_slot(const char *name, void *data, void (*cleanup)(pam_handle_t *, void *, int))
 {
-    (void)pamh;
-    release_slot(data, status);
+    int saved = lf_set_data_rc;
+    lf_set_data_rc = PAM_SUCCESS;
+    pam_handle_t *handle = (pam_handle_t *)slots; /* any handle: the stand-ins ignore it */
+    if (pam_set_data(handle, name, data, cleanup) != PAM_SUCCESS && cleanup != NULL) {
+        cleanup(handle, data, 0);
+    }
+    lf_set_data_rc = saved;
 }
 
 void lf_keep_code(const char *code)
 {
     /* As the module's own split_answer instance would leave it. */
     char *copy = strdup(code);
-    if (copy == NULL) {
-        return;
+    if (copy != NULL) {
+        preset_slot(KEPT_CODE_SLOT, copy, release_kept_code);
     }
-    free(slot_name);
-    slot_name = strdup("pam_swift2fa.kept_code");
-    slot_data = copy;
-    slot_cleanup = harness_cleanup;
 }
 
 const char *lf_authtok(void)
@@ -1068,7 +1108,8 @@ const char *lf_authtok(void)
 
 const char *lf_kept_code(void)
 {
-    return slot_data;
+    struct lf_slot *slot = slot_named(KEPT_CODE_SLOT);
+    return slot != NULL ? slot->data : NULL;
 }
 
 int pam_putenv(pam_handle_t *pamh, const char *name_value)
@@ -1098,13 +1139,13 @@ void lf_end(void)
 {
     unsettled_data = NULL;
     unsettled_env = 0;
-    if (slot_cleanup != NULL) {
-        slot_cleanup(NULL, slot_data, PAM_SUCCESS);
+    for (int i = 0; i < LF_MAX_SLOTS; i++) {
+        if (slots[i].cleanup != NULL) {
+            slots[i].cleanup(NULL, slots[i].data, PAM_SUCCESS);
+        }
+        free(slots[i].name);
     }
-    slot_cleanup = NULL;
-    slot_data = NULL;
-    free(slot_name);
-    slot_name = NULL;
+    memset(slots, 0, sizeof slots);
 }
 
 void pam_syslog(const pam_handle_t *pamh, int priority, const char *format, ...)
@@ -1175,79 +1216,434 @@ unsigned char *s2fa_qr_encode(const char *text, int *width)
     return modules;
 }
 
-/* ------------------------------------------------------------------ fleet database */
+/* ------------------------------------------------------------------ the fleet's pooler */
+
+/* The module's PoolerConnection reaches PgBouncer through socket, connect, send, recv,
+ * poll, getsockopt, getpeername, fstat and close: all wrapped here. A socket descriptor
+ * is a scripted server: it reads the module's v3 messages and queues an answer to each
+ * start-up message and each Sync (see world.h for the choices). */
+
+#define LF_MAX_SOCKETS 2
+#define LF_SOCKET_BASE 0x3100000
+#define LF_STREAM_MAX 8192
 
 int lf_db_answer;
 const char *lf_db_value;
+const uint8_t *lf_db_raw;
+size_t lf_db_raw_length;
+unsigned lf_db_cut;
+int lf_db_stall;
 int lf_db_accepted;
 
-int s2fa_pq_call(const char *conninfo, int timeout_seconds, const char *sql,
-                 const char *const *params, int nparams, int script,
-                 s2fa_pq_rows **out, char *error, char *sqlstate)
+struct lf_socket {
+    int used;
+    int connected;
+    char peer[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    int started;                 /* the start-up message was read */
+    uint8_t in[LF_STREAM_MAX];   /* what the module sent, not yet read as messages */
+    size_t in_length;
+    char sql[256];               /* the last Parse's statement (a prefix) */
+    uint8_t out[LF_STREAM_MAX];  /* the answer, not yet received by the module */
+    size_t out_length, out_position;
+    size_t delivered;            /* bytes received in all, for lf_db_cut */
+    int stalled;
+};
+static struct lf_socket sockets[LF_MAX_SOCKETS];
+
+static struct lf_socket *socket_entry(int fd)
 {
-    (void)conninfo;
-    (void)timeout_seconds;
-    (void)sql;
-    (void)params;
-    (void)nparams;
-    (void)script;
-    *out = NULL;
-    error[0] = '\0';
-    sqlstate[0] = '\0';
-    switch (lf_db_answer) {
-    case 0:
-        snprintf(error, S2FA_PQ_ERROR_CAPACITY, "connection refused (fuzz stand-in)");
-        return S2FA_PQ_UNAVAILABLE;
-    case 1:
-        snprintf(error, S2FA_PQ_ERROR_CAPACITY, "permission denied (fuzz stand-in)");
-        snprintf(sqlstate, 6, "42501");
-        return S2FA_PQ_REFUSED;
-    case 2:
-        return S2FA_PQ_INTERNAL;
-    default:
-        break;
+    if (fd < LF_SOCKET_BASE || fd >= LF_SOCKET_BASE + LF_MAX_SOCKETS || !sockets[fd - LF_SOCKET_BASE].used) {
+        return NULL;
     }
-    s2fa_pq_rows *rows = calloc(1, sizeof *rows);
-    if (rows == NULL) {
-        return S2FA_PQ_INTERNAL;
+    return &sockets[fd - LF_SOCKET_BASE];
+}
+
+static int is_socket_fd(int fd)
+{
+    return fd >= LF_SOCKET_BASE && fd < LF_SOCKET_BASE + LF_MAX_SOCKETS;
+}
+
+static int close_socket(int fd)
+{
+    struct lf_socket *entry = socket_entry(fd);
+    if (entry == NULL) {
+        errno = EBADF;
+        return -1;
     }
-    rows->rows = 1;
-    rows->columns = 3;
-    rows->values = calloc(3, sizeof(char *));
-    if (rows->values == NULL) {
-        free(rows);
-        return S2FA_PQ_INTERNAL;
+    entry->used = 0;
+    return 0;
+}
+
+static int stat_socket(int fd, struct stat *info)
+{
+    if (socket_entry(fd) == NULL) {
+        errno = EBADF;
+        return -1;
     }
-    if (lf_db_value != NULL) {
-        rows->values[0] = strdup(lf_db_value);
-        if (strncmp(lf_db_value, "accepted", 8) == 0) {
+    memset(info, 0, sizeof *info);
+    info->st_mode = S_IFSOCK | 0777;
+    return 0;
+}
+
+static void queue(struct lf_socket *entry, const void *bytes, size_t length)
+{
+    if (length > sizeof entry->out - entry->out_length) {
+        length = sizeof entry->out - entry->out_length;
+    }
+    memcpy(entry->out + entry->out_length, bytes, length);
+    entry->out_length += length;
+}
+
+static void queue_message(struct lf_socket *entry, char type, const void *body, size_t length)
+{
+    uint8_t header[5] = { (uint8_t)type, 0, 0, 0, 0 };
+    uint32_t total = (uint32_t)length + 4;
+    header[1] = (uint8_t)(total >> 24);
+    header[2] = (uint8_t)(total >> 16);
+    header[3] = (uint8_t)(total >> 8);
+    header[4] = (uint8_t)total;
+    queue(entry, header, sizeof header);
+    queue(entry, body, length);
+}
+
+static void queue_raw(struct lf_socket *entry)
+{
+    if (lf_db_raw != NULL) {
+        queue(entry, lf_db_raw, lf_db_raw_length);
+        if (memmem(lf_db_raw, lf_db_raw_length, "accepted", 8) != NULL) {
             lf_db_accepted = 1;
         }
     }
-    rows->values[1] = strdup("0");
-    rows->values[2] = strdup("0");
-    *out = rows;
-    return S2FA_PQ_OK;
 }
 
-void s2fa_pq_free(s2fa_pq_rows *rows)
+static void answer_startup(struct lf_socket *entry)
 {
-    if (rows == NULL) {
+    if (lf_db_answer == 2) {
+        queue_raw(entry);
         return;
     }
-    for (int i = 0; i < rows->rows * rows->columns; i++) {
-        free(rows->values[i]);
-    }
-    free(rows->values);
-    free(rows);
+    static const uint8_t ok[4] = { 0, 0, 0, 0 };
+    static const char parameter[] = "server_version\0" "15.0";
+    static const uint8_t key[8] = { 0, 0, 0, 7, 1, 2, 3, 4 };
+    queue_message(entry, 'R', ok, sizeof ok);
+    queue_message(entry, 'S', parameter, sizeof parameter);
+    queue_message(entry, 'K', key, sizeof key);
+    queue_message(entry, 'Z', "I", 1);
 }
 
-const char *s2fa_pq_value(const s2fa_pq_rows *rows, int row, int column)
+static void answer_call(struct lf_socket *entry)
 {
-    if (rows == NULL || row < 0 || column < 0 || row >= rows->rows || column >= rows->columns) {
-        return NULL;
+    if (lf_db_answer == 3) {
+        queue_raw(entry);
+        return;
     }
-    return rows->values[row * rows->columns + column];
+    if (lf_db_answer == 1) {
+        static const char error[] = "SERROR\0" "C42501\0" "Mpermission denied (fuzz stand-in)\0";
+        queue_message(entry, 'E', error, sizeof error);
+        queue_message(entry, 'Z', "I", 1);
+        return;
+    }
+    /* Honest: lf_db_value, and "0" "0" after it for verify's three columns. */
+    const char *value = lf_db_value != NULL ? lf_db_value : "";
+    int columns = strstr(entry->sql, "verify(") != NULL ? 3 : 1;
+    uint8_t body[512];
+    size_t n = 0;
+    body[n++] = 0;
+    body[n++] = (uint8_t)columns;
+    for (int column = 0; column < columns; column++) {
+        static const uint8_t field[18] = { 'c', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 25, 0xff, 0xff, 0xff, 0xff, 0, 0 };
+        memcpy(body + n, field, sizeof field);
+        n += sizeof field;
+    }
+    queue_message(entry, '1', NULL, 0);
+    queue_message(entry, '2', NULL, 0);
+    queue_message(entry, 'T', body, n);
+    n = 0;
+    body[n++] = 0;
+    body[n++] = (uint8_t)columns;
+    for (int column = 0; column < columns; column++) {
+        const char *text = column == 0 ? value : "0";
+        size_t length = strlen(text);
+        if (length > 200) {
+            length = 200;
+        }
+        body[n++] = 0;
+        body[n++] = 0;
+        body[n++] = 0;
+        body[n++] = (uint8_t)length;
+        memcpy(body + n, text, length);
+        n += length;
+    }
+    queue_message(entry, 'D', body, n);
+    queue_message(entry, 'C', "SELECT 1", 9);
+    queue_message(entry, 'Z', "I", 1);
+    if (strncmp(value, "accepted", 8) == 0) {
+        lf_db_accepted = 1;
+    }
+}
+
+/* Reads the module's complete messages and answers them. */
+static void serve(struct lf_socket *entry)
+{
+    size_t position = 0;
+    while (entry->in_length - position >= (entry->started ? 5u : 4u)) {
+        const uint8_t *at = entry->in + position + (entry->started ? 1 : 0);
+        size_t length = (size_t)at[0] << 24 | (size_t)at[1] << 16 | (size_t)at[2] << 8 | at[3];
+        size_t total = length + (entry->started ? 1 : 0);
+        if (length < 4 || total > entry->in_length - position) {
+            break;
+        }
+        if (!entry->started) {
+            entry->started = 1;
+            answer_startup(entry);
+        } else if (entry->in[position] == 'P') {
+            /* Parse: name "\0", then the statement. */
+            size_t body = position + 5, stop = position + total;
+            while (body < stop && entry->in[body] != 0) {
+                body++;
+            }
+            size_t text = body + 1, copy = 0;
+            while (text + copy < stop && entry->in[text + copy] != 0 && copy + 1 < sizeof entry->sql) {
+                copy++;
+            }
+            memcpy(entry->sql, entry->in + text, copy);
+            entry->sql[copy] = '\0';
+        } else if (entry->in[position] == 'S') {
+            answer_call(entry);
+        }
+        position += total;
+    }
+    memmove(entry->in, entry->in + position, entry->in_length - position);
+    entry->in_length -= position;
+}
+
+/* The bytes the module may still receive before the scripted server closes (lf_db_cut). */
+static size_t receivable(const struct lf_socket *entry)
+{
+    size_t left = entry->out_length - entry->out_position;
+    if (lf_db_cut > 0) {
+        size_t budget = lf_db_cut > entry->delivered ? lf_db_cut - entry->delivered : 0;
+        if (left > budget) {
+            left = budget;
+        }
+    }
+    return left;
+}
+
+static int new_socket(void)
+{
+    for (int i = 0; i < LF_MAX_SOCKETS; i++) {
+        if (!sockets[i].used) {
+            memset(&sockets[i], 0, sizeof sockets[i]);
+            sockets[i].used = 1;
+            sockets[i].stalled = !lf_db_stall;
+            return LF_SOCKET_BASE + i;
+        }
+    }
+    errno = EMFILE;
+    return -1;
+}
+
+int __real_socket(int domain, int type, int protocol);
+int __wrap_socket(int domain, int type, int protocol)
+{
+    if (!lf_active) {
+        return __real_socket(domain, type, protocol);
+    }
+    if (domain != AF_UNIX) {
+        errno = EAFNOSUPPORT;
+        return -1;
+    }
+    return new_socket();
+}
+
+int __real_connect(int fd, const struct sockaddr *address, socklen_t length);
+int __wrap_connect(int fd, const struct sockaddr *address, socklen_t length)
+{
+    if (!is_socket_fd(fd)) {
+        return __real_connect(fd, address, length);
+    }
+    struct lf_socket *entry = socket_entry(fd);
+    if (entry == NULL || address == NULL || length < sizeof(sa_family_t) || address->sa_family != AF_UNIX) {
+        errno = entry == NULL ? EBADF : EINVAL;
+        return -1;
+    }
+    if (lf_db_answer == 0) {
+        errno = ECONNREFUSED;
+        return -1;
+    }
+    const struct sockaddr_un *unix_address = (const struct sockaddr_un *)address;
+    snprintf(entry->peer, sizeof entry->peer, "%.*s", (int)(sizeof entry->peer - 1), unix_address->sun_path);
+    entry->connected = 1;
+    if (lf_db_stall) {
+        errno = EINPROGRESS; /* completes at once: poll says writable, SO_ERROR 0 */
+        return -1;
+    }
+    return 0;
+}
+
+ssize_t __real_send(int fd, const void *buffer, size_t count, int flags);
+ssize_t __wrap_send(int fd, const void *buffer, size_t count, int flags)
+{
+    if (!is_socket_fd(fd)) {
+        return __real_send(fd, buffer, count, flags);
+    }
+    struct lf_socket *entry = socket_entry(fd);
+    if (entry == NULL || !entry->connected) {
+        errno = entry == NULL ? EBADF : ENOTCONN;
+        return -1;
+    }
+    if (lf_db_cut > 0 && entry->delivered >= lf_db_cut) {
+        errno = EPIPE; /* the scripted server has closed */
+        return -1;
+    }
+    size_t n = count;
+    if (lf_short_io > 0 && n > lf_short_io) {
+        n = lf_short_io;
+    }
+    if (n > sizeof entry->in - entry->in_length) {
+        errno = EPIPE; /* more than any honest session sends: the server gave up */
+        return -1;
+    }
+    memcpy(entry->in + entry->in_length, buffer, n);
+    entry->in_length += n;
+    serve(entry);
+    return (ssize_t)n;
+}
+
+ssize_t __real_recv(int fd, void *buffer, size_t count, int flags);
+ssize_t __wrap_recv(int fd, void *buffer, size_t count, int flags)
+{
+    if (!is_socket_fd(fd)) {
+        return __real_recv(fd, buffer, count, flags);
+    }
+    struct lf_socket *entry = socket_entry(fd);
+    if (entry == NULL || !entry->connected) {
+        errno = entry == NULL ? EBADF : ENOTCONN;
+        return -1;
+    }
+    if (!entry->stalled) {
+        entry->stalled = 1; /* once: nothing yet, then poll says readable */
+        errno = EAGAIN;
+        return -1;
+    }
+    size_t n = receivable(entry);
+    if (n > count) {
+        n = count;
+    }
+    if (lf_short_io > 0 && n > lf_short_io) {
+        n = lf_short_io;
+    }
+    memcpy(buffer, entry->out + entry->out_position, n);
+    entry->out_position += n;
+    entry->delivered += n;
+    if (entry->out_position == entry->out_length) {
+        entry->out_position = entry->out_length = 0;
+    }
+    return (ssize_t)n; /* 0: the scripted server said all it will and closed */
+}
+
+int __real_poll(struct pollfd *entries, nfds_t count, int timeout);
+int __wrap_poll(struct pollfd *entries, nfds_t count, int timeout)
+{
+    if (!lf_active) {
+        return __real_poll(entries, count, timeout);
+    }
+    if (count == 0) {
+        return 0; /* a pause: time does not pass in this world */
+    }
+    int ready = 0;
+    for (nfds_t i = 0; i < count; i++) {
+        entries[i].revents = 0;
+        if (socket_entry(entries[i].fd) == NULL) {
+            entries[i].revents = POLLNVAL;
+        } else {
+            /* The scripted server is always ready: it has answered or closed. */
+            entries[i].revents = entries[i].events & (POLLIN | POLLOUT);
+        }
+        ready += entries[i].revents != 0;
+    }
+    return ready;
+}
+
+int __real_getsockopt(int fd, int level, int name, void *value, socklen_t *length);
+int __wrap_getsockopt(int fd, int level, int name, void *value, socklen_t *length)
+{
+    if (!is_socket_fd(fd)) {
+        return __real_getsockopt(fd, level, name, value, length);
+    }
+    if (socket_entry(fd) == NULL || value == NULL || length == NULL || *length < sizeof(int)) {
+        errno = EBADF;
+        return -1;
+    }
+    if (level != SOL_SOCKET || (name != SO_ERROR && name != SO_TYPE)) {
+        errno = ENOPROTOOPT;
+        return -1;
+    }
+    *(int *)value = name == SO_TYPE ? SOCK_STREAM : 0;
+    *length = sizeof(int);
+    return 0;
+}
+
+int __real_getpeername(int fd, struct sockaddr *address, socklen_t *length);
+int __wrap_getpeername(int fd, struct sockaddr *address, socklen_t *length)
+{
+    if (!is_socket_fd(fd)) {
+        return __real_getpeername(fd, address, length);
+    }
+    struct lf_socket *entry = socket_entry(fd);
+    if (entry == NULL || !entry->connected || address == NULL || length == NULL) {
+        errno = entry == NULL ? EBADF : ENOTCONN;
+        return -1;
+    }
+    struct sockaddr_un peer;
+    memset(&peer, 0, sizeof peer);
+    peer.sun_family = AF_UNIX;
+    memcpy(peer.sun_path, entry->peer, sizeof peer.sun_path);
+    socklen_t full = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(entry->peer) + 1);
+    memcpy(address, &peer, *length < full ? *length : full);
+    *length = full;
+    return 0;
+}
+
+/* A connection an earlier split_answer instance handed on: started up, idle, its peer
+ * `peer` (the pooler socket, or another path). pam_end closes it when the module does not
+ * take it. */
+static void release_kept_connection(pam_handle_t *pamh, void *data, int status)
+{
+    (void)pamh;
+    if (data != NULL && (status & PAM_DATA_REPLACE) == 0) {
+        struct lf_socket *entry = socket_entry(*(int *)data);
+        if (entry != NULL) {
+            entry->used = 0;
+        }
+    }
+    free(data);
+}
+
+void lf_keep_connection(const char *peer)
+{
+    int fd = new_socket();
+    int *kept = malloc(sizeof *kept);
+    if (fd < 0 || kept == NULL) {
+        free(kept);
+        return;
+    }
+    struct lf_socket *entry = socket_entry(fd);
+    snprintf(entry->peer, sizeof entry->peer, "%s", peer);
+    entry->connected = 1;
+    entry->started = 1;
+    *kept = fd;
+    preset_slot(KEPT_CONNECTION_SLOT, kept, release_kept_connection);
+}
+
+int lf_open_sockets(void)
+{
+    int open = 0;
+    for (int i = 0; i < LF_MAX_SOCKETS; i++) {
+        open += sockets[i].used;
+    }
+    return open;
 }
 
 /* ------------------------------------------------------------------ crypto */
@@ -1353,5 +1749,10 @@ void lf_reset(void)
     lf_qr_seed = 0;
     lf_db_answer = 0;
     lf_db_value = NULL;
+    lf_db_raw = NULL;
+    lf_db_raw_length = 0;
+    lf_db_cut = 0;
+    lf_db_stall = 0;
     lf_db_accepted = 0;
+    memset(sockets, 0, sizeof sockets);
 }

@@ -2,8 +2,8 @@
  * The world the whole-login fuzzer (Fuzz/harnesses/login.swift) puts around the real module
  * code: stand-ins for the libpam calls the C shim makes (no libpam is linked), an in-memory
  * file system behind the module's file calls (wrapped with the linker's --wrap, see
- * Fuzz/run.sh), a fixed clock, a scripted name service, a fleet database that is never
- * reached, and fault injection. Plus the oracle's own crypto (Nettle called directly, not
+ * Fuzz/run.sh), a fixed clock, a scripted name service, a scripted pooler behind the
+ * module's socket calls, and fault injection. Plus the oracle's own crypto (Nettle called directly, not
  * through the module's CCrypto shim).
  *
  * Everything is reset by lf_reset() before each input. While lf_active is 0 (outside
@@ -28,7 +28,7 @@ extern int lf_active;
 extern int64_t lf_now;
 
 /* ---- the in-memory file system ---- */
-enum lf_kind { LF_FILE = 1, LF_DIR = 2, LF_SYMLINK = 3, LF_FIFO = 4 };
+enum lf_kind { LF_FILE = 1, LF_DIR = 2, LF_SYMLINK = 3, LF_FIFO = 4, LF_SOCKET = 5 };
 /* Adds a node; for a symlink `data` is the target. Returns its index or -1. */
 int lf_add(const char *path, int kind, unsigned uid, unsigned mode, const uint8_t *data, size_t length);
 /* Makes the next open of `path` after the first one return `data` instead (the secret file
@@ -91,13 +91,25 @@ const char *lf_log_line(int index);
 /* 0: no library; otherwise a 21x21 pattern from this seed. */
 extern unsigned lf_qr_seed;
 
-/* ---- the fleet database (s2fa_pq_call): never reached ---- */
-/* 0 unavailable, 1 refused with SQLSTATE 42501, 2 internal, 3 OK with one row of lf_db_value. */
+/* ---- the fleet's pooler: a scripted server behind the module's socket calls ---- */
+/* 0: connect is refused; 1: every call is refused with SQLSTATE 42501; 2: lf_db_raw is the
+ * start-up answer; 3: lf_db_raw is every call's answer; otherwise honest: start-up, then
+ * one row for each call, lf_db_value first ("0" "0" after it for verify's columns). */
 extern int lf_db_answer;
 extern const char *lf_db_value;
-/* Set when the stand-in answered with a row whose first value begins with "accepted"
- * or equals "accepted" (a database that accepted the answer or the enrollment). */
+extern const uint8_t *lf_db_raw;
+extern size_t lf_db_raw_length;
+/* n > 0: the server closes after n bytes of answers. */
+extern unsigned lf_db_cut;
+/* 1: connect is EINPROGRESS and the first recv EAGAIN, so the poll paths run. */
+extern int lf_db_stall;
+/* Set when the scripted server sent an answer holding "accepted" (a database that
+ * accepted the answer or the enrollment). */
 extern int lf_db_accepted;
+/* Hands on a started, idle connection whose peer is `peer`, as a split_answer instance does. */
+void lf_keep_connection(const char *peer);
+/* How many scripted connections are open. */
+int lf_open_sockets(void);
 
 /* ---- the oracle's crypto: Nettle directly ---- */
 /* HMAC with SHA1 (0), SHA256 (1) or SHA512 (2); returns the MAC length. */
