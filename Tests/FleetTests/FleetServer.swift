@@ -17,7 +17,7 @@ struct FleetServer {
     static func with<Result>(_ body: (FleetServer) throws -> Result) throws -> Result {
         var template = Array("/tmp/swift-2fa-fleet.XXXXXX".utf8CString)
         guard mkdtemp(&template) != nil else { throw FleetServerError(text: "mkdtemp failed") }
-        let directory = String(cString: template)
+        let directory = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let server = FleetServer(directory: directory)
         defer { _ = try? server.pg(["stop", directory]) }
         let start = try server.pg(["start", directory])
@@ -80,8 +80,13 @@ struct FleetServer {
         let argv = ["/bin/bash", Self.script] + arguments
         var cArguments = argv.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
+        // pg.sh's pooler runs the swift-2fa-setup of this build.
+        var environment = ProcessInfo.processInfo.environment
+        environment["S2FA_SETUP"] = BuiltProduct.path("swift-2fa-setup")
+        var cEnvironment = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { cEnvironment.forEach { free($0) } }
         var pid = pid_t()
-        let spawned = posix_spawn(&pid, "/bin/bash", &actions, &attributes, &cArguments, environ)
+        let spawned = posix_spawn(&pid, "/bin/bash", &actions, &attributes, &cArguments, &cEnvironment)
         guard spawned == 0 else { throw FleetServerError(text: "cannot run pg.sh: error \(spawned)") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
@@ -111,5 +116,28 @@ extension Trait where Self == ConditionTrait {
     static var requiresPostgreSQL: Self {
         .enabled(if: FleetServer.canStart,
                  "needs root and PostgreSQL (Debian packages postgresql, postgresql-contrib) for a throwaway server")
+    }
+}
+
+/// The products of the build these tests belong to: found next to the test runner, so that
+/// the tests use the build of whatever scratch path they were run from.
+enum BuiltProduct {
+    /// The path of the built executable `name`, or a path that says it was not found.
+    static func path(_ name: String) -> String {
+        var candidates: [URL] = []
+        let argument0 = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        candidates.append(argument0.deletingLastPathComponent())
+        candidates.append(Bundle.main.bundleURL)
+        candidates.append(Bundle.main.bundleURL.deletingLastPathComponent())
+        for directory in candidates {
+            var url = directory
+            // Walk up out of an .xctest bundle if the runner is inside one.
+            for _ in 0..<4 {
+                let binary = url.appendingPathComponent(name).path
+                if FileManager.default.isExecutableFile(atPath: binary) { return binary }
+                url = url.deletingLastPathComponent()
+            }
+        }
+        return "\(name)-not-found-next-to-\(argument0.path)"
     }
 }

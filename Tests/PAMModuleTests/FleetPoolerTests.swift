@@ -13,10 +13,25 @@ struct FleetPoolerTests {
         .deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("fleet/fake_pooler.py").path
 
-    /// The client connections PgBouncer `name` has logged so far.
-    static func poolerLogins(_ server: FleetServer, _ name: String = "server_a") -> Int {
-        let log = (try? String(contentsOfFile: "\(server.directory)/pooler.\(name).log", encoding: .utf8)) ?? ""
-        return log.components(separatedBy: "login attempt: db=swift2fa user=swift2fa").count - 1
+    /// Runs one login with the driver under strace and counts the connections the login
+    /// process opened to a pooler socket (PgBouncer, configured as in production, does not
+    /// log connections).
+    static func tracedLogin(_ harness: PAMHarness, _ user: String, service: String,
+                            answers: [String]) throws -> (run: PAMRun, connections: Int) {
+        let trace = harness.root.appendingPathComponent("connect-\(UUID().uuidString).trace").path
+        defer { unlink(trace) }
+        var environment = harness.driverEnvironment(items: [:])
+        let preload = environment.removeValue(forKey: "LD_PRELOAD") ?? ""
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/strace")
+        process.arguments = ["-f", "-qq", "-e", "trace=connect", "-o", trace, "-E", "LD_PRELOAD=\(preload)",
+                             PAMHarness.driverPath, service, user] + answers
+        process.environment = environment
+        let login = RunningLogin(process: process)
+        try process.run()
+        let run = login.wait()
+        let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
+        return (run, lines.filter { $0.contains("connect(") && $0.contains(".s.PGSQL.\(Pooler.port)") }.count)
     }
 
     @Test("one pooler connection per login, also with nullok, split_answer and enroll")
@@ -41,21 +56,16 @@ struct FleetPoolerTests {
                 ("split", "pw" + wrong, "rejected", 1),
             ]
             for login in logins {
-                let before = Self.poolerLogins(server)
-                let run = try harness.authenticate("root", service: login.service, answers: [login.answer])
-                // PgBouncer writes its log line when the client logs in; give it a moment.
-                Thread.sleep(forTimeInterval: 0.2)
+                let (run, connections) = try Self.tracedLogin(harness, "root", service: login.service, answers: [login.answer])
                 #expect(run.outcome == login.outcome, "\(login.service): \(run.stderr)")
-                #expect(Self.poolerLogins(server) - before == login.connections, "\(login.service): one connection per login")
+                #expect(connections == login.connections, "\(login.service): one connection per login")
             }
             // Not enrolled: nullok asks the database once and ignores the module.
-            let before = Self.poolerLogins(server)
-            let nobody = try harness.authenticate("nobody", service: "nullok", answers: [])
-            Thread.sleep(forTimeInterval: 0.2)
+            let (nobody, connections) = try Self.tracedLogin(harness, "nobody", service: "nullok", answers: [])
             // The module ignores itself (PAM_IGNORE); alone in the stack, libpam then refuses.
             #expect(nobody.result != PAM.success && nobody.outcome == "not-enrolled", "\(nobody.stderr)")
             #expect(nobody.attemptLine?.contains("nullok") == true)
-            #expect(Self.poolerLogins(server) - before == 1)
+            #expect(connections == 1)
         }
     }
 

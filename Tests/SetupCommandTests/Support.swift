@@ -26,23 +26,7 @@ struct CLIResult {
 enum CLI {
     /// The binary in the same build directory as this test bundle, so the tests use the
     /// build of whatever scratch path they were run from.
-    static let binary: String = {
-        var candidates: [URL] = []
-        let argument0 = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        candidates.append(argument0.deletingLastPathComponent())
-        candidates.append(Bundle.main.bundleURL)
-        candidates.append(Bundle.main.bundleURL.deletingLastPathComponent())
-        for directory in candidates {
-            var url = directory
-            // Walk up out of an .xctest bundle if the runner is inside one.
-            for _ in 0..<4 {
-                let binary = url.appendingPathComponent("swift-2fa-setup").path
-                if FileManager.default.isExecutableFile(atPath: binary) { return binary }
-                url = url.deletingLastPathComponent()
-            }
-        }
-        return "swift-2fa-setup-not-found-next-to-\(argument0.path)"
-    }()
+    static let binary = BuiltProduct.path("swift-2fa-setup")
 
     /// Runs the command with `arguments`, feeding `input` on stdin.
     @discardableResult

@@ -17,12 +17,12 @@
 #   pg.sh conninfo DIR [ROLE] [NODE]  the libpq connection string (NODE primary or standby)
 #   pg.sh load DIR                apply fleet/schema/*.sql as the admin role (idempotent)
 #   pg.sh pooler DIR [ROLE [UPSTREAM [NAME]]]  (re)start the PgBouncer NAME (default ROLE)
-#                                 for logins as ROLE (default server_a): transaction pooling,
-#                                 trust for client user swift2fa, database swift2fa forwarded
-#                                 to twofa on UPSTREAM (primary, standby, tls, or tls-wrongca:
-#                                 TCP with verify-full and the wrong CA); listens only on a Unix
-#                                 socket in DIR/pooler.NAME (postgres's, 0700), which it prints
-#                                 (the module's `pooler =`)
+#                                 for logins as ROLE (default server_a), configured and run by
+#                                 `swift-2fa-setup db pooler write|run` from a configuration
+#                                 file whose database is twofa on UPSTREAM (primary, standby,
+#                                 tls, or tls-wrongca: TCP with verify-full and the wrong CA);
+#                                 it listens only on a Unix socket in DIR/pooler.NAME
+#                                 (postgres's, 0700), which it prints (the module's `pooler =`)
 #   pg.sh pooler-stop DIR [NAME]  stop that PgBouncer (SIGTERM, immediate); `stop` stops all
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -51,8 +51,20 @@ load() {
     done
 }
 
-# The harness's PgBouncer NAME (files DIR/pooler.NAME.*, socket in DIR/pooler.NAME).
-# Its configuration is this one place; `swift-2fa-setup db pooler write` writes the real one.
+# The harness's PgBouncer NAME, configured and run the production way: a configuration
+# file DIR/pooler.NAME.etc/swift-2fa.conf (root's, 0600) with `database =` and `pooler =`,
+# then `swift-2fa-setup db pooler write` (ini, auth and HBA files beside it) and
+# `swift-2fa-setup db pooler run` (PgBouncer in the foreground as postgres; its log, on
+# stderr, in DIR/pooler.NAME.log). The command is $S2FA_SETUP, or the newest build in .build.
+setup_command() {
+    if [ -n "${S2FA_SETUP:-}" ]; then echo "$S2FA_SETUP"; return; fi
+    local candidate
+    for candidate in "$root/.build/release/swift-2fa-setup" "$root/.build/debug/swift-2fa-setup"; do
+        [ -x "$candidate" ] && { echo "$candidate"; return; }
+    done
+    echo "pg.sh: no swift-2fa-setup: set S2FA_SETUP or build it" >&2
+    exit 1
+}
 pooler_stop() { # NAME
     local pidfile=$dir/pooler.$1.pid pid
     [ -f "$pidfile" ] || return 0
@@ -62,43 +74,34 @@ pooler_stop() { # NAME
     rm -f "$pidfile"
 }
 pooler_start() { # ROLE UPSTREAM NAME
-    local role=$1 upstream=$2 base=$dir/pooler.$3 target tls=""
+    local role=$1 upstream=$2 base=$dir/pooler.$3 target setup
+    setup=$(setup_command)
     pooler_stop "$3"
     case "$upstream" in
     primary | standby) target="host=$dir/$upstream.sock port=$(cat "$dir/port")" ;;
     tls | tls-wrongca)
-        target="host=127.0.0.1 port=$(cat "$dir/port")"
         local ca=$dir/tls/ca.crt
         [ "$upstream" = tls-wrongca ] && ca=$dir/tls/client.crt
-        tls="server_tls_sslmode = verify-full
-server_tls_ca_file = $ca
-server_tls_cert_file = $dir/tls/client.crt
-server_tls_key_file = $dir/tls/client.key"
+        target="host=127.0.0.1 port=$(cat "$dir/port") sslmode=verify-full sslrootcert=$ca"
+        target="$target sslcert=$dir/tls/client.crt sslkey=$dir/tls/client.key"
         ;;
     *) echo "pg.sh: unknown upstream $upstream" >&2; exit 64 ;;
     esac
-    as_pg mkdir -p -m 0700 "$base"
-    printf '"swift2fa" ""\n' | as_pg tee "$base.users" >/dev/null
-    as_pg tee "$base.ini" >/dev/null <<CONF
-[databases]
-swift2fa = $target dbname=twofa user=$role
-[pgbouncer]
-unix_socket_dir = $base
-listen_port = 6432
-auth_type = trust
-auth_file = $base.users
-pool_mode = transaction
-server_login_retry = 1
-logfile = $base.log
-pidfile = $base.pid
-$tls
-CONF
-    as_pg pgbouncer -d -q "$base.ini"
+    mkdir -p -m 0755 "$base.etc"
+    (umask 077 && printf 'database = %s dbname=twofa user=%s\npooler = %s\n' "$target" "$role" "$base" \
+        >"$base.etc/swift-2fa.conf")
+    "$setup" db pooler write --config "$base.etc/swift-2fa.conf" >"$base.write.log" 2>&1 \
+        || { cat "$base.write.log" >&2; exit 1; }
+    rm -f "$base/.s.PGSQL.6432"
+    setsid "$setup" db pooler run --config "$base.etc/swift-2fa.conf" </dev/null >"$base.log" 2>&1 &
+    echo $! >"$base.pid"
     for _ in $(seq 1 100); do
         [ -S "$base/.s.PGSQL.6432" ] && { echo "$base"; return 0; }
+        kill -0 "$(cat "$base.pid")" 2>/dev/null || break
         sleep 0.05
     done
-    echo "pg.sh: PgBouncer did not start (see $base.log)" >&2
+    echo "pg.sh: PgBouncer did not start (see $base.log):" >&2
+    cat "$base.log" >&2
     exit 1
 }
 
