@@ -67,54 +67,52 @@ struct Authenticator {
             throw AttemptEnd("nss-error", error.description, code: PAM_AUTHINFO_UNAVAIL)
         }
 
-        if let fleet = options.fleet {
-            return try FleetLogin(authenticator: self, options: options, settings: fleet, log: log)
-                .run(account: account, givenUser: givenUser)
+        if options.fleet != nil && options.policy != .standard {
+            log.notice("window, throttle and lock options are ignored in fleet mode: the database's settings table is the policy")
         }
+        let served = try EnrollmentStoreChoice(options: options, account: account, handle: handle, log: log)
+        defer { served.database?.close() }
+        return try login(user: account?.name ?? givenUser, account: account, served: served, options: options, log: log)
+    }
 
-        let store = Store(directory: options.storeDirectory)
-        do throws(StoreError) { try store.checkDirectory() } catch {
-            throw AttemptEnd("file-error", error.description, code: PAM_AUTH_ERR)
-        }
-        var files: UserFiles?
-        var enrolled: SecretRecord?
-        if let account {
-            guard let location = options.secretLocation(for: account, storeOwners: store.trustedOwners) else {
-                throw AttemptEnd("config-error", "option secret= expands to a relative path", code: PAM_SERVICE_ERR)
+    /// The login, whichever store serves it. Only a store that reads the enrollment before
+    /// the prompt anyway, and `nullok` (PAM_IGNORE before any prompt), `split_answer` (the
+    /// split needs the number of digits) and `enroll` (the offer comes instead of the prompt)
+    /// ask it before the prompt; then one `verify` checks the answer and applies the policy.
+    /// A user who is unknown or not enrolled is asked and checked like an enrolled one (the
+    /// store spends what a check costs), so whether a user is enrolled cannot be probed.
+    private func login(user: String, account: PasswdEntry?, served: EnrollmentStoreChoice, options: ModuleOptions,
+                       log: PAMLog) throws(AttemptEnd) -> AttemptEnd {
+        let store = served.store
+        let reason = account == nil ? "unknown user" : store.notEnrolledReason
+        var digits = OTPParameters.standard.digits
+        if store.readsEnrollmentBeforePrompt || options.nullok || options.answerSource == .split || options.enroll {
+            let enrolledDigits: Int?
+            do throws(EnrollmentStoreError) { enrolledDigits = try store.promptDigits(user: user) } catch {
+                throw LoginOutcomes.refusal(error)
             }
-            log.debug("secret file \(location.path)")
-            let userFiles = UserFiles(handle: handle, account: account, location: location)
-            do throws(StoreError) { enrolled = try userFiles.readSecret() } catch {
-                throw AttemptEnd("file-error", error.description, code: PAM_AUTH_ERR)
-            }
-            files = userFiles
-        }
-
-        guard let files, let account, let enrolled else {
-            if options.enroll, let account, let files, let enrollment = try LoginEnrollment(
-                conversation: conversation, options: options, destination: .files(store, files.location),
-                account: account, log: log
-            ).offer() {
+            if let enrolledDigits {
+                digits = enrolledDigits
+            } else if options.enroll, let account, let destination = served.enrollmentDestination,
+                      let enrollment = try LoginEnrollment(conversation: conversation, options: options,
+                                                           destination: destination, account: account, log: log).offer() {
                 return enrollment
+            } else if options.nullok {
+                return AttemptEnd("not-enrolled", "\(reason), nullok", code: PAM_IGNORE)
             }
-            let reason = account == nil ? "unknown user" : "no secret file"
-            if options.nullok { return AttemptEnd("not-enrolled", "\(reason), nullok", code: PAM_IGNORE) }
-            // Ask anyway, so whether a user is enrolled cannot be probed.
-            let answer = try obtainAnswer(options: options, digits: OTPParameters.standard.digits)
-            if options.answerSource == .split {
-                return AttemptEnd("code-kept", reason, code: PAM_IGNORE)
-            }
-            options.policy.performEquivalentWork(answer: answer, digits: OTPParameters.standard.digits)
-            EquivalentFileWork.perform()
-            throw AttemptEnd("not-enrolled", reason, code: PAM_AUTH_ERR)
         }
-
-        let answer = try obtainAnswer(options: options, digits: enrolled.parameters.digits)
+        let answer = try obtainAnswer(options: options, digits: digits)
         if options.answerSource == .split {
+            served.database?.handOver()
             return AttemptEnd("code-kept", "for the use_first_pass instance", code: PAM_IGNORE)
         }
-        return try verify(answer: answer, enrolled: enrolled, account: account, files: files, store: store,
-                          options: options, log: log)
+        let context = LoginContext(service: conversation.item(PAM_SERVICE) ?? "", rhost: conversation.item(PAM_RHOST))
+        let verification: LoginVerification
+        do throws(EnrollmentStoreError) { verification = try store.verify(user: user, answer: answer, context: context) } catch {
+            throw LoginOutcomes.refusal(error)
+        }
+        log.debug("consecutive failures after the attempt: \(verification.failures)")
+        return try LoginOutcomes.end(verification, user: user, notEnrolledReason: reason)
     }
 
     /// The configuration file (named by `config=`, or the default), then the module line on top.
@@ -163,47 +161,5 @@ struct Authenticator {
             throw AttemptEnd("conversation-error", "no answer from the application", code: PAM_CONV_ERR)
         }
         return answer
-    }
-
-    /// Verifies under the user's lock: the secret and the state are read there, after the
-    /// answer arrived, so a reset or new backup codes take effect at once; an enrollment
-    /// that changed while the user was at the prompt refuses the attempt.
-    private func verify(answer: String, enrolled: SecretRecord, account: PasswdEntry, files: UserFiles, store: Store,
-                        options: ModuleOptions, log: PAMLog) throws(AttemptEnd) -> AttemptEnd {
-        let user = account.name
-        let lock: UserLock
-        let record: SecretRecord?
-        do throws(StoreError) {
-            lock = try store.lock(user: user)
-            record = try files.readSecret()
-        } catch {
-            throw AttemptEnd("file-error", error.description, code: PAM_AUTH_ERR)
-        }
-        defer { lock.release() }
-        let state: UserState
-        do throws(StoreError) { state = try store.readState(user: user) } catch {
-            throw AttemptEnd("state-error", error.description, code: PAM_AUTH_ERR)
-        }
-        guard let record, record == enrolled else {
-            options.policy.performEquivalentWork(answer: answer, digits: enrolled.parameters.digits)
-            throw AttemptEnd("enrollment-changed", "the enrollment was replaced or removed during the attempt", code: PAM_AUTH_ERR)
-        }
-        let decision = options.policy.verify(answer: answer, record: record, state: state, now: Int64(time(nil)))
-        log.debug("failures before \(state.failures), after \(decision.state.failures)")
-        if decision.stateChanged {
-            do throws(StoreError) { try store.writeState(decision.state, user: user) } catch {
-                throw AttemptEnd("state-error", "\(decision.outcome.logName) but not saved: \(error)", code: PAM_AUTH_ERR)
-            }
-        }
-        switch decision.outcome {
-        case .acceptedTOTP, .acceptedBackup:
-            return AttemptEnd(decision.outcome.logName, nil, code: PAM_SUCCESS)
-        case .throttled(let until):
-            throw AttemptEnd("throttled", "until \(until) after \(state.failures) failures", code: PAM_AUTH_ERR)
-        case .locked:
-            throw AttemptEnd("locked", "run swift-2fa-setup unlock --user \(user)", code: PAM_AUTH_ERR)
-        case .rejected, .replayed:
-            throw AttemptEnd(decision.outcome.logName, "\(decision.state.failures) consecutive failures", code: PAM_AUTH_ERR)
-        }
     }
 }

@@ -182,7 +182,7 @@ struct LoginEnrollment {
             case .alreadyEnrolled:
                 log.debug("not offering enrollment: enrolled meanwhile")
             default:
-                throw FleetLogin.refusal(error)
+                throw LoginOutcomes.refusal(EnrollmentStoreError(error))
             }
             return false
         }
@@ -201,7 +201,7 @@ struct LoginEnrollment {
             throw AttemptEnd("enrollment-changed", "\(user) was enrolled meanwhile; the new secret was not stored",
                              code: PAM_AUTH_ERR)
         } catch {
-            throw FleetLogin.refusal(error)
+            throw LoginOutcomes.refusal(EnrollmentStoreError(error))
         }
         guard confirmation == .accepted else {
             throw AttemptEnd("enrollment-changed", "the database did not confirm the enrollment (\(confirmation.rawValue))",

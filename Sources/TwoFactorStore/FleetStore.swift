@@ -22,36 +22,16 @@ public struct FleetStore<Connection: FleetConnection> {
 
     // MARK: Server functions (the server role may call these)
 
-    /// What `verify` came to: the word the audit log and the module's log line use.
-    public enum Outcome: String, Equatable, Sendable {
-        case acceptedTOTP = "accepted-totp"
-        case acceptedBackup = "accepted-backup"
-        case rejected, replayed, throttled, locked
-        case notEnrolled = "not-enrolled"
-
-        /// True for the two accepting outcomes.
-        public var isAccepted: Bool { self == .acceptedTOTP || self == .acceptedBackup }
-    }
-
-    /// The result of one login attempt.
-    public struct Verification: Equatable, Sendable {
-        public let outcome: Outcome
-        /// Consecutive failures after this attempt.
-        public let failures: Int
-        /// Unix time until which codes are refused unchecked; 0 when not throttled.
-        public let throttledUntil: Int64
-    }
-
     /// Checks `answer` (a TOTP code or backup code, as typed) for `user` in one database
     /// transaction, and writes the new state and an audit row (with `service` and `rhost`).
-    public func verify(user: String, answer: String, service: String, rhost: String?) throws(FleetError) -> Verification {
+    public func verify(user: String, answer: String, service: String, rhost: String?) throws(FleetError) -> LoginVerification {
         let row = try single(connection.run("SELECT outcome, failures, throttled_until FROM swift2fa.verify($1, $2, $3, $4)",
                                       [user, answer, service, rhost]), columns: 3)
-        guard let word = row[0], let outcome = Outcome(rawValue: word),
+        guard let word = row[0], let outcome = LoginVerification.Outcome(rawValue: word), outcome != .enrollmentChanged,
               let failures = row[1].flatMap({ Int($0) }), let until = row[2].flatMap({ Int64($0) }) else {
             throw FleetError(.malformedAnswer, "swift2fa.verify returned an unknown answer")
         }
-        return Verification(outcome: outcome, failures: failures, throttledUntil: until)
+        return LoginVerification(outcome, failures: failures, throttledUntil: until)
     }
 
     /// The number of digits of the user's codes (for the prompt); nil when not enrolled.

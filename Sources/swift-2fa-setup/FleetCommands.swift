@@ -13,9 +13,9 @@ import TwoFactorStore
 
 extension Target {
     /// The fleet outcome as the file store's, for the shared refusal messages.
-    fileprivate func refusal(for verification: FleetStore.Verification) -> SetupFailure {
+    fileprivate func refusal(for verification: LoginVerification) -> SetupFailure {
         switch verification.outcome {
-        case .acceptedTOTP, .acceptedBackup, .rejected: return refusal(for: VerificationOutcome.rejected)
+        case .acceptedTOTP, .acceptedBackup, .rejected, .enrollmentChanged: return refusal(for: VerificationOutcome.rejected)
         case .replayed: return refusal(for: VerificationOutcome.replayed)
         case .throttled: return refusal(for: VerificationOutcome.throttled(until: verification.throttledUntil))
         case .locked: return refusal(for: VerificationOutcome.locked)
@@ -31,7 +31,7 @@ extension Target {
     }
 
     /// Checks `answer` in the database as a login would (and uses it up).
-    fileprivate func fleetVerify(_ fleet: FleetStore, _ answer: String) throws(SetupFailure) -> FleetStore.Verification {
+    fileprivate func fleetVerify(_ fleet: FleetStore, _ answer: String) throws(SetupFailure) -> LoginVerification {
         try fleetCall { () throws(FleetError) in
             try fleet.verify(user: user, answer: answer, service: "swift-2fa-setup", rhost: nil)
         }

@@ -2,7 +2,7 @@ import TwoFactorCore
 
 /// The parsing an enrolled user's attempt does (the secret file before the prompt and again
 /// under the lock, and the state file), done on placeholder texts for a user who is unknown
-/// or not enrolled, so that an answer's time does not tell whether the account is enrolled.
+/// or not enrolled (FileEnrollmentStore), so that an answer's time does not tell whether the account is enrolled.
 /// The placeholders have the size and shape of a real enrollment with ten backup codes.
 enum EquivalentFileWork {
     static func perform() {

@@ -1,0 +1,33 @@
+import TwoFactorCore
+
+/// The fleet's database behind `EnrollmentStore`: `swift2fa.prompt_digits` and
+/// `swift2fa.verify` apply the fleet's one policy there, under the user's row lock, with the
+/// database's clock. The store is reached through `connect` at the first call (the module
+/// opens its pooler connection then, after the prompt when only `verify` runs).
+public final class FleetEnrollmentStore<Connection: FleetConnection>: EnrollmentStore {
+    /// Gives the store on the attempt's connection, connecting on first use.
+    public typealias Connect = () throws(FleetError) -> FleetStore<Connection>
+
+    private let connect: Connect
+
+    public init(connect: @escaping Connect) {
+        self.connect = connect
+    }
+
+    public var readsEnrollmentBeforePrompt: Bool { false }
+    public var notEnrolledReason: String { "not enrolled in the fleet database" }
+
+    public func promptDigits(user: String) throws(EnrollmentStoreError) -> Int? {
+        do throws(FleetError) { return try connect().promptDigits(user: user) } catch {
+            throw EnrollmentStoreError(error)
+        }
+    }
+
+    public func verify(user: String, answer: String, context: LoginContext) throws(EnrollmentStoreError) -> LoginVerification {
+        do throws(FleetError) {
+            return try connect().verify(user: user, answer: answer, service: context.service, rhost: context.rhost)
+        } catch {
+            throw EnrollmentStoreError(error)
+        }
+    }
+}

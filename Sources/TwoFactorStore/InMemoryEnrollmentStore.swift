@@ -1,0 +1,45 @@
+import TwoFactorCore
+
+/// An `EnrollmentStore` in memory, for tests (as swift-nio's embedded channel is for its
+/// handlers): enrollments and states in dictionaries, the policy applied here with the
+/// clock the test sets. Nothing is read or written elsewhere.
+public final class InMemoryEnrollmentStore: EnrollmentStore {
+    /// The active enrollments, by canonical account name.
+    public var records: [String: SecretRecord]
+    /// The users' states (a missing one is the initial state).
+    public var states: [String: UserState] = [:]
+    /// The time the policy sees.
+    public var now: Int64
+    /// The next call throws this instead of answering (a store that fails).
+    public var failure: EnrollmentStoreError?
+    private let policy: VerificationPolicy
+
+    public init(records: [String: SecretRecord] = [:], policy: VerificationPolicy = .standard, now: Int64) {
+        self.records = records
+        self.policy = policy
+        self.now = now
+    }
+
+    public var readsEnrollmentBeforePrompt: Bool { true }
+    public var notEnrolledReason: String { "not enrolled in memory" }
+
+    public func promptDigits(user: String) throws(EnrollmentStoreError) -> Int? {
+        try failIfAsked()
+        return records[user]?.parameters.digits
+    }
+
+    public func verify(user: String, answer: String, context: LoginContext) throws(EnrollmentStoreError) -> LoginVerification {
+        try failIfAsked()
+        guard let record = records[user] else { return LoginVerification(.notEnrolled, failures: 0, throttledUntil: 0) }
+        let decision = policy.verify(answer: answer, record: record, state: states[user] ?? UserState(), now: now)
+        if decision.stateChanged { states[user] = decision.state }
+        return LoginVerification(decision)
+    }
+
+    private func failIfAsked() throws(EnrollmentStoreError) {
+        if let failure {
+            self.failure = nil
+            throw failure
+        }
+    }
+}

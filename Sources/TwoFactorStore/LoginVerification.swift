@@ -1,0 +1,50 @@
+import TwoFactorCore
+
+/// What a login's check came to in any store (`EnrollmentStore.verify`): the outcome, the
+/// consecutive failures after it, and when a throttle ends.
+public struct LoginVerification: Equatable, Sendable {
+    /// The outcome. Its raw value is the one word for it everywhere: the module's `result=`,
+    /// the fleet's `verify()` answer and audit table, and the command's messages.
+    public enum Outcome: String, Equatable, Sendable, CaseIterable {
+        case acceptedTOTP = "accepted-totp"
+        case acceptedBackup = "accepted-backup"
+        case rejected, replayed, throttled, locked
+        case notEnrolled = "not-enrolled"
+        /// The enrollment was replaced or removed while the user was at the prompt.
+        case enrollmentChanged = "enrollment-changed"
+
+        /// True for the two accepting outcomes.
+        public var isAccepted: Bool { self == .acceptedTOTP || self == .acceptedBackup }
+
+        /// The outcome of the pure policy (`VerificationPolicy.verify`).
+        public init(_ outcome: VerificationOutcome) {
+            switch outcome {
+            case .acceptedTOTP: self = .acceptedTOTP
+            case .acceptedBackup: self = .acceptedBackup
+            case .rejected: self = .rejected
+            case .replayed: self = .replayed
+            case .throttled: self = .throttled
+            case .locked: self = .locked
+            }
+        }
+    }
+
+    public let outcome: Outcome
+    /// Consecutive failures after this attempt.
+    public let failures: Int
+    /// Unix time until which codes are refused unchecked; 0 when not throttled.
+    public let throttledUntil: Int64
+
+    public init(_ outcome: Outcome, failures: Int, throttledUntil: Int64) {
+        self.outcome = outcome
+        self.failures = failures
+        self.throttledUntil = throttledUntil
+    }
+
+    /// What the pure policy decided.
+    public init(_ decision: VerificationPolicy.Decision) {
+        let until: Int64
+        if case .throttled(let end) = decision.outcome { until = end } else { until = decision.state.throttledUntil }
+        self.init(Outcome(decision.outcome), failures: decision.state.failures, throttledUntil: until)
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+import TwoFactorCore
+import TwoFactorStore
+
+/// The same logins against every local `EnrollmentStore`: the file store (a private store
+/// directory) and the in-memory store. Each must give the same outcomes, failures and
+/// throttle ends, since the module runs one body over whichever serves it. (The fleet's
+/// `verify` is held to the same policy by FleetTests' PolicyDifferentialTests.)
+@Suite("One enrollment-store interface: the same answers from every store")
+struct EnrollmentStoreContractTests {
+    static let start: Int64 = 1_800_000_000
+    static let secret = Array("12345678901234567890".utf8)
+    static let backupCode = "a1b2c3d4e5"
+
+    static func record() throws -> SecretRecord {
+        let backup = try #require(BackupCodeHash.make(code: backupCode, secret: secret, iterations: 2))
+        return SecretRecord(secret: secret, parameters: .standard, created: start - 100, backupCodes: [backup])
+    }
+
+    static func code(at time: Int64) throws -> String {
+        try #require(TOTP(secret: secret, parameters: .standard)?.code(at: time))
+    }
+
+    /// A store of `kind` in which alice is enrolled, with a clock the test moves.
+    final class Fixture {
+        let store: any EnrollmentStore
+        var now: Int64 = EnrollmentStoreContractTests.start
+        private let directory: StoreTestDirectory?
+        private let memory: InMemoryEnrollmentStore?
+        let files: Store?
+
+        init(_ kind: String, policy: VerificationPolicy = .standard) throws {
+            let record = try EnrollmentStoreContractTests.record()
+            if kind == "files" {
+                let directory = try StoreTestDirectory()
+                let files = Store(directory: directory.path)
+                try Store.writeSecret(record, to: files.secretPath(for: "alice"))
+                self.directory = directory
+                self.files = files
+                memory = nil
+                store = Fixture.fileStore(files, policy: policy, user: "alice", clock: { 0 })
+            } else {
+                let memory = InMemoryEnrollmentStore(records: ["alice": record], policy: policy, now: 0)
+                self.memory = memory
+                directory = nil
+                files = nil
+                store = memory
+            }
+        }
+
+        static func fileStore(_ files: Store, policy: VerificationPolicy, user: String, clock: @escaping () -> Int64) -> FileEnrollmentStore {
+            FileEnrollmentStore(store: files, policy: policy, readSecret: { () throws(StoreError) in
+                try Store.readSecret(at: files.secretPath(for: user), owners: files.trustedOwners)
+            }, now: clock)
+        }
+
+        /// One login of `user` at the fixture's time, on a fresh store object as the module
+        /// makes one per attempt (the in-memory store keeps its dictionaries).
+        func login(_ answer: String, as user: String = "alice") throws -> LoginVerification {
+            let context = LoginContext(service: "sshd", rhost: "192.0.2.1")
+            if let memory {
+                memory.now = now
+                return try memory.verify(user: user, answer: answer, context: context)
+            }
+            let files = try #require(files)
+            let time = now
+            let reader: FileEnrollmentStore.SecretReader? = user == "alice" || FileManager.default.fileExists(atPath: files.secretPath(for: user))
+                ? { () throws(StoreError) in try Store.readSecret(at: files.secretPath(for: user), owners: files.trustedOwners) }
+                : nil
+            let store = FileEnrollmentStore(store: files, policy: .standard, readSecret: reader, now: { time })
+            return try store.verify(user: user, answer: answer, context: context)
+        }
+    }
+
+    @Test("digits before the prompt; unknown users are not enrolled", arguments: ["files", "memory"])
+    func promptDigits(_ kind: String) throws {
+        let fixture = try Fixture(kind)
+        #expect(try fixture.store.promptDigits(user: "alice") == 6)
+        #expect(try fixture.login("123456", as: "bob") == LoginVerification(.notEnrolled, failures: 0, throttledUntil: 0))
+    }
+
+    @Test("a code, its replay, a wrong code, the backup code once, and the throttle: the same in every store",
+          arguments: ["files", "memory"])
+    func sequence(_ kind: String) throws {
+        let fixture = try Fixture(kind)
+        let code = try Self.code(at: fixture.now)
+        #expect(try fixture.login(code).outcome == .acceptedTOTP)
+        #expect(try fixture.login(code) == LoginVerification(.replayed, failures: 1, throttledUntil: 0))
+        #expect(try fixture.login("000000") == LoginVerification(.rejected, failures: 2, throttledUntil: 0))
+        #expect(try fixture.login(Self.backupCode) == LoginVerification(.acceptedBackup, failures: 0, throttledUntil: 0))
+        #expect(try fixture.login(Self.backupCode).outcome == .rejected, "a backup code works once")
+        let throttle = ThrottlePolicy.standard
+        var last = LoginVerification(.rejected, failures: 0, throttledUntil: 0)
+        for _ in 1..<throttle.throttleAfter { last = try fixture.login("111111") }
+        #expect(last.outcome == .rejected && last.failures == throttle.throttleAfter)
+        let throttled = try fixture.login(try Self.code(at: fixture.now + 30))
+        #expect(throttled.outcome == .throttled && throttled.throttledUntil > fixture.now, "\(throttled)")
+        fixture.now = throttled.throttledUntil + 30
+        #expect(try fixture.login(try Self.code(at: fixture.now)).outcome == .acceptedTOTP)
+    }
+
+    @Test("files: an enrollment replaced while the user is at the prompt is refused, and the state is untouched")
+    func enrollmentChanged() throws {
+        let fixture = try Fixture("files")
+        let files = try #require(fixture.files)
+        let store = Fixture.fileStore(files, policy: .standard, user: "alice", clock: { Self.start })
+        #expect(try store.promptDigits(user: "alice") == 6)
+        let replacement = SecretRecord(secret: Array("another secret 12345".utf8), parameters: .standard, created: Self.start, backupCodes: [])
+        try Store.writeSecret(replacement, to: files.secretPath(for: "alice"))
+        let answer = try Self.code(at: Self.start)
+        #expect(try store.verify(user: "alice", answer: answer, context: LoginContext(service: "sshd", rhost: nil)).outcome
+                == .enrollmentChanged)
+        #expect(!FileManager.default.fileExists(atPath: files.statePath(for: "alice")))
+    }
+
+    @Test("a store that fails says so; it is never 'not enrolled'")
+    func failures() throws {
+        let memory = InMemoryEnrollmentStore(now: Self.start)
+        memory.failure = EnrollmentStoreError(.databaseUnavailable, "down")
+        #expect(throws: EnrollmentStoreError(.databaseUnavailable, "down")) { try memory.promptDigits(user: "alice") }
+        let directory = try StoreTestDirectory()
+        #expect(chmod(directory.path, 0o777) == 0)
+        let open = FileEnrollmentStore(store: Store(directory: directory.path), policy: .standard, readSecret: nil, now: { Self.start })
+        #expect(throws: EnrollmentStoreError.self) { try open.promptDigits(user: "alice") }
+        #expect(throws: EnrollmentStoreError.self) {
+            try open.verify(user: "alice", answer: "123456", context: LoginContext(service: "sshd", rhost: nil))
+        }
+    }
+}
