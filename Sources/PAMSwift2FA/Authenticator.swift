@@ -117,18 +117,8 @@ struct Authenticator {
 
     /// The configuration file (named by `config=`, or the default), then the module line on top.
     private func loadOptions(_ arguments: [String]) throws(AttemptEnd) -> ModuleOptions {
-        let path: String
-        switch ModuleOptions.configPath(in: arguments) {
-        case .success(let named): path = named
-        case .failure(let error): throw AttemptEnd("config-error", error.description, code: PAM_SERVICE_ERR)
-        }
-        let config: ConfigFile
-        do throws(StoreError) { config = try Store.readConfig(at: path) } catch {
+        do throws(ConfigurationError) { return try ConfigurationLoader.options(moduleArguments: arguments) } catch {
             throw AttemptEnd("config-error", error.description, code: PAM_SERVICE_ERR)
-        }
-        switch ModuleOptions.parse(arguments, config: config) {
-        case .success(let options): return options
-        case .failure(let error): throw AttemptEnd("config-error", error.description, code: PAM_SERVICE_ERR)
         }
     }
 

@@ -6,7 +6,7 @@ import TwoFactorStore
 /// The store that serves this attempt, as the options say: the fleet's database when the
 /// configuration file names one (through the local pooler, `AttemptDatabase`), else the
 /// file store with the secret where `SecretLocation` puts it (read with the user's identity
-/// among the user's files, `UserFiles`). Also where an enrollment at login goes.
+/// in home mode, `SecretFileReader`). Also where an enrollment at login goes.
 struct EnrollmentStoreChoice {
     let store: any EnrollmentStore
     /// Where `enroll` puts a new enrollment; nil for an unknown account.
@@ -33,8 +33,8 @@ struct EnrollmentStoreChoice {
             throw AttemptEnd("config-error", "option secret= expands to a relative path", code: PAM_SERVICE_ERR)
         }
         log.debug("secret file \(location.path)")
-        let userFiles = UserFiles(handle: handle, account: account, location: location)
-        store = FileEnrollmentStore(store: files, policy: options.policy, readSecret: userFiles.readSecret, now: Self.now)
+        let secretFile = SecretFileReader(handle: handle, account: account, location: location)
+        store = FileEnrollmentStore(store: files, policy: options.policy, readSecret: secretFile.readSecret, now: Self.now)
         enrollmentDestination = .files(files, location)
     }
 

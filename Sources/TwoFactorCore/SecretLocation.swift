@@ -5,14 +5,14 @@ public struct SecretLocation: Equatable, Sendable {
     public let path: String
     /// Uids allowed to own the file.
     public let owners: [UInt32]
-    /// True when the file is outside the store (`secret=`, home mode): it is opened with
+    /// True in home mode: the file is outside the store (`secret=`, `--secret-file`) and is opened with
     /// the user's file-system identity, so root never follows the user's links.
-    public let isInUserFiles: Bool
+    public let isHomeMode: Bool
 
-    public init(path: String, owners: [UInt32], isInUserFiles: Bool) {
+    public init(path: String, owners: [UInt32], isHomeMode: Bool) {
         self.path = path
         self.owners = owners
-        self.isInUserFiles = isInUserFiles
+        self.isHomeMode = isHomeMode
     }
 }
 
@@ -25,8 +25,8 @@ extension ModuleOptions {
     public func secretLocation(for account: PasswdEntry, storeOwners: [UInt32]) -> SecretLocation? {
         guard let path = secretPath(user: account.name, home: account.home) else { return nil }
         guard secretTemplate != nil else {
-            return SecretLocation(path: path, owners: storeOwners, isInUserFiles: false)
+            return SecretLocation(path: path, owners: storeOwners, isHomeMode: false)
         }
-        return SecretLocation(path: path, owners: account.uid == 0 ? [0] : [account.uid, 0], isInUserFiles: true)
+        return SecretLocation(path: path, owners: account.uid == 0 ? [0] : [account.uid, 0], isHomeMode: true)
     }
 }

@@ -33,12 +33,9 @@ struct DbConnectionOptions: ParsableArguments {
 /// The fleet settings of the configuration file at `configPath`; a usage error naming
 /// `alternative` when the file has no `database =` line.
 func fleetSettings(configPath: String, or alternative: String) throws(SetupFailure) -> FleetSettings {
-    let file: ConfigFile
-    do throws(StoreError) { file = try Store.readConfig(at: configPath) } catch { throw SetupFailure(error) }
     let options: ModuleOptions
-    switch ModuleOptions.parse([], config: file) {
-    case .success(let parsed): options = parsed
-    case .failure(let error): throw .io("configuration file \(error.description)")
+    do throws(ConfigurationError) { options = try ConfigurationLoader.options(configPath: configPath) } catch {
+        throw .io(error.description)
     }
     guard let fleet = options.fleet else {
         throw .usage("\(configPath) has no 'database =' line; add one or \(alternative)")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TwoFactorCore
+import TwoFactorStore
 
 /// `import`: migrates a google-authenticator file, so users need not scan again.
 struct ImportCommand: ParsableCommand {
@@ -14,6 +15,10 @@ struct ImportCommand: ParsableCommand {
             the module apply instead). Any other option, a file that is not text or not in the \
             format is refused with status 64. The file is left in place; remove it once PAM uses \
             pam_swift2fa.
+
+            When the configuration file names a database (fleet mode), the enrollment goes \
+            there, with its used time steps and the scratch codes as backup codes (hashed by the \
+            database), and nothing is written to the store; this needs the admin role.
 
             Root reads the file as root when every directory above it is owned by root and not \
             writable by group or others (google-authenticator's root-owned layout, e.g. \
@@ -43,8 +48,10 @@ struct ImportCommand: ParsableCommand {
     func run() throws {
         let target = try target.resolve()
         let homeSelf = target.homeMode && !target.invokerIsRoot
-        if !homeSelf { try target.checkStoreWritable(homeHint: true) }
-        try target.requireReplaceable(force: force)
+        if target.fleet == nil {
+            if !homeSelf { try target.checkStoreWritable(homeHint: true) }
+            try target.requireReplaceable(force: force)
+        }
 
         let imported = try ImportSource.read(file, for: target.account)
         guard let tagged = BackupCodes.hashes(for: imported.scratchCodes, secret: imported.secret) else {
@@ -65,9 +72,24 @@ struct ImportCommand: ParsableCommand {
             secret: imported.secret,
             parameters: OTPParameters(algorithm: .sha1, digits: 6, period: imported.period),
             created: Enrollment.now(), backupCodes: hashes)
-        try target.locked(storeOptional: homeSelf) { usable throws(SetupFailure) in
-            try Enrollment.install(record, lastStep: imported.lastUsedStep(now: record.created), target: target,
-                                   force: force, storeUsable: usable)
+        let lastStep = imported.lastUsedStep(now: record.created)
+        if let fleet = target.fleet {
+            // The database hashes and tags the scratch codes itself, with the secret it holds.
+            // The same codes as the file store keeps: one per tag.
+            var tags = Set<[UInt8]>()
+            let scratchCodes = imported.scratchCodes.filter { code in
+                guard let normalized = BackupCodes.normalize(code),
+                      let tag = BackupCodeHash.tag(normalizedCode: normalized, secret: record.secret) else { return false }
+                return tags.insert(tag).inserted
+            }
+            try fleetCall { () throws(FleetError) in
+                try fleet.importEnrollment(user: target.user, record: record, state: UserState.fresh(for: record, lastStep: lastStep),
+                                           backupCodes: scratchCodes, replace: force)
+            }
+        } else {
+            try target.locked(storeOptional: homeSelf) { usable throws(SetupFailure) in
+                try Enrollment.install(record, lastStep: lastStep, target: target, force: force, storeUsable: usable)
+            }
         }
         if json {
             try Output.json(ImportOutput(user: target.user, period: imported.period,

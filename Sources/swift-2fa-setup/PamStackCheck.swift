@@ -2,6 +2,7 @@ import FoundationEssentials
 import Glibc
 import PAMStack
 import TwoFactorCore
+import TwoFactorStore
 
 /// Trying a service's auth stack for real, without touching the host: in a private mount
 /// namespace, with a throw-away user that exists only there (private copies of
@@ -64,17 +65,16 @@ struct PamStackCheck {
             return false
         }
         // The store the module would use (the line's store=, else the configuration's
-        // store =, else the default) gets a private empty store mounted over it, and the
-        // configuration a private one that names only that store: no fleet database, no
-        // other store of the configuration file is ever used.
-        let config = line.arguments.first { $0.hasPrefix("config=") }.map { String($0.dropFirst(7)) }
-            ?? ConfigFile.defaultPath
-        let configuredStore = (try? PamDirectory.read(absolutePath: config))
-            .flatMap { $0 }
-            .flatMap { try? ConfigFile.parse($0, path: config).get() }?
-            .entries.last { $0.key == "store" }?.value
-        let store = line.arguments.first { $0.hasPrefix("store=") }.map { String($0.dropFirst(6)) }
-            ?? configuredStore ?? ModuleOptions.defaultStoreDirectory
+        // store =, else the default: the options as the module loads them) gets a private
+        // empty store mounted over it, and the configuration a private one that names only
+        // that store: no fleet database, no other store of the configuration file is ever used.
+        let options: ModuleOptions
+        do throws(ConfigurationError) { options = try ConfigurationLoader.options(moduleArguments: line.arguments) } catch {
+            Output.line("  the module line's options cannot be loaded (logins would fail): \(error.description)")
+            return false
+        }
+        let config = options.configPath
+        let store = options.storeDirectory
         var info = stat()
         guard stat(store, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
             Output.line("  store \(store) is missing")

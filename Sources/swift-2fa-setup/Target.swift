@@ -27,7 +27,7 @@ struct Target {
     /// The secret file the module reads for this user.
     var secretPath: String { location.path }
     /// True when the secret is outside the store (`--secret-file`, the module's `secret=`).
-    var homeMode: Bool { location.isInUserFiles }
+    var homeMode: Bool { location.isHomeMode }
 
     /// Resolves the command line options. The invoking user comes from getuid(),
     /// never from $USER or $HOME.
@@ -74,18 +74,9 @@ struct Target {
         // Every problem of the configuration file (unreadable, untrusted, a bad line or a bad
         // value) is an I/O error naming the file and line, as the module fails closed on it;
         // only the command line's own mistakes are usage errors.
-        let config: ConfigFile
-        do throws(StoreError) { config = try Store.readConfig(at: path) } catch {
-            throw .io(error.description)
-        }
         var options: ModuleOptions
-        switch ModuleOptions.parse([], config: config) {
-        case .success(let parsed): options = parsed
-        case .failure(let error):
-            // Line errors start with the path; a problem between lines (throttle_max below
-            // throttle_delay) does not.
-            let text = error.description.hasPrefix(config.path) ? error.description : "\(config.path): \(error.description)"
-            throw .io("configuration file \(text)")
+        do throws(ConfigurationError) { options = try ConfigurationLoader.options(configPath: path) } catch {
+            throw .io(error.description)
         }
         if let storeDirectory, options.setStore(storeDirectory) != nil {
             throw .usage("--store needs an absolute path without '..'")

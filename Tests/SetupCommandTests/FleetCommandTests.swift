@@ -33,6 +33,40 @@ struct FleetCommandTests {
                      store: store)
     }
 
+    @Test("import --google-authenticator in fleet mode: the enrollment, its used steps and scratch codes go to the database, nothing to the store")
+    func importIntoTheFleet() throws {
+        try FleetServer.with { server in
+            let fleet = try Self.setup(server)
+            defer { fleet.remove() }
+            let file = fleet.store.path + "-ga"
+            defer { unlink(file) }
+            let made = try CLI.program("/usr/bin/google-authenticator",
+                                       ["-t", "-d", "-f", "-q", "-C", "-r", "3", "-R", "30", "-w", "3", "-s", file])
+            try #require(made.status == 0, "google-authenticator failed: \(made.stderr)")
+            let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map(String.init)
+            let secret = lines[0]
+            let scratch = lines.filter { $0.count == 8 && Int($0) != nil }
+            #expect(scratch.count == 5)
+
+            let byServer = try CLI.run(["import", "--google-authenticator", file] + fleet.serverA)
+            #expect(byServer.status == 74, "a server role may not import: \(byServer.stderr)")
+            let imported = try CLI.run(["import", "--google-authenticator", file] + fleet.admin)
+            #expect(imported.status == 0, "\(imported.stderr)")
+            #expect(fleet.store.snapshot().isEmpty, "the store is never written in fleet mode")
+            let status = try CLI.run(["status", "--json"] + fleet.admin)
+            #expect(try status.json()["status"] as? String == "enrolled", "\(status.stdout)")
+            #expect(try status.json()["backup_codes_left"] as? Int == 5)
+
+            let code = try CLI.oathtool(secret)
+            #expect(try CLI.run(["verify", "--code", code] + fleet.serverA).status == 0, "a login's code verifies")
+            #expect(try CLI.run(["verify", "--code", scratch[2]] + fleet.serverA).status == 0)
+            #expect(try CLI.run(["verify", "--code", scratch[2]] + fleet.serverA).status == 1, "a scratch code works once")
+            let again = try CLI.run(["import", "--google-authenticator", file] + fleet.admin)
+            #expect(again.status == 64 && again.stderr.contains("--force"), "\(again.status) \(again.stderr)")
+            #expect(try CLI.run(["import", "--force", "--google-authenticator", file] + fleet.admin).status == 0)
+        }
+    }
+
     @Test("enroll --pending --json and confirm (server role), then status, verify, unlock, backup-codes, disable, reset")
     func pendingFlowAndManagement() throws {
         try FleetServer.with { server in

@@ -4,21 +4,21 @@ import TwoFactorCore
 import TwoFactorStore
 
 /// Reading a user's secret where `SecretLocation` says it is: in the store as the module,
-/// or among the user's own files with the user's file-system identity (uid, gid and
+/// or, in home mode, among the user's own files with the user's file-system identity (uid, gid and
 /// supplementary groups, through libpam's pam_modutil_drop_priv), so root never opens
 /// what the user could not open.
-struct UserFiles {
+struct SecretFileReader {
     let handle: OpaquePointer
     let account: PasswdEntry
     let location: SecretLocation
 
     /// The enrollment, nil when there is none. A file that cannot be read, or is refused,
-    /// is an error, never "not enrolled"; so is a missing file in user files whose directory
+    /// is an error, never "not enrolled"; so is a missing file in home mode whose directory
     /// (the home) is missing or cannot be searched, as with an unmounted network home.
     func readSecret() throws(StoreError) -> SecretRecord? {
         let path = location.path
         let owners = location.owners
-        guard location.isInUserFiles else { return try Store.readSecret(at: path, owners: owners) }
+        guard location.isHomeMode else { return try Store.readSecret(at: path, owners: owners) }
         var result: Result<SecretRecord?, StoreError> = .failure(StoreError(.identity, path))
         let status = asUser {
             do throws(StoreError) {
