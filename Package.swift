@@ -64,13 +64,8 @@ let package = Package(
         // C shim over libpq for the admin command's fleet store: libpq is opened with dlopen on
         // first use only. Never part of the module (see FleetLibPQ).
         .target(name: "CPQ"),
-        // libqrencode, for the terminal and SVG QR codes of swift-2fa-setup.
-        .systemLibrary(
-            name: "CQREncode",
-            pkgConfig: "libqrencode",
-            providers: [.apt(["libqrencode-dev"])]
-        ),
-        // libqrencode for the module, opened with dlopen only when a user enrolls at login.
+        // libqrencode, opened with dlopen on first use: by the module only when a user enrolls
+        // at login, and by swift-2fa-setup for its terminal and SVG QR codes.
         .target(name: "CQRLoader"),
         // Pure Swift, no I/O: base32, HOTP/TOTP, otpauth URIs, backup codes, file formats, policy.
         .target(
@@ -83,7 +78,7 @@ let package = Package(
         // no libpq.
         .target(
             name: "TwoFactorStore",
-            dependencies: ["TwoFactorCore"],
+            dependencies: ["TwoFactorCore", "CQRLoader"],
             swiftSettings: directMetadataAccess
         ),
         // The fleet store through libpq, for swift-2fa-setup (and the tests) only: libpq reads
@@ -95,7 +90,7 @@ let package = Package(
         // The PAM module itself. Static Swift stdlib, only pam_sm_* exported, no Foundation.
         .target(
             name: "PAMSwift2FA",
-            dependencies: ["CPAM", "CQRLoader", "TwoFactorCore", "TwoFactorStore"],
+            dependencies: ["CPAM", "TwoFactorCore", "TwoFactorStore"],
             exclude: ["pam_swift2fa.map"],
             swiftSettings: [.unsafeFlags(["-static-stdlib"])] + directMetadataAccess,
             linkerSettings: [
@@ -129,7 +124,7 @@ let package = Package(
         .executableTarget(
             name: "swift-2fa-setup",
             dependencies: [
-                "TwoFactorCore", "TwoFactorStore", "FleetLibPQ", "CQREncode", "CPQ", "PAMStack",
+                "TwoFactorCore", "TwoFactorStore", "FleetLibPQ", "CPQ", "PAMStack",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // The fleet schema (fleet/schema, linked here) that `db init` applies, and the

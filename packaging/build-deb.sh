@@ -100,7 +100,8 @@ if readelf -d "$ROOT$SECDIR/$MODULE_NAME" | grep -q '(RELR)' && ! dpkg --compare
     deps=$(sed -E 's/libc6 \(>= [^)]*\)/libc6 (>= 2.36)/' <<<"$deps")
     [[ $deps == *"libc6 ("* ]] || deps="libc6 (>= 2.36), $deps"
 fi
-deps="$deps, libpam-runtime (>= 1.0.1-6), pamtester"
+# libqrencode is opened with dlopen (Sources/CQRLoader), so dpkg-shlibdeps cannot see it.
+deps="$deps, libqrencode4, libpam-runtime (>= 1.0.1-6), pamtester"
 size=$(du -sk --exclude=DEBIAN "$ROOT" | cut -f1)
 cat >"$ROOT/DEBIAN/control" <<EOF
 Package: swift-2fa

@@ -1,5 +1,4 @@
 import CPAM
-import CQRLoader
 import Glibc
 import TwoFactorCore
 import TwoFactorStore
@@ -85,8 +84,8 @@ struct LoginEnrollment {
         let drawQR = options.enrollQR.draws(tty: tty)
         log.debug("enroll_qr=\(options.enrollQR.rawValue), PAM_TTY \(tty.map(AttemptLog.quoted) ?? "unset"): "
                   + (drawQR ? "QR code drawn" : "no QR code"))
-        let qr = drawQR ? LoginQRCode.matrix(for: uri.text) : nil
-        if drawQR && qr == nil { log.error("no QR code for the enrollment at login: cannot use \(S2FA_QRENCODE_SONAME)") }
+        let qr = drawQR ? QRCodeEncoder.matrix(for: uri.text) : nil
+        if drawQR && qr == nil { log.error("no QR code for the enrollment at login: cannot use \(QRCodeEncoder.library)") }
         guard conversation.tell(EnrollmentText.loginOffer(uri: uri, qr: qr, drawQR: drawQR, skippable: postpone)) else {
             throw AttemptEnd("conversation-error", "the enrollment could not be shown", code: PAM_CONV_ERR)
         }

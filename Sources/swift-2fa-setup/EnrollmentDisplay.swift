@@ -1,4 +1,5 @@
 import TwoFactorCore
+import TwoFactorStore
 
 /// What a new enrollment shows: the QR code, the secret for typing or a password
 /// manager, and the otpauth URI, all for the same secret.
@@ -8,7 +9,9 @@ struct EnrollmentDisplay {
 
     /// Builds the URI and its QR code; fails only if libqrencode does.
     init(uri: OTPAuthURI) throws(SetupFailure) {
-        guard let matrix = QRMatrix(encoding: uri.text) else { throw .io("cannot encode the QR code") }
+        guard let matrix = QRCodeEncoder.matrix(for: uri.text) else {
+            throw .io("cannot encode the QR code: cannot use \(QRCodeEncoder.library) (install libqrencode4)")
+        }
         self.uri = uri
         self.matrix = matrix
     }

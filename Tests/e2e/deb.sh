@@ -42,6 +42,7 @@ SECDIR=/usr/lib/$MULTIARCH/security
 [[ $(dpkg-deb -c "$DEB") == *" ./usr/share/doc/swift-2fa/README.md.gz"* ]] && pass "the package has the README" || fail "the package has the README"
 depends=$(dpkg-deb -f "$DEB" Depends)
 [[ $depends != *swift* ]] && pass "Depends names no Swift package ($depends)" || fail "Depends names no Swift package" "$depends"
+[[ $depends == *libqrencode4* ]] && pass "Depends names libqrencode4 (opened with dlopen)" || fail "Depends names libqrencode4" "$depends"
 dpkg-deb -x "$DEB" "$WORK/unpacked"
 packed=$(find "$WORK/unpacked" -name pam_swift2fa.so -path '*/security/*')
 if [[ $(readelf -d "$packed") == *"(RELR)"* ]]; then

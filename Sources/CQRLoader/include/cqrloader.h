@@ -1,7 +1,8 @@
 /*
- * CQRLoader: libqrencode for the module, opened with dlopen only when a user
- * enrolls at login. The module has no load-time dependency on libqrencode
- * (ldd does not list it); a login that does not enroll never loads it.
+ * CQRLoader: libqrencode, opened with dlopen on first use, for the module (only when a
+ * user enrolls at login) and the command alike (TwoFactorStore's QRCodeEncoder). Neither
+ * has a load-time dependency on libqrencode (ldd does not list it); a login that does not
+ * enroll never loads it.
  */
 #ifndef SWIFT2FA_CQRLOADER_H
 #define SWIFT2FA_CQRLOADER_H
