@@ -262,16 +262,21 @@ check "PUBLIC has no CONNECT on the fleet database" "f" \
 # A database made by the version 1 schema (the last commit with it) upgrades with db init:
 # enrollments, state and pending enrollments are kept; the server roles keep CONNECT and
 # the server rights, and lose the enrollment right until it is granted again.
+# A new database NAME made by the schema files of a release before migrations (001-tables.sql
+# and 002-functions.sql of COMMIT, from git), applied with psql as then; prints "yes VERSION".
+release_database() { # NAME COMMIT
+    local loaded=yes file
+    sql postgres "CREATE DATABASE $1 OWNER twofa_admin" >/dev/null
+    for file in 001-tables.sql 002-functions.sql; do
+        git -C "$root" show "$2:fleet/schema/$file" |
+            PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 "$admin dbname=$1" -f - >/dev/null 2>&1 ||
+            loaded=no
+    done
+    echo "$loaded $(psql -X -At "$admin dbname=$1" -c "SELECT version FROM swift2fa.schema_version" 2>&1)"
+}
 v1_commit=ac745ee93c549cf881960293f26fec7de97d2af4
 v1="$admin dbname=twofa_v1"
-sql postgres "CREATE DATABASE twofa_v1 OWNER twofa_admin" >/dev/null
-loaded=yes
-for file in 001-tables.sql 002-functions.sql; do
-    git -C "$root" show "$v1_commit:fleet/schema/$file" |
-        PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 "$v1" -f - >/dev/null 2>&1 || loaded=no
-done
-check "the version 1 schema loads from git ($v1_commit)" "yes 1" \
-    "$loaded $(psql -X -At "$v1" -c "SELECT version FROM swift2fa.schema_version" 2>&1)"
+check "the version 1 schema loads from git ($v1_commit)" "yes 1" "$(release_database twofa_v1 "$v1_commit")"
 henry=$(random_hex)
 psql -X -At "$v1" -c "SELECT swift2fa.grant_server('server_a');
     SELECT swift2fa.admin_enroll('henry', '\\x$henry'::bytea, 'SHA1', 6, 30, 0, ARRAY['abcde-fghjk'], false)" >/dev/null 2>&1
@@ -311,14 +316,7 @@ check "after the upgrade: PUBLIC has no CONNECT" "f" \
 # still verify. A second db init changes nothing.
 v2_commit=7c8affe11a9e656bb4d9a53457bdc4f7bbe86c4e
 v2="$admin dbname=twofa_v2"
-sql postgres "CREATE DATABASE twofa_v2 OWNER twofa_admin" >/dev/null
-loaded=yes
-for file in 001-tables.sql 002-functions.sql; do
-    git -C "$root" show "$v2_commit:fleet/schema/$file" |
-        PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 "$v2" -f - >/dev/null 2>&1 || loaded=no
-done
-check "the version 2 schema loads from git ($v2_commit)" "yes 2" \
-    "$loaded $(psql -X -At "$v2" -c "SELECT version FROM swift2fa.schema_version" 2>&1)"
+check "the version 2 schema loads from git ($v2_commit)" "yes 2" "$(release_database twofa_v2 "$v2_commit")"
 v2sql() { # ROLE SQL
     psql -X -At "$v2 user=$1" -c "$2" 2>&1
 }
