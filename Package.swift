@@ -129,7 +129,11 @@ let package = Package(
             ],
             // The fleet schema (fleet/schema, linked here) that `db init` applies, and the
             // pooler's systemd unit (packaging/systemd, linked here) that `db pooler enable` installs.
-            resources: [.embedInCode("FleetSchema/001-tables.sql"), .embedInCode("FleetSchema/002-functions.sql"),
+            // Every file of fleet/schema is listed (and named in DbSchema.swift); a test checks it.
+            resources: [.embedInCode("FleetSchema/migrate.sql"),
+                        .embedInCode("FleetSchema/migrations/001-tables.sql"),
+                        .embedInCode("FleetSchema/migrations/002-enrollment-right.sql"),
+                        .embedInCode("FleetSchema/functions.sql"),
                         .embedInCode("PoolerUnit/swift-2fa-pooler.service")]
         ),
         // A small libpamtest client that the integration tests run under pam_wrapper.
@@ -167,10 +171,10 @@ let package = Package(
             name: "FleetTests",
             dependencies: ["TwoFactorCore", "TwoFactorStore", "FleetLibPQ", "PolicySimulation"]
         ),
-        // Run the built swift-2fa-setup command.
+        // Run the built swift-2fa-setup command (and read what it embeds: SchemaEmbeddingTests).
         .testTarget(
             name: "SetupCommandTests",
-            dependencies: ["TwoFactorCore", "TwoFactorStore", "FleetLibPQ"]
+            dependencies: ["TwoFactorCore", "TwoFactorStore", "FleetLibPQ", "swift-2fa-setup"]
         ),
     ]
 )

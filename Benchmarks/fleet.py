@@ -40,7 +40,9 @@ BIG = 10000 if QUICK else 100000
 
 
 def pg(*args):
-    result = subprocess.run(["bash", PG] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # pg.sh loads the schema and runs the pooler with this swift-2fa-setup.
+    result = subprocess.run(["bash", PG] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, S2FA_SETUP=setup_binary()))
     if result.returncode != 0:
         raise RuntimeError("pg.sh %s failed: %s" % (args[0], result.stderr[-2000:]))
     return result.stdout.strip()

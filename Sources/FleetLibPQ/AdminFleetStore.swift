@@ -8,7 +8,8 @@ extension FleetStore where Connection == LibPQConnection {
         self.init(connection: LibPQConnection(conninfo: conninfo, timeout: timeout))
     }
 
-    /// Runs the schema files (fleet/schema, in order) as one transaction.
+    /// Runs the script of `db init` (fleet/schema: the migration runner, the migrations, the
+    /// functions) as one transaction.
     public func applySchema(_ script: String) throws(FleetError) {
         _ = try connection.runScript(script)
     }

@@ -27,10 +27,15 @@ struct DbCommand: ParsableCommand {
                       DbStatusCommand.self, DbImportCommand.self, DbPoolerCommand.self])
 }
 
-/// `db init`: creates or upgrades the schema; idempotent.
+/// `db init`: creates or upgrades the schema; idempotent. The schema version is that of the
+/// migrations (DbSchema.version).
 struct DbInitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init", abstract: "Create or upgrade the schema swift2fa (idempotent; the connecting role becomes its admin).")
+
+    /// The migration that made enrollment at login a right of its own
+    /// (fleet/schema/migrations/002-enrollment-right.sql).
+    static let enrollmentRightMigration = 2
 
     @OptionGroup var connection: DbConnectionOptions
 
@@ -47,7 +52,7 @@ struct DbInitCommand: ParsableCommand {
         }
         Output.line("schema swift2fa is at version \(after.schemaVersion ?? 0)"
                     + (before.schemaVersion == nil ? " (created)" : "") + "; admin role: \(after.role)")
-        if let version = before.schemaVersion, version < 2 {
+        if let version = before.schemaVersion, version < Self.enrollmentRightMigration {
             Output.line("enrollment at login is now a right of its own, and no server role has it: give it back with "
                         + "'swift-2fa-setup db grant-server ROLE --enroll' to the servers that enroll users at login")
         }

@@ -1,17 +1,31 @@
-/// The fleet schema files (fleet/schema/NNN-*.sql), embedded at build time. Each is
-/// idempotent; applied in order they create the schema or bring an older one up to date.
-/// (SwiftPM names `FleetSchema/001-tables.sql` `_01_tables_sql`.)
+/// The fleet schema (fleet/schema), embedded at build time, and the script `db init` runs
+/// with it as one transaction: migrate.sql (the migration runner), every migration in number
+/// order (each runs once, see migrate.sql), then functions.sql (re-applied every time).
+/// A file added to fleet/schema must be listed here and in Package.swift; a test checks that
+/// every file is. (SwiftPM names `FleetSchema/migrations/001-tables.sql` `_01_tables_sql`.)
 enum DbSchema {
-    /// The schema version the files describe: the value the last file writes to
-    /// swift2fa.schema_version (kept by hand in step with it and with 001-tables.sql's header).
-    static let version = 2
+    /// The migration runner: bookkeeping tables and swift2fa.apply_migration.
+    static let runner = SchemaFile(path: "migrate.sql", contents: PackageResources.migrate_sql)
 
-    /// Every file, in order, as one script.
+    /// fleet/schema/migrations/NNN-name.sql, in number order.
+    static let migrations = [
+        SchemaFile(path: "migrations/001-tables.sql", contents: PackageResources._01_tables_sql),
+        SchemaFile(path: "migrations/002-enrollment-right.sql", contents: PackageResources._02_enrollment_right_sql),
+    ]
+
+    /// Functions, grants and checks, safe to run again.
+    static let functions = SchemaFile(path: "functions.sql", contents: PackageResources.functions_sql)
+
+    /// Every embedded file.
+    static var files: [SchemaFile] { [runner] + migrations + [functions] }
+
+    /// The schema version this command makes: the highest migration number.
+    static var version: Int { migrations.map(\.number).max() ?? 0 }
+
+    /// Everything `db init` runs, as one script.
     static var script: String {
         // Without the "already exists, skipping" notices of a repeated run.
-        "SET LOCAL client_min_messages = warning;\n"
-            + [PackageResources._01_tables_sql, PackageResources._02_functions_sql]
-                .map { String(decoding: $0, as: UTF8.self) }
-                .joined(separator: "\n")
+        (["SET LOCAL client_min_messages = warning;", runner.text] + migrations.map(\.applyStatement) + [functions.text])
+            .joined(separator: "\n")
     }
 }

@@ -1,7 +1,7 @@
 import Testing
 @testable import TwoFactorStore
 
-/// How the schema's own SQLSTATEs (fleet/schema/002-functions.sql) become FleetError kinds.
+/// How the schema's own SQLSTATEs (fleet/schema/functions.sql) become FleetError kinds.
 @Suite struct FleetErrorTests {
     @Test("the schema's SQLSTATEs and the permission error", arguments: [
         ("S2F01", FleetError.Kind.alreadyEnrolled), ("S2F02", .notEnrolled), ("S2F03", .notAllowed),

@@ -15,7 +15,8 @@
 #   pg.sh stop DIR                stop every server of DIR (pg_ctl stop), remove DIR
 #   pg.sh psql DIR [ROLE] [ARGS]  psql to the primary (ROLE defaults to twofa_admin)
 #   pg.sh conninfo DIR [ROLE] [NODE]  the libpq connection string (NODE primary or standby)
-#   pg.sh load DIR                apply fleet/schema/*.sql as the admin role (idempotent)
+#   pg.sh load DIR                `swift-2fa-setup db init` as the admin role: fleet/schema's
+#                                 migrations not yet applied, then its functions (idempotent)
 #   pg.sh pooler DIR [ROLE [UPSTREAM [NAME]]]  (re)start the PgBouncer NAME (default ROLE)
 #                                 for logins as ROLE (default server_a), configured and run by
 #                                 `swift-2fa-setup db pooler write|run` from a configuration
@@ -45,17 +46,19 @@ run_psql() { # ROLE NODE ARGS...
     local role=$1 node=$2; shift 2
     psql -X -q -v ON_ERROR_STOP=1 "$(conninfo "$role" "$node")" "$@"
 }
+# The schema the production way: only `db init` knows which migrations a database still needs.
 load() {
-    for file in "$root"/fleet/schema/*.sql; do
-        PGOPTIONS='-c client_min_messages=warning' run_psql twofa_admin primary -f "$file" >/dev/null
-    done
+    local setup
+    setup=$(setup_command)
+    "$setup" db init --database "$(conninfo twofa_admin primary)" >/dev/null
 }
 
 # The harness's PgBouncer NAME, configured and run the production way: a configuration
 # file DIR/pooler.NAME.etc/swift-2fa.conf (root's, 0600) with `database =` and `pooler =`,
 # then `swift-2fa-setup db pooler write` (ini, auth and HBA files beside it) and
 # `swift-2fa-setup db pooler run` (PgBouncer in the foreground as postgres; its log, on
-# stderr, in DIR/pooler.NAME.log). The command is $S2FA_SETUP, or the newest build in .build.
+# stderr, in DIR/pooler.NAME.log).
+# The command (for `load` too) is $S2FA_SETUP, or the newest build in .build.
 setup_command() {
     if [ -n "${S2FA_SETUP:-}" ]; then echo "$S2FA_SETUP"; return; fi
     local candidate

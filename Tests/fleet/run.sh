@@ -2,7 +2,8 @@
 # Fleet-store tests against a real PostgreSQL started by pg.sh (run as root, after
 # `swift build`): the SQL codes, replay and throttle across two server roles, exactly-once
 # under 30 parallel calls, admin reset and unlock, the server role's rights and the
-# enrollment right, who may connect, the upgrade of a version 1 schema, fail-closed
+# enrollment right, who may connect, the migrations (a new database, the upgrade of a
+# version 1 and of a version 2 database made by the files before migrations), fail-closed
 # timeouts, TLS with a client certificate, a standby that may not answer "not enrolled",
 # and failover to a synchronous standby.
 # Prints one line per check and "N passed, M failed"; exits non-zero on a failure.
@@ -12,6 +13,11 @@ root=$(cd "$here/../.." && pwd)
 setup=${SETUP:-$root/.build/debug/swift-2fa-setup}
 pg=$here/pg.sh
 [ -x "$setup" ] || { echo "run.sh: build swift-2fa-setup first ($setup)" >&2; exit 1; }
+# pg.sh loads the schema with this command too.
+export S2FA_SETUP=$setup
+# The schema version: the highest migration number (fleet/schema/migrations/NNN-name.sql).
+migrations=$(cd "$root/fleet/schema/migrations" && ls -- [0-9][0-9][0-9]-*.sql)
+version=$(sed -n 's/^0*\([0-9][0-9]*\)-.*/\1/p' <<<"$migrations" | sort -n | tail -n 1)
 
 dir=$(mktemp -d /tmp/swift-2fa-fleet.XXXXXX)
 # Root's files for the command: a configuration file and an empty store.
@@ -67,11 +73,24 @@ random_hex() { od -An -N20 -tx1 /dev/urandom | tr -d ' \n'; }
 "$pg" start "$dir" || { echo "run.sh: cannot start PostgreSQL" >&2; exit 1; }
 admin=$("$pg" conninfo "$dir" twofa_admin)
 
+# The schema and its rights as pg_dump shows them (without the random key of its \restrict
+# lines), the database's ACL, and the migrations recorded.
+snapshot() { # CONNINFO
+    pg_dump --schema=swift2fa -d "$1" 2>&1 | grep -v '^\\\(un\)\{0,1\}restrict '
+    psql -X -At "$1" -c "SELECT datacl FROM pg_database WHERE datname = current_database();
+        SELECT number, name, applied_at FROM swift2fa.schema_migrations ORDER BY number" 2>&1
+}
+# Every migration is applied, in number order, and recorded.
+check "a new database records every migration as applied by db init" "$(tr '\n' ' ' <<<"$migrations")" \
+    "$(sql twofa_admin "SELECT string_agg(name, ' ' ORDER BY number) || ' ' FROM swift2fa.schema_migrations WHERE applied_at IS NOT NULL")"
+check "the schema version is the highest migration number" "$version" "$(sql twofa_admin "SELECT version FROM swift2fa.schema_version")"
 # db init is idempotent and leaves the version at the command's.
+before_init=$(snapshot "$admin")
 check "db init on a loaded schema" "0" "$("$setup" db init --database "$admin" >/dev/null 2>&1; echo $?)"
-check "db init twice" "schema swift2fa is at version 2; admin role: twofa_admin" "$("$setup" db init --database "$admin" 2>&1)"
+check "db init twice" "schema swift2fa is at version $version; admin role: twofa_admin" "$("$setup" db init --database "$admin" 2>&1)"
+check "db init again changes nothing (schema, rights, data, migrations recorded)" "$before_init" "$(snapshot "$admin")"
 status_out=$("$setup" db status --database "$admin" 2>&1)
-check "db status: the database's and the command's schema version agree" "schema version:    2 (this command: 2)" \
+check "db status: the database's and the command's schema version agree" "schema version:    $version (this command: $version)" \
     "$(grep '^schema version:' <<<"$status_out")"
 check "db status lists the server roles and the enrollment right" "server roles:      server_a (enroll), server_b" \
     "$(grep '^server roles:' <<<"$status_out")"
@@ -243,16 +262,21 @@ check "PUBLIC has no CONNECT on the fleet database" "f" \
 # A database made by the version 1 schema (the last commit with it) upgrades with db init:
 # enrollments, state and pending enrollments are kept; the server roles keep CONNECT and
 # the server rights, and lose the enrollment right until it is granted again.
+# A new database NAME made by the schema files of a release before migrations (001-tables.sql
+# and 002-functions.sql of COMMIT, from git), applied with psql as then; prints "yes VERSION".
+release_database() { # NAME COMMIT
+    local loaded=yes file
+    sql postgres "CREATE DATABASE $1 OWNER twofa_admin" >/dev/null
+    for file in 001-tables.sql 002-functions.sql; do
+        git -C "$root" show "$2:fleet/schema/$file" |
+            PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 "$admin dbname=$1" -f - >/dev/null 2>&1 ||
+            loaded=no
+    done
+    echo "$loaded $(psql -X -At "$admin dbname=$1" -c "SELECT version FROM swift2fa.schema_version" 2>&1)"
+}
 v1_commit=ac745ee93c549cf881960293f26fec7de97d2af4
 v1="$admin dbname=twofa_v1"
-sql postgres "CREATE DATABASE twofa_v1 OWNER twofa_admin" >/dev/null
-loaded=yes
-for file in 001-tables.sql 002-functions.sql; do
-    git -C "$root" show "$v1_commit:fleet/schema/$file" |
-        PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 "$v1" -f - >/dev/null 2>&1 || loaded=no
-done
-check "the version 1 schema loads from git ($v1_commit)" "yes 1" \
-    "$loaded $(psql -X -At "$v1" -c "SELECT version FROM swift2fa.schema_version" 2>&1)"
+check "the version 1 schema loads from git ($v1_commit)" "yes 1" "$(release_database twofa_v1 "$v1_commit")"
 henry=$(random_hex)
 psql -X -At "$v1" -c "SELECT swift2fa.grant_server('server_a');
     SELECT swift2fa.admin_enroll('henry', '\\x$henry'::bytea, 'SHA1', 6, 30, 0, ARRAY['abcde-fghjk'], false)" >/dev/null 2>&1
@@ -262,9 +286,11 @@ henry_code=$(code "$henry")
 check "version 1: a code is accepted" "accepted-totp" \
     "$(psql -X -At "$v1 user=server_a" -c "SELECT outcome FROM swift2fa.verify('henry', '$henry_code', 'sshd', NULL)" 2>&1)"
 upgrade=$("$setup" db init --database "$v1" 2>&1); status=$?
-check "db init upgrades version 1 to 2" "0 schema swift2fa is at version 2; admin role: twofa_admin" \
+check "db init upgrades version 1 to $version" "0 schema swift2fa is at version $version; admin role: twofa_admin" \
     "$status $(head -n 1 <<<"$upgrade")"
 check "db init says that the enrollment right must be granted again" "yes" "$(has "$upgrade" 'grant-server ROLE --enroll')"
+check "version 1: migration 001 counts as applied, 002 and later run" "001-tables.sql found $(sed 1d <<<"$migrations" | sed 's/$/ applied/' | tr '\n' ' ')" \
+    "$(psql -X -At "$v1" -c "SELECT string_agg(name || CASE WHEN applied_at IS NULL THEN ' found' ELSE ' applied' END, ' ' ORDER BY number) || ' ' FROM swift2fa.schema_migrations" 2>&1)"
 check "after the upgrade: the enrollment is kept, the used code replayed" "replayed" \
     "$(psql -X -At "$v1 user=server_a" -c "SELECT outcome FROM swift2fa.verify('henry', '$henry_code', 'sshd', NULL)" 2>&1)"
 check "after the upgrade: the backup code works" "accepted-backup" \
@@ -282,6 +308,72 @@ check "db init again keeps the enrollment right (the upgrade step runs once)" "0
     "$("$setup" db init --database "$v1" >/dev/null 2>&1; echo $?) $("$setup" db status --database "$v1" 2>&1 | grep '^server roles:')"
 check "after the upgrade: PUBLIC has no CONNECT" "f" \
     "$(psql -X -At "$v1" -c "SELECT has_database_privilege('outsider', 'twofa_v1', 'CONNECT')" 2>&1)"
+
+# A database made by the files of the last release before migrations (schema version 2, the
+# last commit with them) upgrades with db init: migrations 001 and 002 count as applied and
+# do not run again, later ones run; enrollments, backup codes (used and unused), replay and
+# throttle state, pending enrollments, settings and the audit log are kept, and the codes
+# still verify. A second db init changes nothing.
+v2_commit=7c8affe11a9e656bb4d9a53457bdc4f7bbe86c4e
+v2="$admin dbname=twofa_v2"
+check "the version 2 schema loads from git ($v2_commit)" "yes 2" "$(release_database twofa_v2 "$v2_commit")"
+v2sql() { # ROLE SQL
+    psql -X -At "$v2 user=$1" -c "$2" 2>&1
+}
+kate=$(random_hex)
+leo=$(random_hex)
+v2sql twofa_admin "SELECT swift2fa.set_setting('window', 2);
+    SELECT swift2fa.grant_server('server_a', true), swift2fa.grant_server('server_b', false);
+    SELECT swift2fa.admin_enroll('kate', '\\x$kate'::bytea, 'SHA1', 6, 30, 0, ARRAY['abcde-fghjk', 'mnpqr-stuvw'], false);
+    SELECT swift2fa.admin_enroll('leo', '\\x$leo'::bytea, 'SHA1', 8, 30, 0, ARRAY['abcde-fghjk'], false)" >/dev/null
+kate_code=$(code "$kate")
+check "version 2: a code is accepted" "accepted-totp" \
+    "$(v2sql server_a "SELECT outcome FROM swift2fa.verify('kate', '$kate_code', 'sshd', NULL)")"
+check "version 2: a backup code is accepted" "accepted-backup" \
+    "$(v2sql server_b "SELECT outcome FROM swift2fa.verify('kate', 'abcde-fghjk', 'sshd', NULL)")"
+w=$(wrong "$kate")
+for _ in 1 2 3; do v2sql server_b "SELECT outcome FROM swift2fa.verify('leo', '${w}00', 'sshd', NULL)" >/dev/null; done
+check "version 2: three wrong codes start the back-off" "throttled" \
+    "$(v2sql server_a "SELECT outcome FROM swift2fa.verify('leo', '$(code "$leo" --digits=8)', 'sshd', NULL)")"
+mia=$(random_hex)
+check "version 2: a server role with the enrollment right starts a pending enrollment" "t" \
+    "$(v2sql server_a "SELECT swift2fa.begin_pending('mia', '\\x$mia', 'SHA1', 6, 30) > 0")"
+v2sql twofa_admin "SELECT swift2fa.begin_pending('nina', '\\x$mia', 'SHA1', 6, 30)" >/dev/null
+# Every row of every table (the audit log included), and the rights on the functions.
+v2rows() {
+    v2sql twofa_admin "SELECT 'enrollment', e.* FROM swift2fa.enrollment e ORDER BY user_name;
+        SELECT 'backup', b.* FROM swift2fa.backup_code b ORDER BY user_name, tag;
+        SELECT 'pending', p.* FROM swift2fa.pending p ORDER BY user_name;
+        SELECT 'settings', s.* FROM swift2fa.settings s;
+        SELECT 'audit', a.* FROM swift2fa.audit a ORDER BY id;
+        SELECT 'rights', p.oid::regprocedure, p.proacl FROM pg_proc p
+         WHERE p.pronamespace = 'swift2fa'::regnamespace AND p.proname <> 'apply_migration' ORDER BY p.oid::regprocedure::text"
+}
+rows_before=$(v2rows)
+upgrade=$("$setup" db init --database "$v2" 2>&1); status=$?
+check "db init upgrades version 2 to $version" "0 schema swift2fa is at version $version; admin role: twofa_admin" \
+    "$status $(head -n 1 <<<"$upgrade")"
+check "db init from version 2 does not take the enrollment right (migration 002 does not run again)" "" \
+    "$(has "$upgrade" 'grant-server')"
+check "version 2: migrations 001 and 002 count as applied, later ones run" \
+    "001-tables.sql found 002-enrollment-right.sql found $(sed 1,2d <<<"$migrations" | sed 's/$/ applied/' | tr '\n' ' ')" \
+    "$(v2sql twofa_admin "SELECT string_agg(name || CASE WHEN applied_at IS NULL THEN ' found' ELSE ' applied' END, ' ' ORDER BY number) || ' ' FROM swift2fa.schema_migrations")"
+check "after the upgrade: every row and every function's rights are as before" "$rows_before" "$(v2rows)"
+check "after the upgrade: the used code stays replayed" "replayed" \
+    "$(v2sql server_b "SELECT outcome FROM swift2fa.verify('kate', '$kate_code', 'sshd', NULL)")"
+check "after the upgrade: the used backup code stays used" "rejected" \
+    "$(v2sql server_a "SELECT outcome FROM swift2fa.verify('kate', 'ABCDE-FGHJK', 'sshd', NULL)")"
+check "after the upgrade: the unused backup code works" "accepted-backup" \
+    "$(v2sql server_a "SELECT outcome FROM swift2fa.verify('kate', 'MNPQR-STUVW', 'sshd', NULL)")"
+check "after the upgrade: the back-off goes on" "throttled" \
+    "$(v2sql server_b "SELECT outcome FROM swift2fa.verify('leo', '$(code "$leo" --digits=8)', 'sshd', NULL)")"
+check "after the upgrade: the server's pending enrollment is confirmed with a current code" "accepted" \
+    "$(v2sql server_a "SELECT swift2fa.confirm_pending('mia', '$(code "$mia")', ARRAY['abcde-fghjk'], false)")"
+check "after the upgrade: a server still may not replace the admin's pending enrollment" "S2F05" \
+    "$(sqlstate "$v2 user=server_a" "SELECT swift2fa.begin_pending('nina', '\\x$mia', 'SHA1', 6, 30)")"
+v2_before_init=$(snapshot "$v2")
+check "db init again on the upgraded database changes nothing" "0 $v2_before_init" \
+    "$("$setup" db init --database "$v2" >/dev/null 2>&1; echo $?) $(snapshot "$v2")"
 
 # TLS with a client certificate for the server role.
 port=$("$pg" tls "$dir")

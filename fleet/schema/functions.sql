@@ -1,4 +1,5 @@
--- swift-2fa fleet store: functions (replaced as a whole by every `db init`).
+-- swift-2fa fleet store: functions, grants and checks, re-applied as a whole by every
+-- `db init` after the migrations (see migrate.sql): everything here is safe to run again.
 --
 -- The rules are those of the module (TwoFactorCore's VerificationPolicy and ThrottlePolicy):
 -- window, replay, throttle, lock and backup codes, applied under the user's row lock with
@@ -523,9 +524,6 @@ LANGUAGE sql IMMUTABLE AS $$
                  'swift2fa.confirm_pending(text, text, text[], boolean)']
 $$;
 
--- Version 1 had grant_server(name), which gave the enrollment functions to every server.
-DROP FUNCTION IF EXISTS swift2fa.grant_server(name);
-
 -- Gives `p_role` the server rights, with the enrollment right exactly when `p_enroll`
 -- (granting without it takes that right back). Refuses PUBLIC, a missing role, and the admin
 -- role, its members and superusers (S2F04): a server gets the server rights and nothing more.
@@ -630,23 +628,3 @@ BEGIN
     END IF;
 END
 $$;
-
--- Upgrade from version 1, once: every granted server role could enroll; from version 2
--- enrollment at login is a right of its own (`db grant-server ROLE --enroll`).
-DO $$
-DECLARE
-    r record;
-BEGIN
-    IF (SELECT version FROM swift2fa.schema_version) < 2 THEN
-        FOR r IN SELECT p.oid::regprocedure AS f, g.rolname FROM pg_proc p, aclexplode(p.proacl) a, pg_roles g
-                  WHERE p.oid IN (SELECT f::regprocedure FROM unnest(swift2fa.enroll_functions()) AS f)
-                    AND a.privilege_type = 'EXECUTE' AND g.oid = a.grantee AND a.grantee <> p.proowner LOOP
-            EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM %I', r.f, r.rolname);
-        END LOOP;
-    END IF;
-END
-$$;
-
--- The version the files describe; `swift-2fa-setup`'s DbSchema.version must say the same.
-INSERT INTO swift2fa.schema_version (version) VALUES (2)
-    ON CONFLICT (one) DO UPDATE SET version = greatest(swift2fa.schema_version.version, 2);

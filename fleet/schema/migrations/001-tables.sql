@@ -1,25 +1,9 @@
--- swift-2fa fleet store, schema version 2: tables.
---
--- Every file in fleet/schema is idempotent and is applied in name order, every time,
--- by `swift-2fa-setup db init` (or `psql -f`): applying them creates a new schema or
--- brings an older one up to date. A new column is added both in CREATE TABLE and by an
--- ALTER TABLE ... ADD COLUMN IF NOT EXISTS (for a database of an older version); the version
--- is raised at the end of the last file (002-functions.sql), after the one-time steps there.
--- Version 2: pending.started_by and pending.started_by_admin; the enrollment right.
--- Run as the admin role: the owner of schema swift2fa is the fleet's administrator.
+-- Migration 001: the tables of schema version 1 (settings, enrollment, pending, backup_code,
+-- audit). Written with IF NOT EXISTS as released, so that a database the version 1 files
+-- left half made still converges.
 
 -- pgcrypto is a trusted extension (PostgreSQL 13 and later): a database owner may create it.
 CREATE EXTENSION IF NOT EXISTS pgcrypto;
-
-CREATE SCHEMA IF NOT EXISTS swift2fa;
--- Nobody but the owner may create objects in the schema or use it, until `grant_server`.
-REVOKE ALL ON SCHEMA swift2fa FROM PUBLIC;
-
--- The version of the schema the applied files describe (one row).
-CREATE TABLE IF NOT EXISTS swift2fa.schema_version (
-    one boolean PRIMARY KEY DEFAULT true CHECK (one),
-    version integer NOT NULL
-);
 
 -- One policy for the whole fleet (one row). Same names and ranges as the module's options.
 CREATE TABLE IF NOT EXISTS swift2fa.settings (
@@ -67,15 +51,8 @@ CREATE TABLE IF NOT EXISTS swift2fa.pending (
     digits integer NOT NULL CHECK (digits IN (6, 8)),
     period integer NOT NULL CHECK (period BETWEEN 15 AND 300),
     created bigint NOT NULL,
-    pending_until bigint NOT NULL,
-    -- The role that started it (session_user); NULL for one started before version 2.
-    started_by text,
-    -- True when the admin role started it: no server may replace it until it expires.
-    -- One from before version 2 counts as the admin's.
-    started_by_admin boolean NOT NULL DEFAULT true
+    pending_until bigint NOT NULL
 );
-ALTER TABLE swift2fa.pending ADD COLUMN IF NOT EXISTS started_by text;
-ALTER TABLE swift2fa.pending ADD COLUMN IF NOT EXISTS started_by_admin boolean NOT NULL DEFAULT true;
 
 -- Backup codes of an active enrollment. `tag` is the first 4 bytes of
 -- HMAC-SHA256(secret, 'swift-2fa backup tag ' || normalized code): it picks the one
