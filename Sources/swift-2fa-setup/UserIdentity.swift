@@ -76,8 +76,7 @@ enum UserIdentity {
         var groups = groups
         if seteuid(0) != 0 || setegid(gid) != 0 || setgroups(groups.count, &groups) != 0 {
             // Continuing without root's identity would act on files as the wrong user.
-            Output.error("cannot return to root's identity")
-            exit(ExitStatus.ioError.rawValue)
+            end(with: .io("cannot return to root's identity"))
         }
     }
 }
