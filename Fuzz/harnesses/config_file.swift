@@ -13,12 +13,11 @@ private let path = "/etc/swift-2fa/swift-2fa.conf"
 public func fuzzConfigFile(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let text = fuzzText(data, size)
     let config: ConfigFile
-    switch ConfigFile.parse(text, path: path) {
-    case .failure(let error):
+    do throws(OptionError) {
+        config = try ConfigFile.parse(text, path: path)
+    } catch {
         fuzzCheck(error.description.hasPrefix(path + " "), "error does not name the file: \(error)")
         return 0
-    case .success(let parsed):
-        config = parsed
     }
     fuzzCheck(config.path == path, "path not kept")
     var keys = Set<String>()
@@ -39,7 +38,7 @@ public func fuzzConfigFile(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 
     // Printed again, the entries read back the same.
     let printed = config.entries.map { "\($0.key) = \($0.value)\n" }.joined()
-    guard case .success(let again) = ConfigFile.parse(printed, path: path) else {
+    guard let again = try? ConfigFile.parse(printed, path: path) else {
         fuzzCheck(false, "printed entries do not parse: \(printed.debugDescription)")
         return 0
     }
@@ -47,7 +46,7 @@ public func fuzzConfigFile(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
               "printed entries read back differently")
 
     // The options on top of the file.
-    guard case .success(let options) = ModuleOptions.parse([], config: config) else { return 0 }
+    guard let options = try? ModuleOptions.parse([], config: config) else { return 0 }
     fuzzCheck(VerificationPolicy.windowRange.contains(options.policy.window), "window out of range")
     fuzzCheck(ThrottlePolicy.lockAfterRange.contains(options.policy.throttle.lockAfter), "lock_after out of range")
     fuzzCheck(options.policy.throttle.maxDelay >= options.policy.throttle.baseDelay, "throttle_max below throttle_delay")

@@ -743,7 +743,7 @@ public func fuzzLogin(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         fuzzCheck(after == before || (rereadChoice % 8 == 6 && after == Array(lockedSecretText.utf8)), "the secret file changed")
     }
     if let after = contents(statePath), after != stateFileBefore, attempt.now < Int64(1) << 61 {
-        if case .failure(let error) = UserState.parse(String(decoding: after, as: UTF8.self)) {
+        do throws(FileFormatError) { _ = try UserState.parse(String(decoding: after, as: UTF8.self)) } catch {
             fuzzCheck(false, "the module wrote a state it cannot read (\(error)): \(String(decoding: after.prefix(500), as: UTF8.self))")
         }
     }
@@ -781,17 +781,25 @@ public func fuzzLogin(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
+/// What a parse gave, for the verbose log: the value, or why the text was refused.
+private func parseReport<Value>(_ parse: () throws(FileFormatError) -> Value) -> String {
+    do throws(FileFormatError) { return "\(try parse())" } catch { return "refused (\(error))" }
+}
+
 /// Whether `answer` is a currently valid, unused code or backup code of the supplied enrollment.
 private func oracleAccepts(_ answer: String, secretText: String, lockedSecretText: String, stateText: String?,
                            arguments: [String], config: String?) -> Bool {
     // The texts are interpreted by the parsers (fuzzed on their own, with round trips); the
     // decision is made here.
-    if verbose { fputs("oracle: secret \(SecretRecord.parse(lockedSecretText)) state \(stateText.map { UserState.parse($0) }.debugDescription)\n", stderr) }
-    guard case .success(let record) = SecretRecord.parse(lockedSecretText),
-          case .success(let before) = SecretRecord.parse(secretText), before == record else { return false }
+    if verbose {
+        fputs("oracle: secret \(parseReport { () throws(FileFormatError) in try SecretRecord.parse(lockedSecretText) }) "
+              + "state \(stateText.map { text in parseReport { () throws(FileFormatError) in try UserState.parse(text) } } ?? "none")\n", stderr)
+    }
+    guard let record = try? SecretRecord.parse(lockedSecretText),
+          let before = try? SecretRecord.parse(secretText), before == record else { return false }
     var state = UserState()
     if let stateText {
-        guard case .success(let parsed) = UserState.parse(stateText) else { return false }
+        guard let parsed = try? UserState.parse(stateText) else { return false }
         state = parsed
     }
     let algorithm = algorithmNames.firstIndex(of: record.parameters.algorithm.rawValue) ?? 0

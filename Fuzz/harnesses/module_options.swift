@@ -16,7 +16,7 @@ public func fuzzModuleOptions(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
     }
     let separator: Character = optionText.contains("\0") ? "\0" : " "
     let arguments = optionText.split(separator: separator).map(String.init)
-    guard case .success(let options) = ModuleOptions.parse(arguments) else { return 0 }
+    guard let options = try? ModuleOptions.parse(arguments) else { return 0 }
     fuzzCheck(VerificationPolicy.windowRange.contains(options.policy.window), "window out of range")
     fuzzCheck(options.policy.throttle.lockAfter <= 100, "lock_after above the NIST limit")
     fuzzCheck(options.storeDirectory.hasPrefix("/"), "relative store")

@@ -24,14 +24,25 @@ public enum ModuleInsertion {
         case unsound([StackProblem])
     }
 
+    /// Why `edit` failed: `read` failed with its own error, or the module could not be added.
+    public enum EditError<ReadError: Error>: Error {
+        /// `read` threw.
+        case unreadable(ReadError)
+        /// The files were read, and the module has no place in them.
+        case refused(Refusal)
+    }
+
     /// Adds the module line to `service`, whose text `read(service)` gives; `read` gives
     /// the included files too.
-    public static func edit<E: Error>(service: String, read: (String) throws(E) -> String?) throws(E) -> Result<Edit, Refusal> {
-        guard let text = try read(service) else { return .failure(.noPasswordModule) }
+    public static func edit<E: Error>(service: String, read: (String) throws(E) -> String?) throws(EditError<E>) -> Edit {
+        func readFile(_ name: String) throws(EditError<E>) -> String? {
+            do throws(E) { return try read(name) } catch { throw .unreadable(error) }
+        }
+        guard let text = try readFile(service) else { throw .refused(.noPasswordModule) }
         let file = PamServiceFile(text: text)
-        let stack = try AuthStack.load(service: service, read: read)
+        let stack = try AuthStack.load(service: service, read: readFile)
         guard let password = stack.entries.first(where: { $0.role == .password }) else {
-            return .failure(.noPasswordModule)
+            throw .refused(.noPasswordModule)
         }
         let anchor = password.topIndex
         var base = file
@@ -52,14 +63,14 @@ public enum ModuleInsertion {
             if original > anchor + 1, PamServiceFile.Line(file.lines[original - 1]) == nil { continue }
             var candidate = base
             candidate.lines.insert(contentsOf: [PamServiceFile.marker, PamServiceFile.entry], at: original + controlMarker.count)
-            let report = try StackRules.check(AuthStack.load(service: service) { name throws(E) in
-                name == service ? candidate.text : try read(name)
+            let report = try StackRules.check(AuthStack.load(service: service) { name throws(EditError<E>) in
+                name == service ? candidate.text : try readFile(name)
             })
             if report.isSound {
-                return .success(Edit(file: candidate, afterLine: original, passwordLine: anchor + 1, report: report))
+                return Edit(file: candidate, afterLine: original, passwordLine: anchor + 1, report: report)
             }
             if firstProblems == nil { firstProblems = report.problems }
         }
-        return .failure(.unsound(firstProblems ?? []))
+        throw .refused(.unsound(firstProblems ?? []))
     }
 }

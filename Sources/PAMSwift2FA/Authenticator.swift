@@ -50,21 +50,24 @@ struct Authenticator {
             throw AttemptEnd("error", "the application gave no user name", code: PAM_AUTH_ERR)
         }
         attempt.user = givenUser
-        if let problem = UserName.problem(with: givenUser) { throw AttemptEnd("bad-user", problem, code: PAM_AUTH_ERR) }
+        do throws(UserNameError) { try UserName.check(givenUser) } catch {
+            throw AttemptEnd("bad-user", error.description, code: PAM_AUTH_ERR)
+        }
 
         let account: PasswdEntry?
-        switch PasswdEntry.lookup(givenUser) {
-        case .success(let entry):
-            if let problem = UserName.problem(with: entry.name) {
-                throw AttemptEnd("bad-user", "account name: \(problem)", code: PAM_AUTH_ERR)
+        do throws(PasswdLookupError) {
+            account = try PasswdEntry.lookup(givenUser)
+        } catch .noSuchUser {
+            account = nil
+        } catch {
+            throw AttemptEnd("nss-error", error.description, code: PAM_AUTHINFO_UNAVAIL)
+        }
+        if let entry = account {
+            do throws(UserNameError) { try UserName.check(entry.name) } catch {
+                throw AttemptEnd("bad-user", "account name: \(error.description)", code: PAM_AUTH_ERR)
             }
-            account = entry
             attempt.user = entry.name
             if entry.name != givenUser { attempt.givenUser = givenUser }
-        case .failure(.noSuchUser):
-            account = nil
-        case .failure(let error):
-            throw AttemptEnd("nss-error", error.description, code: PAM_AUTHINFO_UNAVAIL)
         }
 
         if options.fleet != nil && options.policy != .standard {

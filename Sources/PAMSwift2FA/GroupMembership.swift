@@ -15,12 +15,11 @@ enum GroupMembership {
 
     /// Checks `user` (with primary group `primaryGID`) against the group named `group`.
     static func check(user: String, primaryGID: gid_t, group: String) -> Answer {
-        let target: gid_t
-        switch groupID(named: group) {
-        case .failure(let problem): return .lookupError(problem.description)
-        case .success(nil): return .noSuchGroup
-        case .success(let gid?): target = gid
+        let found: gid_t?
+        do throws(LookupError) { found = try groupID(named: group) } catch {
+            return .lookupError(error.description)
         }
+        guard let target = found else { return .noSuchGroup }
         if target == primaryGID { return .member }
         var count: Int32 = 64
         for _ in 0..<8 {
@@ -43,8 +42,8 @@ enum GroupMembership {
     }
 
     /// The gid of a group name with getgrnam_r, growing the buffer on ERANGE.
-    /// Nil when no such group exists; a failure when the name service failed.
-    private static func groupID(named name: String) -> Result<gid_t?, LookupError> {
+    /// Nil when no such group exists; throws when the name service failed.
+    private static func groupID(named name: String) throws(LookupError) -> gid_t? {
         var size = 16_384
         while size <= 1 << 22 {
             var entry = group()
@@ -59,11 +58,11 @@ enum GroupMembership {
                 continue
             }
             // "Not found" is a null result with 0, or ENOENT from some NSS modules (getgrnam_r(3)).
-            if (rc == 0 && result == nil) || rc == ENOENT { return .success(nil) }
-            guard rc == 0 else { return .failure(LookupError(description: "getgrnam_r(\(name)) failed: \(String(cString: strerror(rc)))")) }
-            return .success(entry.gr_gid)
+            if (rc == 0 && result == nil) || rc == ENOENT { return nil }
+            guard rc == 0 else { throw LookupError(description: "getgrnam_r(\(name)) failed: \(String(cString: strerror(rc)))") }
+            return entry.gr_gid
         }
-        return .failure(LookupError(description: "group \(name) is too large to look up"))
+        throw LookupError(description: "group \(name) is too large to look up")
     }
 
     /// Why the name service could not answer.

@@ -49,8 +49,8 @@ public struct ConfigFile: Equatable, Sendable {
     }
 
     /// Parses the file text. `path` is only used in error messages.
-    public static func parse(_ text: String, path: String = defaultPath) -> Result<ConfigFile, OptionError> {
-        guard text.utf8.count <= maximumSize else { return .failure(.init("\(path) is larger than \(maximumSize) bytes")) }
+    public static func parse(_ text: String, path: String = defaultPath) throws(OptionError) -> ConfigFile {
+        guard text.utf8.count <= maximumSize else { throw OptionError("\(path) is larger than \(maximumSize) bytes") }
         var entries: [Entry] = []
         var lineNumber = 0
         var rawLines = text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false)
@@ -60,19 +60,17 @@ public struct ConfigFile: Equatable, Sendable {
             let bytes = Array(raw.last == 0x0D ? raw.dropLast() : raw)
             let line = trimmed(bytes)
             if line.isEmpty || line.first == UInt8(ascii: "#") { continue }
-            func failure(_ reason: String) -> Result<ConfigFile, OptionError> {
-                .failure(.init("\(path) line \(lineNumber): \(reason)"))
-            }
-            guard line.allSatisfy({ ($0 >= 0x20 || $0 == 0x09) && $0 != 0x7F }) else { return failure("control character") }
-            guard let equals = line.firstIndex(of: UInt8(ascii: "=")) else { return failure("expected 'key = value'") }
+            func failure(_ reason: String) -> OptionError { OptionError("\(path) line \(lineNumber): \(reason)") }
+            guard line.allSatisfy({ ($0 >= 0x20 || $0 == 0x09) && $0 != 0x7F }) else { throw failure("control character") }
+            guard let equals = line.firstIndex(of: UInt8(ascii: "=")) else { throw failure("expected 'key = value'") }
             let key = String(decoding: trimmed(Array(line[..<equals])), as: UTF8.self)
             let value = String(decoding: trimmed(Array(line[(equals + 1)...])), as: UTF8.self)
-            guard keys.contains(key) else { return failure("unknown key '\(key.prefix(64))'") }
-            guard !value.isEmpty else { return failure("'\(key)' has no value") }
-            guard !entries.contains(where: { $0.key == key }) else { return failure("'\(key)' is set more than once") }
+            guard keys.contains(key) else { throw failure("unknown key '\(key.prefix(64))'") }
+            guard !value.isEmpty else { throw failure("'\(key)' has no value") }
+            guard !entries.contains(where: { $0.key == key }) else { throw failure("'\(key)' is set more than once") }
             entries.append(Entry(key: key, value: value, line: lineNumber))
         }
-        return .success(ConfigFile(entries: entries, path: path))
+        return ConfigFile(entries: entries, path: path)
     }
 
     /// The bytes without leading and trailing spaces and tabs.

@@ -55,73 +55,70 @@ public struct GoogleAuthenticatorFile: Equatable, Sendable {
     public static let maximumSize = 64 * 1024
 
     /// Parses the file text.
-    public static func parse(_ text: String) -> Result<GoogleAuthenticatorFile, ParseError> {
-        guard text.utf8.count <= maximumSize else { return .failure(.init(message: "the file is larger than 64 KiB")) }
+    public static func parse(_ text: String) throws(ParseError) -> GoogleAuthenticatorFile {
+        guard text.utf8.count <= maximumSize else { throw ParseError(message: "the file is larger than 64 KiB") }
         // Split on LF bytes: a Character split would treat CR LF as one character.
         var lines = text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map { line in
             Substring(line.last == 0x0D ? line.dropLast() : line)
         }
         while lines.last?.isEmpty == true { lines.removeLast() }
-        guard let first = lines.first else { return .failure(.init(message: "the file is empty")) }
+        guard let first = lines.first else { throw ParseError(message: "the file is empty") }
         guard first.utf8.count <= 256, !first.isEmpty, let secret = Base32.decode(String(first)),
               SecretRecord.allowedSecretLengths.contains(secret.count) else {
-            return .failure(.init(message: "line 1 is not a valid base32 secret"))
+            throw ParseError(message: "line 1 is not a valid base32 secret")
         }
         var result = GoogleAuthenticatorFile(secret: secret, period: 30, scratchCodes: [], usedSteps: [], ignoredOptions: [])
         for (index, line) in lines.enumerated().dropFirst() {
             let number = index + 1
             if line.hasPrefix("\" ") {
-                if let problem = result.apply(option: line.dropFirst(2), line: number) { return .failure(problem) }
+                try result.apply(option: line.dropFirst(2), line: number)
             } else if line.utf8.count == 8, line.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
                 result.scratchCodes.append(String(line))
             } else if !line.isEmpty {
-                return .failure(.init(message: "line \(number) is neither an option nor an 8-digit scratch code"))
+                throw ParseError(message: "line \(number) is neither an option nor an 8-digit scratch code")
             }
         }
         guard result.scratchCodes.count <= SecretRecord.maximumBackupCodes else {
-            return .failure(.init(message: "more than \(SecretRecord.maximumBackupCodes) scratch codes"))
+            throw ParseError(message: "more than \(SecretRecord.maximumBackupCodes) scratch codes")
         }
-        return .success(result)
+        return result
     }
 
-    /// Applies one option line (without the leading `" `); returns the reason it is refused.
-    private mutating func apply(option: Substring, line: Int) -> ParseError? {
+    /// Applies one option line (without the leading `" `); throws the reason it is refused.
+    private mutating func apply(option: Substring, line: Int) throws(ParseError) {
         // google-authenticator separates values with spaces or tabs.
         let words = option.split(whereSeparator: { $0 == " " || $0 == "\t" })
-        guard let name = words.first else { return .init(message: "line \(line) is an empty option") }
+        guard let name = words.first else { throw ParseError(message: "line \(line) is an empty option") }
         let values = words.dropFirst()
         switch name {
         case "TOTP_AUTH":
-            return nil
+            break
         case "HOTP_COUNTER":
-            return .init(message: "this is a counter-based (HOTP) file; swift-2fa supports only time-based (TOTP) "
-                         + "codes, so enroll again with 'swift-2fa-setup enroll'")
+            throw ParseError(message: "this is a counter-based (HOTP) file; swift-2fa supports only time-based (TOTP) "
+                             + "codes, so enroll again with 'swift-2fa-setup enroll'")
         case "STEP_SIZE":
             guard values.count == 1, let first = values.first, first.utf8.count <= 4, let period = Int(first),
                   OTPParameters.allowedPeriods.contains(period) else {
-                return .init(message: "line \(line): STEP_SIZE must be from \(OTPParameters.allowedPeriods.lowerBound) "
-                             + "to \(OTPParameters.allowedPeriods.upperBound) seconds")
+                throw ParseError(message: "line \(line): STEP_SIZE must be from \(OTPParameters.allowedPeriods.lowerBound) "
+                                 + "to \(OTPParameters.allowedPeriods.upperBound) seconds")
             }
             self.period = period
-            return nil
         case "DISALLOW_REUSE":
             for value in values {
                 guard value.utf8.count <= 20, let step = UInt64(value) else {
-                    return .init(message: "line \(line): DISALLOW_REUSE has an invalid time step")
+                    throw ParseError(message: "line \(line): DISALLOW_REUSE has an invalid time step")
                 }
                 usedSteps.append(step)
             }
-            return nil
         case _ where Self.ignoredOptionNames.contains(String(name)):
             if name == "TIME_SKEW", values.count == 1, let first = values.first, first.utf8.count <= 11,
                let skew = Int(first) {
                 timeSkewSteps = skew
             }
             if !ignoredOptions.contains(String(name)) { ignoredOptions.append(String(name)) }
-            return nil
         default:
             let printable = String(name.prefix(32).unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F })
-            return .init(message: "line \(line) has an unknown option '\(printable)'")
+            throw ParseError(message: "line \(line) has an unknown option '\(printable)'")
         }
     }
 }

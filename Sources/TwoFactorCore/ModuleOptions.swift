@@ -78,28 +78,30 @@ public struct ModuleOptions: Equatable, Sendable {
 
     /// The configuration file the arguments name (`config=PATH`), or the default. Fails on
     /// a malformed `config=`; every other problem is left to `parse`.
-    public static func configPath(in arguments: [String]) -> Result<String, OptionError> {
+    public static func configPath(in arguments: [String]) throws(OptionError) -> String {
         var path = ConfigFile.defaultPath
         var seen = false
         for argument in arguments where argument == "config" || argument.hasPrefix("config=") {
-            guard !seen else { return .failure(.init("option 'config' given more than once")) }
+            guard !seen else { throw OptionError("option 'config' given more than once") }
             seen = true
             let value = String(argument.dropFirst("config=".count))
             guard argument.hasPrefix("config="), isValidAbsolutePath(value) else {
-                return .failure(.init("option 'config' needs an absolute path without '..'"))
+                throw OptionError("option 'config' needs an absolute path without '..'")
             }
             path = value
         }
-        return .success(path)
+        return path
     }
 
     /// Parses the module arguments as libpam passes them (`[prompt=a b]` arrives as `prompt=a b`),
     /// on top of the configuration file's settings: an argument overrides the file.
-    public static func parse(_ arguments: [String], config: ConfigFile = .empty) -> Result<ModuleOptions, OptionError> {
+    public static func parse(_ arguments: [String], config: ConfigFile = .empty) throws(OptionError) -> ModuleOptions {
         var options = ModuleOptions()
         for entry in config.entries {
-            if let error = options.apply(key: entry.key, value: entry.value) {
-                return .failure(.init("\(config.path) line \(entry.line): \(error.description)"))
+            do throws(OptionError) {
+                try options.apply(key: entry.key, value: entry.value)
+            } catch {
+                throw OptionError("\(config.path) line \(entry.line): \(error.description)")
             }
         }
         var seen = Set<String>()
@@ -115,22 +117,22 @@ public struct ModuleOptions: Equatable, Sendable {
                 value = nil
             }
             if ConfigFile.fileOnlyKeys.contains(key) {
-                return .failure(.init("option '\(key)' is set only in the configuration file"))
+                throw OptionError("option '\(key)' is set only in the configuration file")
             }
             let canonical = canonicalName(key)
-            guard !seen.contains(canonical) else { return .failure(.init("option '\(key)' given more than once")) }
+            guard !seen.contains(canonical) else { throw OptionError("option '\(key)' given more than once") }
             seen.insert(canonical)
             if ["split_answer", "try_first_pass", "use_first_pass"].contains(key) { sources.append(key) }
-            if let error = options.apply(key: key, value: value) { return .failure(error) }
+            try options.apply(key: key, value: value)
         }
         if sources.count > 1 {
-            return .failure(.init("\(sources[0]) and \(sources[1]) exclude each other"))
+            throw OptionError("\(sources[0]) and \(sources[1]) exclude each other")
         }
-        if let problem = options.enrollmentProblem { return .failure(problem) }
+        try options.checkEnrollment()
         if options.policy.throttle.maxDelay < options.policy.throttle.baseDelay {
-            return .failure(.init("throttle_max is smaller than throttle_delay"))
+            throw OptionError("throttle_max is smaller than throttle_delay")
         }
-        return .success(options)
+        return options
     }
 
     private static func canonicalName(_ key: String) -> String {
@@ -141,109 +143,100 @@ public struct ModuleOptions: Equatable, Sendable {
         }
     }
 
-    private mutating func apply(key: String, value: String?) -> OptionError? {
-        func flag(_ set: (inout ModuleOptions) -> Void) -> OptionError? {
-            guard value == nil else { return OptionError("option '\(key)' takes no value") }
+    private mutating func apply(key: String, value: String?) throws(OptionError) {
+        func flag(_ set: (inout ModuleOptions) -> Void) throws(OptionError) {
+            guard value == nil else { throw OptionError("option '\(key)' takes no value") }
             set(&self)
-            return nil
         }
-        func number(_ range: ClosedRange<Int>, _ set: (inout ModuleOptions, Int) -> Void) -> OptionError? {
+        func number(_ range: ClosedRange<Int>, _ set: (inout ModuleOptions, Int) -> Void) throws(OptionError) {
             guard let value, value.utf8.count <= 6, value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
                   let parsed = Int(value), range.contains(parsed) else {
-                return OptionError("option '\(key)' needs a whole number from \(range.lowerBound) to \(range.upperBound)")
+                throw OptionError("option '\(key)' needs a whole number from \(range.lowerBound) to \(range.upperBound)")
             }
             set(&self, parsed)
-            return nil
         }
         switch key {
-        case "nullok": return flag { $0.nullok = true }
-        case "split_answer": return flag { $0.answerSource = .split }
+        case "nullok": try flag { $0.nullok = true }
+        case "split_answer": try flag { $0.answerSource = .split }
         case "forward_pass":
             // It used to check the code before the password module had run. Refused, so an
             // old one-line stack fails closed instead of silently checking no code at all.
-            return OptionError("forward_pass is replaced by split_answer before the password module "
-                               + "and use_first_pass after it; see pam_swift2fa(8)")
-        case "try_first_pass": return flag { $0.answerSource = .tryFirstPass }
-        case "use_first_pass": return flag { $0.answerSource = .useFirstPass }
-        case "echo_code", "echo_verification_code": return flag { $0.echoCode = true }
-        case "debug": return flag { $0.debug = true }
-        case "enroll": return flag { $0.enroll = true }
+            throw OptionError("forward_pass is replaced by split_answer before the password module "
+                              + "and use_first_pass after it; see pam_swift2fa(8)")
+        case "try_first_pass": try flag { $0.answerSource = .tryFirstPass }
+        case "use_first_pass": try flag { $0.answerSource = .useFirstPass }
+        case "echo_code", "echo_verification_code": try flag { $0.echoCode = true }
+        case "debug": try flag { $0.debug = true }
+        case "enroll": try flag { $0.enroll = true }
         case "enroll_group":
-            guard let value, UserName.problem(with: value) == nil else {
-                return OptionError("option 'enroll_group' needs a group name")
+            guard let value, UserName.isSafe(value) else {
+                throw OptionError("option 'enroll_group' needs a group name")
             }
             enroll = true
             enrollGroup = value
-            return nil
         case "enroll_qr":
             guard let value, let mode = EnrollQR(rawValue: value) else {
-                return OptionError("option 'enroll_qr' needs auto, always or never")
+                throw OptionError("option 'enroll_qr' needs auto, always or never")
             }
             enrollQR = mode
-            return nil
-        case "window": return number(VerificationPolicy.windowRange) { $0.policy.window = $1 }
-        case "throttle_after": return number(ThrottlePolicy.throttleAfterRange) { $0.policy.throttle.throttleAfter = $1 }
-        case "throttle_delay": return number(ThrottlePolicy.baseDelayRange) { $0.policy.throttle.baseDelay = $1 }
-        case "throttle_max": return number(ThrottlePolicy.maxDelayRange) { $0.policy.throttle.maxDelay = $1 }
-        case "lock_after": return number(ThrottlePolicy.lockAfterRange) { $0.policy.throttle.lockAfter = $1 }
+        case "window": try number(VerificationPolicy.windowRange) { $0.policy.window = $1 }
+        case "throttle_after": try number(ThrottlePolicy.throttleAfterRange) { $0.policy.throttle.throttleAfter = $1 }
+        case "throttle_delay": try number(ThrottlePolicy.baseDelayRange) { $0.policy.throttle.baseDelay = $1 }
+        case "throttle_max": try number(ThrottlePolicy.maxDelayRange) { $0.policy.throttle.maxDelay = $1 }
+        case "lock_after": try number(ThrottlePolicy.lockAfterRange) { $0.policy.throttle.lockAfter = $1 }
         case "prompt", "authtok_prompt":
             guard let value, !value.isEmpty, value.utf8.count <= 200,
                   value.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else {
-                return OptionError("option '\(key)' needs printable text of 1 to 200 bytes")
+                throw OptionError("option '\(key)' needs printable text of 1 to 200 bytes")
             }
             prompt = value
-            return nil
         case "secret":
             guard let value, Self.isValidSecretTemplate(value) else {
-                return OptionError("option 'secret' needs an absolute path, or one starting with ~/ or ${HOME}")
+                throw OptionError("option 'secret' needs an absolute path, or one starting with ~/ or ${HOME}")
             }
             secretTemplate = value
-            return nil
         case "store":
             guard let value, Self.isValidAbsolutePath(value) else {
-                return OptionError("option 'store' needs an absolute path without '..'")
+                throw OptionError("option 'store' needs an absolute path without '..'")
             }
             storeDirectory = value
-            return nil
         case "database":
-            guard let value, !value.isEmpty else { return OptionError("option 'database' needs a connection string") }
+            guard let value, !value.isEmpty else { throw OptionError("option 'database' needs a connection string") }
             databaseConninfo = value
-            return nil
         case "database_timeout":
-            return number(FleetSettings.timeoutRange) { $0.databaseTimeout = $1 }
+            try number(FleetSettings.timeoutRange) { $0.databaseTimeout = $1 }
         case "pooler":
             guard let value, Self.isValidAbsolutePath(value) else {
-                return OptionError("option 'pooler' needs an absolute path without '..'")
+                throw OptionError("option 'pooler' needs an absolute path without '..'")
             }
             poolerDirectory = value
-            return nil
         case "config":
             // Read before the rest (`configPath(in:)`); recorded so the options say which file applied.
             guard let value, Self.isValidAbsolutePath(value) else {
-                return OptionError("option 'config' needs an absolute path without '..'")
+                throw OptionError("option 'config' needs an absolute path without '..'")
             }
             configPath = value
-            return nil
         default:
-            return OptionError("unknown option '\(key.prefix(64))'")
+            throw OptionError("unknown option '\(key.prefix(64))'")
         }
     }
 
     /// Enrollment at login writes to the store, and asks for its own code.
-    private var enrollmentProblem: OptionError? {
-        guard enroll else { return nil }
-        if secretTemplate != nil { return OptionError("enroll writes to the store and excludes secret=") }
+    private func checkEnrollment() throws(OptionError) {
+        guard enroll else { return }
+        if secretTemplate != nil { throw OptionError("enroll writes to the store and excludes secret=") }
         if answerSource == .split || answerSource == .useFirstPass {
-            return OptionError("enroll excludes split_answer and use_first_pass: it asks for its own code")
+            throw OptionError("enroll excludes split_answer and use_first_pass: it asks for its own code")
         }
-        return nil
     }
 
     /// Sets the store as `store=` on a module line does (the command's `--store`).
-    public mutating func setStore(_ directory: String) -> OptionError? { apply(key: "store", value: directory) }
+    public mutating func setStore(_ directory: String) throws(OptionError) { try apply(key: "store", value: directory) }
 
     /// Sets the secret template as `secret=` on a module line does (the command's `--secret-file`).
-    public mutating func setSecretTemplate(_ template: String) -> OptionError? { apply(key: "secret", value: template) }
+    public mutating func setSecretTemplate(_ template: String) throws(OptionError) {
+        try apply(key: "secret", value: template)
+    }
 
     /// True when `path` is acceptable as `config=` (the command's `--config`).
     public static func isValidConfigPath(_ path: String) -> Bool { isValidAbsolutePath(path) }
@@ -261,7 +254,7 @@ public struct ModuleOptions: Equatable, Sendable {
 
     /// The secret file path for a user: the template expanded from the passwd entry,
     /// or `<store>/<user>.secret`. Nil when the result is not an absolute path.
-    /// `user` must already have passed `UserName.problem(with:)`. Callers use
+    /// `user` must already have passed `UserName.check(_:)`. Callers use
     /// `secretLocation(for:storeOwners:)`, which adds who may own the file.
     public func secretPath(user: String, home: String) -> String? {
         guard let template = secretTemplate else { return "\(storeDirectory)/\(user).secret" }

@@ -75,53 +75,43 @@ public struct SecretRecord: Equatable, Sendable {
     }
 
     /// Parses the file text; a failure names what is wrong, never the secret.
-    public static func parse(_ text: String) -> Result<SecretRecord, FileFormatError> {
-        let lines: KeyValueLines
-        switch KeyValueLines.parse(text, kind: kind) {
-        case .failure(let error): return .failure(error)
-        case .success(let parsed): lines = parsed
-        }
+    public static func parse(_ text: String) throws(FileFormatError) -> SecretRecord {
+        let lines = try KeyValueLines.parse(text, kind: kind)
         guard lines.version == currentVersion else {
-            return .failure(.init("\(kind) has unsupported version '\(lines.entries.first?.value.prefix(8) ?? "")'"))
+            throw FileFormatError("\(kind) has unsupported version '\(lines.entries.first?.value.prefix(8) ?? "")'")
         }
-        if let unknown = lines.unknownKey(
-            known: ["version", "secret", "algorithm", "digits", "period", "created", "backup", "pending_until"],
-            kind: kind, quoteKey: false) {
-            return .failure(unknown)
+        try lines.requireKnownKeys(
+            ["version", "secret", "algorithm", "digits", "period", "created", "backup", "pending_until"],
+            kind: kind, quoteKey: false)
+        let secretText = try lines.single("secret", kind: kind)
+        guard secretText.utf8.count <= 256, let secret = Base32.decode(String(secretText)),
+              allowedSecretLengths.contains(secret.count) else {
+            throw FileFormatError("\(kind) has an invalid secret")
         }
-        do throws(FileFormatError) {
-            let secretText = try lines.single("secret", kind: kind).get()
-            guard secretText.utf8.count <= 256, let secret = Base32.decode(String(secretText)),
-                  allowedSecretLengths.contains(secret.count) else {
-                return .failure(.init("\(kind) has an invalid secret"))
-            }
-            guard let algorithm = HashAlgorithm(rawValue: String(try lines.single("algorithm", kind: kind).get())) else {
-                return .failure(.init("\(kind) has an unknown algorithm"))
-            }
-            let digits = try lines.integer("digits", in: 6...8, kind: kind).get()
-            let period = try lines.integer("period", in: 15...300, kind: kind).get()
-            let parameters = OTPParameters(algorithm: algorithm, digits: Int(digits), period: Int(period))
-            guard parameters.isValid else { return .failure(.init("\(kind) has invalid digits or period")) }
-            let created = try lines.integer("created", in: 0...Int64(Int32.max) * 4, kind: kind).get()
-            var pendingUntil: Int64?
-            if !lines.values("pending_until").isEmpty {
-                pendingUntil = try lines.integer("pending_until", in: 0...Int64(Int32.max) * 4, kind: kind).get()
-            }
-            let backupLines = lines.values("backup")
-            guard backupLines.count <= maximumBackupCodes else {
-                return .failure(.init("\(kind) has more than \(maximumBackupCodes) backup codes"))
-            }
-            var backupCodes: [BackupCodeHash] = []
-            for line in backupLines {
-                guard let code = BackupCodeHash(serialized: line) else {
-                    return .failure(.init("\(kind) has a malformed backup line"))
-                }
-                backupCodes.append(code)
-            }
-            return .success(SecretRecord(secret: secret, parameters: parameters, created: created,
-                                         backupCodes: backupCodes, pendingUntil: pendingUntil))
-        } catch {
-            return .failure(error)
+        guard let algorithm = HashAlgorithm(rawValue: String(try lines.single("algorithm", kind: kind))) else {
+            throw FileFormatError("\(kind) has an unknown algorithm")
         }
+        let digits = try lines.integer("digits", in: 6...8, kind: kind)
+        let period = try lines.integer("period", in: 15...300, kind: kind)
+        let parameters = OTPParameters(algorithm: algorithm, digits: Int(digits), period: Int(period))
+        guard parameters.isValid else { throw FileFormatError("\(kind) has invalid digits or period") }
+        let created = try lines.integer("created", in: 0...Int64(Int32.max) * 4, kind: kind)
+        var pendingUntil: Int64?
+        if !lines.values("pending_until").isEmpty {
+            pendingUntil = try lines.integer("pending_until", in: 0...Int64(Int32.max) * 4, kind: kind)
+        }
+        let backupLines = lines.values("backup")
+        guard backupLines.count <= maximumBackupCodes else {
+            throw FileFormatError("\(kind) has more than \(maximumBackupCodes) backup codes")
+        }
+        var backupCodes: [BackupCodeHash] = []
+        for line in backupLines {
+            guard let code = BackupCodeHash(serialized: line) else {
+                throw FileFormatError("\(kind) has a malformed backup line")
+            }
+            backupCodes.append(code)
+        }
+        return SecretRecord(secret: secret, parameters: parameters, created: created,
+                            backupCodes: backupCodes, pendingUntil: pendingUntil)
     }
 }

@@ -98,51 +98,41 @@ public struct UserState: Equatable, Sendable {
     }
 
     /// Parses the file text; a failure says what is wrong.
-    public static func parse(_ text: String) -> Result<UserState, FileFormatError> {
-        let lines: KeyValueLines
-        switch KeyValueLines.parse(text, kind: kind) {
-        case .failure(let error): return .failure(error)
-        case .success(let parsed): lines = parsed
+    public static func parse(_ text: String) throws(FileFormatError) -> UserState {
+        let lines = try KeyValueLines.parse(text, kind: kind)
+        guard lines.version == currentVersion else { throw FileFormatError("\(kind) has an unsupported version") }
+        try lines.requireKnownKeys(
+            ["version", "last_step", "failures", "throttled_until", "locked", "backup_failures", "enrollment",
+             "used_backup"], kind: kind, quoteKey: true)
+        let lastStepText = try lines.single("last_step", kind: kind)
+        guard lastStepText.count <= 20, let lastStep = UInt64(lastStepText) else {
+            throw FileFormatError("\(kind) has an invalid last_step value")
         }
-        guard lines.version == currentVersion else { return .failure(.init("\(kind) has an unsupported version")) }
-        if let unknown = lines.unknownKey(
-            known: ["version", "last_step", "failures", "throttled_until", "locked", "backup_failures", "enrollment",
-                    "used_backup"], kind: kind, quoteKey: true) {
-            return .failure(unknown)
+        let failures = try lines.integer("failures", in: Self.int64Range(failuresRange), kind: kind)
+        let throttledUntil = try lines.integer("throttled_until", in: throttledUntilRange, kind: kind)
+        let locked = try lines.integer("locked", in: 0...1, kind: kind)
+        var backupFailures: Int64 = 0
+        if !lines.values("backup_failures").isEmpty {
+            backupFailures = try lines.integer("backup_failures", in: Self.int64Range(failuresRange), kind: kind)
         }
-        do throws(FileFormatError) {
-            let lastStepText = try lines.single("last_step", kind: kind).get()
-            guard lastStepText.count <= 20, let lastStep = UInt64(lastStepText) else {
-                return .failure(.init("\(kind) has an invalid last_step value"))
+        var enrollment: String?
+        if !lines.values("enrollment").isEmpty {
+            let value = try lines.single("enrollment", kind: kind)
+            guard value.count == 16, Hex.decode(value) != nil else {
+                throw FileFormatError("\(kind) has an invalid enrollment value")
             }
-            let failures = try lines.integer("failures", in: Self.int64Range(failuresRange), kind: kind).get()
-            let throttledUntil = try lines.integer("throttled_until", in: throttledUntilRange, kind: kind).get()
-            let locked = try lines.integer("locked", in: 0...1, kind: kind).get()
-            var backupFailures: Int64 = 0
-            if !lines.values("backup_failures").isEmpty {
-                backupFailures = try lines.integer("backup_failures", in: Self.int64Range(failuresRange), kind: kind).get()
-            }
-            var enrollment: String?
-            if !lines.values("enrollment").isEmpty {
-                let value = try lines.single("enrollment", kind: kind).get()
-                guard value.count == 16, Hex.decode(value) != nil else {
-                    return .failure(.init("\(kind) has an invalid enrollment value"))
-                }
-                enrollment = value.lowercased()
-            }
-            var salts: [String] = []
-            for salt in lines.values("used_backup") {
-                guard salt.count == 2 * BackupCodeHash.saltLength, Hex.decode(salt) != nil else {
-                    return .failure(.init("\(kind) has a malformed used_backup line"))
-                }
-                salts.append(String(salt).lowercased())
-            }
-            return .success(UserState(lastStep: lastStep, failures: Int(failures), throttledUntil: throttledUntil,
-                                      locked: locked == 1, usedBackupSalts: salts, enrollment: enrollment,
-                                      backupFailures: Int(backupFailures)))
-        } catch {
-            return .failure(error)
+            enrollment = value.lowercased()
         }
+        var salts: [String] = []
+        for salt in lines.values("used_backup") {
+            guard salt.count == 2 * BackupCodeHash.saltLength, Hex.decode(salt) != nil else {
+                throw FileFormatError("\(kind) has a malformed used_backup line")
+            }
+            salts.append(String(salt).lowercased())
+        }
+        return UserState(lastStep: lastStep, failures: Int(failures), throttledUntil: throttledUntil,
+                         locked: locked == 1, usedBackupSalts: salts, enrollment: enrollment,
+                         backupFailures: Int(backupFailures))
     }
 
     private static func clamped<Value: Comparable>(_ value: Value, to range: ClosedRange<Value>) -> Value {

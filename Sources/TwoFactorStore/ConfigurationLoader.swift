@@ -7,10 +7,11 @@ public enum ConfigurationLoader {
     /// The options of a module line: the configuration file its `config=` names (or the
     /// default one), then its arguments.
     public static func options(moduleArguments arguments: [String]) throws(ConfigurationError) -> ModuleOptions {
-        switch ModuleOptions.configPath(in: arguments) {
-        case .success(let path): return try options(configPath: path, moduleArguments: arguments)
-        case .failure(let error): throw ConfigurationError(error.description)
+        let path: String
+        do throws(OptionError) { path = try ModuleOptions.configPath(in: arguments) } catch {
+            throw ConfigurationError(error.description)
         }
+        return try options(configPath: path, moduleArguments: arguments)
     }
 
     /// The options of the configuration file at `path` (the command's `--config`), with
@@ -23,9 +24,7 @@ public enum ConfigurationLoader {
         do throws(StoreError) { config = try Store.readConfig(at: path) } catch {
             throw ConfigurationError(error.description)
         }
-        switch ModuleOptions.parse(arguments, config: config) {
-        case .success(let options): return options
-        case .failure(let error):
+        do throws(OptionError) { return try ModuleOptions.parse(arguments, config: config) } catch {
             // Line errors start with the path; a problem between lines (throttle_max below
             // throttle_delay) does not.
             let text = error.description.hasPrefix(config.path) ? error.description : "\(config.path): \(error.description)"

@@ -6,9 +6,9 @@ import TwoFactorCore
 /// The placeholders have the size and shape of a real enrollment with ten backup codes.
 enum EquivalentFileWork {
     static func perform() {
-        _ = SecretRecord.parse(placeholderSecret)
-        _ = SecretRecord.parse(placeholderSecret)
-        _ = UserState.parse(placeholderState)
+        _ = try? SecretRecord.parse(placeholderSecret)
+        _ = try? SecretRecord.parse(placeholderSecret)
+        _ = try? UserState.parse(placeholderState)
     }
 
     private static let placeholderSecret: String = {

@@ -22,13 +22,13 @@ extension PasswdEntry {
 
     /// Looks a user up by name with getpwnam_r (never from the environment). The entry's
     /// `name` is the canonical spelling the name service returns.
-    public static func lookup(_ name: String) -> Result<PasswdEntry, PasswdLookupError> {
-        query { getpwnam_r(name, $0, $1, $2, $3) }
+    public static func lookup(_ name: String) throws(PasswdLookupError) -> PasswdEntry {
+        try query { getpwnam_r(name, $0, $1, $2, $3) }
     }
 
     /// Looks a user up by uid with getpwuid_r.
-    public static func lookup(uid: uid_t) -> Result<PasswdEntry, PasswdLookupError> {
-        query { getpwuid_r(uid, $0, $1, $2, $3) }
+    public static func lookup(uid: uid_t) throws(PasswdLookupError) -> PasswdEntry {
+        try query { getpwuid_r(uid, $0, $1, $2, $3) }
     }
 
     /// Runs a reentrant lookup, growing the buffer on ERANGE (a large directory entry)
@@ -36,7 +36,7 @@ extension PasswdEntry {
     private static func query(
         _ call: (UnsafeMutablePointer<passwd>, UnsafeMutablePointer<CChar>, Int,
                  UnsafeMutablePointer<UnsafeMutablePointer<passwd>?>) -> Int32
-    ) -> Result<PasswdEntry, PasswdLookupError> {
+    ) throws(PasswdLookupError) -> PasswdEntry {
         var size = 16_384
         while true {
             var entry = passwd()
@@ -48,16 +48,16 @@ extension PasswdEntry {
             }
             switch rc {
             case 0:
-                guard result != nil else { return .failure(.noSuchUser) }
-                guard let name = entry.pw_name, let home = entry.pw_dir else { return .failure(.lookupFailed(errno: EINVAL)) }
-                return .success(PasswdEntry(name: String(cString: name), uid: entry.pw_uid, gid: entry.pw_gid,
-                                            home: String(cString: home)))
+                guard result != nil else { throw .noSuchUser }
+                guard let name = entry.pw_name, let home = entry.pw_dir else { throw .lookupFailed(errno: EINVAL) }
+                return PasswdEntry(name: String(cString: name), uid: entry.pw_uid, gid: entry.pw_gid,
+                                   home: String(cString: home))
             case ERANGE where size < maximumBufferSize:
                 size *= 4
             case EINTR:
                 continue
             default:
-                return .failure(.lookupFailed(errno: rc))
+                throw .lookupFailed(errno: rc)
             }
         }
     }

@@ -40,7 +40,7 @@ public enum SafeFile {
 
     /// The file's bytes and its status (as fstat saw it on the open file), or nil when it
     /// does not exist; the same checks as `read`. For a caller whose requirements depend on
-    /// the contents, checked afterwards with `problem(with:requirements:)`.
+    /// the contents, checked afterwards with `check(_:requirements:)`.
     public static func readWithStatus(_ path: String, what: String,
                                       requirements: Requirements) throws(StoreError) -> (bytes: [UInt8], status: stat)? {
         let named = "\(what) \(path)"
@@ -55,22 +55,28 @@ public enum SafeFile {
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw .system(.examine, named) }
-        if let problem = problem(with: info, requirements: requirements) {
-            throw StoreError(.refuse, named, detail: problem)
+        do throws(RequirementError) { try check(info, requirements: requirements) } catch {
+            throw StoreError(.refuse, named, detail: error.description)
         }
         return (try readAll(fd, named: named), info)
     }
 
-    /// Nil when the status meets the requirements; otherwise what is wrong.
-    public static func problem(with info: stat, requirements: Requirements) -> String? {
-        if (info.st_mode & S_IFMT) != S_IFREG { return "is not a regular file" }
-        if !requirements.allowedOwners.contains(info.st_uid) { return "is owned by uid \(info.st_uid)" }
+    /// Returns when the status meets the requirements; otherwise throws what is wrong.
+    public static func check(_ info: stat, requirements: Requirements) throws(RequirementError) {
+        if (info.st_mode & S_IFMT) != S_IFREG { throw RequirementError("is not a regular file") }
+        if !requirements.allowedOwners.contains(info.st_uid) { throw RequirementError("is owned by uid \(info.st_uid)") }
         if (info.st_mode & requirements.forbiddenModeBits) != 0 {
             let whatAccess = requirements.forbiddenModeBits & 0o044 == 0 ? "writable" : "accessible"
-            return "is \(whatAccess) by group or others (mode \(octal(info.st_mode)))"
+            throw RequirementError("is \(whatAccess) by group or others (mode \(octal(info.st_mode)))")
         }
-        if info.st_size > maximumSize { return "is larger than \(maximumSize) bytes" }
-        return nil
+        if info.st_size > maximumSize { throw RequirementError("is larger than \(maximumSize) bytes") }
+    }
+
+    /// How a file's status fails the requirements, e.g. "is owned by uid 1000"; the text
+    /// follows the file's name in an error line.
+    public struct RequirementError: Error, Equatable, CustomStringConvertible {
+        public let description: String
+        public init(_ description: String) { self.description = description }
     }
 
     /// Reads the rest of an open file, at most `maximumSize` bytes.

@@ -52,9 +52,8 @@ public struct Store: Sendable {
     /// The caller holds the file-system identity the location asks for.
     public static func readSecret(at path: String, owners: [uid_t], what: String = "secret file") throws(StoreError) -> SecretRecord? {
         guard let text = try SafeFile.read(path, what: what, requirements: .init(allowedOwners: owners)) else { return nil }
-        switch SecretRecord.parse(text) {
-        case .success(let record): return record
-        case .failure(let error): throw StoreError(.refuse, path, detail: "is damaged: \(error.description)")
+        do throws(FileFormatError) { return try SecretRecord.parse(text) } catch {
+            throw StoreError(.refuse, path, detail: "is damaged: \(error.description)")
         }
     }
 
@@ -74,9 +73,8 @@ public struct Store: Sendable {
         guard let text = try SafeFile.read(path, what: "state file", requirements: .init(allowedOwners: trustedOwners)) else {
             return UserState()
         }
-        switch UserState.parse(text) {
-        case .success(let state): return state
-        case .failure(let error): throw StoreError(.refuse, path, detail: "is damaged: \(error.description)")
+        do throws(FileFormatError) { return try UserState.parse(text) } catch {
+            throw StoreError(.refuse, path, detail: "is damaged: \(error.description)")
         }
     }
 
@@ -113,15 +111,16 @@ public struct Store: Sendable {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw StoreError(.refuse, "\(what) \(path)", detail: "is not text")
         }
-        switch ConfigFile.parse(text, path: path) {
-        case .success(let config):
-            if config.entries.contains(where: { $0.key == "database" }),
-               let problem = SafeFile.problem(with: status, requirements: databaseConfigRequirements) {
-                throw StoreError(.refuse, "\(what) \(path)",
-                                 detail: "names a database, so it must be owned by root with mode 0600 or stricter, but \(problem)")
-            }
-            return config
-        case .failure(let error): throw StoreError(.refuse, what, detail: error.description)
+        let config: ConfigFile
+        do throws(OptionError) { config = try ConfigFile.parse(text, path: path) } catch {
+            throw StoreError(.refuse, what, detail: error.description)
         }
+        if config.entries.contains(where: { $0.key == "database" }) {
+            do throws(SafeFile.RequirementError) { try SafeFile.check(status, requirements: databaseConfigRequirements) } catch {
+                throw StoreError(.refuse, "\(what) \(path)",
+                                 detail: "names a database, so it must be owned by root with mode 0600 or stricter, but \(error.description)")
+            }
+        }
+        return config
     }
 }

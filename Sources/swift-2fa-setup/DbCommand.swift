@@ -132,7 +132,7 @@ struct DbStatusCommand: ParsableCommand {
             Output.line("server roles:      " + (roles.isEmpty ? "none (swift-2fa-setup db grant-server ROLE)"
                 : roles.map { $0.role + ($0.enroll ? " (enroll)" : "") }.joined(separator: ", ")))
         }
-        if info.schemaVersion == nil { throw ExitCode(ExitStatus.ioError.rawValue) }
+        if info.schemaVersion == nil { throw SetupFailure.reported(.ioError) }
     }
 }
 

@@ -25,13 +25,30 @@ enum ExitStatus: Int32 {
         """
 }
 
-/// A failure that ends the command: one line on stderr and a documented exit status.
+/// A failure that ends the command: one line on stderr (none when the command already said
+/// everything) and the documented exit status of its kind, both given by main.swift.
 struct SetupFailure: Error {
-    let status: ExitStatus
+    /// What went wrong; main.swift maps each kind to its `ExitStatus`.
+    indirect enum Kind: Equatable, Sendable {
+        /// A code was wrong, replayed, throttled or locked, or a check failed.
+        case refused
+        /// Not enrolled, or nothing (unexpired) pending.
+        case notEnrolled
+        /// A bad command line or argument value.
+        case usage
+        /// A file, store, database or permission problem.
+        case ioError
+        /// The command already said everything on stdout (`status` of a user who is not
+        /// enrolled): only the exit status of the kind inside is left to give, no line.
+        case reported(Kind)
+    }
+
+    let kind: Kind
+    /// The line for stderr; empty for a `.reported` kind.
     let message: String
 
-    init(_ status: ExitStatus, _ message: String) {
-        self.status = status
+    init(_ kind: Kind, _ message: String) {
+        self.kind = kind
         self.message = message
     }
 
@@ -39,4 +56,6 @@ struct SetupFailure: Error {
     static func io(_ message: String) -> SetupFailure { SetupFailure(.ioError, message) }
     /// A bad argument.
     static func usage(_ message: String) -> SetupFailure { SetupFailure(.usage, message) }
+    /// The command already said everything; it ends with the exit status of `kind`.
+    static func reported(_ kind: Kind) -> SetupFailure { SetupFailure(.reported(kind), "") }
 }

@@ -102,7 +102,7 @@ extension StatusCommand {
         } else {
             report.print()
         }
-        if !enrolled { throw ExitCode(ExitStatus.notEnrolled.rawValue) }
+        if !enrolled { throw SetupFailure.reported(.notEnrolled) }
     }
 }
 

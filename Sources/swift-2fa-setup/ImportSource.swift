@@ -22,26 +22,28 @@ enum ImportSource {
     static func read(_ path: String, for account: PasswdEntry) throws(SetupFailure) -> GoogleAuthenticatorFile {
         let owners: [uid_t] = account.uid == 0 ? [0] : [account.uid, 0]
         let requirements = SafeFile.Requirements(allowedOwners: owners)
-        let read = { () -> Result<[UInt8]?, StoreError> in
-            do throws(StoreError) {
-                return .success(try SafeFile.readBytes(path, what: what, requirements: requirements))
-            } catch {
-                return .failure(error)
+        let read = { () throws(StoreError) -> [UInt8]? in
+            try SafeFile.readBytes(path, what: what, requirements: requirements)
+        }
+        let contents: [UInt8]?
+        do throws(UserIdentity.RunError<StoreError>) {
+            if isRootOnly(directoryOf: path) {
+                do throws(StoreError) { contents = try read() } catch { throw .body(error) }
+            } else {
+                contents = try UserIdentity.runKeepingErrors(as: account, read)
+            }
+        } catch {
+            switch error {
+            case .identity(let failure): throw failure
+            case .body(let error): throw refusal(path, error: error, owners: owners, account: account)
             }
         }
-        let result = isRootOnly(directoryOf: path) ? read() : try UserIdentity.run(as: account, read)
-        let bytes: [UInt8]
-        switch result {
-        case .success(nil): throw .io("\(what) \(path) does not exist")
-        case .success(let contents?): bytes = contents
-        case .failure(let error): throw refusal(path, error: error, owners: owners, account: account)
-        }
+        guard let bytes = contents else { throw .io("\(what) \(path) does not exist") }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw .usage("cannot import \(path): it is not a text file")
         }
-        switch GoogleAuthenticatorFile.parse(text) {
-        case .success(let parsed): return parsed
-        case .failure(let error): throw .usage("cannot import \(path): \(error.message)")
+        do throws(GoogleAuthenticatorFile.ParseError) { return try GoogleAuthenticatorFile.parse(text) } catch {
+            throw .usage("cannot import \(path): \(error.message)")
         }
     }
 
@@ -84,9 +86,7 @@ enum ImportSource {
 
     /// `alice (uid 1000)`, or `uid 1234` when the uid has no passwd entry.
     private static func ownerName(_ uid: uid_t) -> String {
-        switch PasswdEntry.lookup(uid: uid) {
-        case .success(let entry): return "\(entry.name) (uid \(uid))"
-        case .failure: return "uid \(uid)"
-        }
+        guard let entry = try? PasswdEntry.lookup(uid: uid) else { return "uid \(uid)" }
+        return "\(entry.name) (uid \(uid))"
     }
 }

@@ -36,7 +36,7 @@ struct PamCheckCommand: ParsableCommand {
         guard try dir.read(service) != nil else { throw SetupFailure.io("\(dir.file(service)) does not exist") }
         let check = PamStackCheck(service: service, pamDirectory: dir.path)
         if inNamespace {
-            guard try check.runHere() else { throw ExitCode(ExitStatus.refused.rawValue) }
+            guard try check.runHere() else { throw SetupFailure.reported(.refused) }
             return
         }
         let report = StackRules.check(try dir.authStack(service))

@@ -54,10 +54,12 @@ struct PamEnableCommand: ParsableCommand {
             services.append(companion)
         }
         let plans = try services.map { name throws(SetupFailure) in try plan(name, dir: dir) }
-        if !noCheck, let problem = PamStackCheck.namespaceProblem() {
-            throw SetupFailure.io("cannot try the stack with pamtester here: \(problem); nothing was changed. "
-                                  + "The stack rules passed; to edit without the try, run 'swift-2fa-setup pam enable \(service) --no-check', "
-                                  + "then 'swift-2fa-setup pam check \(service)' on the running system")
+        if !noCheck {
+            do throws(PamStackCheck.NamespaceError) { try PamStackCheck.checkNamespace() } catch {
+                throw SetupFailure.io("cannot try the stack with pamtester here: \(error.description); nothing was changed. "
+                                      + "The stack rules passed; to edit without the try, run 'swift-2fa-setup pam enable \(service) --no-check', "
+                                      + "then 'swift-2fa-setup pam check \(service)' on the running system")
+            }
         }
         // Until the try has passed, an interruption puts the old files back.
         let deferral = SignalDeferral()
@@ -115,16 +117,21 @@ struct PamEnableCommand: ParsableCommand {
             }
             return Plan(service: name, original: text, edit: nil)
         }
-        switch try ModuleInsertion.edit(service: name, read: { file throws(SetupFailure) in try dir.readIncluded(file) }) {
-        case .success(let edit):
+        do throws(ModuleInsertion.EditError<SetupFailure>) {
+            let edit = try ModuleInsertion.edit(service: name, read: { file throws(SetupFailure) in try dir.readIncluded(file) })
             return Plan(service: name, original: text, edit: edit)
-        case .failure(.noPasswordModule):
-            throw SetupFailure.io("no password module (@include common-auth, or an auth line with pam_unix.so) in \(path); "
-                                  + "add 'auth required \(PamServiceFile.moduleName) nullok' by hand right after the module that asks for the password")
-        case .failure(.unsound(let problems)):
-            Output.line("\(path): no place for \(PamServiceFile.moduleName) keeps the stack rules; right after the password module:")
-            for problem in problems { Output.line("  \(problem)") }
-            throw SetupFailure.io("not changed: make the password line of \(path) end the stack on a wrong password ('requisite', or @include common-auth), then run this again")
+        } catch {
+            switch error {
+            case .unreadable(let failure):
+                throw failure
+            case .refused(.noPasswordModule):
+                throw SetupFailure.io("no password module (@include common-auth, or an auth line with pam_unix.so) in \(path); "
+                                      + "add 'auth required \(PamServiceFile.moduleName) nullok' by hand right after the module that asks for the password")
+            case .refused(.unsound(let problems)):
+                Output.line("\(path): no place for \(PamServiceFile.moduleName) keeps the stack rules; right after the password module:")
+                for problem in problems { Output.line("  \(problem)") }
+                throw SetupFailure.io("not changed: make the password line of \(path) end the stack on a wrong password ('requisite', or @include common-auth), then run this again")
+            }
         }
     }
 

@@ -19,12 +19,17 @@ struct PamStackCheck {
     /// The PAM directory whose files are tried; bound over /etc/pam.d when it is another one.
     let pamDirectory: String
 
-    /// Why a private mount namespace cannot be made here, or nil when it can: `unshare
-    /// --propagation private` needs `/` to be a mount point, which it is not in a plain
-    /// chroot, and reads /proc.
-    static func namespaceProblem() -> String? {
+    /// Why a private mount namespace cannot be made here; the text follows "cannot try the stack with pamtester".
+    struct NamespaceError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Returns when a private mount namespace can be made here, otherwise throws why not:
+    /// `unshare --propagation private` needs `/` to be a mount point, which it is not in a
+    /// plain chroot, and reads /proc.
+    static func checkNamespace() throws(NamespaceError) {
         guard let stream = fopen("/proc/self/mountinfo", "r") else {
-            return "/proc is not mounted (a chroot?), and the try needs a private mount namespace"
+            throw NamespaceError(description: "/proc is not mounted (a chroot?), and the try needs a private mount namespace")
         }
         defer { fclose(stream) }
         var text = ""
@@ -32,14 +37,17 @@ struct PamStackCheck {
         while fgets(&buffer, Int32(buffer.count), stream) != nil {
             text += String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
-        return MountTable(text: text).rootIsMountPoint ? nil
-            : "/ is not a mount point (a plain chroot?), so no private mount namespace can be made for the try"
+        guard MountTable(text: text).rootIsMountPoint else {
+            throw NamespaceError(description: "/ is not a mount point (a plain chroot?), so no private mount namespace can be made for the try")
+        }
     }
 
     /// Runs the check in a new mount namespace (`unshare`), this program's `pam check
     /// --in-namespace` doing the work there. True when every result was the expected one.
     func runIsolated() throws(SetupFailure) -> Bool {
-        if let problem = Self.namespaceProblem() { throw .io("cannot try the stack with pamtester: \(problem)") }
+        do throws(NamespaceError) { try Self.checkNamespace() } catch {
+            throw .io("cannot try the stack with pamtester: \(error.description)")
+        }
         Output.line("trying the '\(service)' stack with pamtester (private namespace, throw-away user, store and configuration)")
         for program in ["pamtester", "unshare", "setpriv", "perl"] where !Self.onPath(program) {
             throw .io("\(program) is missing; it is needed to try the stack (apt-get install pamtester util-linux perl-base)")
@@ -192,7 +200,7 @@ struct PamStackCheck {
         let text: String?
         do { text = try PamDirectory(path: store).read("\(user).state") } catch { return nil }
         guard let text else { return UserState() }
-        return try? UserState.parse(text).get()
+        return try? UserState.parse(text)
     }
 
     /// Enrolls the throw-away user with this program (`enroll --pending`, then `confirm`),

@@ -51,7 +51,7 @@ struct StatusCommand: ParsableCommand {
         } else {
             report.print()
         }
-        if record == nil { throw ExitCode(ExitStatus.notEnrolled.rawValue) }
+        if record == nil { throw SetupFailure.reported(.notEnrolled) }
     }
 }
 

@@ -28,14 +28,13 @@ enum Subprocess {
         posix_spawn_file_actions_adddup2(&actions, inputPipe[0], STDIN_FILENO)
         posix_spawn_file_actions_adddup2(&actions, outputPipe[1], STDOUT_FILENO)
         posix_spawn_file_actions_adddup2(&actions, outputPipe[1], STDERR_FILENO)
-        let spawned = spawn(arguments, actions: &actions)
+        let pid: pid_t
+        do throws(SetupFailure) { pid = try spawn(arguments, actions: &actions) } catch {
+            for fd in inputPipe + outputPipe { close(fd) }
+            throw error
+        }
         close(inputPipe[0])
         close(outputPipe[1])
-        guard case .success(let pid) = spawned else {
-            close(inputPipe[1]); close(outputPipe[0])
-            if case .failure(let error) = spawned { throw error }
-            throw .io("cannot start \(arguments.first ?? "a program")")
-        }
         // The answers are a few short lines: they fit in the pipe before the program reads.
         let bytes = Array(input.utf8)
         var offset = 0
@@ -63,10 +62,7 @@ enum Subprocess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        switch spawn(arguments, actions: &actions) {
-        case .success(let pid): return wait(for: pid)
-        case .failure(let error): throw error
-        }
+        return wait(for: try spawn(arguments, actions: &actions))
     }
 
     /// This program's own executable, for running one of its subcommands in a new namespace.
@@ -77,8 +73,8 @@ enum Subprocess {
         return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    private static func spawn(_ arguments: [String], actions: inout posix_spawn_file_actions_t) -> Swift.Result<pid_t, SetupFailure> {
-        guard let program = arguments.first else { return .failure(.io("no program to run")) }
+    private static func spawn(_ arguments: [String], actions: inout posix_spawn_file_actions_t) throws(SetupFailure) -> pid_t {
+        guard let program = arguments.first else { throw .io("no program to run") }
         var cArguments: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
         cArguments.append(nil)
         defer { for pointer in cArguments { free(pointer) } }
@@ -93,9 +89,9 @@ enum Subprocess {
         var pid: pid_t = 0
         let result = posix_spawnp(&pid, program, &actions, &attributes, cArguments, environ)
         guard result == 0 else {
-            return .failure(.io("cannot run \(program): \(String(cString: strerror(result)))"))
+            throw .io("cannot run \(program): \(String(cString: strerror(result)))")
         }
-        return .success(pid)
+        return pid
     }
 
     private static func wait(for pid: pid_t) -> Int32 {

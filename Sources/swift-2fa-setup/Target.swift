@@ -35,19 +35,20 @@ struct Target {
                         secretTemplate: String?) throws(SetupFailure) -> Target {
         let invokerIsRoot = getuid() == 0 && geteuid() == 0
         let invoker: PasswdEntry
-        switch PasswdEntry.lookup(uid: getuid()) {
-        case .success(let entry): invoker = entry
-        case .failure(let error): throw .io("no passwd entry for your uid \(getuid()) (\(error))")
+        do throws(PasswdLookupError) { invoker = try PasswdEntry.lookup(uid: getuid()) } catch {
+            throw .io("no passwd entry for your uid \(getuid()) (\(error))")
         }
         let name = requestedUser ?? invoker.name
-        if let problem = UserName.problem(with: name) {
-            throw .usage("invalid user name: \(problem)")
+        do throws(UserNameError) { try UserName.check(name) } catch {
+            throw .usage("invalid user name: \(error)")
         }
         let account: PasswdEntry
-        switch PasswdEntry.lookup(name) {
-        case .success(let entry): account = entry
-        case .failure(.noSuchUser): throw .usage("unknown user '\(name)'")
-        case .failure(let error): throw .io("cannot look up user '\(name)': \(error)")
+        do throws(PasswdLookupError) {
+            account = try PasswdEntry.lookup(name)
+        } catch .noSuchUser {
+            throw .usage("unknown user '\(name)'")
+        } catch {
+            throw .io("cannot look up user '\(name)': \(error)")
         }
         if !invokerIsRoot && account.name != invoker.name {
             throw .io("only root may act for another user (you are \(invoker.name))")
@@ -78,11 +79,15 @@ struct Target {
         do throws(ConfigurationError) { options = try ConfigurationLoader.options(configPath: path) } catch {
             throw .io(error.description)
         }
-        if let storeDirectory, options.setStore(storeDirectory) != nil {
-            throw .usage("--store needs an absolute path without '..'")
+        if let storeDirectory {
+            do throws(OptionError) { try options.setStore(storeDirectory) } catch {
+                throw .usage("--store needs an absolute path without '..'")
+            }
         }
-        if let secretTemplate, options.setSecretTemplate(secretTemplate) != nil {
-            throw .usage("--secret-file needs an absolute path, or one starting with ~/ or ${HOME}")
+        if let secretTemplate {
+            do throws(OptionError) { try options.setSecretTemplate(secretTemplate) } catch {
+                throw .usage("--secret-file needs an absolute path, or one starting with ~/ or ${HOME}")
+            }
         }
         return options
     }

@@ -9,15 +9,10 @@ extension Target {
     func readSecret() throws(SetupFailure) -> SecretRecord? {
         let path = location.path
         let owners = location.owners
-        let read = { () -> Result<SecretRecord?, StoreError> in
-            do throws(StoreError) { return .success(try Store.readSecret(at: path, owners: owners)) } catch {
-                return .failure(error)
-            }
+        let read = { () throws(SetupFailure) -> SecretRecord? in
+            do throws(StoreError) { return try Store.readSecret(at: path, owners: owners) } catch { throw SetupFailure(error) }
         }
-        switch homeMode ? try UserIdentity.run(as: account, read) : read() {
-        case .success(let record): return record
-        case .failure(let error): throw SetupFailure(error)
-        }
+        return homeMode ? try UserIdentity.run(as: account, read) : try read()
     }
 
     /// True when something exists at the secret path (even a damaged file or a link).
@@ -54,43 +49,40 @@ extension Target {
             do throws(StoreError) { try Store.writeSecret(record, to: path) } catch { throw SetupFailure(error) }
             return
         }
-        let failure: String? = try UserIdentity.run(as: account) {
-            if let problem = Self.linkProblem(path) { return problem }
-            do throws(StoreError) { try Store.writeSecret(record, to: path) } catch { return error.description }
-            return nil
+        try UserIdentity.run(as: account) { () throws(SetupFailure) in
+            try Self.checkLinks(path)
+            do throws(StoreError) { try Store.writeSecret(record, to: path) } catch { throw SetupFailure(error) }
         }
-        if let failure { throw .io(failure) }
     }
 
     /// Removes the secret file (absent is fine).
     func removeSecret() throws(SetupFailure) {
         let path = secretPath
-        let remove = { () -> String? in
-            do throws(StoreError) { try AtomicFile.remove(path) } catch { return error.description }
-            return nil
+        let remove = { () throws(SetupFailure) in
+            do throws(StoreError) { try AtomicFile.remove(path) } catch { throw SetupFailure(error) }
         }
-        let failure: String? = homeMode
-            ? try UserIdentity.run(as: account) { Self.linkProblem(path, allowLinkTarget: true) ?? remove() }
-            : remove()
-        if let failure { throw .io(failure) }
+        guard homeMode else { return try remove() }
+        try UserIdentity.run(as: account) { () throws(SetupFailure) in
+            try Self.checkLinks(path, allowLinkTarget: true)
+            try remove()
+        }
     }
 
     /// Refuses a path whose directory is a symbolic link or not a directory, or whose
     /// last component is something other than a regular file (a link may be removed
     /// when `allowLinkTarget`, since unlink never follows it).
-    private static func linkProblem(_ path: String, allowLinkTarget: Bool = false) -> String? {
+    private static func checkLinks(_ path: String, allowLinkTarget: Bool = false) throws(SetupFailure) {
         let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         var info = stat()
         if lstat(directory.isEmpty ? "/" : directory, &info) != 0 {
-            return "cannot examine \(directory): \(String(cString: strerror(errno)))"
+            throw .io("cannot examine \(directory): \(String(cString: strerror(errno)))")
         }
-        if (info.st_mode & S_IFMT) != S_IFDIR { return "\(directory) is not a directory (or is a symbolic link)" }
+        if (info.st_mode & S_IFMT) != S_IFDIR { throw .io("\(directory) is not a directory (or is a symbolic link)") }
         if lstat(path, &info) == 0 {
             let kind = info.st_mode & S_IFMT
-            if kind == S_IFLNK && !allowLinkTarget { return "secret file \(path) is a symbolic link" }
-            if kind != S_IFREG && kind != S_IFLNK { return "secret file \(path) is not a regular file" }
+            if kind == S_IFLNK && !allowLinkTarget { throw .io("secret file \(path) is a symbolic link") }
+            if kind != S_IFREG && kind != S_IFLNK { throw .io("secret file \(path) is not a regular file") }
         }
-        return nil
     }
 
     // MARK: - The store

@@ -9,21 +9,43 @@ import TwoFactorCore
 /// module does the same through libpam's pam_modutil_drop_priv. For anyone else, or when
 /// the user is root, `body` runs unchanged.
 enum UserIdentity {
-    /// Runs `body` as `account`. Exits with status 74 if root cannot be restored afterwards.
-    static func run<Value>(as account: PasswdEntry, _ body: () -> Value) throws(SetupFailure) -> Value {
-        guard geteuid() == 0, account.uid != 0 else { return body() }
+    /// Why `runKeepingErrors` failed: the identity could not be taken on, or `body` threw.
+    enum RunError<BodyError: Error>: Error {
+        /// The user's groups or identity could not be taken on; `body` did not run.
+        case identity(SetupFailure)
+        /// `body` threw, with the user's identity.
+        case body(BodyError)
+    }
+
+    /// Runs `body` as `account`; a failure to take on the identity and one of `body` are
+    /// both `SetupFailure`s. Exits with status 74 if root cannot be restored afterwards.
+    static func run<Value>(as account: PasswdEntry, _ body: () throws(SetupFailure) -> Value) throws(SetupFailure) -> Value {
+        do throws(RunError<SetupFailure>) { return try runKeepingErrors(as: account, body) } catch {
+            switch error {
+            case .identity(let failure), .body(let failure): throw failure
+            }
+        }
+    }
+
+    /// Runs `body` as `account`, keeping `body`'s own error apart from a failure to take on
+    /// the identity, for a caller that decides on `body`'s error with root's identity back.
+    /// Exits with status 74 if root cannot be restored afterwards.
+    static func runKeepingErrors<Value, BodyError>(as account: PasswdEntry,
+                                                   _ body: () throws(BodyError) -> Value) throws(RunError<BodyError>) -> Value {
+        guard geteuid() == 0, account.uid != 0 else {
+            do throws(BodyError) { return try body() } catch { throw .body(error) }
+        }
         let savedGroups = supplementaryGroups()
         let savedGID = getegid()
         guard var userGroups = groups(of: account) else {
-            throw .io("cannot look up the groups of \(account.name)")
+            throw .identity(.io("cannot look up the groups of \(account.name)"))
         }
         guard setgroups(userGroups.count, &userGroups) == 0, setegid(account.gid) == 0, seteuid(account.uid) == 0 else {
             restore(groups: savedGroups, gid: savedGID)
-            throw .io("cannot take on the identity of \(account.name) to act on their files")
+            throw .identity(.io("cannot take on the identity of \(account.name) to act on their files"))
         }
-        let value = body()
-        restore(groups: savedGroups, gid: savedGID)
-        return value
+        defer { restore(groups: savedGroups, gid: savedGID) }
+        do throws(BodyError) { return try body() } catch { throw .body(error) }
     }
 
     /// The user's groups as login would set them: the primary group and every group that
@@ -54,8 +76,7 @@ enum UserIdentity {
         var groups = groups
         if seteuid(0) != 0 || setegid(gid) != 0 || setgroups(groups.count, &groups) != 0 {
             // Continuing without root's identity would act on files as the wrong user.
-            Output.error("cannot return to root's identity")
-            exit(ExitStatus.ioError.rawValue)
+            end(with: .io("cannot return to root's identity"))
         }
     }
 }

@@ -1,25 +1,39 @@
 import ArgumentParser
 import Glibc
 
-// Entry point. Errors are reported as exactly one line, `swift-2fa-setup: ...`, on
-// stderr, with the documented exit status; help and version go to stdout as usual.
+// Entry point, and the one place that turns a failure into an exit status. Errors are
+// reported as exactly one line, `swift-2fa-setup: ...`, on stderr, with the documented exit
+// status; help and version go to stdout as usual.
+
+/// The documented exit status of a failure of `kind`.
+func exitStatus(of kind: SetupFailure.Kind) -> ExitStatus {
+    switch kind {
+    case .refused: return .refused
+    case .notEnrolled: return .notEnrolled
+    case .usage: return .usage
+    case .ioError: return .ioError
+    case .reported(let outcome): return exitStatus(of: outcome)
+    }
+}
+
+/// Ends the program for `failure`: its line on stderr (none when the command already said
+/// everything), then the exit status of its kind.
+func end(with failure: SetupFailure) -> Never {
+    if case .reported = failure.kind {} else { Output.error(failure.message) }
+    exit(exitStatus(of: failure.kind).rawValue)
+}
+
 // The Swift runtime on Linux reads the arguments from /proc/self/cmdline. Without /proc (a
 // chroot or rescue system that has not mounted it) they are empty, and the command would
 // run its default action instead of the one asked for.
 if CommandLine.arguments.isEmpty {
-    Output.error("cannot read the command line: /proc is not mounted (in a chroot: mount -t proc proc /proc)")
-    exit(ExitStatus.ioError.rawValue)
+    end(with: .io("cannot read the command line: /proc is not mounted (in a chroot: mount -t proc proc /proc)"))
 }
 do {
     var command = try SetupCommand.parseAsRoot()
     try command.run()
 } catch let failure as SetupFailure {
-    Output.error(failure.message)
-    exit(failure.status.rawValue)
-} catch let code as ExitCode {
-    // Thrown after the command already said everything (for example `status` of a user
-    // who is not enrolled).
-    exit(code.rawValue)
+    end(with: failure)
 } catch {
     let code = SetupCommand.exitCode(for: error)
     if code == .success {
@@ -29,7 +43,5 @@ do {
         .split(whereSeparator: \.isNewline)
         .joined(separator: " ")
     // Argument parsing errors are usage errors; anything else unexpected is reported as I/O.
-    let status = code == .validationFailure ? ExitStatus.usage : ExitStatus.ioError
-    Output.error("\(message) (see 'swift-2fa-setup help')")
-    exit(status.rawValue)
+    end(with: SetupFailure(code == .validationFailure ? .usage : .ioError, "\(message) (see 'swift-2fa-setup help')"))
 }

@@ -18,7 +18,7 @@ struct OpenSSLFixtureLoginTests {
         let json = try JSONSerialization.jsonObject(
             with: Data(contentsOf: Self.fixtures.appendingPathComponent("openssl-build.confirm.json")))
         let codes = try #require((json as? [String: Any])?["backup_codes"] as? [String])
-        let record = try SecretRecord.parse(text).get()
+        let record = try SecretRecord.parse(text)
 
         let harness = try PAMHarness()
         try harness.moduleOnly()

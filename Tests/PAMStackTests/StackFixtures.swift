@@ -112,7 +112,20 @@ enum StackFixtures {
     }
 
     /// `pam enable` on `service`.
-    static func edit(_ service: String, in files: [String: String]) -> Result<ModuleInsertion.Edit, ModuleInsertion.Refusal> {
-        ModuleInsertion.edit(service: service) { (name: String) -> String? in files[name] }
+    static func edit(_ service: String, in files: [String: String]) throws(ModuleInsertion.EditError<Never>) -> ModuleInsertion.Edit {
+        try ModuleInsertion.edit(service: service) { (name: String) -> String? in files[name] }
+    }
+
+    /// Why `pam enable` on `service` refuses, or nil when it edits.
+    static func refusal(_ service: String, in files: [String: String]) -> ModuleInsertion.Refusal? {
+        do throws(ModuleInsertion.EditError<Never>) {
+            _ = try edit(service, in: files)
+            return nil
+        } catch {
+            switch error {
+            case .refused(let refusal): return refusal
+            case .unreadable(let never): switch never {}
+            }
+        }
     }
 }

@@ -14,7 +14,7 @@ import Testing
     @Test(arguments: ["sshd", "sudo", "sudo-i", "su", "login", "cockpit"])
     func debianServicesAfterPamEnableKeepTheRules(service: String) throws {
         var files = F.debian
-        let edit = try F.edit(service, in: files).get()
+        let edit = try F.edit(service, in: files)
         #expect(edit.report.isSound)
         files[service] = edit.file.text
         let report = F.report(service, in: files)
@@ -23,12 +23,12 @@ import Testing
     }
 
     @Test func debianPlacesAfterTheIncludeAndKeepsTheAnchorWords() throws {
-        let sshd = try F.edit("sshd", in: F.debian).get()
+        let sshd = try F.edit("sshd", in: F.debian)
         #expect(sshd.afterLine == 2 && sshd.passwordLine == 2)
         let lines = sshd.file.lines
         #expect(lines[2] == PamServiceFile.marker && lines[3] == PamServiceFile.entry)
         // cockpit's substack becomes include, recorded for pam disable.
-        let cockpit = try F.edit("cockpit", in: F.debian).get()
+        let cockpit = try F.edit("cockpit", in: F.debian)
         #expect(cockpit.file.lines[2] == "auth       include     common-auth")
         #expect(cockpit.file.lines[3] == "\(PamServiceFile.controlMarkerPrefix)'substack'")
         #expect(cockpit.file.disabled().text == F.cockpit)
@@ -86,7 +86,7 @@ import Testing
         let problems = Self.problems(F.report("svc", in: files))
         #expect(problems.contains { $0.hasPrefix("svc:1: a wrong password does not end the stack") }, "\(problems)")
         #expect(problems.contains { $0.hasPrefix("svc:1: a wrong password here does not stop the login") }, "\(problems)")
-        guard case .failure(.unsound(let refused)) = F.edit("svc", in: ["svc": "auth optional pam_unix.so\n"]) else {
+        guard case .unsound(let refused) = F.refusal("svc", in: ["svc": "auth optional pam_unix.so\n"]) else {
             Issue.record("pam enable accepted an optional password line")
             return
         }
@@ -98,7 +98,7 @@ import Testing
         let text = "auth [success=ok new_authtok_reqd=ok ignore=ignore default=bad] pam_unix.so\n"
         let problems = Self.problems(F.report("svc", in: ["svc": text + "auth required pam_swift2fa.so\n"]))
         #expect(problems.contains { $0.hasPrefix("svc:1: a wrong password does not end the stack") && $0.contains("svc:2") }, "\(problems)")
-        guard case .failure(.unsound) = F.edit("svc", in: ["svc": text]) else {
+        guard case .unsound = F.refusal("svc", in: ["svc": text]) else {
             Issue.record("pam enable accepted a default=bad password line")
             return
         }
@@ -121,7 +121,7 @@ import Testing
         #expect(problems.contains { $0.hasPrefix("svc:1: a wrong password does not end the stack") }, "\(problems)")
 
         let copied = "auth [success=1 default=ignore] pam_unix.so nullok\nauth requisite pam_deny.so\nauth required pam_permit.so\n"
-        let edit = try F.edit("svc", in: ["svc": copied]).get()
+        let edit = try F.edit("svc", in: ["svc": copied])
         #expect(edit.afterLine == 2)
         #expect(edit.file.lines == ["auth [success=1 default=ignore] pam_unix.so nullok", "auth requisite pam_deny.so",
                                     PamServiceFile.marker, PamServiceFile.entry, "auth required pam_permit.so"])
@@ -131,7 +131,7 @@ import Testing
     /// `auth required pam_unix.so` becomes requisite; the substack of cockpit include.
     @Test func requiredAndSubstackAnchorsAreMadeToEndTheStack() throws {
         let plain = "auth required pam_env.so\nauth required pam_unix.so nullok\naccount required pam_unix.so\n"
-        let edit = try F.edit("plain", in: ["plain": plain]).get()
+        let edit = try F.edit("plain", in: ["plain": plain])
         #expect(edit.file.lines[1] == "auth requisite pam_unix.so nullok")
         #expect(edit.file.disabled().text == plain)
         // Left as they were, both break the rules, at the line to blame.

@@ -180,7 +180,7 @@ struct ImportTests {
         #expect(record.backupCodes.count == 1)
 
         // A file there that belongs to another user is refused, naming the owner.
-        let daemon = try PasswdEntry.lookup(uid: 1).get()
+        let daemon = try PasswdEntry.lookup(uid: 1)
         #expect(chown(library + "/nobody", daemon.uid, daemon.gid) == 0)
         let before = temp.snapshot()
         let foreign = try runWithDirectoryOnMnt(library, ["import", "--force", "--google-authenticator", "/mnt/nobody"]
@@ -206,7 +206,7 @@ struct ImportTests {
         let result = try CLI.run(["import", "--google-authenticator", path] + temp.args("nobody"))
         #expect(result.status == 74)
         #expect(result.hasOneErrorLine)
-        let owner = (try? PasswdEntry.lookup(uid: 4242).get()).map { "\($0.name) (uid 4242)" } ?? "uid 4242"
+        let owner = (try? PasswdEntry.lookup(uid: 4242)).map { "\($0.name) (uid 4242)" } ?? "uid 4242"
         #expect(result.stderr.contains("belongs to \(owner), not to nobody or root"), "\(result.stderr)")
         #expect(temp.snapshot().isEmpty)
     }

@@ -4,7 +4,7 @@ import Testing
 @Suite("Configuration file")
 struct ConfigFileTests {
     static func parsed(_ text: String) throws -> ConfigFile {
-        try ConfigFile.parse(text, path: "/etc/swift-2fa/swift-2fa.conf").get()
+        try ConfigFile.parse(text, path: "/etc/swift-2fa/swift-2fa.conf")
     }
 
     @Test("key = value lines, comments, blank lines, spaces and CR LF")
@@ -19,7 +19,7 @@ struct ConfigFileTests {
     func empty() throws {
         #expect(try Self.parsed("").entries.isEmpty)
         #expect(try Self.parsed("# nothing\n\n").entries.isEmpty)
-        let options = try ModuleOptions.parse([], config: Self.parsed("# nothing\n")).get()
+        let options = try ModuleOptions.parse([], config: Self.parsed("# nothing\n"))
         #expect(options == ModuleOptions())
     }
 
@@ -33,9 +33,10 @@ struct ConfigFileTests {
         ("window = 1\u{1B}\n", "line 1: control character"),
     ])
     func malformed(text: String, message: String) {
-        switch ConfigFile.parse(text, path: "/etc/swift-2fa/swift-2fa.conf") {
-        case .success: Issue.record("accepted \(text.debugDescription)")
-        case .failure(let error):
+        do throws(OptionError) {
+            _ = try ConfigFile.parse(text, path: "/etc/swift-2fa/swift-2fa.conf")
+            Issue.record("accepted \(text.debugDescription)")
+        } catch {
             #expect(error.description == "/etc/swift-2fa/swift-2fa.conf \(message)", "\(error)")
         }
     }
@@ -47,9 +48,10 @@ struct ConfigFileTests {
     ])
     func badValues(text: String, message: String) throws {
         let config = try Self.parsed(text)
-        switch ModuleOptions.parse([], config: config) {
-        case .success: Issue.record("accepted \(text.debugDescription)")
-        case .failure(let error):
+        do throws(OptionError) {
+            _ = try ModuleOptions.parse([], config: config)
+            Issue.record("accepted \(text.debugDescription)")
+        } catch {
             #expect(error.description.hasPrefix("/etc/swift-2fa/swift-2fa.conf \(message)"), "\(error)")
         }
     }
@@ -57,11 +59,11 @@ struct ConfigFileTests {
     @Test("the file sets the policy and the store; module options override it per service")
     func precedence() throws {
         let config = try Self.parsed("window = 3\nthrottle_after = 5\nthrottle_delay = 10\nthrottle_max = 60\nlock_after = 20\nstore = /srv/2fa\n")
-        let fromFile = try ModuleOptions.parse([], config: config).get()
+        let fromFile = try ModuleOptions.parse([], config: config)
         #expect(fromFile.policy == VerificationPolicy(window: 3, throttle: ThrottlePolicy(
             throttleAfter: 5, baseDelay: 10, maxDelay: 60, lockAfter: 20)))
         #expect(fromFile.storeDirectory == "/srv/2fa")
-        let overridden = try ModuleOptions.parse(["window=0", "lock_after=7", "store=/other"], config: config).get()
+        let overridden = try ModuleOptions.parse(["window=0", "lock_after=7", "store=/other"], config: config)
         #expect(overridden.policy.window == 0)
         #expect(overridden.policy.throttle.lockAfter == 7)
         #expect(overridden.policy.throttle.throttleAfter == 5, "keys the line does not name stay the file's")
@@ -69,12 +71,12 @@ struct ConfigFileTests {
     }
 
     @Test("config= names the file; it is validated and may appear once")
-    func configOption() {
-        #expect(ModuleOptions.configPath(in: []) == .success("/etc/swift-2fa/swift-2fa.conf"))
-        #expect(ModuleOptions.configPath(in: ["nullok", "config=/srv/a.conf"]) == .success("/srv/a.conf"))
-        #expect((try? ModuleOptions.configPath(in: ["config=relative"]).get()) == nil)
-        #expect((try? ModuleOptions.configPath(in: ["config=/a/../b"]).get()) == nil)
-        #expect((try? ModuleOptions.configPath(in: ["config"]).get()) == nil)
-        #expect((try? ModuleOptions.configPath(in: ["config=/a", "config=/b"]).get()) == nil)
+    func configOption() throws {
+        #expect(try ModuleOptions.configPath(in: []) == "/etc/swift-2fa/swift-2fa.conf")
+        #expect(try ModuleOptions.configPath(in: ["nullok", "config=/srv/a.conf"]) == "/srv/a.conf")
+        #expect((try? ModuleOptions.configPath(in: ["config=relative"])) == nil)
+        #expect((try? ModuleOptions.configPath(in: ["config=/a/../b"])) == nil)
+        #expect((try? ModuleOptions.configPath(in: ["config"])) == nil)
+        #expect((try? ModuleOptions.configPath(in: ["config=/a", "config=/b"])) == nil)
     }
 }

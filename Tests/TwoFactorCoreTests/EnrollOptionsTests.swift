@@ -4,7 +4,7 @@ import Testing
 @Suite("Options of the enrollment at login")
 struct EnrollOptionsTests {
     static func parsed(_ arguments: [String]) -> ModuleOptions? {
-        try? ModuleOptions.parse(arguments).get()
+        try? ModuleOptions.parse(arguments)
     }
 
     @Test("enroll and enroll_group= set what they say; enroll_group= implies enroll")

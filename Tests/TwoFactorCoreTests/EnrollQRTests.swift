@@ -23,19 +23,20 @@ struct EnrollQRTests {
         ("enroll_qr=auto", EnrollQR.auto), ("enroll_qr=always", .always), ("enroll_qr=never", .never),
     ])
     func option(argument: String, mode: EnrollQR) throws {
-        #expect(try ModuleOptions.parse(["enroll", argument]).get().enrollQR == mode)
-        #expect(try ModuleOptions.parse(["enroll"]).get().enrollQR == .auto)
+        #expect(try ModuleOptions.parse(["enroll", argument]).enrollQR == mode)
+        #expect(try ModuleOptions.parse(["enroll"]).enrollQR == .auto)
     }
 
     @Test("any other value, none, or the option twice is refused", arguments: [
         ["enroll_qr"], ["enroll_qr="], ["enroll_qr=yes"], ["enroll_qr=AUTO"], ["enroll_qr=auto", "enroll_qr=never"],
     ])
     func refused(arguments: [String]) {
-        guard case .failure(let error) = ModuleOptions.parse(arguments) else {
+        do throws(OptionError) {
+            _ = try ModuleOptions.parse(arguments)
             Issue.record("accepted \(arguments)")
-            return
+        } catch {
+            #expect(error.description.contains("enroll_qr"))
         }
-        #expect(error.description.contains("enroll_qr"))
     }
 
     @Test("without the QR code the login offer is plain ASCII with the secret and the URI, and no libqrencode note")

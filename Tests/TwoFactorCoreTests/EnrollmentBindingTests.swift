@@ -44,7 +44,7 @@ struct EnrollmentBindingTests {
         other.pendingUntil = 1_800_000_000
         #expect(other.fingerprint == Self.record.fingerprint)
         // A record read back from its file keeps its fingerprint.
-        #expect(try SecretRecord.parse(other.serialized()).get().fingerprint == Self.record.fingerprint)
+        #expect(try SecretRecord.parse(other.serialized()).fingerprint == Self.record.fingerprint)
     }
 
     @Test("fresh(for:lastStep:) starts clean and bound")
@@ -89,15 +89,15 @@ struct EnrollmentBindingTests {
         let state = UserState.fresh(for: Self.record, lastStep: 42)
         let text = state.serialized()
         #expect(text.split(separator: "\n").contains("enrollment \(Self.record.fingerprint)"))
-        #expect(try UserState.parse(text).get() == state)
+        #expect(try UserState.parse(text) == state)
         #expect(!UserState().serialized().contains("enrollment"), "no line without an enrollment")
-        #expect(try UserState.parse(UserState().serialized()).get().enrollment == nil)
+        #expect(try UserState.parse(UserState().serialized()).enrollment == nil)
     }
 
     @Test("upper-case enrollment values are read as lower case")
     func upperCase() throws {
         let text = "version 1\nlast_step 1\nfailures 0\nthrottled_until 0\nlocked 0\nenrollment 2515BA44BDACA0FB\n"
-        #expect(try UserState.parse(text).get().enrollment == "2515ba44bdaca0fb")
+        #expect(try UserState.parse(text).enrollment == "2515ba44bdaca0fb")
     }
 
     @Test("invalid enrollment lines are refused", arguments: [
@@ -106,9 +106,11 @@ struct EnrollmentBindingTests {
     ])
     func invalid(line: String) {
         let text = "version 1\nlast_step 1\nfailures 0\nthrottled_until 0\nlocked 0\n\(line)\n"
-        switch UserState.parse(text) {
-        case .success(let state): Issue.record("accepted \(state)")
-        case .failure(let error): #expect(error.description.contains("enrollment"), "\(error)")
+        do throws(FileFormatError) {
+            let state = try UserState.parse(text)
+            Issue.record("accepted \(state)")
+        } catch {
+            #expect(error.description.contains("enrollment"), "\(error)")
         }
     }
 

@@ -20,10 +20,10 @@ struct GoogleAuthenticatorFileTests {
 
     static func expectRefused(_ text: String, mentioning fragment: String? = nil,
                               sourceLocation: SourceLocation = #_sourceLocation) {
-        switch GoogleAuthenticatorFile.parse(text) {
-        case .success(let parsed):
+        do throws(GoogleAuthenticatorFile.ParseError) {
+            let parsed = try GoogleAuthenticatorFile.parse(text)
             Issue.record("accepted: \(parsed.scratchCodes.count) codes, period \(parsed.period)", sourceLocation: sourceLocation)
-        case .failure(let error):
+        } catch {
             #expect(!error.message.isEmpty, sourceLocation: sourceLocation)
             #expect(!error.message.contains(String(secretText.prefix(8))), "leaks the secret: \(error.message)",
                     sourceLocation: sourceLocation)
@@ -39,7 +39,7 @@ struct GoogleAuthenticatorFileTests {
 
     @Test("a typical file")
     func typical() throws {
-        let parsed = try GoogleAuthenticatorFile.parse(Self.typical).get()
+        let parsed = try GoogleAuthenticatorFile.parse(Self.typical)
         #expect(parsed.secret == Array("Leaky secret 1234567".utf8))
         #expect(parsed.period == 30)
         #expect(parsed.scratchCodes == Self.scratch)
@@ -49,20 +49,20 @@ struct GoogleAuthenticatorFileTests {
 
     @Test("the minimal file: only an 80-bit secret")
     func minimal() throws {
-        let parsed = try GoogleAuthenticatorFile.parse("JBSWY3DPEHPK3PXP\n").get()
+        let parsed = try GoogleAuthenticatorFile.parse("JBSWY3DPEHPK3PXP\n")
         #expect(parsed.secret == Array("Hello!\u{DE}\u{AD}\u{BE}\u{EF}".unicodeScalars.map { UInt8($0.value) }))
         #expect(parsed.scratchCodes.isEmpty)
         #expect(parsed.usedSteps.isEmpty)
         #expect(parsed.ignoredOptions.isEmpty)
         #expect(parsed.period == 30)
         // No final newline, blank lines at the end and between entries are fine.
-        #expect(try GoogleAuthenticatorFile.parse("JBSWY3DPEHPK3PXP").get().secret.count == 10)
-        #expect(try GoogleAuthenticatorFile.parse("JBSWY3DPEHPK3PXP\n\n12345678\n\n\n").get().scratchCodes == ["12345678"])
+        #expect(try GoogleAuthenticatorFile.parse("JBSWY3DPEHPK3PXP").secret.count == 10)
+        #expect(try GoogleAuthenticatorFile.parse("JBSWY3DPEHPK3PXP\n\n12345678\n\n\n").scratchCodes == ["12345678"])
     }
 
     @Test("STEP_SIZE sets the period", arguments: [15, 30, 60, 300])
     func stepSize(period: Int) throws {
-        let parsed = try GoogleAuthenticatorFile.parse(Self.file([Self.secretText, "\" STEP_SIZE \(period)", "\" TOTP_AUTH"])).get()
+        let parsed = try GoogleAuthenticatorFile.parse(Self.file([Self.secretText, "\" STEP_SIZE \(period)", "\" TOTP_AUTH"]))
         #expect(parsed.period == period)
     }
 
@@ -78,7 +78,7 @@ struct GoogleAuthenticatorFileTests {
 
     @Test("DISALLOW_REUSE: empty is fine, invalid steps are refused")
     func disallowReuse() throws {
-        #expect(try GoogleAuthenticatorFile.parse(Self.file([Self.secretText, "\" DISALLOW_REUSE"])).get().usedSteps.isEmpty)
+        #expect(try GoogleAuthenticatorFile.parse(Self.file([Self.secretText, "\" DISALLOW_REUSE"])).usedSteps.isEmpty)
         for value in ["-1", "x", "1.5", "99999999999999999999999"] {
             Self.expectRefused(Self.file([Self.secretText, "\" DISALLOW_REUSE 5 \(value)"]), mentioning: "DISALLOW_REUSE")
         }
@@ -88,7 +88,7 @@ struct GoogleAuthenticatorFileTests {
     func ignoredOnce() throws {
         let parsed = try GoogleAuthenticatorFile.parse(Self.file([
             Self.secretText, "\" TIME_SKEW 0", "\" RATE_LIMIT 3 30", "\" TIME_SKEW 1",
-        ])).get()
+        ]))
         #expect(parsed.ignoredOptions == ["TIME_SKEW", "RATE_LIMIT"])
     }
 
@@ -98,25 +98,25 @@ struct GoogleAuthenticatorFileTests {
             Self.secretText, "\" RATE_LIMIT 3 30 1764456000", "\" WINDOW_SIZE\t17", "\" DISALLOW_REUSE 58815200\t58815201",
             "\" STEP_SIZE\t60", "\" TIME_SKEW -2", "\" RESETTING_TIME_SKEW 58815199-2 58815200-2", "\" OTP_DISABLED",
             "\" TOTP_AUTH",
-        ] + Self.scratch)).get()
+        ] + Self.scratch))
         #expect(parsed.period == 60)
         #expect(parsed.usedSteps == [58_815_200, 58_815_201])
         #expect(parsed.timeSkewSteps == -2)
         #expect(parsed.ignoredOptions == ["RATE_LIMIT", "WINDOW_SIZE", "TIME_SKEW", "RESETTING_TIME_SKEW", "OTP_DISABLED"])
         #expect(parsed.scratchCodes == Self.scratch)
-        #expect(try GoogleAuthenticatorFile.parse(Self.typical).get().timeSkewSteps == 0)
+        #expect(try GoogleAuthenticatorFile.parse(Self.typical).timeSkewSteps == 0)
     }
 
     @Test("the last used step is clamped to the current step")
     func lastUsedStepIsClamped() throws {
         let now: Int64 = 1_764_456_015  // step 58_815_200 at 30 s
-        let forged = try GoogleAuthenticatorFile.parse(Self.file([Self.secretText, "\" DISALLOW_REUSE 18446744073709551615"])).get()
+        let forged = try GoogleAuthenticatorFile.parse(Self.file([Self.secretText, "\" DISALLOW_REUSE 18446744073709551615"]))
         #expect(forged.usedSteps == [UInt64.max])
         #expect(forged.lastUsedStep(now: now) == 58_815_200)
-        let typical = try GoogleAuthenticatorFile.parse(Self.typical).get()
+        let typical = try GoogleAuthenticatorFile.parse(Self.typical)
         #expect(typical.lastUsedStep(now: now) == 58_815_200)
         #expect(typical.lastUsedStep(now: now + 3600) == 58_815_201)
-        #expect(try GoogleAuthenticatorFile.parse("JBSWY3DPEHPK3PXP\n").get().lastUsedStep(now: now) == 0)
+        #expect(try GoogleAuthenticatorFile.parse("JBSWY3DPEHPK3PXP\n").lastUsedStep(now: now) == 0)
         #expect(forged.lastUsedStep(now: -5) == 0)
         var slow = forged
         slow.period = 60
@@ -126,9 +126,10 @@ struct GoogleAuthenticatorFileTests {
     @Test("unknown options are refused, naming them without control characters")
     func unknownOption() {
         Self.expectRefused(Self.file([Self.secretText, "\" NOSKEWADJ"]), mentioning: "NOSKEWADJ")
-        switch GoogleAuthenticatorFile.parse(Self.file([Self.secretText, "\" BAD\u{1B}[2J\u{7}NAME"])) {
-        case .success: Issue.record("accepted an unknown option")
-        case .failure(let error):
+        do throws(GoogleAuthenticatorFile.ParseError) {
+            _ = try GoogleAuthenticatorFile.parse(Self.file([Self.secretText, "\" BAD\u{1B}[2J\u{7}NAME"]))
+            Issue.record("accepted an unknown option")
+        } catch {
             #expect(!error.message.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F })
         }
         Self.expectRefused(Self.file([Self.secretText, "\" "]))
@@ -145,7 +146,7 @@ struct GoogleAuthenticatorFileTests {
     @Test("a secret of 128 bytes is accepted, 129 refused")
     func secretLengths() throws {
         let longest = Base32.encode([UInt8](repeating: 7, count: 128))
-        #expect(try GoogleAuthenticatorFile.parse(longest + "\n").get().secret.count == 128)
+        #expect(try GoogleAuthenticatorFile.parse(longest + "\n").secret.count == 128)
         Self.expectRefused(Base32.encode([UInt8](repeating: 7, count: 129)) + "\n")
     }
 
@@ -159,7 +160,7 @@ struct GoogleAuthenticatorFileTests {
     @Test("at most 20 scratch codes")
     func scratchLimit() throws {
         let twenty = (0..<20).map { String(10_000_000 + $0) }
-        #expect(try GoogleAuthenticatorFile.parse(Self.file([Self.secretText] + twenty)).get().scratchCodes == twenty)
+        #expect(try GoogleAuthenticatorFile.parse(Self.file([Self.secretText] + twenty)).scratchCodes == twenty)
         Self.expectRefused(Self.file([Self.secretText] + twenty + ["99999999"]), mentioning: "scratch")
     }
 
@@ -172,7 +173,7 @@ struct GoogleAuthenticatorFileTests {
 
     @Test("imported scratch codes work as backup codes of a 6-digit enrollment")
     func scratchCodesAsBackupCodes() throws {
-        let parsed = try GoogleAuthenticatorFile.parse(Self.typical).get()
+        let parsed = try GoogleAuthenticatorFile.parse(Self.typical)
         let hashes = try #require(BackupCodes.hashes(for: parsed.scratchCodes, secret: parsed.secret, iterations: 1000)).hashes
         #expect(hashes.count == parsed.scratchCodes.count)
         let record = SecretRecord(secret: parsed.secret,
@@ -188,11 +189,11 @@ struct GoogleAuthenticatorFileTests {
     @Test("CRLF line endings are accepted")
     func crlf() throws {
         let text = Self.typical.replacingNewlines(with: "\r\n")
-        switch GoogleAuthenticatorFile.parse(text) {
-        case .success(let parsed):
+        do throws(GoogleAuthenticatorFile.ParseError) {
+            let parsed = try GoogleAuthenticatorFile.parse(text)
             #expect(parsed.scratchCodes == Self.scratch)
             #expect(parsed.secret == Array("Leaky secret 1234567".utf8))
-        case .failure(let error):
+        } catch {
             Issue.record("CRLF file refused: \(error.message)")
         }
     }

@@ -4,9 +4,9 @@ import Testing
 @Suite("ModuleOptions")
 struct ModuleOptionsTests {
     static func parsed(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> ModuleOptions {
-        switch ModuleOptions.parse(arguments) {
-        case .success(let options): return options
-        case .failure(let error):
+        do throws(OptionError) {
+            return try ModuleOptions.parse(arguments)
+        } catch {
             Issue.record("refused \(arguments): \(error)", sourceLocation: sourceLocation)
             throw error
         }
@@ -14,10 +14,10 @@ struct ModuleOptionsTests {
 
     static func expectRefused(_ arguments: [String], mentioning fragment: String? = nil,
                               sourceLocation: SourceLocation = #_sourceLocation) {
-        switch ModuleOptions.parse(arguments) {
-        case .success(let options):
+        do throws(OptionError) {
+            let options = try ModuleOptions.parse(arguments)
             Issue.record("accepted \(arguments) as \(options)", sourceLocation: sourceLocation)
-        case .failure(let error):
+        } catch {
             #expect(!error.description.isEmpty, sourceLocation: sourceLocation)
             if let fragment {
                 #expect(error.description.contains(fragment), "'\(error.description)' should mention '\(fragment)'",
@@ -270,7 +270,7 @@ struct ModuleOptionsTests {
         let home = try Self.parsed(["secret=${HOME}/.swift-2fa"])
         #expect(home.secretPath(user: "alice", home: "home") == nil)
         let user = try Self.parsed(["secret=/etc/2fa/${USER}/x"])
-        #expect(user.secretPath(user: "..", home: "/home/x") == nil, "even if a caller forgot UserName.problem")
+        #expect(user.secretPath(user: "..", home: "/home/x") == nil, "even if a caller forgot UserName.check")
     }
 
     @Test("replacingAll replaces every occurrence, left to right, once")

@@ -14,7 +14,7 @@ struct OpenSSLFixtureTests {
     }
 
     static func record() throws -> SecretRecord {
-        try SecretRecord.parse(try text("openssl-build.secret")).get()
+        try SecretRecord.parse(try text("openssl-build.secret"))
     }
 
     /// The ten backup codes that enrollment showed, from its `confirm --json` output.

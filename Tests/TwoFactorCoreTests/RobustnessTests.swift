@@ -43,9 +43,9 @@ struct RobustnessTests {
                                  backupCodes: [backup], pendingUntil: 1_764_457_000).serialized()
         for index in 0..<Self.iterations {
             let text = index % 2 == 0 ? Self.randomText(&generator, alphabet: Self.printable) : Self.mutate(valid, &generator)
-            if case .success(let record) = SecretRecord.parse(text) {
+            if let record = try? SecretRecord.parse(text) {
                 #expect(SecretRecordTests.isPlausible(record), "iteration \(index)")
-                #expect(try SecretRecord.parse(record.serialized()).get() == record, "iteration \(index)")
+                #expect(try SecretRecord.parse(record.serialized()) == record, "iteration \(index)")
             }
         }
     }
@@ -57,10 +57,10 @@ struct RobustnessTests {
                               usedBackupSalts: [String(repeating: "ab", count: 16)]).serialized()
         for index in 0..<Self.iterations {
             let text = index % 2 == 0 ? Self.randomText(&generator, alphabet: Self.printable) : Self.mutate(valid, &generator)
-            if case .success(let state) = UserState.parse(text) {
+            if let state = try? UserState.parse(text) {
                 #expect(state.failures >= 0 && state.failures <= UserState.maximumFailures)
                 #expect(state.throttledUntil >= 0)
-                #expect(try UserState.parse(state.serialized()).get() == state, "iteration \(index)")
+                #expect(try UserState.parse(state.serialized()) == state, "iteration \(index)")
             }
         }
     }
@@ -80,7 +80,7 @@ struct RobustnessTests {
                 }.joined(separator: " ")
             }
             let arguments = text.split(separator: " ").map(String.init)
-            if case .success(let options) = ModuleOptions.parse(arguments) {
+            if let options = try? ModuleOptions.parse(arguments) {
                 #expect(options.policy.throttle.maxDelay >= options.policy.throttle.baseDelay)
                 #expect(VerificationPolicy.windowRange.contains(options.policy.window))
                 if let path = options.secretPath(user: "alice", home: "/home/alice") {
@@ -208,13 +208,13 @@ struct RobustnessTests {
             + "\" TOTP_AUTH\n31415926\n27182818\n"
         for index in 0..<Self.iterations {
             let text = index % 2 == 0 ? Self.randomText(&generator, alphabet: Self.printable) : Self.mutate(valid, &generator)
-            switch GoogleAuthenticatorFile.parse(text) {
-            case .success(let parsed):
+            do throws(GoogleAuthenticatorFile.ParseError) {
+                let parsed = try GoogleAuthenticatorFile.parse(text)
                 #expect(SecretRecord.allowedSecretLengths.contains(parsed.secret.count))
                 #expect(OTPParameters.allowedPeriods.contains(parsed.period))
                 #expect(parsed.scratchCodes.count <= SecretRecord.maximumBackupCodes)
                 #expect(parsed.scratchCodes.allSatisfy { BackupCodes.normalize($0) == $0 })
-            case .failure(let error):
+            } catch {
                 #expect(!error.message.contains(secret.prefix(8)), "iteration \(index): \(error.message)")
             }
         }

@@ -26,10 +26,10 @@ struct SecretRecordTests {
     /// Expects a refusal whose message names no part of the secret.
     static func expectRefused(_ text: String, mentioning fragment: String? = nil,
                               sourceLocation: SourceLocation = #_sourceLocation) {
-        switch SecretRecord.parse(text) {
-        case .success:
+        do throws(FileFormatError) {
+            _ = try SecretRecord.parse(text)
             Issue.record("accepted: \(text.debugDescription.prefix(200))", sourceLocation: sourceLocation)
-        case .failure(let error):
+        } catch {
             let message = error.description
             #expect(!message.isEmpty, sourceLocation: sourceLocation)
             #expect(!message.contains(secretText), "message leaks the secret: \(message)", sourceLocation: sourceLocation)
@@ -47,7 +47,7 @@ struct SecretRecordTests {
     @Test("a hand-written file parses to the expected record")
     func parsesHandWritten() throws {
         let text = Self.validText(extra: [Self.backupLine(), "", "# comment", "pending_until 1764457000"])
-        let record = try SecretRecord.parse(text).get()
+        let record = try SecretRecord.parse(text)
         #expect(record.secret == Self.secret)
         #expect(record.parameters == .standard)
         #expect(record.created == 1_764_456_000)
@@ -66,23 +66,23 @@ struct SecretRecordTests {
     func crlf() throws {
         let text = Self.validText(extra: [Self.backupLine()]).replacingNewlines(with: "\r\n")
         #expect(text.utf8.contains(0x0D))
-        switch SecretRecord.parse(text) {
-        case .success(let record):
+        do throws(FileFormatError) {
+            let record = try SecretRecord.parse(text)
             #expect(record.secret == Self.secret)
             #expect(record.backupCodes.count == 1)
-        case .failure(let error):
+        } catch {
             Issue.record("CRLF file refused: \(error)")
         }
         let noComment = "version 1\r\nsecret \(Self.secretText)\r\nalgorithm SHA1\r\ndigits 6\r\nperiod 30\r\ncreated 1\r\n"
-        #expect((try? SecretRecord.parse(noComment).get())?.secret == Self.secret, "CRLF file refused")
+        #expect((try? SecretRecord.parse(noComment))?.secret == Self.secret, "CRLF file refused")
     }
 
     @Test("lower-case base32 and base32 with spaces are accepted")
     func lenientSpelling() throws {
         let lower = Self.validText(secret: Self.secretText.lowercased())
-        #expect(try SecretRecord.parse(lower).get().secret == Self.secret)
+        #expect(try SecretRecord.parse(lower).secret == Self.secret)
         let grouped = Self.validText(secret: "\(Self.secretText.prefix(8)) \(Self.secretText.dropFirst(8))")
-        #expect(try SecretRecord.parse(grouped).get().secret == Self.secret)
+        #expect(try SecretRecord.parse(grouped).secret == Self.secret)
     }
 
     @Test("serialize then parse gives back the record, for every parameter combination")
@@ -101,7 +101,7 @@ struct SecretRecordTests {
                     let text = record.serialized()
                     #expect(text.hasSuffix("\n"))
                     #expect(text.contains("version 1\n"))
-                    #expect(try SecretRecord.parse(text).get() == record)
+                    #expect(try SecretRecord.parse(text) == record)
                 }
             }
         }
@@ -131,7 +131,7 @@ struct SecretRecordTests {
     func secretLengthEdges() throws {
         for length in [10, 128] {
             let secret = [UInt8](repeating: 0x42, count: length)
-            #expect(try SecretRecord.parse(Self.validText(secret: Base32.encode(secret))).get().secret == secret)
+            #expect(try SecretRecord.parse(Self.validText(secret: Base32.encode(secret))).secret == secret)
         }
     }
 
@@ -193,9 +193,10 @@ struct SecretRecordTests {
     @Test("a secret shorter than 10 or longer than 128 bytes is refused", arguments: [1, 5, 9, 129, 160])
     func badSecretLength(length: Int) {
         let secret = Base32.encode([UInt8](repeating: 0x42, count: length))
-        switch SecretRecord.parse(Self.validText(secret: secret)) {
-        case .success: Issue.record("a \(length)-byte secret was accepted")
-        case .failure(let error):
+        do throws(FileFormatError) {
+            _ = try SecretRecord.parse(Self.validText(secret: secret))
+            Issue.record("a \(length)-byte secret was accepted")
+        } catch {
             #expect(!error.description.contains(secret))
             #expect(error.description.contains("secret"))
         }
@@ -243,7 +244,7 @@ struct SecretRecordTests {
     @Test("at most 20 backup codes")
     func tooManyBackupCodes() throws {
         let twenty = Array(repeating: Self.backupLine(), count: 20)
-        #expect(try SecretRecord.parse(Self.validText(extra: twenty)).get().backupCodes.count == 20)
+        #expect(try SecretRecord.parse(Self.validText(extra: twenty)).backupCodes.count == 20)
         Self.expectRefused(Self.validText(extra: twenty + [Self.backupLine()]), mentioning: "backup")
     }
 
@@ -273,9 +274,10 @@ struct SecretRecordTests {
             let to = Self.secretText.index(from, offsetBy: 4, limitedBy: Self.secretText.endIndex) ?? Self.secretText.endIndex
             return String(Self.secretText[from..<to])
         }.joined(separator: " ")
-        switch SecretRecord.parse(Self.validText(extra: [grouped])) {
-        case .success: Issue.record("accepted a stray secret line")
-        case .failure(let error):
+        do throws(FileFormatError) {
+            _ = try SecretRecord.parse(Self.validText(extra: [grouped]))
+            Issue.record("accepted a stray secret line")
+        } catch {
             #expect(!error.description.contains(String(Self.secretText.prefix(4))),
                     "message quotes secret material: \(error.description)")
         }
@@ -295,7 +297,7 @@ struct SecretRecordTests {
         let padding = limit - base.utf8.count - 2
         let atLimit = base + "#" + String(repeating: "x", count: padding) + "\n"
         #expect(atLimit.utf8.count == limit)
-        #expect(try SecretRecord.parse(atLimit).get().secret == Self.secret)
+        #expect(try SecretRecord.parse(atLimit).secret == Self.secret)
         let overLimit = base + "#" + String(repeating: "x", count: padding + 1) + "\n"
         #expect(overLimit.utf8.count == limit + 1)
         Self.expectRefused(overLimit)
@@ -316,7 +318,7 @@ struct SecretRecordTests {
         let baseLines = base.split(separator: "\n", omittingEmptySubsequences: true).count
         let text = base + String(repeating: "#\n", count: KeyValueLines.maximumLines - baseLines)
         #expect(text.filter { $0 == "\n" }.count == 256)
-        #expect((try? SecretRecord.parse(text).get())?.secret == Self.secret,
+        #expect((try? SecretRecord.parse(text))?.secret == Self.secret,
                 "256 lines plus the final newline counted as 257")
         // 257 lines must be refused.
         Self.expectRefused(text + "#\n", mentioning: "lines")
@@ -326,7 +328,7 @@ struct SecretRecordTests {
     func algorithms() throws {
         for algorithm in HashAlgorithm.allCases {
             let text = Self.validText().replacingLine(startingWith: "algorithm ", with: "algorithm \(algorithm.rawValue)")
-            #expect(try SecretRecord.parse(text).get().parameters.algorithm == algorithm)
+            #expect(try SecretRecord.parse(text).parameters.algorithm == algorithm)
         }
     }
 }

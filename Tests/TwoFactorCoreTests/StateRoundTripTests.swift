@@ -46,12 +46,12 @@ struct StateRoundTripTests {
         for iteration in 0..<5_000 {
             let state = Self.randomState(&generator)
             let text = state.serialized()
-            switch UserState.parse(text) {
-            case .failure(let error):
-                Issue.record("iteration \(iteration): \(error) for \(text.debugDescription)")
-            case .success(let parsed):
+            do throws(FileFormatError) {
+                let parsed = try UserState.parse(text)
                 #expect(parsed == Self.expectedAfterRoundTrip(state), "iteration \(iteration)")
                 #expect(parsed.serialized() == text, "iteration \(iteration): writing again changes the file")
+            } catch {
+                Issue.record("iteration \(iteration): \(error) for \(text.debugDescription)")
             }
         }
     }
@@ -65,7 +65,7 @@ struct StateRoundTripTests {
             UserState(lastStep: 0, failures: 0, throttledUntil: (1 << 62) + 30, locked: false, usedBackupSalts: []),
         ]
         for state in states {
-            #expect(try UserState.parse(state.serialized()).get() == state)
+            #expect(try UserState.parse(state.serialized()) == state)
         }
     }
 
@@ -120,7 +120,7 @@ struct StateRoundTripTests {
                     }
                     let decision = policy.verify(answer: answer, record: record, state: state, now: now)
                     let text = decision.state.serialized()
-                    guard case .success(let parsed) = UserState.parse(text) else {
+                    guard let parsed = try? UserState.parse(text) else {
                         Issue.record("clock \(now), attempt \(attempt): the policy's state is not readable: \(text.debugDescription)")
                         break
                     }
@@ -142,7 +142,7 @@ struct StateRoundTripTests {
         for now in [(Int64(1) << 62) + 15, Int64.max / 2 + 15, Int64.max - 86_400] {
             let wrong = policy.verify(answer: "not-a-code", record: record, state: UserState(), now: now)
             #expect(wrong.outcome == .rejected)
-            let stored = try UserState.parse(wrong.state.serialized()).get()
+            let stored = try UserState.parse(wrong.state.serialized())
             #expect(stored.throttledUntil == now + 30)
             let held = policy.verify(answer: try #require(record.totp?.code(at: now + 10)), record: record,
                                      state: stored, now: now + 10)
@@ -151,7 +151,7 @@ struct StateRoundTripTests {
             let accepted = policy.verify(answer: try #require(record.totp?.code(at: later)), record: record,
                                          state: stored, now: later)
             #expect(accepted.outcome.isAccepted)
-            #expect(try UserState.parse(accepted.state.serialized()).get() == accepted.state)
+            #expect(try UserState.parse(accepted.state.serialized()) == accepted.state)
         }
     }
 
@@ -163,7 +163,7 @@ struct StateRoundTripTests {
         var state = UserState()
         for _ in 0..<5 {
             let decision = policy.verify(answer: "000000x", record: record, state: state, now: Int64.max - 1)
-            state = try UserState.parse(decision.state.serialized()).get()
+            state = try UserState.parse(decision.state.serialized())
         }
         #expect(state.failures == 3)
         #expect(state.throttledUntil == Int64.max)

@@ -108,7 +108,7 @@ struct ThrottlePolicyTests {
         let after = policy.recordingFailure(atMax, now: 1_764_456_000)
         #expect(after.failures == UserState.maximumFailures)
         // The result can still be written and read back.
-        #expect(try UserState.parse(after.serialized()).get() == after)
+        #expect(try UserState.parse(after.serialized()) == after)
     }
 
     @Test("the throttle end saturates instead of overflowing")

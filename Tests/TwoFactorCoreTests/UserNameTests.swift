@@ -3,12 +3,22 @@ import Testing
 
 @Suite("UserName")
 struct UserNameTests {
+    /// The reason `UserName.check` gives, or nil when it accepts the name.
+    static func reason(_ name: String) -> String? {
+        do throws(UserNameError) {
+            try UserName.check(name)
+            return nil
+        } catch {
+            return error.description
+        }
+    }
+
     @Test("unsafe names are refused with a reason", arguments: [
         "", ".", "..", "../root", "a/b", "/", "/etc/passwd", "alice/", "x\n", "\nx", "a\tb", "a\rb", "\u{7f}", "a\u{0}b",
         "\u{1B}[31m", String(repeating: "a", count: 257), String(repeating: "é", count: 129),
     ])
     func refused(name: String) {
-        let problem = UserName.problem(with: name)
+        let problem = Self.reason(name)
         #expect(problem != nil, "\(name.debugDescription) was accepted")
         #expect(problem?.isEmpty == false)
         #expect(!UserName.isSafe(name))
@@ -19,7 +29,7 @@ struct UserNameTests {
         "user name", "$user", String(repeating: "a", count: 256), String(repeating: "é", count: 128),
     ])
     func accepted(name: String) {
-        #expect(UserName.problem(with: name) == nil, "\(name.debugDescription) was refused")
+        #expect(Self.reason(name) == nil, "\(name.debugDescription) was refused")
         #expect(UserName.isSafe(name))
     }
 
@@ -28,15 +38,15 @@ struct UserNameTests {
         #expect(UserName.maximumLength == 256)
         let twoByte = String(repeating: "é", count: 129) // 258 bytes, 129 characters
         #expect(twoByte.count < 256)
-        #expect(UserName.problem(with: twoByte) != nil)
-        #expect(UserName.problem(with: String(repeating: "a", count: 255) + "é") != nil) // 257 bytes
+        #expect(Self.reason(twoByte) != nil)
+        #expect(Self.reason(String(repeating: "a", count: 255) + "é") != nil) // 257 bytes
     }
 
     @Test("the reasons say what is wrong")
     func reasons() {
-        #expect(UserName.problem(with: "")?.contains("empty") == true)
-        #expect(UserName.problem(with: "a/b")?.contains("/") == true)
-        #expect(UserName.problem(with: "x\n")?.contains("control") == true)
-        #expect(UserName.problem(with: String(repeating: "a", count: 257))?.contains("long") == true)
+        #expect(Self.reason("")?.contains("empty") == true)
+        #expect(Self.reason("a/b")?.contains("/") == true)
+        #expect(Self.reason("x\n")?.contains("control") == true)
+        #expect(Self.reason(String(repeating: "a", count: 257))?.contains("long") == true)
     }
 }

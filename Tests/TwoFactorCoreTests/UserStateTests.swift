@@ -18,10 +18,10 @@ struct UserStateTests {
 
     static func expectRefused(_ text: String, mentioning fragment: String? = nil,
                               sourceLocation: SourceLocation = #_sourceLocation) {
-        switch UserState.parse(text) {
-        case .success(let state):
+        do throws(FileFormatError) {
+            let state = try UserState.parse(text)
             Issue.record("accepted \(state) from \(text.debugDescription.prefix(200))", sourceLocation: sourceLocation)
-        case .failure(let error):
+        } catch {
             #expect(!error.description.isEmpty, sourceLocation: sourceLocation)
             if let fragment {
                 #expect(error.description.contains(fragment), "message '\(error.description)' should mention '\(fragment)'",
@@ -44,7 +44,7 @@ struct UserStateTests {
     func parsesHandWritten() throws {
         let text = Self.validText(locked: "1", extra: ["used_backup \(Self.salt1)", "# note", "",
                                                        "used_backup \(Self.salt2.uppercased())"])
-        let state = try UserState.parse(text).get()
+        let state = try UserState.parse(text)
         #expect(state == UserState(lastStep: 58_839_821, failures: 2, throttledUntil: 1_764_456_030, locked: true,
                                    usedBackupSalts: [Self.salt1, Self.salt2]))
     }
@@ -69,7 +69,7 @@ struct UserStateTests {
         for state in states {
             let text = state.serialized()
             #expect(text.hasPrefix("version 1\n"))
-            #expect(try UserState.parse(text).get() == state)
+            #expect(try UserState.parse(text) == state)
         }
     }
 
@@ -82,16 +82,16 @@ struct UserStateTests {
 
     @Test("backup_failures: optional, 0 when absent, written only when not 0, round trips")
     func backupFailures() throws {
-        #expect(try UserState.parse(Self.validText()).get().backupFailures == 0, "a file written before the line")
-        let parsed = try UserState.parse(Self.validText(extra: ["backup_failures 2"])).get()
+        #expect(try UserState.parse(Self.validText()).backupFailures == 0, "a file written before the line")
+        let parsed = try UserState.parse(Self.validText(extra: ["backup_failures 2"]))
         #expect(parsed.backupFailures == 2)
         #expect(parsed.failures == 2)
         let state = UserState(lastStep: 7, failures: 3, throttledUntil: 99, locked: false, usedBackupSalts: [],
                               backupFailures: 3)
         #expect(state.serialized() == "version 1\nlast_step 7\nfailures 3\nthrottled_until 99\nlocked 0\nbackup_failures 3\n")
-        #expect(try UserState.parse(state.serialized()).get() == state)
+        #expect(try UserState.parse(state.serialized()) == state)
         #expect(!UserState().serialized().contains("backup_failures"))
-        #expect(try UserState.parse(Self.validText(extra: ["backup_failures 1000000"])).get().backupFailures == 1_000_000)
+        #expect(try UserState.parse(Self.validText(extra: ["backup_failures 1000000"])).backupFailures == 1_000_000)
         for value in ["-1", "x", "1000001", "", "1.5"] {
             Self.expectRefused(Self.validText(extra: ["backup_failures \(value)"]))
         }
@@ -148,13 +148,13 @@ struct UserStateTests {
 
     @Test("the edges of the accepted ranges parse")
     func edges() throws {
-        #expect(try UserState.parse(Self.validText(lastStep: "18446744073709551615")).get().lastStep == .max)
-        #expect(try UserState.parse(Self.validText(failures: "1000000")).get().failures == 1_000_000)
-        #expect(try UserState.parse(Self.validText(failures: "0")).get().failures == 0)
+        #expect(try UserState.parse(Self.validText(lastStep: "18446744073709551615")).lastStep == .max)
+        #expect(try UserState.parse(Self.validText(failures: "1000000")).failures == 1_000_000)
+        #expect(try UserState.parse(Self.validText(failures: "0")).failures == 0)
         // Any time the module can write (StateRoundTripTests), up to Int64.max.
-        #expect(try UserState.parse(Self.validText(throttledUntil: "9223372036854775807")).get().throttledUntil == .max)
-        #expect(try UserState.parse(Self.validText(locked: "1")).get().locked)
-        #expect(try !UserState.parse(Self.validText(locked: "0")).get().locked)
+        #expect(try UserState.parse(Self.validText(throttledUntil: "9223372036854775807")).throttledUntil == .max)
+        #expect(try UserState.parse(Self.validText(locked: "1")).locked)
+        #expect(try !UserState.parse(Self.validText(locked: "0")).locked)
     }
 
     @Test("malformed used_backup lines are refused", arguments: [

@@ -498,7 +498,7 @@ struct VerificationPolicyTests {
         let record = try Self.recordWithBackups()
         let first = Self.policy.verify(answer: Self.backupB, record: record, state: UserState(), now: Self.now)
         #expect(first.outcome == .acceptedBackup)
-        let reloaded = try UserState.parse(first.state.serialized()).get()
+        let reloaded = try UserState.parse(first.state.serialized())
         #expect(Self.policy.verify(answer: Self.backupB, record: record, state: reloaded, now: Self.now).outcome == .rejected)
     }
 

@@ -99,9 +99,9 @@ struct StoreTests {
 
     @Test("passwd lookups come from the system database; an unknown name is 'no such user'")
     func passwd() throws {
-        #expect(try PasswdEntry.lookup("root").get().uid == 0)
-        #expect(try PasswdEntry.lookup("root").get().home == "/root")
-        #expect(try PasswdEntry.lookup(uid: 0).get().name == "root")
-        #expect(PasswdEntry.lookup("s2fa-no-such-user") == .failure(.noSuchUser))
+        #expect(try PasswdEntry.lookup("root").uid == 0)
+        #expect(try PasswdEntry.lookup("root").home == "/root")
+        #expect(try PasswdEntry.lookup(uid: 0).name == "root")
+        #expect(throws: PasswdLookupError.noSuchUser) { try PasswdEntry.lookup("s2fa-no-such-user") }
     }
 }
