@@ -45,14 +45,17 @@ public enum AtomicFile {
         let fd = retryingOnEINTR { openat(directoryFD, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
         if fd < 0 { throw .system(.create, "a temporary file in \(directory)") }
         var failure: StoreError?
-        if let error = writeAll(fd, Array(contents.utf8)) {
-            failure = StoreError(.write, temporaryPath, errno: error)
-        } else if fchmod(fd, mode) != 0 {
-            failure = .system(.write, temporaryPath, detail: "mode")
-        } else if let owner, fchown(fd, owner.uid, owner.gid) != 0 {
-            failure = .system(.write, temporaryPath, detail: "owner")
-        } else if retryingOnEINTR({ fsync(fd) }) != 0 {
-            failure = .system(.flush, temporaryPath)
+        do throws(WriteError) { try writeAll(fd, Array(contents.utf8)) } catch {
+            failure = StoreError(.write, temporaryPath, errno: error.errno)
+        }
+        if failure == nil {
+            if fchmod(fd, mode) != 0 {
+                failure = .system(.write, temporaryPath, detail: "mode")
+            } else if let owner, fchown(fd, owner.uid, owner.gid) != 0 {
+                failure = .system(.write, temporaryPath, detail: "owner")
+            } else if retryingOnEINTR({ fsync(fd) }) != 0 {
+                failure = .system(.flush, temporaryPath)
+            }
         }
         if close(fd) != 0 && failure == nil {
             failure = .system(.write, temporaryPath, detail: "close")
@@ -76,22 +79,5 @@ public enum AtomicFile {
         guard let slash = path.lastIndex(of: "/") else { return (".", path) }
         let directory = String(path[..<slash])
         return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
-    }
-
-    /// Writes every byte; nil on success, else the errno (EIO when no progress is made).
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32? {
-        var offset = 0
-        while offset < bytes.count {
-            let written = retryingOnEINTR {
-                bytes.withUnsafeBytes { buffer -> Int in
-                    guard let base = buffer.baseAddress else { return 0 }
-                    return Glibc.write(fd, base + offset, buffer.count - offset)
-                }
-            }
-            if written < 0 { return errno }
-            if written == 0 { return EIO }
-            offset += written
-        }
-        return nil
     }
 }

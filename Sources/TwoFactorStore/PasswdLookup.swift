@@ -17,9 +17,6 @@ public enum PasswdLookupError: Error, Equatable, CustomStringConvertible {
 }
 
 extension PasswdEntry {
-    /// Largest buffer offered to the name service; an entry that needs more is an error.
-    static let maximumBufferSize = 1 << 20
-
     /// Looks a user up by name with getpwnam_r (never from the environment). The entry's
     /// `name` is the canonical spelling the name service returns.
     public static func lookup(_ name: String) throws(PasswdLookupError) -> PasswdEntry {
@@ -31,34 +28,21 @@ extension PasswdEntry {
         try query { getpwuid_r(uid, $0, $1, $2, $3) }
     }
 
-    /// Runs a reentrant lookup, growing the buffer on ERANGE (a large directory entry)
-    /// and retrying on EINTR. Only "result NULL, error 0" means there is no such user.
+    /// Runs the lookup through `NameService.query` (its one "not found" rule).
     private static func query(
         _ call: (UnsafeMutablePointer<passwd>, UnsafeMutablePointer<CChar>, Int,
                  UnsafeMutablePointer<UnsafeMutablePointer<passwd>?>) -> Int32
     ) throws(PasswdLookupError) -> PasswdEntry {
-        var size = 16_384
-        while true {
-            var entry = passwd()
-            var result: UnsafeMutablePointer<passwd>?
-            var buffer = [CChar](repeating: 0, count: size)
-            let rc = buffer.withUnsafeMutableBufferPointer { storage -> Int32 in
-                guard let base = storage.baseAddress else { return ENOMEM }
-                return call(&entry, base, storage.count, &result)
+        let found: PasswdEntry?
+        do throws(NameServiceError) {
+            found = try NameService.query(passwd(), call) { entry in
+                guard let name = entry.pw_name, let home = entry.pw_dir else { return nil }
+                return PasswdEntry(name: String(cString: name), uid: entry.pw_uid, gid: entry.pw_gid, home: String(cString: home))
             }
-            switch rc {
-            case 0:
-                guard result != nil else { throw .noSuchUser }
-                guard let name = entry.pw_name, let home = entry.pw_dir else { throw .lookupFailed(errno: EINVAL) }
-                return PasswdEntry(name: String(cString: name), uid: entry.pw_uid, gid: entry.pw_gid,
-                                   home: String(cString: home))
-            case ERANGE where size < maximumBufferSize:
-                size *= 4
-            case EINTR:
-                continue
-            default:
-                throw .lookupFailed(errno: rc)
-            }
+        } catch {
+            throw .lookupFailed(errno: error.errno)
         }
+        guard let found else { throw .noSuchUser }
+        return found
     }
 }

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Glibc
+import TwoFactorStore
 
 /// Writing to stdout and stderr, unbuffered so prompts and pipes see lines in order.
 enum Output {
@@ -23,17 +24,10 @@ enum Output {
         writeAll(STDERR_FILENO, "swift-2fa-setup: warning: \(message)\n")
     }
 
-    /// write(2) until every byte is out (retrying short writes and EINTR). Output that
-    /// cannot be written (a closed pipe) is dropped, as FileHandle did.
+    /// Writes `text` whole (TwoFactorStore's `writeAll`). Output that cannot be written (a
+    /// closed pipe) is dropped, as FileHandle did.
     private static func writeAll(_ fd: Int32, _ text: String) {
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if written < 0 && errno == EINTR { continue }
-            if written <= 0 { return }
-            offset += written
-        }
+        try? TwoFactorStore.writeAll(fd, Array(text.utf8))
     }
 
     /// One JSON object on one line on stdout (keys sorted, slashes unescaped).

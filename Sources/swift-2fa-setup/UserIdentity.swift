@@ -1,5 +1,6 @@
 import Glibc
 import TwoFactorCore
+import TwoFactorStore
 
 /// Acting on a user's own files with the user's identity, so that root never follows a
 /// link or writes somewhere the user could not write themselves.
@@ -37,7 +38,7 @@ enum UserIdentity {
         }
         let savedGroups = supplementaryGroups()
         let savedGID = getegid()
-        guard var userGroups = groups(of: account) else {
+        guard var userGroups = try? NameService.groups(of: account.name, primaryGID: account.gid) else {
             throw .identity(.io("cannot look up the groups of \(account.name)"))
         }
         guard setgroups(userGroups.count, &userGroups) == 0, setegid(account.gid) == 0, seteuid(account.uid) == 0 else {
@@ -46,22 +47,6 @@ enum UserIdentity {
         }
         defer { restore(groups: savedGroups, gid: savedGID) }
         do throws(BodyError) { return try body() } catch { throw .body(error) }
-    }
-
-    /// The user's groups as login would set them: the primary group and every group that
-    /// lists the user. Nil when the name service fails.
-    static func groups(of account: PasswdEntry) -> [gid_t]? {
-        var count: Int32 = 32
-        while count <= 65_536 {
-            var groups = [gid_t](repeating: 0, count: Int(count))
-            var found = count
-            if getgrouplist(account.name, account.gid, &groups, &found) >= 0 {
-                return Array(groups.prefix(Int(max(0, found))))
-            }
-            guard found > count else { return nil }
-            count = found
-        }
-        return nil
     }
 
     private static func supplementaryGroups() -> [gid_t] {

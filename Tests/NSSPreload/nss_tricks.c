@@ -11,17 +11,20 @@
  *
  * Everything else goes to the next getpwnam_r (nss_wrapper's, or glibc's), with one
  * correction: nss_wrapper reports a name it does not know as ENOENT, glibc as result NULL
- * and error 0 ("no such user"); the library answers as glibc does.
+ * and error 0 ("no such user"); the library answers as glibc does. getgrnam_r gets the same
+ * correction and nothing else ("no such group").
  */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef int (*getpwnam_r_function)(const char *, struct passwd *, char *, size_t, struct passwd **);
+typedef int (*getgrnam_r_function)(const char *, struct group *, char *, size_t, struct group **);
 
 static int as_glibc(int rc, struct passwd **result)
 {
@@ -52,4 +55,16 @@ int getpwnam_r(const char *name, struct passwd *entry, char *buffer, size_t size
         return as_glibc(next(folded, entry, buffer, size, result), result);
     }
     return as_glibc(next(name, entry, buffer, size, result), result);
+}
+
+int getgrnam_r(const char *name, struct group *entry, char *buffer, size_t size, struct group **result)
+{
+    getgrnam_r_function next = (getgrnam_r_function)dlsym(RTLD_NEXT, "getgrnam_r");
+
+    if (next == NULL) {
+        *result = NULL;
+        return ENOSYS;
+    }
+    int rc = next(name, entry, buffer, size, result);
+    return rc == ENOENT && *result == NULL ? 0 : rc;
 }
