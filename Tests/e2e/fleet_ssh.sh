@@ -17,12 +17,6 @@ setup_workdir
 private_pam_dir
 
 PG=$REPO_ROOT/Tests/fleet/pg.sh
-LOGIN=$E2E_DIR/lib/ssh_login.exp
-SSHD=$(command -v sshd)
-if [[ ! -d /run/sshd ]]; then
-    install -d -m 0755 /run/sshd
-    E2E_CLEANUP_CMDS+=("rmdir /run/sshd 2>/dev/null")
-fi
 
 # The database lives outside WORK (mode 0700, root's), where the postgres user can reach it.
 PGDIR=$(mktemp -d /tmp/s2fa-e2e-pg.XXXXXX)
@@ -48,41 +42,13 @@ SECRET=$(json_field secret <<<"$out")
     pass "enrolled in the database through the command (server role: enroll --pending, confirm)" ||
     fail "enrolled in the database through the command"
 
-ssh-keygen -q -t ed25519 -N '' -f "$WORK/host_key"
-PORT=$(free_port)
-cat >"$WORK/sshd_config" <<CONF
-ListenAddress 127.0.0.1
-Port $PORT
-HostKey $WORK/host_key
-PidFile none
-UsePAM yes
-KbdInteractiveAuthentication yes
-PasswordAuthentication no
-PubkeyAuthentication no
-AuthenticationMethods keyboard-interactive
-PermitRootLogin no
-MaxAuthTries 6
-LogLevel VERBOSE
-PrintMotd no
-UseDNS no
-CONF
-"$SSHD" -t -f "$WORK/sshd_config" || die "sshd -t rejected the test configuration"
-start_bg "$WORK/sshd.log" "$SSHD" -D -e -f "$WORK/sshd_config"
-wait_for_port "$PORT" 15 || { cat "$WORK/sshd.log" >&2; die "sshd did not start on port $PORT"; }
-
-login() { # login NAME WANTED_RC USER PASSWORD CODE
-    local name=$1 wanted=$2 rc=0
-    shift 2
-    expect -f "$LOGIN" "$PORT" "$@" >"$WORK/client.log" 2>&1 || rc=$?
-    [[ $rc == "$wanted" ]] || sed 's/^/    /' "$WORK/client.log" >&2
-    expect_rc "$name" "$wanted" "$rc"
-}
+start_sshd
 
 install_pam_service sshd sshd "config=$WORK/server.conf"
 CODE=$(oathtool --totp -b "$SECRET" -N "now + 30 seconds")
-login "fleet: password + valid code logs in" 0 "$ALICE" "$ALICE_PW" "$CODE"
+ssh_try "fleet: password + valid code logs in" 0 "$ALICE" "$ALICE_PW" "$CODE"
 [[ $(audit "$ALICE") == accepted-totp ]] && pass "fleet: the database recorded accepted-totp" || fail "fleet: the database recorded accepted-totp" "$(audit "$ALICE")"
-login "fleet: the same code is refused" 1 "$ALICE" "$ALICE_PW" "$CODE"
+ssh_try "fleet: the same code is refused" 1 "$ALICE" "$ALICE_PW" "$CODE"
 [[ $(audit "$ALICE") == replayed ]] && pass "fleet: the refusal was the database's replayed" || fail "fleet: the refusal was the database's replayed" "$(audit "$ALICE")"
 [[ -z $(ls -A "$STORE") ]] && pass "fleet: the file store was not used" || fail "fleet: the file store was not used" "$(ls -A "$STORE")"
 
@@ -90,6 +56,6 @@ install_pam_service sshd sshd nullok "config=$WORK/server.conf"
 bash "$PG" halt "$PGDIR" >/dev/null 2>&1
 # No code prompt comes (the database is asked first); a module that took the outage for
 # "not enrolled" under nullok would let the password alone in (exit status 0).
-login "fleet: database stopped: the login fails closed, even with nullok" 1 "$ALICE" "$ALICE_PW" -
+ssh_try "fleet: database stopped: the login fails closed, even with nullok" 1 "$ALICE" "$ALICE_PW" -
 bash "$PG" pooler-stop "$PGDIR" server_a >/dev/null 2>&1
-login "fleet: PgBouncer stopped too: the login fails closed, even with nullok" 1 "$ALICE" "$ALICE_PW" -
+ssh_try "fleet: PgBouncer stopped too: the login fails closed, even with nullok" 1 "$ALICE" "$ALICE_PW" -

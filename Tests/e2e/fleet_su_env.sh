@@ -94,7 +94,7 @@ attempt() { # attempt clean|hostile CODE -> prints "RC RESULT"
     local env_args=() rc=0
     [[ $1 == hostile ]] && env_args=("${hostile[@]}")
     runuser -u "$ATTACKER" -- env -i PATH=/usr/bin:/bin HOME="$EVIL" TERM=dumb "${env_args[@]}" \
-        expect -f "$LOGIN" "$TARGET" "$TARGET_PW" "$2" >"$WORK/su-$1.log" 2>&1 || rc=$?
+        expect -f "$LOGIN" "$TARGET_PW" "$2" su "$TARGET" -c 'echo s2fa-su-ok' >"$WORK/su-$1.log" 2>&1 || rc=$?
     echo "$rc $(audit "$TARGET")"
 }
 
