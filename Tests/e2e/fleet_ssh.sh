@@ -16,20 +16,13 @@ resolve_artifacts
 setup_workdir
 private_pam_dir
 
-PG=$REPO_ROOT/Tests/fleet/pg.sh
-
-# The database lives outside WORK (mode 0700, root's), where the postgres user can reach it.
-PGDIR=$(mktemp -d /tmp/s2fa-e2e-pg.XXXXXX)
-E2E_CLEANUP_CMDS+=("bash '$PG' stop '$PGDIR' >/dev/null 2>&1; rm -rf -- '$PGDIR'")
-bash "$PG" start "$PGDIR" >"$WORK/pg.log" 2>&1 || { cat "$WORK/pg.log" >&2; die "pg.sh start failed"; }
-POOLER=$(bash "$PG" pooler "$PGDIR" server_a) || die "pg.sh pooler failed"
+start_fleet_database
 write_config() { # write_config FILE ROLE
     printf 'database = %s\npooler = %s\ndatabase_timeout = 2\n' "$(bash "$PG" conninfo "$PGDIR" "$2")" "$POOLER" >"$1"
     chmod 0600 "$1"
 }
 write_config "$WORK/server.conf" server_a
 write_config "$WORK/admin.conf" twofa_admin
-audit() { bash "$PG" psql "$PGDIR" twofa_admin -At -c "SELECT result FROM swift2fa.audit WHERE user_name = '$1' ORDER BY id DESC LIMIT 1"; }
 
 ALICE=$(new_user_name)
 ALICE_PW=$(random_password)
@@ -47,9 +40,9 @@ start_sshd
 install_pam_service sshd sshd "config=$WORK/server.conf"
 CODE=$(oathtool --totp -b "$SECRET" -N "now + 30 seconds")
 ssh_try "fleet: password + valid code logs in" 0 "$ALICE" "$ALICE_PW" "$CODE"
-[[ $(audit "$ALICE") == accepted-totp ]] && pass "fleet: the database recorded accepted-totp" || fail "fleet: the database recorded accepted-totp" "$(audit "$ALICE")"
+[[ $(fleet_audit "$ALICE") == accepted-totp ]] && pass "fleet: the database recorded accepted-totp" || fail "fleet: the database recorded accepted-totp" "$(fleet_audit "$ALICE")"
 ssh_try "fleet: the same code is refused" 1 "$ALICE" "$ALICE_PW" "$CODE"
-[[ $(audit "$ALICE") == replayed ]] && pass "fleet: the refusal was the database's replayed" || fail "fleet: the refusal was the database's replayed" "$(audit "$ALICE")"
+[[ $(fleet_audit "$ALICE") == replayed ]] && pass "fleet: the refusal was the database's replayed" || fail "fleet: the refusal was the database's replayed" "$(fleet_audit "$ALICE")"
 [[ -z $(ls -A "$STORE") ]] && pass "fleet: the file store was not used" || fail "fleet: the file store was not used" "$(ls -A "$STORE")"
 
 install_pam_service sshd sshd nullok "config=$WORK/server.conf"

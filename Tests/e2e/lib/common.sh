@@ -374,3 +374,20 @@ ssh_try() {
     fi
     expect_rc "$name" "$wanted" "$rc"
 }
+
+# start_fleet_database: a throwaway PostgreSQL with the fleet schema and, in front of it, a
+# PgBouncer for the role server_a (Tests/fleet/pg.sh); cleanup stops both and removes them.
+# Sets PG (pg.sh), PGDIR (the server's directory, outside WORK so that the postgres user
+# can reach it) and POOLER (the PgBouncer's socket directory, the module's `pooler =`).
+start_fleet_database() {
+    PG=$REPO_ROOT/Tests/fleet/pg.sh
+    PGDIR=$(mktemp -d /tmp/s2fa-e2e-pg.XXXXXX)
+    E2E_CLEANUP_CMDS+=("bash '$PG' stop '$PGDIR' >/dev/null 2>&1; rm -rf -- '$PGDIR'")
+    bash "$PG" start "$PGDIR" >"$WORK/pg.log" 2>&1 || { cat "$WORK/pg.log" >&2; die "pg.sh start failed"; }
+    POOLER=$(bash "$PG" pooler "$PGDIR" server_a) || die "pg.sh pooler failed"
+}
+
+# fleet_audit USER: the result the database recorded for USER's last login.
+fleet_audit() {
+    bash "$PG" psql "$PGDIR" twofa_admin -At -c "SELECT result FROM swift2fa.audit WHERE user_name = '$1' ORDER BY id DESC LIMIT 1"
+}
