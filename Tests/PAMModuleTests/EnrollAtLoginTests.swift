@@ -46,6 +46,20 @@ extension PAMHarness {
         #expect(process.terminationReason == .exit, "driver crashed: \(stderr)")
         return PAMRun(stdout: stdout, stderr: stderr)
     }
+
+    /// A login of root on `s2fa` that enrolls the way a person does: the code the app shows
+    /// for the URI on the screen, then an empty line once the backup codes are saved.
+    /// Returns the run and the code typed ("" when no URI was shown).
+    func enrollAtLogin() throws -> (run: PAMRun, code: String) {
+        var shownCode = ""
+        let run = try authenticateInteractively("root", prompts: 2) { output in
+            if output.contains("PROMPT ECHO_ON ") { return "" }  // the backup codes are saved
+            guard let uri = EnrollmentTranscript(output).uri else { return nil }
+            shownCode = AuthenticatorApp.code(uri.secret, uri.parameters)
+            return shownCode
+        }
+        return (run, shownCode)
+    }
 }
 
 /// What the module showed during an enrollment at login (the driver prints each
@@ -135,13 +149,7 @@ struct EnrollAtLoginTests {
         let harness = try PAMHarness()
         try harness.moduleOnly("enroll enroll_qr=always")
         PAMHarness.waitForFreshStep(margin: 8)
-        var shownCode = ""
-        let run = try harness.authenticateInteractively("root", prompts: 2) { output in
-            if output.contains("PROMPT ECHO_ON ") { return "" }  // the backup codes are saved
-            guard let uri = EnrollmentTranscript(output).uri else { return nil }
-            shownCode = AuthenticatorApp.code(uri.secret, uri.parameters)
-            return shownCode
-        }
+        let (run, shownCode) = try harness.enrollAtLogin()
         #expect(run.result == PAM.success, "\(run.stdout)\n\(run.stderr)")
         #expect(run.outcome == "enrolled")
         #expect(run.prompts.map(\.text) == ["Verification code: ", EnrollmentText.loginBackupCodesPrompt])

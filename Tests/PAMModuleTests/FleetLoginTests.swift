@@ -158,13 +158,7 @@ struct FleetLoginTests {
             let config = harness.root.appendingPathComponent("a.conf").path
             try harness.service([harness.moduleLine("config=\(config) enroll")], name: "s2fa")
             PAMHarness.waitForFreshStep(margin: 8)
-            var shownCode = ""
-            let run = try harness.authenticateInteractively("root", prompts: 2) { output in
-                if output.contains("PROMPT ECHO_ON ") { return "" }  // the backup codes are saved
-                guard let uri = EnrollmentTranscript(output).uri else { return nil }
-                shownCode = AuthenticatorApp.code(uri.secret, uri.parameters)
-                return shownCode
-            }
+            let (run, shownCode) = try harness.enrollAtLogin()
             #expect(run.result == PAM.success, "\(run.stdout)\n\(run.stderr)")
             #expect(run.outcome == "enrolled")
             let transcript = EnrollmentTranscript(run.stdout)
