@@ -149,9 +149,17 @@ let package = Package(
             dependencies: ["TwoFactorCore"],
             path: "Tests/PolicySimulation"
         ),
+        // The fixtures every test target shares: the throwaway PostgreSQL (FleetServer), the
+        // fake pooler, the built products, the TOTP codes, temporary directories and the
+        // program runner.
+        .target(
+            name: "TestSupport",
+            dependencies: ["TwoFactorCore", "TwoFactorStore", "FleetLibPQ"],
+            path: "Tests/Support"
+        ),
         .testTarget(
             name: "TwoFactorCoreTests",
-            dependencies: ["TwoFactorCore", "PolicySimulation"]
+            dependencies: ["TwoFactorCore", "PolicySimulation", "TestSupport"]
         ),
         .testTarget(
             name: "PAMStackTests",
@@ -159,22 +167,22 @@ let package = Package(
         ),
         .testTarget(
             name: "TwoFactorStoreTests",
-            dependencies: ["TwoFactorCore", "TwoFactorStore"]
+            dependencies: ["TwoFactorCore", "TwoFactorStore", "TestSupport"]
         ),
         // Drive the built libpam_swift2fa.so through real libpam under pam_wrapper.
         .testTarget(
             name: "PAMModuleTests",
-            dependencies: ["TwoFactorCore", "TwoFactorStore", "FleetLibPQ"]
+            dependencies: ["TwoFactorCore", "TwoFactorStore", "FleetLibPQ", "TestSupport"]
         ),
         // The fleet store against a real PostgreSQL started by Tests/fleet/pg.sh (needs root).
         .testTarget(
             name: "FleetTests",
-            dependencies: ["TwoFactorCore", "TwoFactorStore", "FleetLibPQ", "PolicySimulation"]
+            dependencies: ["TwoFactorCore", "TwoFactorStore", "FleetLibPQ", "PolicySimulation", "TestSupport"]
         ),
         // Run the built swift-2fa-setup command (and read what it embeds: SchemaEmbeddingTests).
         .testTarget(
             name: "SetupCommandTests",
-            dependencies: ["TwoFactorCore", "TwoFactorStore", "FleetLibPQ", "swift-2fa-setup"]
+            dependencies: ["TwoFactorCore", "TwoFactorStore", "FleetLibPQ", "swift-2fa-setup", "TestSupport"]
         ),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TwoFactorCore
 import TwoFactorStore
@@ -7,12 +8,6 @@ import TwoFactorStore
 @Suite(.serialized, .requiresPostgreSQL)
 struct FleetStoreTests {
     static let parameters = OTPParameters.standard
-
-    static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
-
-    static func code(_ secret: [UInt8], _ parameters: OTPParameters = parameters, at time: Int64 = now()) throws -> String {
-        try #require(TOTP(secret: secret, parameters: parameters)?.code(at: time))
-    }
 
     static func newSecret() throws -> [UInt8] { try #require(SecureRandom.bytes(20)) }
 
@@ -32,7 +27,7 @@ struct FleetStoreTests {
             #expect(try serverA.promptDigits(user: "alice") == 6)
             #expect(try serverA.promptDigits(user: "nobody") == nil)
 
-            let code = try Self.code(secret)
+            let code = AuthenticatorApp.code(secret)
             let first = try serverA.verify(user: "alice", answer: code, service: "sshd", rhost: "192.0.2.1")
             #expect(first.outcome == .acceptedTOTP)
             let again = try serverB.verify(user: "alice", answer: " \(code)\n", service: "sshd", rhost: nil)
@@ -66,16 +61,16 @@ struct FleetStoreTests {
             let serverA = try server.store("server_a")
             let secret = try Self.newSecret()
             let until = try serverA.beginPending(user: "carol", secret: secret, parameters: Self.parameters)
-            #expect(until > Self.now())
+            #expect(until > AuthenticatorApp.now())
             #expect(try admin.status(user: "carol").status == "pending")
-            #expect(try serverA.verify(user: "carol", answer: try Self.code(secret), service: "sshd", rhost: nil).outcome
+            #expect(try serverA.verify(user: "carol", answer: AuthenticatorApp.code(secret), service: "sshd", rhost: nil).outcome
                     == .notEnrolled)
             let codes = try #require(BackupCodes.generate(secret: secret)).codes
             #expect(try serverA.confirmPending(user: "carol", code: "000000x", backupCodes: codes, replace: false) == .rejected)
-            #expect(try serverA.confirmPending(user: "carol", code: try Self.code(secret), backupCodes: codes, replace: false)
+            #expect(try serverA.confirmPending(user: "carol", code: AuthenticatorApp.code(secret), backupCodes: codes, replace: false)
                     == .accepted)
             // The confirming code is used up; the enrollment cannot be replaced by a server.
-            #expect(try serverA.verify(user: "carol", answer: try Self.code(secret), service: "sshd", rhost: nil).outcome
+            #expect(try serverA.verify(user: "carol", answer: AuthenticatorApp.code(secret), service: "sshd", rhost: nil).outcome
                     == .replayed)
             #expect { try serverA.beginPending(user: "carol", secret: secret, parameters: Self.parameters) }
                 throws: { ($0 as? FleetError)?.kind == .alreadyEnrolled }
@@ -88,19 +83,19 @@ struct FleetStoreTests {
             _ = try admin.beginPending(user: "dan", secret: secret, parameters: Self.parameters)
             #expect { try serverA.beginPending(user: "dan", secret: try Self.newSecret(), parameters: Self.parameters) }
                 throws: { ($0 as? FleetError)?.kind == .adminPending }
-            #expect(try serverA.confirmPending(user: "dan", code: try Self.code(secret), backupCodes: [], replace: false)
+            #expect(try serverA.confirmPending(user: "dan", code: AuthenticatorApp.code(secret), backupCodes: [], replace: false)
                     == .accepted, "the admin's secret is still the pending one")
 
             // Import keeps the replay and throttle state.
             let record = SecretRecord(secret: try Self.newSecret(), parameters: OTPParameters(algorithm: .sha256, digits: 8, period: 30),
-                                      created: Self.now() - 100)
-            let step = UInt64(Self.now() / 30)
+                                      created: AuthenticatorApp.now() - 100)
+            let step = UInt64(AuthenticatorApp.now() / 30)
             let state = UserState(lastStep: step, failures: 2, throttledUntil: 0, locked: false, usedBackupSalts: [],
                                   enrollment: record.fingerprint)
             try admin.importEnrollment(user: "erin", record: record, state: state, backupCodes: [], replace: false)
             let status = try admin.status(user: "erin")
             #expect(status.failures == 2 && status.parameters?.algorithm == .sha256 && status.parameters?.digits == 8)
-            let current = try Self.code(record.secret, record.parameters)
+            let current = AuthenticatorApp.code(record.secret, record.parameters)
             #expect(try serverA.verify(user: "erin", answer: current, service: "sshd", rhost: nil).outcome == .replayed)
         }
     }
@@ -112,7 +107,7 @@ struct FleetStoreTests {
             let secret = try Self.newSecret()
             try admin.enroll(user: "frank", secret: secret, parameters: Self.parameters, lastStep: 0, backupCodes: [],
                              replace: false)
-            let code = try Self.code(secret)
+            let code = AuthenticatorApp.code(secret)
             let outcomes = Outcomes()
             DispatchQueue.concurrentPerform(iterations: 30) { index in
                 let word: String

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import TwoFactorCore
 
 /// One long-lived `psql` session (unaligned, tuples only, stop on the first error), so a test
@@ -16,7 +17,7 @@ final class PsqlSession {
         errors = NSTemporaryDirectory() + "psql-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).err"
         guard FileManager.default.createFile(atPath: errors, contents: nil),
               let errorFile = FileHandle(forWritingAtPath: errors) else {
-            throw FleetServerError(text: "cannot create \(errors)")
+            throw FixtureError(text: "cannot create \(errors)")
         }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
         process.arguments = ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", conninfo]
@@ -38,12 +39,12 @@ final class PsqlSession {
         do {
             try input.fileHandleForWriting.write(contentsOf: Data(text.utf8))
         } catch {
-            throw FleetServerError(text: "psql is gone: \(stderrText())")
+            throw FixtureError(text: "psql is gone: \(stderrText())")
         }
         var rows: [[String]] = []
         while true {
             guard let line = try readLine() else {
-                throw FleetServerError(text: "psql stopped: \(stderrText())\nafter: \(sql)")
+                throw FixtureError(text: "psql stopped: \(stderrText())\nafter: \(sql)")
             }
             if line == Self.marker { return rows }
             rows.append(line.split(separator: "|", omittingEmptySubsequences: false).map(String.init))

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import TwoFactorCore
 
 /// The database's policy as the differential tests drive it: one long-lived psql session as
@@ -48,7 +49,7 @@ struct SQLPolicy {
     static func with<Result>(cheapHashes: Bool = true, _ body: (SQLPolicy) throws -> Result) throws -> Result {
         try FleetServer.with { server in
             let clock = try server.pg(["psql", server.directory, "postgres", "-f", testClock])
-            guard clock.status == 0 else { throw FleetServerError(text: "test-clock.sql failed: \(clock.output)") }
+            guard clock.status == 0 else { throw FixtureError(text: "test-clock.sql failed: \(clock.output)") }
             let conninfo = try server.pg(["conninfo", server.directory, "postgres"]).output
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             let policy = SQLPolicy(session: try PsqlSession(conninfo: conninfo))
@@ -65,7 +66,7 @@ struct SQLPolicy {
     /// Runs SQL and returns the one value of its one row.
     func value(_ sql: String) throws -> String {
         let rows = try session.run(sql)
-        guard rows.count == 1, rows[0].count == 1 else { throw FleetServerError(text: "not one value: \(rows) for \(sql)") }
+        guard rows.count == 1, rows[0].count == 1 else { throw FixtureError(text: "not one value: \(rows) for \(sql)") }
         return rows[0][0]
     }
 
@@ -103,7 +104,7 @@ struct SQLPolicy {
             """)
         guard rows.count == 1 || rows.count == 2, rows[0].count == 3,
               let failures = Int(rows[0][1]), let until = Int64(rows[0][2]) else {
-            throw FleetServerError(text: "verify answered \(rows)")
+            throw FixtureError(text: "verify answered \(rows)")
         }
         return (Answer(outcome: rows[0][0], failures: failures, throttledUntil: until),
                 rows.count == 2 ? try Self.parseState(rows[1]) : nil)
@@ -113,7 +114,7 @@ struct SQLPolicy {
     func unlock() throws -> (failures: Int, locked: Bool)? {
         let rows = try session.run("SELECT failures, locked FROM swift2fa.unlock(\(PsqlSession.literal(user)));")
         guard let row = rows.first else { return nil }
-        guard row.count == 2, let failures = Int(row[0]) else { throw FleetServerError(text: "unlock answered \(rows)") }
+        guard row.count == 2, let failures = Int(row[0]) else { throw FixtureError(text: "unlock answered \(rows)") }
         return (failures, row[1] == "t")
     }
 
@@ -139,7 +140,7 @@ struct SQLPolicy {
     private static func parseState(_ row: [String]) throws -> State {
         guard row.count == 6, let lastStep = UInt64(row[0]), let failures = Int(row[1]),
               let until = Int64(row[2]), let backupFailures = Int(row[3]) else {
-            throw FleetServerError(text: "unexpected state row \(row)")
+            throw FixtureError(text: "unexpected state row \(row)")
         }
         return State(lastStep: lastStep, failures: failures, throttledUntil: until, backupFailures: backupFailures,
                      locked: row[4] == "t", usedTags: Set(row[5].split(separator: ",").map(String.init)))

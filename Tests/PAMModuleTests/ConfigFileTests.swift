@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 import TwoFactorCore
 import TwoFactorStore
@@ -47,7 +48,7 @@ struct ConfigFileLoginTests {
                                   created: Int64(Date().timeIntervalSince1970))
         try Store.writeSecret(record, to: Store(directory: other).secretPath(for: "root"))
         PAMHarness.waitForFreshStep()
-        let run = try harness.authenticate("root", answers: [PAMHarness.code(for: record)])
+        let run = try harness.authenticate("root", answers: [AuthenticatorApp.code(record.secret, record.parameters)])
         #expect(run.outcome == "accepted-totp", "\(run.logs)")
     }
 
@@ -61,7 +62,7 @@ struct ConfigFileLoginTests {
         let path = try Self.config(harness, text)
         try harness.moduleOnly("config=\(path) nullok")
         let record = try harness.enroll("root")
-        let run = try harness.authenticate("root", answers: [PAMHarness.code(for: record)])
+        let run = try harness.authenticate("root", answers: [AuthenticatorApp.code(record.secret, record.parameters)])
         #expect(run.result == PAM.serviceError)
         #expect(run.outcome == "config-error")
         #expect(run.attemptLine?.contains("\(path) \(message)") == true, "\(run.logs)")
@@ -110,7 +111,7 @@ struct ConfigFileLoginTests {
         try harness.moduleOnly("config=\(harness.root.path)/absent.conf")
         let record = try harness.enroll("root")
         PAMHarness.waitForFreshStep()
-        #expect(try harness.authenticate("root", answers: [PAMHarness.code(for: record)]).outcome == "accepted-totp")
+        #expect(try harness.authenticate("root", answers: [AuthenticatorApp.code(record.secret, record.parameters)]).outcome == "accepted-totp")
     }
 }
 }

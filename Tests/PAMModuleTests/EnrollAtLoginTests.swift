@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 import TwoFactorCore
 import TwoFactorStore
@@ -44,6 +45,20 @@ extension PAMHarness {
         let stderr = String(decoding: (try? Data(contentsOf: errorPath)) ?? Data(), as: UTF8.self)
         #expect(process.terminationReason == .exit, "driver crashed: \(stderr)")
         return PAMRun(stdout: stdout, stderr: stderr)
+    }
+
+    /// A login of root on `s2fa` that enrolls the way a person does: the code the app shows
+    /// for the URI on the screen, then an empty line once the backup codes are saved.
+    /// Returns the run and the code typed ("" when no URI was shown).
+    func enrollAtLogin() throws -> (run: PAMRun, code: String) {
+        var shownCode = ""
+        let run = try authenticateInteractively("root", prompts: 2) { output in
+            if output.contains("PROMPT ECHO_ON ") { return "" }  // the backup codes are saved
+            guard let uri = EnrollmentTranscript(output).uri else { return nil }
+            shownCode = AuthenticatorApp.code(uri.secret, uri.parameters)
+            return shownCode
+        }
+        return (run, shownCode)
     }
 }
 
@@ -110,12 +125,6 @@ extension ModuleThroughLibPAM {
 /// Enrollment at login (option `enroll`) through real libpam and the built module.
 @Suite("Enrollment at login through libpam")
 struct EnrollAtLoginTests {
-    /// The code the app shows now for the URI's secret (optionally `offset` steps away).
-    static func code(_ uri: OTPAuthURI, offset: Int64 = 0) -> String {
-        TOTP(secret: uri.secret, parameters: uri.parameters)?
-            .code(at: Int64(Date().timeIntervalSince1970) + offset * Int64(uri.parameters.period)) ?? "invalid"
-    }
-
     /// The module alone, but where its PAM_IGNORE goes on to pam_permit: the stack then
     /// succeeds (as it does on the module's PAM_SUCCESS; the attempt line tells them apart),
     /// and every refusal of the module ends the stack with the module's code.
@@ -132,16 +141,7 @@ struct EnrollAtLoginTests {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/zbarimg") else { return nil }
         let path = harness.root.appendingPathComponent("qr.pgm")
         try image.write(to: path)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/zbarimg")
-        process.arguments = ["--quiet", "--raw", path.path]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
+        return try Program.run("/usr/bin/zbarimg", ["--quiet", "--raw", path.path]).stdout.trimmingCharacters(in: .newlines)
     }
 
     @Test("a user with no enrollment enrolls at login: QR, secret, URI, a right code, backup codes; then codes work")
@@ -149,13 +149,7 @@ struct EnrollAtLoginTests {
         let harness = try PAMHarness()
         try harness.moduleOnly("enroll enroll_qr=always")
         PAMHarness.waitForFreshStep(margin: 8)
-        var shownCode = ""
-        let run = try harness.authenticateInteractively("root", prompts: 2) { output in
-            if output.contains("PROMPT ECHO_ON ") { return "" }  // the backup codes are saved
-            guard let uri = EnrollmentTranscript(output).uri else { return nil }
-            shownCode = Self.code(uri)
-            return shownCode
-        }
+        let (run, shownCode) = try harness.enrollAtLogin()
         #expect(run.result == PAM.success, "\(run.stdout)\n\(run.stderr)")
         #expect(run.outcome == "enrolled")
         #expect(run.prompts.map(\.text) == ["Verification code: ", EnrollmentText.loginBackupCodesPrompt])
@@ -189,7 +183,7 @@ struct EnrollAtLoginTests {
         let replay = try harness.authenticate("root", answers: [shownCode])
         #expect(replay.result == PAM.authError && replay.outcome == "replayed")
         #expect(EnrollmentTranscript(replay.stdout).infos.isEmpty)
-        let next = try harness.authenticate("root", answers: [Self.code(uri, offset: 1)])
+        let next = try harness.authenticate("root", answers: [AuthenticatorApp.code(uri.secret, uri.parameters, offset: 1)])
         #expect(next.result == PAM.success && next.outcome == "accepted-totp")
         let backup = try harness.authenticate("root", answers: [try #require(codes.first)])
         #expect(backup.result == PAM.success && backup.outcome == "accepted-backup")
@@ -260,7 +254,7 @@ struct EnrollAtLoginTests {
         try harness.moduleOnly("enroll nullok")
         let record = try harness.enroll("root")
         let before = FaultSupport.contents(harness.store.secretPath(for: "root"))
-        let run = try harness.authenticate("root", answers: [PAMHarness.code(for: record, offset: 5)])
+        let run = try harness.authenticate("root", answers: [AuthenticatorApp.code(record.secret, record.parameters, offset: 5)])
         #expect(run.result == PAM.authError && run.outcome == "rejected")
         #expect(EnrollmentTranscript(run.stdout).infos.isEmpty)
         #expect(FaultSupport.contents(harness.store.secretPath(for: "root")) == before)
@@ -276,7 +270,7 @@ struct EnrollAtLoginTests {
         #expect(offer.stderr.contains("file=libqrencode.so.4"))
         let record = try harness.enroll("root")
         PAMHarness.waitForFreshStep()
-        let login = try harness.authenticate("root", answers: [PAMHarness.code(for: record)], items: ["LD_DEBUG": "files"])
+        let login = try harness.authenticate("root", answers: [AuthenticatorApp.code(record.secret, record.parameters)], items: ["LD_DEBUG": "files"])
         #expect(login.outcome == "accepted-totp")
         #expect(login.stderr.contains("file=") && !login.stderr.contains("libqrencode"))
 

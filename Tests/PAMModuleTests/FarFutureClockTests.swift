@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TwoFactorCore
 
@@ -43,7 +44,7 @@ struct FarFutureClockTests {
         let preload = try HardeningSupport.compilePreload(harness, source: "ClockPreload/fixed_clock.c")
         try harness.moduleOnly()
         let record = try harness.enroll("root")
-        let run = try harness.authenticate("root", answers: [PAMHarness.code(for: record)],
+        let run = try harness.authenticate("root", answers: [AuthenticatorApp.code(record.secret, record.parameters)],
                                            items: ["LD_PRELOAD": "\(preload) libpam_wrapper.so"])
         #expect(run.result == PAM.authError)
         #expect(run.outcome == "throttled", "\(run.logs)")

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 import TwoFactorCore
 import TwoFactorStore
@@ -58,14 +59,8 @@ enum FaultSupport {
             .appendingPathComponent("../../Benchmarks/client.c").standardized.path
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("s2fa-bench-client-\(getpid())").path
         for compiler in ["/usr/bin/cc", "/opt/swift/usr/bin/clang", "/usr/bin/clang"] where FileManager.default.isExecutableFile(atPath: compiler) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: compiler)
-            process.arguments = ["-O2", "-w", "-o", output, source, "-lpam", "-lcrypto", "-lpthread"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            guard (try? process.run()) != nil else { continue }
-            process.waitUntilExit()
-            if process.terminationStatus == 0 { return output }
+            let compiled = try? Program.run(compiler, ["-O2", "-w", "-o", output, source, "-lpam", "-lcrypto", "-lpthread"])
+            if compiled?.status == 0 { return output }
         }
         return nil
     }()
@@ -81,7 +76,7 @@ struct FaultTests {
         try harness.moduleOnly()
         let record = try harness.enroll("root")
         PAMHarness.waitForFreshStep(margin: 15)
-        let code = PAMHarness.code(for: record)
+        let code = AuthenticatorApp.code(record.secret, record.parameters)
         let step = FaultSupport.step(record)
         let runs = try harness.authenticateInParallel(Array(repeating: ("root", code), count: 50))
         let outcomes = runs.map { $0.outcome ?? "none" }
@@ -108,7 +103,7 @@ struct FaultTests {
         for user in users { records[user] = try harness.enroll(user) }
         PAMHarness.waitForFreshStep(margin: 15)
         let runs = try harness.authenticateInParallel(
-            users.map { user in (user, records[user].map { PAMHarness.code(for: $0) } ?? "") }, items: environment)
+            users.map { user in (user, records[user].map { AuthenticatorApp.code($0.secret, $0.parameters) } ?? "") }, items: environment)
         #expect(runs.map { $0.outcome ?? "none" } == Array(repeating: "accepted-totp", count: 50), "\(runs.map { $0.attemptLine ?? $0.stderr })")
         for user in users {
             #expect(try harness.store.readState(user: user).lastStep == FaultSupport.step(records[user]!))
@@ -169,7 +164,7 @@ struct FaultTests {
         let (record, secret, state) = try prepared(harness)
         let store = harness.storeDirectory.path
         PAMHarness.waitForFreshStep()
-        let code = PAMHarness.code(for: record)
+        let code = AuthenticatorApp.code(record.secret, record.parameters)
         let script = """
             set -e
             mount -t tmpfs -o size=64k,mode=0700 s2fa-full "\(store)"
@@ -207,7 +202,7 @@ struct FaultTests {
         }
         let store = harness.storeDirectory.path
         PAMHarness.waitForFreshStep()
-        let code = PAMHarness.code(for: record)
+        let code = AuthenticatorApp.code(record.secret, record.parameters)
         let script = """
             set -e
             mount --bind "\(store)" "\(store)"
@@ -224,15 +219,7 @@ struct FaultTests {
     }
 
     private func sha256(_ path: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-        process.arguments = [path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return String(out.prefix(64))
+        String(try Program.run("/usr/bin/sha256sum", [path]).stdout.prefix(64))
     }
 
     @Test("SIGKILL at random moments during logins: the state always parses and never rolls back past an accepted step")
@@ -315,18 +302,9 @@ struct FaultTests {
         let usersFile = harness.root.appendingPathComponent("users.txt")
         try (lines.joined(separator: "\n") + "\n").write(to: usersFile, atomically: true, encoding: .utf8)
         PAMHarness.waitForFreshStep(margin: 10)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: client)
-        process.arguments = ["leak", "s2fa", usersFile.path, String(count), "3"]
         var env = ["PATH": "/usr/bin:/bin", "PAM_WRAPPER": "1", "PAM_WRAPPER_SERVICE_DIR": harness.serviceDirectory.path]
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let out = try Program.run(client, ["leak", "s2fa", usersFile.path, String(count), "3"], environment: env).stdout
         var rss: [Int: Int] = [:]
         var ok = 0
         var failed = -1

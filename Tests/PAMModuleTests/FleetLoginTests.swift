@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TwoFactorCore
 import TwoFactorStore
@@ -36,18 +37,13 @@ struct FleetLoginTests {
         return config
     }
 
-    static func code(_ secret: [UInt8], offset: Int64 = 0) -> String {
-        let record = SecretRecord(secret: secret, parameters: .standard, created: 0, backupCodes: [])
-        return PAMHarness.code(for: record, offset: offset)
-    }
-
     @Test("a code accepted on server A is replayed on server B; the file store is never touched")
     func replayAcrossServers() throws {
         let harness = try PAMHarness()
         try FleetServer.with { server in
             let secret = try Self.twoServers(harness, server)
             PAMHarness.waitForFreshStep()
-            let code = Self.code(secret)
+            let code = AuthenticatorApp.code(secret)
             let first = try harness.authenticate("root", service: "a", answers: [code], items: ["PAM_RHOST": "192.0.2.9"])
             #expect(first.result == PAM.success, "\(first.stderr)")
             #expect(first.outcome == "accepted-totp")
@@ -71,22 +67,22 @@ struct FleetLoginTests {
             let admin = try server.store("twofa_admin")
             try admin.setSetting("throttle_after", to: 3)
             PAMHarness.waitForFreshStep(margin: 10)
-            let wrong = Self.code(secret, offset: 20)
+            let wrong = AuthenticatorApp.code(secret, offset: 20)
             for service in ["a", "b", "a"] {
                 let run = try harness.authenticate("root", service: service, answers: [wrong])
                 #expect(run.result == PAM.authError && run.outcome == "rejected", "\(run.stderr)")
             }
-            let throttled = try harness.authenticate("root", service: "b", answers: [Self.code(secret)])
+            let throttled = try harness.authenticate("root", service: "b", answers: [AuthenticatorApp.code(secret)])
             #expect(throttled.result == PAM.authError && throttled.outcome == "throttled", "\(throttled.stderr)")
             #expect(try admin.status(user: "root").failures == 3, "the failures of A and B together")
 
             #expect(try admin.unlock(user: "root") != nil)
-            let accepted = try harness.authenticate("root", service: "b", answers: [Self.code(secret)])
+            let accepted = try harness.authenticate("root", service: "b", answers: [AuthenticatorApp.code(secret)])
             #expect(accepted.result == PAM.success && accepted.outcome == "accepted-totp", "\(accepted.stderr)")
 
             #expect(try admin.reset(user: "root"))
             for service in ["a", "b"] {
-                let run = try harness.authenticate("root", service: service, answers: [Self.code(secret)])
+                let run = try harness.authenticate("root", service: service, answers: [AuthenticatorApp.code(secret)])
                 #expect(run.result == PAM.authError && run.outcome == "not-enrolled", "\(run.stderr)")
                 #expect(run.prompts.count == 1, "asked anyway, so enrollment cannot be probed")
             }
@@ -100,7 +96,7 @@ struct FleetLoginTests {
             let secret = try Self.twoServers(harness, server)
             try server.store("twofa_admin").setSetting("lock_after", to: 100)
             PAMHarness.waitForFreshStep(margin: 15)
-            let code = Self.code(secret)
+            let code = AuthenticatorApp.code(secret)
             let services = (0..<30).map { $0 % 2 == 0 ? "a" : "b" }
             let running = try services.map { try harness.launch("root", service: $0, answers: [code]) }
             let runs = try zip(services, running).map { service, process in
@@ -125,7 +121,7 @@ struct FleetLoginTests {
                 if outage == "pooler" { try server.stopPooler() }
                 for (user, service) in [("root", "a"), ("nobody", "a"), ("root", "strict")] {
                     let start = Date()
-                    let run = try harness.authenticate(user, service: service, answers: [Self.code(secret)])
+                    let run = try harness.authenticate(user, service: service, answers: [AuthenticatorApp.code(secret)])
                     #expect(Date().timeIntervalSince(start) < 2.5)
                     #expect(run.result == PAM.authInfoUnavailable, "\(outage) down: \(run.stderr)")
                     #expect(run.outcome == "database-unavailable", "\(outage) down")
@@ -140,13 +136,13 @@ struct FleetLoginTests {
         try FleetServer.with { server in
             let secret = try Self.twoServers(harness, server, moduleOptions: "window=3")
             PAMHarness.waitForFreshStep()
-            let far = try harness.authenticate("root", service: "a", answers: [Self.code(secret, offset: 3)])
+            let far = try harness.authenticate("root", service: "a", answers: [AuthenticatorApp.code(secret, offset: 3)])
             #expect(far.outcome == "rejected", "the database's window (1) applies")
             #expect(far.logs.contains { $0.text.contains("ignored in fleet mode") })
 
             let config = harness.root.appendingPathComponent("a.conf").path
             try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: config)
-            let readable = try harness.authenticate("root", service: "a", answers: [Self.code(secret)])
+            let readable = try harness.authenticate("root", service: "a", answers: [AuthenticatorApp.code(secret)])
             #expect(readable.result == PAM.serviceError && readable.outcome == "config-error", "\(readable.stderr)")
             #expect(readable.attemptLine?.contains("must be owned by root with mode 0600 or stricter") == true)
         }
@@ -162,13 +158,7 @@ struct FleetLoginTests {
             let config = harness.root.appendingPathComponent("a.conf").path
             try harness.service([harness.moduleLine("config=\(config) enroll")], name: "s2fa")
             PAMHarness.waitForFreshStep(margin: 8)
-            var shownCode = ""
-            let run = try harness.authenticateInteractively("root", prompts: 2) { output in
-                if output.contains("PROMPT ECHO_ON ") { return "" }  // the backup codes are saved
-                guard let uri = EnrollmentTranscript(output).uri else { return nil }
-                shownCode = EnrollAtLoginTests.code(uri)
-                return shownCode
-            }
+            let (run, shownCode) = try harness.enrollAtLogin()
             #expect(run.result == PAM.success, "\(run.stdout)\n\(run.stderr)")
             #expect(run.outcome == "enrolled")
             let transcript = EnrollmentTranscript(run.stdout)
@@ -184,7 +174,7 @@ struct FleetLoginTests {
             #expect(backup.result == PAM.success && backup.outcome == "accepted-backup", "\(backup.stderr)")
 
             // Enrolled now: the next login on the enrolling service asks for a code, no offer.
-            let next = try harness.authenticate("root", answers: [Self.code(try #require(transcript.uri).secret, offset: 1)])
+            let next = try harness.authenticate("root", answers: [AuthenticatorApp.code(try #require(transcript.uri).secret, offset: 1)])
             #expect(next.result == PAM.success && next.outcome == "accepted-totp", "\(next.stderr)")
         }
     }
@@ -214,7 +204,7 @@ struct FleetLoginTests {
             let pending = try harness.authenticate("root", service: "enroll-a")
             #expect(pending.outcome == "not-enrolled" && pending.attemptLine?.contains("nullok") == true, "\(pending.logs)")
             #expect(pending.prompts.isEmpty && !pending.stdout.contains("otpauth://"))
-            #expect(try server.store("server_a").confirmPending(user: "root", code: Self.code(secret), backupCodes: [],
+            #expect(try server.store("server_a").confirmPending(user: "root", code: AuthenticatorApp.code(secret), backupCodes: [],
                                                                  replace: false) == .accepted)
         }
     }
@@ -236,9 +226,9 @@ struct FleetLoginTests {
             }
             PAMHarness.waitForFreshStep()
             // pg.sh's pg_hba.conf admits TCP connections only as `hostssl ... cert`.
-            let run = try harness.authenticate("root", service: "tls", answers: [Self.code(secret)])
+            let run = try harness.authenticate("root", service: "tls", answers: [AuthenticatorApp.code(secret)])
             #expect(run.result == PAM.success && run.outcome == "accepted-totp", "\(run.stderr)")
-            let refused = try harness.authenticate("root", service: "wrongca", answers: [Self.code(secret, offset: 1)])
+            let refused = try harness.authenticate("root", service: "wrongca", answers: [AuthenticatorApp.code(secret, offset: 1)])
             #expect(refused.result == PAM.authInfoUnavailable && refused.outcome == "database-unavailable", "\(refused.stderr)")
         }
     }
@@ -257,13 +247,13 @@ struct FleetLoginTests {
         try FleetServer.with { server in
             let secret = try Self.twoServers(harness, server, moduleOptions: "nullok")
             PAMHarness.waitForFreshStep()
-            let fleet = try harness.authenticate("root", service: "a", answers: [Self.code(secret)], items: ["LD_DEBUG": "files"])
+            let fleet = try harness.authenticate("root", service: "a", answers: [AuthenticatorApp.code(secret)], items: ["LD_DEBUG": "files"])
             #expect(fleet.result == PAM.success && fleet.outcome == "accepted-totp", "\(fleet.stderr)")
             #expect(fleet.stderr.contains("file=") && fleet.stderr.contains("pam_swift2fa"), "LD_DEBUG saw the module load")
             #expect(!fleet.stderr.contains("libpq"))
             let record = try harness.enroll("root")
             try harness.moduleOnly()
-            let file = try harness.authenticate("root", answers: [PAMHarness.code(for: record)], items: ["LD_DEBUG": "files"])
+            let file = try harness.authenticate("root", answers: [AuthenticatorApp.code(record.secret, record.parameters)], items: ["LD_DEBUG": "files"])
             #expect(file.result == PAM.success, "\(file.stderr)")
             #expect(file.stderr.contains("file=") && !file.stderr.contains("libpq"))
         }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TwoFactorCore
 import TwoFactorStore
@@ -9,10 +10,6 @@ extension ModuleThroughLibPAM {
 /// during logins, and a failover behind PgBouncer. Through real libpam and the built module.
 @Suite("Fleet logins through the pooler")
 struct FleetPoolerTests {
-    static let fakePooler: String = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("fleet/fake_pooler.py").path
-
     /// Runs one login with the driver under strace and counts the connections the login
     /// process opened to a pooler socket (PgBouncer, configured as in production, does not
     /// log connections).
@@ -45,13 +42,13 @@ struct FleetPoolerTests {
             try harness.service([harness.moduleLine("config=\(config) split_answer"),
                                  harness.moduleLine("config=\(config) use_first_pass")], name: "split")
             PAMHarness.waitForFreshStep(margin: 8)
-            let wrong = FleetLoginTests.code(secret, offset: 20)
+            let wrong = AuthenticatorApp.code(secret, offset: 20)
             let logins: [(service: String, answer: String, outcome: String, connections: Int)] = [
-                ("a", FleetLoginTests.code(secret, offset: -1), "accepted-totp", 1),
-                ("nullok", FleetLoginTests.code(secret), "accepted-totp", 1),
+                ("a", AuthenticatorApp.code(secret, offset: -1), "accepted-totp", 1),
+                ("nullok", AuthenticatorApp.code(secret), "accepted-totp", 1),
                 // Two module instances: the splitting one asks for the digits and hands its
                 // idle connection on; the other verifies on it.
-                ("split", "pw" + FleetLoginTests.code(secret, offset: 1), "accepted-totp", 1),
+                ("split", "pw" + AuthenticatorApp.code(secret, offset: 1), "accepted-totp", 1),
                 ("enroll", wrong, "rejected", 1),
                 ("split", "pw" + wrong, "rejected", 1),
             ]
@@ -80,16 +77,16 @@ struct FleetPoolerTests {
             let linked = try FleetLoginTests.writeConfig(harness, "link", conninfo: server.conninfo("server_a"), pooler: link)
             try harness.service([harness.moduleLine("config=\(linked)")], name: "link")
             PAMHarness.waitForFreshStep()
-            let viaLink = try harness.authenticate("root", service: "link", answers: [FleetLoginTests.code(secret)])
+            let viaLink = try harness.authenticate("root", service: "link", answers: [AuthenticatorApp.code(secret)])
             #expect(viaLink.outcome == "database-unavailable" && viaLink.attemptLine?.contains("symbolic link") == true,
                     "\(viaLink.stderr)")
 
             #expect(chmod(directory, 0o770) == 0)
-            let writable = try harness.authenticate("root", service: "a", answers: [FleetLoginTests.code(secret)])
+            let writable = try harness.authenticate("root", service: "a", answers: [AuthenticatorApp.code(secret)])
             #expect(writable.outcome == "database-unavailable" && writable.attemptLine?.contains("writable by others") == true,
                     "\(writable.stderr)")
             #expect(chmod(directory, 0o700) == 0)
-            let fine = try harness.authenticate("root", service: "a", answers: [FleetLoginTests.code(secret)])
+            let fine = try harness.authenticate("root", service: "a", answers: [AuthenticatorApp.code(secret)])
             #expect(fine.result == PAM.success && fine.outcome == "accepted-totp", "the same login once the mode is right: \(fine.stderr)")
         }
     }
@@ -110,13 +107,9 @@ struct FleetPoolerTests {
         // The first and the last connection are honest: the fake's protocol is right, so
         // each refusal is the lie's doing.
         let scenarios = ["honest"] + lies + ["honest"]
-        let log = harness.root.appendingPathComponent("fake.log").path
-        let fake = Process()
-        fake.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        fake.arguments = [Self.fakePooler, "--unix", Pooler.socketPath(in: directory), "--log", log] + scenarios
-        try fake.run()
-        defer { kill(fake.processIdentifier, SIGKILL); fake.waitUntilExit() }
-        for _ in 0..<100 where !FileManager.default.fileExists(atPath: log + ".ready") { Thread.sleep(forTimeInterval: 0.05) }
+        let fake = try FakePooler(["--unix", Pooler.socketPath(in: directory)] + scenarios,
+                                  log: harness.root.appendingPathComponent("fake.log").path)
+        defer { fake.stop() }
 
         for (index, scenario) in scenarios.enumerated() {
             let start = Date()
@@ -130,9 +123,8 @@ struct FleetPoolerTests {
             }
             #expect(Date().timeIntervalSince(start) < 2.5, "\(scenario): within the 1 s timeout")
         }
-        kill(fake.processIdentifier, SIGKILL)
-        fake.waitUntilExit()
-        let seen = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        fake.stop()
+        let seen = fake.seen
         // (The silent scenarios' lines may be missing: the fake was stopped in their pause.)
         let lines = seen.split(separator: "\n")
         for request in ["password", "md5", "sasl"] {
@@ -150,14 +142,10 @@ struct FleetPoolerTests {
             try FileManager.default.createDirectory(atPath: evil, withIntermediateDirectories: false)
             let port = try String(contentsOfFile: server.directory + "/port", encoding: .utf8)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
-            let log = harness.root.appendingPathComponent("fake.log").path
-            let fake = Process()
-            fake.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-            fake.arguments = [Self.fakePooler, "--tcp", "127.0.0.2:\(port)", "--unix", "\(evil)/.s.PGSQL.\(port)",
-                              "--unix", "\(evil)/.s.PGSQL.6432", "--unix", "\(evil)/.s.PGSQL.5432", "--log", log, "honest"]
-            try fake.run()
-            defer { kill(fake.processIdentifier, SIGKILL); fake.waitUntilExit() }
-            for _ in 0..<100 where !FileManager.default.fileExists(atPath: log + ".ready") { Thread.sleep(forTimeInterval: 0.05) }
+            let fake = try FakePooler(["--tcp", "127.0.0.2:\(port)", "--unix", "\(evil)/.s.PGSQL.\(port)",
+                                       "--unix", "\(evil)/.s.PGSQL.6432", "--unix", "\(evil)/.s.PGSQL.5432", "honest"],
+                                      log: harness.root.appendingPathComponent("fake.log").path)
+            defer { fake.stop() }
             try "[evil]\nhost=127.0.0.2\nport=\(port)\ndbname=twofa\n".write(toFile: "\(evil)/pg_service.conf", atomically: true, encoding: .utf8)
             let hostile = ["PGHOSTADDR": "127.0.0.2", "PGHOST": evil, "PGPORT": port, "PGSERVICEFILE": "\(evil)/pg_service.conf",
                            "PGSERVICE": "evil", "PGSSLMODE": "disable", "PGSSLROOTCERT": "\(evil)/root.crt",
@@ -167,15 +155,15 @@ struct FleetPoolerTests {
             var words: [String: [String]] = [:]
             for (name, environment) in [("clean", [String: String]()), ("hostile", hostile)] {
                 let offset: Int64 = name == "clean" ? 0 : 1
-                let wrong = try harness.authenticate("root", service: "a", answers: [FleetLoginTests.code(secret, offset: 20)],
+                let wrong = try harness.authenticate("root", service: "a", answers: [AuthenticatorApp.code(secret, offset: 20)],
                                                      items: environment)
-                let right = try harness.authenticate("root", service: "a", answers: [FleetLoginTests.code(secret, offset: offset)],
+                let right = try harness.authenticate("root", service: "a", answers: [AuthenticatorApp.code(secret, offset: offset)],
                                                      items: environment)
                 words[name] = [wrong.outcome ?? "none", right.outcome ?? "none", "\(wrong.result)", "\(right.result)"]
             }
             #expect(words["clean"] == ["rejected", "accepted-totp", "\(PAM.authError)", "\(PAM.success)"], "\(words)")
             #expect(words["hostile"] == words["clean"], "\(words)")
-            let seen = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            let seen = fake.seen
             #expect(seen.isEmpty, "the fake server was never contacted: \(seen)")
         }
     }
@@ -189,14 +177,14 @@ struct FleetPoolerTests {
             try admin.setSetting("throttle_after", to: 100)
             try admin.setSetting("lock_after", to: 100)
             PAMHarness.waitForFreshStep(margin: 15)
-            let wrong = FleetLoginTests.code(secret, offset: 20)
+            let wrong = AuthenticatorApp.code(secret, offset: 20)
             // A stream of wrong answers in parallel while PgBouncer is killed and started again.
             var runs: [PAMRun] = []
             for round in 0..<3 {
                 let running = try (0..<6).map { _ in try harness.launch("root", service: "a", answers: [wrong]) }
                 if round == 1 {
                     try server.stopPooler()
-                    let down = try harness.authenticate("root", service: "a", answers: [FleetLoginTests.code(secret)])
+                    let down = try harness.authenticate("root", service: "a", answers: [AuthenticatorApp.code(secret)])
                     #expect(down.result == PAM.authInfoUnavailable && down.outcome == "database-unavailable", "\(down.stderr)")
                     runs.append(down)
                     try server.pooler()
@@ -216,7 +204,7 @@ struct FleetPoolerTests {
             let accepted = try server.pg(["psql", server.directory, "twofa_admin", "-At", "-c",
                                           "SELECT count(*) FROM swift2fa.audit WHERE result LIKE 'accepted%'"]).output
             #expect(accepted.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "nothing accepted during the stream")
-            let after = try harness.authenticate("root", service: "a", answers: [FleetLoginTests.code(secret)])
+            let after = try harness.authenticate("root", service: "a", answers: [AuthenticatorApp.code(secret)])
             #expect(after.result == PAM.success && after.outcome == "accepted-totp", "recovered: \(after.stderr)")
         }
     }
@@ -233,7 +221,7 @@ struct FleetPoolerTests {
                                                            pooler: server.pooler("server_a", upstream: "standby", name: "standby"))
             try harness.service([harness.moduleLine("config=\(readOnly)")], name: "standby")
             PAMHarness.waitForFreshStep(margin: 10)
-            let code = FleetLoginTests.code(secret)
+            let code = AuthenticatorApp.code(secret)
             let onStandby = try harness.authenticate("root", service: "standby", answers: [code])
             #expect(onStandby.result == PAM.authInfoUnavailable && onStandby.outcome == "database-unavailable",
                     "\(onStandby.stderr)")
@@ -248,7 +236,7 @@ struct FleetPoolerTests {
             try server.pooler("server_a", upstream: "standby")
             let replayed = try harness.authenticate("root", service: "a", answers: [code])
             #expect(replayed.result == PAM.authError && replayed.outcome == "replayed", "\(replayed.stderr)")
-            let next = try harness.authenticate("root", service: "a", answers: [FleetLoginTests.code(secret, offset: 1)])
+            let next = try harness.authenticate("root", service: "a", answers: [AuthenticatorApp.code(secret, offset: 1)])
             #expect(next.result == PAM.success && next.outcome == "accepted-totp", "\(next.stderr)")
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 import TwoFactorCore
 import TwoFactorStore
@@ -21,15 +22,8 @@ enum HardeningSupport {
             .appendingPathComponent("../\(relativePath)").standardized.path
         let name = URL(fileURLWithPath: relativePath).deletingPathExtension().lastPathComponent
         let output = harness.root.appendingPathComponent("\(name).so").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/cc")
-        process.arguments = ["-shared", "-fPIC", "-O1", "-o", output, source, "-ldl"]
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "cannot compile \(source): \(message)")
+        let compiled = try Program.run("/usr/bin/cc", ["-shared", "-fPIC", "-O1", "-o", output, source, "-ldl"])
+        #expect(compiled.status == 0, "cannot compile \(source): \(compiled.stderr)")
         return output
     }
 
@@ -168,7 +162,7 @@ struct HardeningTests {
             harness, ["alice:x:30000:30000::/home/alice:/bin/sh"], tricks: ["S2FA_NSS_FOLD_CASE": "1"])
         let record = try harness.enroll("alice")
         PAMHarness.waitForFreshStep(margin: 8)
-        let code = PAMHarness.code(for: record)
+        let code = AuthenticatorApp.code(record.secret, record.parameters)
 
         let first = try harness.authenticate("ALICE", answers: [code], items: environment)
         #expect(first.result == PAM.success, "\(first.logs)")
@@ -188,12 +182,12 @@ struct HardeningTests {
         }
         // Failures from every spelling count together: the third starts the back-off,
         // and the next spelling's fresh code is refused unchecked.
-        let wrong = try harness.authenticate("aLiCe", answers: [PAMHarness.code(for: record, offset: 5)], items: environment)
+        let wrong = try harness.authenticate("aLiCe", answers: [AuthenticatorApp.code(record.secret, record.parameters, offset: 5)], items: environment)
         #expect(wrong.outcome == "rejected", "\(wrong.logs)")
         let state = try harness.store.readState(user: "alice")
         #expect(state.failures == 3, "failures of alice: \(state.failures)")
         #expect(state.throttledUntil > Int64(Date().timeIntervalSince1970))
-        let throttled = try harness.authenticate("ALICE", answers: [PAMHarness.code(for: record, offset: 1)], items: environment)
+        let throttled = try harness.authenticate("ALICE", answers: [AuthenticatorApp.code(record.secret, record.parameters, offset: 1)], items: environment)
         #expect(throttled.outcome == "throttled", "\(throttled.logs)")
 
         let files = try FileManager.default.contentsOfDirectory(atPath: harness.storeDirectory.path).sorted()
@@ -223,7 +217,7 @@ struct HardeningTests {
         let used = try harness.authenticate("root", answers: ["abcde-fghjk"])
         #expect(used.outcome == "accepted-backup", "\(used.logs)")
         PAMHarness.waitForFreshStep(margin: 6)
-        let oldCode = PAMHarness.code(for: old)
+        let oldCode = AuthenticatorApp.code(old.secret, old.parameters)
 
         // The old phone's code, the used and the unused old backup code, each from a login
         // that got the prompt before the revocation.
@@ -266,7 +260,7 @@ struct HardeningTests {
         let record = try harness.enroll("root")
         PAMHarness.waitForFreshStep(margin: 10)
         let gate = harness.root.appendingPathComponent("gate").path
-        let login = try harness.launch("root", answers: ["@WAIT=\(gate)", PAMHarness.code(for: record)])
+        let login = try harness.launch("root", answers: ["@WAIT=\(gate)", AuthenticatorApp.code(record.secret, record.parameters)])
         #expect(HardeningSupport.awaitPrompt(gate))
         HardeningSupport.open(gate)
         let run = login.wait()
@@ -334,10 +328,10 @@ struct HardeningTests {
             harness, ["s2fa-big:x:30000:30000:\(gecos):/home/s2fa-big:/bin/sh"])
         let record = try harness.enroll("s2fa-big")
         PAMHarness.waitForFreshStep()
-        let wrong = try harness.authenticate("s2fa-big", answers: [PAMHarness.code(for: record, offset: 5)], items: environment)
+        let wrong = try harness.authenticate("s2fa-big", answers: [AuthenticatorApp.code(record.secret, record.parameters, offset: 5)], items: environment)
         #expect(wrong.result == PAM.authError, "\(wrong.logs)")
         #expect(wrong.outcome == "rejected", "\(wrong.logs)")
-        let right = try harness.authenticate("s2fa-big", answers: [PAMHarness.code(for: record)], items: environment)
+        let right = try harness.authenticate("s2fa-big", answers: [AuthenticatorApp.code(record.secret, record.parameters)], items: environment)
         #expect(right.result == PAM.success, "\(right.logs)")
         #expect(right.outcome == "accepted-totp")
     }
@@ -352,7 +346,7 @@ struct HardeningTests {
             tricks: ["S2FA_NSS_FAIL_NAME": "s2fa-user", "S2FA_NSS_FAIL_ERRNO": String(error)])
         let record = try harness.enroll("s2fa-user")
         PAMHarness.waitForFreshStep()
-        let run = try harness.authenticate("s2fa-user", answers: [PAMHarness.code(for: record)], items: environment)
+        let run = try harness.authenticate("s2fa-user", answers: [AuthenticatorApp.code(record.secret, record.parameters)], items: environment)
         #expect(run.result == PAM.authInfoUnavailable, "\(run.logs)")
         #expect(run.outcome == "nss-error", "\(run.logs)")
         #expect(!FileManager.default.fileExists(atPath: harness.store.statePath(for: "s2fa-user")))

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TwoFactorCore
 
@@ -15,7 +16,7 @@ struct LoginTests {
         ])
         let record = try harness.enroll("root")
         PAMHarness.waitForFreshStep()
-        let code = PAMHarness.code(for: record)
+        let code = AuthenticatorApp.code(record.secret, record.parameters)
         let run = try harness.authenticate("root", answers: [code], items: ["PAM_RHOST": "192.0.2.7"])
         #expect(run.result == PAM.success, "\(run.stderr)")
         #expect(run.prompts.count == 1)
@@ -33,7 +34,7 @@ struct LoginTests {
         try harness.moduleOnly()
         let record = try harness.enroll("root")
         PAMHarness.waitForFreshStep()
-        let wrong = PAMHarness.code(for: record, offset: 5)
+        let wrong = AuthenticatorApp.code(record.secret, record.parameters, offset: 5)
         let run = try harness.authenticate("root", answers: [wrong])
         #expect(run.result == PAM.authError)
         #expect(run.outcome == "rejected")
@@ -59,9 +60,9 @@ struct LoginTests {
         let record = try harness.enroll("root")
         PAMHarness.waitForFreshStep()
         // Previous step first: accepting the next step would make it a replay.
-        let previous = try harness.authenticate("root", answers: [PAMHarness.code(for: record, offset: -1)])
+        let previous = try harness.authenticate("root", answers: [AuthenticatorApp.code(record.secret, record.parameters, offset: -1)])
         #expect(previous.outcome == "accepted-totp")
-        let next = try harness.authenticate("root", answers: [PAMHarness.code(for: record, offset: 1)])
+        let next = try harness.authenticate("root", answers: [AuthenticatorApp.code(record.secret, record.parameters, offset: 1)])
         #expect(next.outcome == "accepted-totp")
     }
 
@@ -72,7 +73,7 @@ struct LoginTests {
         let record = try harness.enroll("root")
         PAMHarness.waitForFreshStep()
         for offset: Int64 in [-2, 2] {
-            let run = try harness.authenticate("root", answers: [PAMHarness.code(for: record, offset: offset)])
+            let run = try harness.authenticate("root", answers: [AuthenticatorApp.code(record.secret, record.parameters, offset: offset)])
             #expect(run.outcome == "rejected", "offset \(offset)")
         }
     }
@@ -83,15 +84,15 @@ struct LoginTests {
         try harness.moduleOnly("window=0")
         let record = try harness.enroll("root")
         PAMHarness.waitForFreshStep()
-        let previous = try harness.authenticate("root", answers: [PAMHarness.code(for: record, offset: -1)])
+        let previous = try harness.authenticate("root", answers: [AuthenticatorApp.code(record.secret, record.parameters, offset: -1)])
         #expect(previous.outcome == "rejected")
-        let current = try harness.authenticate("root", answers: [PAMHarness.code(for: record)])
+        let current = try harness.authenticate("root", answers: [AuthenticatorApp.code(record.secret, record.parameters)])
         #expect(current.outcome == "accepted-totp")
 
         let wide = try PAMHarness()
         try wide.moduleOnly("window=3")
         let wideRecord = try wide.enroll("root")
-        let threeBack = try wide.authenticate("root", answers: [PAMHarness.code(for: wideRecord, offset: -3)])
+        let threeBack = try wide.authenticate("root", answers: [AuthenticatorApp.code(wideRecord.secret, wideRecord.parameters, offset: -3)])
         #expect(threeBack.outcome == "accepted-totp")
     }
 
@@ -101,14 +102,14 @@ struct LoginTests {
         try harness.moduleOnly()
         let record = try harness.enroll("root")
         PAMHarness.waitForFreshStep()
-        let code = PAMHarness.code(for: record)
+        let code = AuthenticatorApp.code(record.secret, record.parameters)
         let first = try harness.authenticate("root", answers: [code])
         #expect(first.outcome == "accepted-totp")
         let second = try harness.authenticate("root", answers: [code])
         #expect(second.result == PAM.authError)
         #expect(second.outcome == "replayed")
         // An older step than the last accepted one is a replay too.
-        let older = try harness.authenticate("root", answers: [PAMHarness.code(for: record, offset: -1)])
+        let older = try harness.authenticate("root", answers: [AuthenticatorApp.code(record.secret, record.parameters, offset: -1)])
         #expect(older.outcome == "replayed")
     }
 
@@ -118,11 +119,11 @@ struct LoginTests {
         try harness.moduleOnly()
         let old = try harness.enroll("root", parameters: OTPParameters(algorithm: .sha1, digits: 6, period: 15))
         PAMHarness.waitForFreshStep(period: 15)
-        #expect(try harness.authenticate("root", answers: [PAMHarness.code(for: old)]).outcome == "accepted-totp")
+        #expect(try harness.authenticate("root", answers: [AuthenticatorApp.code(old.secret, old.parameters)]).outcome == "accepted-totp")
         // 15 s steps are twice as many as 60 s steps: the old last step is far ahead of the new ones.
         let new = try harness.enroll("root", parameters: OTPParameters(algorithm: .sha1, digits: 6, period: 60))
         PAMHarness.waitForFreshStep(period: 60)
-        let code = PAMHarness.code(for: new)
+        let code = AuthenticatorApp.code(new.secret, new.parameters)
         let run = try harness.authenticate("root", answers: [code])
         #expect(run.outcome == "accepted-totp", "\(run.logs)")
         #expect(try harness.authenticate("root", answers: [code]).outcome == "replayed")
@@ -135,7 +136,7 @@ struct LoginTests {
         try harness.moduleOnly()
         let record = try harness.enroll("root", parameters: OTPParameters(algorithm: algorithm, digits: 8, period: 60))
         PAMHarness.waitForFreshStep(period: 60)
-        let run = try harness.authenticate("root", answers: [PAMHarness.code(for: record)])
+        let run = try harness.authenticate("root", answers: [AuthenticatorApp.code(record.secret, record.parameters)])
         #expect(run.outcome == "accepted-totp")
     }
 
@@ -145,7 +146,7 @@ struct LoginTests {
         try harness.moduleOnly("debug")
         let record = try harness.enroll("root")
         PAMHarness.waitForFreshStep()
-        let code = PAMHarness.code(for: record)
+        let code = AuthenticatorApp.code(record.secret, record.parameters)
         let run = try harness.authenticate("root", answers: [code])
         #expect(run.outcome == "accepted-totp")
         #expect(run.logs.contains { $0.priority == 7 })

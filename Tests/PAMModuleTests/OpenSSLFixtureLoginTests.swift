@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 import TwoFactorCore
 import TwoFactorStore
@@ -33,7 +34,7 @@ struct OpenSSLFixtureLoginTests {
         #expect(reused.result == PAM.authError, "a backup code works once")
 
         PAMHarness.waitForFreshStep()
-        let totp = try harness.authenticate("root", answers: [PAMHarness.code(for: record)])
+        let totp = try harness.authenticate("root", answers: [AuthenticatorApp.code(record.secret, record.parameters)])
         #expect(totp.result == PAM.success, "\(totp.logs)")
         #expect(totp.outcome == "accepted-totp")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 import TwoFactorCore
 
@@ -13,7 +14,7 @@ struct OptionTests {
         try harness.service([harness.moduleLine("[prompt=Your one-time code please: ]")])
         let record = try harness.enroll("root")
         PAMHarness.waitForFreshStep()
-        let run = try harness.authenticate("root", answers: [PAMHarness.code(for: record)])
+        let run = try harness.authenticate("root", answers: [AuthenticatorApp.code(record.secret, record.parameters)])
         #expect(run.prompts.first?.text == "Your one-time code please: ")
         #expect(run.outcome == "accepted-totp")
     }
@@ -82,7 +83,7 @@ struct OptionTests {
         try Self.oneFieldStack(harness)
         let record = try harness.enroll("root", backupCodes: ["abcde-fghjk"])
         PAMHarness.waitForFreshStep()
-        let code = PAMHarness.code(for: record)
+        let code = AuthenticatorApp.code(record.secret, record.parameters)
         let run = try harness.authenticate("root", answers: ["hunter2" + code])
         #expect(run.result == PAM.success, "\(run.stdout)")
         #expect(run.prompts.map(\.text) == ["Password & verification code: "])
@@ -94,7 +95,7 @@ struct OptionTests {
         #expect(backup.outcome == "accepted-backup")
 
         // A wrong password with any code: the code is never checked, nothing is counted.
-        for answer in ["hunter3" + PAMHarness.code(for: record, offset: 1), "hunter3000000", "hunter3abcde-fghjk", "x"] {
+        for answer in ["hunter3" + AuthenticatorApp.code(record.secret, record.parameters, offset: 1), "hunter3000000", "hunter3abcde-fghjk", "x"] {
             let wrongPassword = try harness.authenticate("root", answers: [answer])
             #expect(wrongPassword.result != PAM.success)
             #expect(wrongPassword.outcome == "code-kept", "\(wrongPassword.logs)")
@@ -121,7 +122,7 @@ struct OptionTests {
         try Self.oneFieldStack(harness, verifier: "try_first_pass")
         let record = try harness.enroll("root")
         PAMHarness.waitForFreshStep()
-        let run = try harness.authenticate("root", answers: ["hunter2" + PAMHarness.code(for: record)])
+        let run = try harness.authenticate("root", answers: ["hunter2" + AuthenticatorApp.code(record.secret, record.parameters)])
         #expect(run.result == PAM.success)
         #expect(run.prompts.count == 1)
 
@@ -130,7 +131,7 @@ struct OptionTests {
             "auth required \(PAMHarness.wrapperModules)/pam_set_items.so",
             harness.moduleLine("try_first_pass"),
         ])
-        let prompted = try harness.authenticate("root", answers: [PAMHarness.code(for: record, offset: 1)],
+        let prompted = try harness.authenticate("root", answers: [AuthenticatorApp.code(record.secret, record.parameters, offset: 1)],
                                                 items: ["PAM_AUTHTOK": "20240101"])
         #expect(prompted.prompts.map(\.text) == ["Verification code: "])
         #expect(prompted.result == PAM.success)
@@ -146,7 +147,7 @@ struct OptionTests {
         ])
         let record = try harness.enroll("root")
         PAMHarness.waitForFreshStep()
-        let run = try harness.authenticate("root", answers: ["123456"], items: ["PAM_AUTHTOK": PAMHarness.code(for: record)])
+        let run = try harness.authenticate("root", answers: ["123456"], items: ["PAM_AUTHTOK": AuthenticatorApp.code(record.secret, record.parameters)])
         #expect(run.result == PAM.authInfoUnavailable)
         #expect(run.prompts.isEmpty)
         #expect(run.outcome == "no-code")
@@ -184,7 +185,7 @@ struct OptionTests {
         try harness.moduleOnly()
         let record = try harness.enroll("root")
         PAMHarness.waitForFreshStep()
-        let run = try harness.authenticate("root", answers: [PAMHarness.code(for: record)],
+        let run = try harness.authenticate("root", answers: [AuthenticatorApp.code(record.secret, record.parameters)],
                                            items: ["HOME": "/nonexistent", "USER": "daemon", "TZ": "Asia/Tokyo"])
         #expect(run.outcome == "accepted-totp")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import TwoFactorCore
 import TwoFactorStore
 
@@ -52,42 +53,27 @@ enum PAM {
 /// A private PAM world for one test: a service directory for pam_wrapper, a store,
 /// and the built module and libpamtest driver.
 final class PAMHarness {
-    let root: URL
+    let directory: TemporaryDirectory
+    var root: URL { directory.url }
     let serviceDirectory: URL
     let storeDirectory: URL
     var store: Store { Store(directory: storeDirectory.path) }
 
-    /// The directory `swift build` put the products in (where this test binary is).
-    static let productsDirectory: URL = {
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        var directory = executable.deletingLastPathComponent()
-        // The test runner may live inside an .xctest bundle directory.
-        while directory.path != "/" && !FileManager.default.fileExists(atPath: directory.appendingPathComponent("pamtest-driver").path) {
-            directory = directory.deletingLastPathComponent()
-        }
-        return directory
-    }()
-
-    static var modulePath: String { productsDirectory.appendingPathComponent("libpam_swift2fa.so").path }
-    static var driverPath: String { productsDirectory.appendingPathComponent("pamtest-driver").path }
+    static let modulePath = BuiltProduct.path("libpam_swift2fa.so")
+    static let driverPath = BuiltProduct.path("pamtest-driver")
     static let wrapperModules = "/usr/lib/x86_64-linux-gnu/pam_wrapper"
 
     init() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("s2fa-test-\(UUID().uuidString)")
-        serviceDirectory = root.appendingPathComponent("pam.d")
-        storeDirectory = root.appendingPathComponent("store")
+        directory = try TemporaryDirectory("s2fa-test", mode: 0o755)
+        serviceDirectory = directory.url.appendingPathComponent("pam.d")
+        storeDirectory = directory.url.appendingPathComponent("store")
         try FileManager.default.createDirectory(at: serviceDirectory, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: storeDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: root.path)
         try "auth required pam_deny.so\naccount required pam_deny.so\n"
             .write(to: serviceDirectory.appendingPathComponent("other"), atomically: true, encoding: .utf8)
         #expect(FileManager.default.fileExists(atPath: Self.modulePath), "module not built at \(Self.modulePath)")
         #expect(FileManager.default.fileExists(atPath: Self.driverPath), "driver not built at \(Self.driverPath)")
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(at: root)
     }
 
     /// The module line with `store=` pointing at this harness's store, plus `options`.
@@ -227,12 +213,6 @@ extension PAMRun {
 }
 
 extension PAMHarness {
-    /// The code an authenticator app shows now (optionally `offset` steps away).
-    static func code(for record: SecretRecord, offset: Int64 = 0) -> String {
-        let now = Int64(Date().timeIntervalSince1970) + offset * Int64(record.parameters.period)
-        return record.totp?.code(at: now) ?? "invalid"
-    }
-
     /// Waits, if needed, so that at least `margin` seconds remain in the current time step.
     static func waitForFreshStep(period: Int = 30, margin: Double = 4) {
         let now = Date().timeIntervalSince1970

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TwoFactorCore
 
@@ -21,7 +22,7 @@ struct PolicyTests {
         #expect(state.failures == 3)
         #expect(state.throttledUntil >= now + 25 && state.throttledUntil <= now + 31)
 
-        let valid = try harness.authenticate("root", answers: [PAMHarness.code(for: record)])
+        let valid = try harness.authenticate("root", answers: [AuthenticatorApp.code(record.secret, record.parameters)])
         #expect(valid.result == PAM.authError)
         #expect(valid.outcome == "throttled")
         #expect(try harness.store.readState(user: "root").failures == 3, "a throttled attempt is not counted")
@@ -78,7 +79,7 @@ struct PolicyTests {
         PAMHarness.waitForFreshStep()
         for _ in 0..<3 { _ = try harness.authenticate("root", answers: ["000000"]) }
         #expect(try harness.store.readState(user: "root").locked)
-        let valid = try harness.authenticate("root", answers: [PAMHarness.code(for: record)])
+        let valid = try harness.authenticate("root", answers: [AuthenticatorApp.code(record.secret, record.parameters)])
         #expect(valid.outcome == "locked")
         #expect(valid.result == PAM.authError)
         #expect(valid.attemptLine?.contains("swift-2fa-setup unlock") == true)
@@ -107,7 +108,7 @@ struct PolicyTests {
         PAMHarness.waitForFreshStep()
         for _ in 0..<2 { _ = try harness.authenticate("root", answers: ["000000"]) }
         #expect(try harness.store.readState(user: "root").failures == 2)
-        let run = try harness.authenticate("root", answers: [PAMHarness.code(for: record)])
+        let run = try harness.authenticate("root", answers: [AuthenticatorApp.code(record.secret, record.parameters)])
         #expect(run.outcome == "accepted-totp")
         #expect(try harness.store.readState(user: "root").failures == 0)
     }
@@ -134,7 +135,7 @@ struct PolicyTests {
         try harness.moduleOnly()
         let record = try harness.enroll("root")
         PAMHarness.waitForFreshStep(margin: 10)
-        let code = PAMHarness.code(for: record)
+        let code = AuthenticatorApp.code(record.secret, record.parameters)
         let results = try parallelLogins(harness, users: Array(repeating: "root", count: 20), answer: { _ in code })
         #expect(results.filter { $0 == "accepted-totp" }.count == 1)
         // Replays count as failures, so after three of them the rest are throttled.
@@ -163,7 +164,7 @@ struct PolicyTests {
         for user in users { records[user] = try harness.enroll(user) }
         PAMHarness.waitForFreshStep(margin: 10)
         let results = try parallelLogins(harness, users: users, answer: { user in
-            records[user].map { PAMHarness.code(for: $0) } ?? ""
+            records[user].map { AuthenticatorApp.code($0.secret, $0.parameters) } ?? ""
         })
         #expect(results == Array(repeating: "accepted-totp", count: users.count))
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 import TwoFactorCore
 import TwoFactorStore
@@ -117,7 +118,7 @@ struct SecretFileTests {
         let statePath = harness.store.statePath(for: "root")
         try text.write(toFile: statePath, atomically: true, encoding: .utf8)
         #expect(chmod(statePath, 0o600) == 0)
-        let run = try harness.authenticate("root", answers: [PAMHarness.code(for: record)])
+        let run = try harness.authenticate("root", answers: [AuthenticatorApp.code(record.secret, record.parameters)])
         #expect(run.result == PAM.authError)
         #expect(run.outcome == "state-error")
         #expect(try String(contentsOfFile: statePath, encoding: .utf8) == text)
@@ -133,7 +134,7 @@ struct SecretFileTests {
         var info = stat()
         #expect(stat(path, &info) == 0)
         PAMHarness.waitForFreshStep()
-        _ = try harness.authenticate("root", answers: [PAMHarness.code(for: record)])
+        _ = try harness.authenticate("root", answers: [AuthenticatorApp.code(record.secret, record.parameters)])
         _ = try harness.authenticate("root", answers: ["abcde-fghjk"])
         _ = try harness.authenticate("root", answers: ["000000"])
         var after = stat()
@@ -166,7 +167,7 @@ struct HomeSecretTests {
     func userOwned() throws {
         let (harness, record, _) = try setUp()
         PAMHarness.waitForFreshStep()
-        let run = try harness.authenticate("daemon", answers: [PAMHarness.code(for: record)])
+        let run = try harness.authenticate("daemon", answers: [AuthenticatorApp.code(record.secret, record.parameters)])
         #expect(run.outcome == "accepted-totp", "\(run.logs)")
         #expect(FileManager.default.fileExists(atPath: harness.store.statePath(for: "daemon")))
     }

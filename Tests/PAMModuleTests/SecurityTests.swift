@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 import TwoFactorCore
 import TwoFactorStore
@@ -104,7 +105,7 @@ struct SecurityTests {
         let secretPath = harness.store.secretPath(for: "s2fa-user")
         #expect(chown(secretPath, 30000, 30000) == 0)
         PAMHarness.waitForFreshStep()
-        let run = try harness.authenticate("s2fa-user", answers: [PAMHarness.code(for: record)], items: environment)
+        let run = try harness.authenticate("s2fa-user", answers: [AuthenticatorApp.code(record.secret, record.parameters)], items: environment)
         #expect(run.result == PAM.authError)
         #expect(run.outcome == "file-error")
         #expect(run.attemptLine?.contains("owned by uid 30000") == true, "\(run.attemptLine ?? "no line")")
@@ -113,7 +114,7 @@ struct SecurityTests {
         #expect(chown(secretPath, 0, 0) == 0)
         try harness.store.writeState(UserState(), user: "s2fa-user")
         #expect(chown(harness.store.statePath(for: "s2fa-user"), 30000, 30000) == 0)
-        let stateRun = try harness.authenticate("s2fa-user", answers: [PAMHarness.code(for: record)], items: environment)
+        let stateRun = try harness.authenticate("s2fa-user", answers: [AuthenticatorApp.code(record.secret, record.parameters)], items: environment)
         #expect(stateRun.result == PAM.authError)
         #expect(stateRun.outcome == "state-error", "\(stateRun.logs)")
         #expect(stateRun.attemptLine?.contains("owned by uid 30000") == true, "\(stateRun.attemptLine ?? "no line")")

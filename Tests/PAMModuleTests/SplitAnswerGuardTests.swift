@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TwoFactorCore
 
@@ -32,7 +33,7 @@ struct SplitAnswerGuardTests {
         try Self.stack(harness, after: [])
         let record = try harness.enroll("root")
         PAMHarness.waitForFreshStep()
-        let run = try harness.authenticate("root", answers: ["hunter2" + PAMHarness.code(for: record)])
+        let run = try harness.authenticate("root", answers: ["hunter2" + AuthenticatorApp.code(record.secret, record.parameters)])
         #expect(run.result == PAM.success, "pam_authenticate: libpam ignores the split's PAM_IGNORE")
         #expect(run.setcred == PAM.incomplete, "\(run.stdout)")
         let lines = Self.guardLines(run)
@@ -49,7 +50,7 @@ struct SplitAnswerGuardTests {
         try Self.stack(harness, after: [harness.moduleLine(verifier)])
         let record = try harness.enroll("root")
         PAMHarness.waitForFreshStep()
-        let run = try harness.authenticate("root", answers: ["hunter2" + PAMHarness.code(for: record)])
+        let run = try harness.authenticate("root", answers: ["hunter2" + AuthenticatorApp.code(record.secret, record.parameters)])
         #expect(run.result == PAM.success)
         #expect(run.outcome == "accepted-totp")
         #expect(run.setcred == PAM.success, "\(run.logs)")
@@ -86,7 +87,7 @@ struct SplitAnswerGuardTests {
         try harness.moduleOnly()
         let record = try harness.enroll("root")
         PAMHarness.waitForFreshStep()
-        let run = try harness.authenticate("root", answers: [PAMHarness.code(for: record)])
+        let run = try harness.authenticate("root", answers: [AuthenticatorApp.code(record.secret, record.parameters)])
         #expect(run.result == PAM.success)
         #expect(run.setcred == PAM.success)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TwoFactorCore
 import TwoFactorStore
@@ -17,7 +18,7 @@ extension TempStore {
 /// Waits until at least 4 seconds remain in the current 30-second step, so a code computed
 /// now for a neighbouring step is still that neighbour when the command checks it.
 func awayFromStepBoundary() {
-    let into = CLI.now() % 30
+    let into = AuthenticatorApp.now() % 30
     if into >= 26 { Thread.sleep(forTimeInterval: Double(31 - into)) }
 }
 
@@ -52,7 +53,7 @@ struct ConfigCommandTests {
         let (secret, _) = try temp.enroll()
         awayFromStepBoundary()
         // The next step's code: outside window 0, inside the default window 1.
-        let code = try CLI.oathtool(secret, at: CLI.now() + 30)
+        let code = try CLI.oathtool(secret, at: AuthenticatorApp.now() + 30)
         let narrow = try CLI.run(["verify", "--json", "--code", code, "--config", config] + temp.args())
         #expect(narrow.status == 1)
         #expect(try narrow.json()["result"] as? String == "rejected")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TwoFactorCore
 import TwoFactorStore
@@ -40,7 +41,7 @@ struct FleetCommandTests {
             defer { fleet.remove() }
             let file = fleet.store.path + "-ga"
             defer { unlink(file) }
-            let made = try CLI.program("/usr/bin/google-authenticator",
+            let made = try Program.run("/usr/bin/google-authenticator",
                                        ["-t", "-d", "-f", "-q", "-C", "-r", "3", "-R", "30", "-w", "3", "-s", file])
             try #require(made.status == 0, "google-authenticator failed: \(made.stderr)")
             let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map(String.init)

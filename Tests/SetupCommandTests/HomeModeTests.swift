@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TwoFactorCore
 import TwoFactorStore
@@ -34,7 +35,7 @@ struct HomeModeTests {
         #expect(Base32.encode(record.secret) == secret)
         #expect(temp.snapshot()["root.secret"] == nil)
         #expect(temp.snapshot()["root.state"] != nil)
-        let code = try CLI.oathtool(secret, at: CLI.now() + 30)
+        let code = try CLI.oathtool(secret, at: AuthenticatorApp.now() + 30)
         #expect(try CLI.run(["verify", "--code", code, "--secret-file", file] + temp.args()).status == 0)
         #expect(try CLI.run(["status", "--secret-file", file] + temp.args()).status == 0)
         // Not enrolled in the store: status says so on stdout and exits 2 without an error line.

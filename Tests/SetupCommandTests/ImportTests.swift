@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TwoFactorCore
 import TwoFactorStore
@@ -9,7 +10,7 @@ struct ImportTests {
     /// A real file from `google-authenticator`, in its own directory.
     private func makeFile(_ temp: TempStore, extra: [String] = []) throws -> (path: String, secret: String, scratch: [String]) {
         let path = temp.path + "-ga"
-        let result = try CLI.program("/usr/bin/google-authenticator",
+        let result = try Program.run("/usr/bin/google-authenticator",
                                      ["-t", "-d", "-f", "-q", "-C", "-r", "3", "-R", "30", "-w", "3", "-s", path] + extra)
         try #require(result.status == 0, "google-authenticator failed: \(result.stderr)")
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
@@ -139,11 +140,11 @@ struct ImportTests {
         let imported = try CLI.run(["import", "--google-authenticator", path] + temp.args())
         #expect(imported.status == 0, "\(imported.stderr)")
         let lastStep = try temp.store.readState(user: "root").lastStep
-        #expect(lastStep <= UInt64(CLI.now() / 30))
-        #expect(lastStep + 1 >= UInt64(CLI.now() / 30))
+        #expect(lastStep <= UInt64(AuthenticatorApp.now() / 30))
+        #expect(lastStep + 1 >= UInt64(AuthenticatorApp.now() / 30))
         // The current step counts as used (it is the clamp), the next one works.
         awayFromStepBoundary()
-        let verified = try CLI.run(["verify", "--json", "--code", try CLI.oathtool(secret, at: CLI.now() + 30)] + temp.args())
+        let verified = try CLI.run(["verify", "--json", "--code", try CLI.oathtool(secret, at: AuthenticatorApp.now() + 30)] + temp.args())
         #expect(verified.status == 0, "\(verified.stderr)")
         #expect(try verified.json()["result"] as? String == "accepted-totp")
     }
@@ -151,8 +152,8 @@ struct ImportTests {
     /// Runs the command in a private mount namespace where `directory` is mounted on /mnt,
     /// so the file is in a root-only path (/ and /mnt owned by root, not writable by others)
     /// without touching the host's directories.
-    private func runWithDirectoryOnMnt(_ directory: String, _ arguments: [String]) throws -> CLIResult {
-        try CLI.program("/usr/bin/unshare", ["-m", "--propagation", "private", "/bin/sh", "-c",
+    private func runWithDirectoryOnMnt(_ directory: String, _ arguments: [String]) throws -> ProgramResult {
+        try Program.run("/usr/bin/unshare", ["-m", "--propagation", "private", "/bin/sh", "-c",
                                              "mount --bind \"$0\" /mnt && exec \"$@\"", directory, CLI.binary] + arguments)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TwoFactorCore
 import TwoFactorStore
@@ -46,14 +47,14 @@ struct ManagementTests {
         let lastStep = state.lastStep
         state.failures = 100
         state.locked = true
-        state.throttledUntil = CLI.now() + 900
+        state.throttledUntil = AuthenticatorApp.now() + 900
         state.usedBackupSalts = [String(repeating: "ab", count: 16)]
         try temp.store.writeState(state, user: "root")
 
         let status = try CLI.run(["status", "--json"] + temp.args()).json()
         #expect(status["locked"] as? Bool == true)
         #expect(status["throttled_until"] is String)
-        let code = try CLI.oathtool(secret, at: CLI.now() + 30)
+        let code = try CLI.oathtool(secret, at: AuthenticatorApp.now() + 30)
         let locked = try CLI.run(["verify", "--code", code] + temp.args())
         #expect(locked.status == 1)
         #expect(locked.stderr.contains("unlock"))
@@ -132,7 +133,7 @@ struct ManagementTests {
 
         let wrong = try CLI.run(["backup-codes", "--regenerate", "--store", temp.path, "--code", "000000"])
         #expect(wrong.status == 1)
-        let code = try CLI.oathtool(secret, at: CLI.now() + 30)
+        let code = try CLI.oathtool(secret, at: AuthenticatorApp.now() + 30)
         let result = try CLI.run(["backup-codes", "--regenerate", "--json", "--store", temp.path, "--code", code])
         #expect(result.status == 0, "\(result.stderr)")
         let fresh = try #require(try result.json()["backup_codes"] as? [String])
@@ -175,7 +176,7 @@ struct ManagementTests {
         #expect(text.stdout.contains("old format"), "\(text.stdout)")
         #expect(text.stdout.contains("swift-2fa-setup backup-codes --regenerate"), "\(text.stdout)")
 
-        let code = try CLI.oathtool(secret, at: CLI.now() + 30)
+        let code = try CLI.oathtool(secret, at: AuthenticatorApp.now() + 30)
         #expect(try CLI.run(["backup-codes", "--regenerate", "--code", code, "--store", temp.path]).status == 0)
         let regenerated = try CLI.run(["status", "--json"] + temp.args()).json()
         #expect(regenerated["backup_codes_need_regeneration"] as? Bool == false)

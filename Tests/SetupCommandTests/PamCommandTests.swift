@@ -1,35 +1,31 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `pam enable|disable|status|check` on a private PAM directory (never the host's /etc/pam.d).
 @Suite struct PamCommandTests {
     /// A temporary PAM directory, removed at the end.
     final class TempPamDir {
-        let path: String
+        let directory: TemporaryDirectory
+        var path: String { directory.path }
 
         init(_ files: [String: String]) throws {
-            path = FileManager.default.temporaryDirectory.appendingPathComponent("s2fa-pam-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+            directory = try TemporaryDirectory("s2fa-pam", mode: 0o755)
             for (name, text) in files { try write(name, text) }
         }
 
-        deinit { try? FileManager.default.removeItem(atPath: path) }
-
-        func write(_ name: String, _ text: String, mode: Int = 0o644) throws {
-            try text.write(toFile: "\(path)/\(name)", atomically: false, encoding: .utf8)
-            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: "\(path)/\(name)")
+        func write(_ name: String, _ text: String, mode: mode_t = 0o644) throws {
+            try directory.write(text, to: name, mode: mode)
         }
 
-        func read(_ name: String) -> String? { try? String(contentsOfFile: "\(path)/\(name)", encoding: .utf8) }
+        func read(_ name: String) -> String? { directory.read(name) }
 
-        func mode(_ name: String) -> Int? {
-            (try? FileManager.default.attributesOfItem(atPath: "\(path)/\(name)"))?[.posixPermissions] as? Int
-        }
+        func mode(_ name: String) -> Int? { directory.mode(name) }
 
-        var names: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() }
+        var names: [String] { (try? directory.listing()) ?? [] }
 
         /// `pam SUBCOMMAND ARGS --pam-dir PATH`.
-        func run(_ arguments: [String]) throws -> CLIResult {
+        func run(_ arguments: [String]) throws -> ProgramResult {
             try CLI.run(["pam"] + arguments + ["--pam-dir", path])
         }
     }

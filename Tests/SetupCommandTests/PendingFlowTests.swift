@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TwoFactorCore
 import TwoFactorStore
@@ -22,7 +23,7 @@ struct PendingFlowTests {
         #expect(try temp.store.readSecret(user: "root") == nil)
         let pending = try #require(try temp.store.readPending(user: "root"))
         let until = try #require(pending.pendingUntil)
-        #expect(until - CLI.now() <= 600 && until - CLI.now() >= 590)
+        #expect(until - AuthenticatorApp.now() <= 600 && until - AuthenticatorApp.now() >= 590)
         #expect(try CLI.run(["verify", "--code", try CLI.oathtool(secret)] + temp.args()).status == 2)
 
         let code = try CLI.oathtool(secret)
@@ -63,8 +64,8 @@ struct PendingFlowTests {
     @Test func expiredPendingEnrollmentIsRefused() throws {
         let temp = try TempStore()
         guard let secret = SecureRandom.bytes(20) else { Issue.record("no random bytes"); return }
-        let record = SecretRecord(secret: secret, parameters: .standard, created: CLI.now() - 700,
-                                  pendingUntil: CLI.now() - 100)
+        let record = SecretRecord(secret: secret, parameters: .standard, created: AuthenticatorApp.now() - 700,
+                                  pendingUntil: AuthenticatorApp.now() - 100)
         try Store.writeSecret(record, to: temp.store.pendingPath(for: "root"))
         let before = temp.snapshot()
         let result = try CLI.run(["confirm", "--code", try CLI.oathtool(Base32.encode(secret))] + temp.args())
@@ -146,7 +147,7 @@ struct PendingFlowTests {
         let line = hint.trimmingCharacters(in: .whitespaces)
             .replacingOccurrences(of: "swift-2fa-setup ", with: "\"$0\" ")
             .replacingOccurrences(of: "CODE", with: try CLI.oathtool(Base32.encode(secret)))
-        let confirmed = try CLI.program("/bin/sh", ["-c", line, CLI.binary])
+        let confirmed = try Program.run("/bin/sh", ["-c", line, CLI.binary])
         #expect(confirmed.status == 0, "\(line): \(confirmed.stderr)")
         #expect(try temp.store.readSecret(user: "root") != nil)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TwoFactorCore
 
@@ -11,7 +12,8 @@ struct PoolerCommandTests {
     /// A configuration directory (mode 0755, so postgres can reach the files in it) with a
     /// swift-2fa.conf naming `conninfo` and a pooler directory inside it; removed at the end.
     final class PoolerSite {
-        let directory: String
+        let temporary: TemporaryDirectory
+        var directory: String { temporary.path }
         var config: String { directory + "/swift-2fa.conf" }
         var poolerDirectory: String { directory + "/pooler" }
         var socket: String { poolerDirectory + "/.s.PGSQL.\(Pooler.port)" }
@@ -20,9 +22,7 @@ struct PoolerCommandTests {
         var hba: String { directory + "/pgbouncer-hba.conf" }
 
         init(conninfo: String) throws {
-            directory = FileManager.default.temporaryDirectory.appendingPathComponent("s2fa-pooler-\(UUID().uuidString.prefix(8))").path
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false,
-                                                    attributes: [.posixPermissions: 0o755])
+            temporary = try TemporaryDirectory("s2fa-pooler", mode: 0o755)
             try setConninfo(conninfo)
         }
 
@@ -30,8 +30,6 @@ struct PoolerCommandTests {
             try "database = \(conninfo)\npooler = \(poolerDirectory)\n".write(toFile: config, atomically: true, encoding: .utf8)
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: config)
         }
-
-        deinit { try? FileManager.default.removeItem(atPath: directory) }
 
         func text(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
 
@@ -66,8 +64,8 @@ struct PoolerCommandTests {
         }
 
         /// One call through the pooler's socket with psql, as `user` to `database`.
-        func psql(_ sql: String, user: String = Pooler.clientUser, database: String = Pooler.database) throws -> CLIResult {
-            try CLI.program("/usr/bin/psql", ["-X", "-At", "-c", sql,
+        func psql(_ sql: String, user: String = Pooler.clientUser, database: String = Pooler.database) throws -> ProgramResult {
+            try Program.run("/usr/bin/psql", ["-X", "-At", "-c", sql,
                                               "host=\(poolerDirectory) port=\(Pooler.port) dbname=\(database) user=\(user) connect_timeout=5"])
         }
     }
@@ -210,7 +208,7 @@ struct PoolerCommandTests {
             #expect(otherUser.status != 0 && otherUser.stderr.contains("login rejected"), "\(otherUser.stderr)")
             let console = try site.psql("show pools", database: "pgbouncer")
             #expect(console.status != 0, "the admin console is closed: \(console.stdout)")
-            let asNobody = try CLI.program("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups",
+            let asNobody = try Program.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups",
                                                                 "/usr/bin/psql", "-X", "-c", "select 1",
                                                                 "host=\(site.poolerDirectory) port=\(Pooler.port) dbname=swift2fa user=swift2fa"])
             #expect(asNobody.status != 0 && asNobody.stderr.contains("Permission denied"), "\(asNobody.stderr)")
@@ -303,7 +301,7 @@ struct PoolerCommandTests {
             #expect(unit.contains("\nExecStart=\(CLI.binary) db pooler run --config \(site.config)\n"), "\(unit)")
             #expect(try site.attributes(fake.unitPath).mode == 0o644)
             if FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze") {
-                let verify = try CLI.program("/usr/bin/systemd-analyze", ["verify", "--man=no", fake.unitPath])
+                let verify = try Program.run("/usr/bin/systemd-analyze", ["verify", "--man=no", fake.unitPath])
                 #expect(verify.status == 0, "systemd-analyze verify: \(verify.stdout) \(verify.stderr)")
             }
             #expect(site.written.count == 3)
@@ -365,9 +363,9 @@ struct FakeSystemctl {
     }
 
     /// The command with this fake first on PATH.
-    func run(_ arguments: [String]) throws -> CLIResult {
+    func run(_ arguments: [String]) throws -> ProgramResult {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin"
-        return try CLI.program("/usr/bin/env", ["PATH=\(directory):\(path)", CLI.binary] + arguments)
+        return try Program.run("/usr/bin/env", ["PATH=\(directory):\(path)", CLI.binary] + arguments)
     }
 
     func calls() throws -> [String] {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The QR codes decode, with a real decoder (zbarimg), to exactly the printed URI.
@@ -6,7 +7,7 @@ import Testing
 struct QRCodeTests {
     /// Decodes an image file with zbarimg.
     private func decode(_ image: String) throws -> String {
-        let result = try CLI.program("/usr/bin/zbarimg", ["--raw", "-q", image])
+        let result = try Program.run("/usr/bin/zbarimg", ["--raw", "-q", image])
         #expect(result.status == 0, "zbarimg found no code: \(result.stderr)")
         return result.stdout.trimmingCharacters(in: .newlines)
     }
@@ -40,7 +41,7 @@ struct QRCodeTests {
         }
         let mode = try FileManager.default.attributesOfItem(atPath: svg)[.posixPermissions] as? Int
         #expect(mode == 0o600)
-        let converted = try CLI.program("/usr/bin/rsvg-convert", ["-o", png, svg])
+        let converted = try Program.run("/usr/bin/rsvg-convert", ["-o", png, svg])
         try #require(converted.status == 0, "rsvg-convert failed: \(converted.stderr)")
         #expect(try decode(png) == uri)
     }
@@ -56,7 +57,7 @@ struct QRCodeTests {
             try? FileManager.default.removeItem(atPath: png)
         }
         try #require(object["qr_svg"] as? String).write(toFile: svg, atomically: true, encoding: .utf8)
-        #expect(try CLI.program("/usr/bin/rsvg-convert", ["-o", png, svg]).status == 0)
+        #expect(try Program.run("/usr/bin/rsvg-convert", ["-o", png, svg]).status == 0)
         #expect(try decode(png) == object["uri"] as? String)
     }
 

@@ -1,14 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 import TwoFactorCore
 import TwoFactorStore
 
-/// What one run of the command produced.
-struct CLIResult {
-    let status: Int32
-    let stdout: String
-    let stderr: String
-
+extension ProgramResult {
     /// The stdout parsed as one JSON object.
     func json() throws -> [String: Any] {
         let value = try JSONSerialization.jsonObject(with: Data(stdout.utf8))
@@ -22,7 +18,7 @@ struct CLIResult {
     }
 }
 
-/// Runs the built `swift-2fa-setup` and other programs.
+/// Runs the built `swift-2fa-setup`.
 enum CLI {
     /// The binary in the same build directory as this test bundle, so the tests use the
     /// build of whatever scratch path they were run from.
@@ -30,72 +26,33 @@ enum CLI {
 
     /// Runs the command with `arguments`, feeding `input` on stdin.
     @discardableResult
-    static func run(_ arguments: [String], input: String = "", asNobody: Bool = false) throws -> CLIResult {
+    static func run(_ arguments: [String], input: String = "", asNobody: Bool = false) throws -> ProgramResult {
         if asNobody {
-            return try program("/usr/bin/setpriv",
-                               ["--reuid=65534", "--regid=65534", "--clear-groups", binary] + arguments, input: input)
+            return try Program.run("/usr/bin/setpriv",
+                                   ["--reuid=65534", "--regid=65534", "--clear-groups", binary] + arguments, input: input)
         }
-        return try program(binary, arguments, input: input)
-    }
-
-    /// Runs any program and collects its output.
-    static func program(_ path: String, _ arguments: [String], input: String = "") throws -> CLIResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("s2fa-out-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let outURL = scratch.appendingPathComponent("out")
-        let errURL = scratch.appendingPathComponent("err")
-        let inURL = scratch.appendingPathComponent("in")
-        #expect(FileManager.default.createFile(atPath: outURL.path, contents: nil))
-        #expect(FileManager.default.createFile(atPath: errURL.path, contents: nil))
-        #expect(FileManager.default.createFile(atPath: inURL.path, contents: Data(input.utf8)))
-        let out = try FileHandle(forWritingTo: outURL)
-        let err = try FileHandle(forWritingTo: errURL)
-        let stdin = try FileHandle(forReadingFrom: inURL)
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = stdin
-        try process.run()
-        process.waitUntilExit()
-        try out.close()
-        try err.close()
-        try stdin.close()
-        return CLIResult(status: process.terminationStatus,
-                         stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
-                         stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+        return try Program.run(binary, arguments, input: input)
     }
 
     /// The code `oathtool` (an independent implementation) computes for `secret` at `time`.
-    static func oathtool(_ secret: String, at time: Int64 = now(), digits: Int = 6,
+    static func oathtool(_ secret: String, at time: Int64 = AuthenticatorApp.now(), digits: Int = 6,
                          algorithm: String = "SHA1", period: Int = 30) throws -> String {
-        let result = try program("/usr/bin/oathtool", [
+        let result = try Program.run("/usr/bin/oathtool", [
             "--totp=\(algorithm.lowercased())", "-b", "-d", "\(digits)", "-s", "\(period)s",
             "--now", "@\(time)", secret,
         ])
         #expect(result.status == 0, "oathtool failed: \(result.stderr)")
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
-
-    /// The current Unix time.
-    static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
 }
 
 /// A private store directory (mode 0700) for one test, removed at the end.
 final class TempStore {
-    let path: String
+    let directory: TemporaryDirectory
+    var path: String { directory.path }
     var store: Store { Store(directory: path) }
 
-    init() throws {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("s2fa-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: false,
-                                                attributes: [.posixPermissions: 0o700])
-        path = base.path
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
+    init() throws { directory = try TemporaryDirectory() }
 
     /// `--store PATH --user USER`.
     func args(_ user: String = "root") -> [String] { ["--store", path, "--user", user] }
@@ -135,7 +92,7 @@ extension CLI {
     /// from the screen, computes codes with oathtool, types a wrong code, then the right
     /// one. Returns expect's transcript (exit status = the command's) and the secret.
     /// `prefix` runs the command through another program (e.g. setpriv).
-    static func enrollThroughTerminal(_ arguments: [String], prefix: [String] = []) throws -> (CLIResult, String) {
+    static func enrollThroughTerminal(_ arguments: [String], prefix: [String] = []) throws -> (ProgramResult, String) {
         let command = (prefix + [binary] + arguments).map { "{\($0)}" }.joined(separator: " ")
         let script = """
             set timeout 30
@@ -157,9 +114,9 @@ extension CLI {
             catch wait result
             exit [lindex $result 3]
             """
-        let transcript = try program("/usr/bin/expect", ["-c", script])
+        let transcript = try Program.run("/usr/bin/expect", ["-c", script])
         // A terminal ends lines with CR LF, which Swift treats as one character: drop the CRs.
-        let result = CLIResult(status: transcript.status,
+        let result = ProgramResult(status: transcript.status,
                                stdout: String(String.UnicodeScalarView(transcript.stdout.unicodeScalars.filter { $0 != "\r" })),
                                stderr: transcript.stderr)
         let line = result.stdout.components(separatedBy: "\n").first { $0.hasPrefix("SECRET=") } ?? "SECRET="

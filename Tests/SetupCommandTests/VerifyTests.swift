@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TwoFactorCore
 import TwoFactorStore
@@ -10,7 +11,7 @@ struct VerifyTests {
         let temp = try TempStore()
         let (secret, _) = try temp.enroll()
         // The next step's code: not the one confirm used, and inside the ±1 window.
-        let code = try CLI.oathtool(secret, at: CLI.now() + 30)
+        let code = try CLI.oathtool(secret, at: AuthenticatorApp.now() + 30)
         let accepted = try CLI.run(["verify", "--json", "--code", code] + temp.args())
         #expect(accepted.status == 0, "\(accepted.stderr)")
         let object = try accepted.json()
@@ -44,7 +45,7 @@ struct VerifyTests {
         for _ in 0..<3 {
             #expect(try CLI.run(["verify", "--code", "000000"] + temp.args()).status == 1)
         }
-        let throttled = try CLI.run(["verify", "--json", "--code", try CLI.oathtool(secret, at: CLI.now() + 30)] + temp.args())
+        let throttled = try CLI.run(["verify", "--json", "--code", try CLI.oathtool(secret, at: AuthenticatorApp.now() + 30)] + temp.args())
         #expect(throttled.status == 1)
         #expect(try throttled.json()["result"] as? String == "throttled")
         #expect(throttled.stderr.contains("try again after"))

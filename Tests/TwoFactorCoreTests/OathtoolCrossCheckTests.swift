@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import TwoFactorCore
 
@@ -23,23 +24,11 @@ struct OathtoolCrossCheckTests {
 
     /// Runs oathtool and returns its trimmed standard output, or records why it could not.
     static func oathtool(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: oathtoolPath)
-        process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard process.terminationStatus == 0 else {
-            throw OathtoolError(message: "oathtool \(arguments.joined(separator: " ")) exited with "
-                                + "\(process.terminationStatus): \(String(decoding: errorData, as: UTF8.self))")
+        let run = try Program.run(oathtoolPath, arguments)
+        guard run.status == 0 else {
+            throw OathtoolError(message: "oathtool \(arguments.joined(separator: " ")) exited with \(run.status): \(run.stderr)")
         }
-        return text
+        return run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     struct OathtoolError: Error, CustomStringConvertible { let message: String; var description: String { message } }

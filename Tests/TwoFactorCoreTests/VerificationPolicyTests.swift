@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import TwoFactorCore
 
@@ -10,7 +11,7 @@ struct VerificationPolicyTests {
     static let policy = VerificationPolicy.standard
 
     static func code(_ record: SecretRecord, step: UInt64) -> String {
-        record.totp!.code(forStep: step)!
+        AuthenticatorApp.code(record.secret, record.parameters, at: Int64(step) * Int64(record.parameters.period))
     }
 
     static func currentStep(_ record: SecretRecord, at time: Int64 = now) -> UInt64 {

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 @testable import TwoFactorStore
 
@@ -7,7 +8,7 @@ import Testing
 struct AtomicFileTests {
     @Test("writes a new file with mode 0600 and leaves no temporary file")
     func createsFile() throws {
-        let directory = try StoreTestDirectory()
+        let directory = try TemporaryDirectory("s2fa-store")
         try AtomicFile.write("hello\n", to: directory.file("a"))
         #expect(try String(contentsOfFile: directory.file("a"), encoding: .utf8) == "hello\n")
         var info = stat()
@@ -18,7 +19,7 @@ struct AtomicFileTests {
 
     @Test("replaces an existing file by rename: a new inode, the old contents gone")
     func replaces() throws {
-        let directory = try StoreTestDirectory()
+        let directory = try TemporaryDirectory("s2fa-store")
         try directory.write("old", to: "a", mode: 0o644)
         var before = stat()
         #expect(stat(directory.file("a"), &before) == 0)
@@ -32,7 +33,7 @@ struct AtomicFileTests {
 
     @Test("replaces a symlink itself, never writing through it")
     func doesNotFollowSymlink() throws {
-        let directory = try StoreTestDirectory()
+        let directory = try TemporaryDirectory("s2fa-store")
         try directory.write("target", to: "target")
         #expect(symlink(directory.file("target"), directory.file("link")) == 0)
         try AtomicFile.write("new", to: directory.file("link"))
@@ -44,7 +45,7 @@ struct AtomicFileTests {
 
     @Test("a write into a missing directory fails with a clear reason and creates nothing")
     func missingDirectory() throws {
-        let directory = try StoreTestDirectory()
+        let directory = try TemporaryDirectory("s2fa-store")
         let error = storeError { () throws(StoreError) in try AtomicFile.write("x", to: directory.file("absent/a")) }
         #expect(error?.description.contains("cannot open directory") == true)
         #expect(try directory.listing().isEmpty)
@@ -52,7 +53,7 @@ struct AtomicFileTests {
 
     @Test("a symlink in place of the directory is not followed")
     func symlinkedDirectory() throws {
-        let directory = try StoreTestDirectory()
+        let directory = try TemporaryDirectory("s2fa-store")
         #expect(mkdir(directory.file("real"), 0o700) == 0)
         #expect(symlink(directory.file("real"), directory.file("link")) == 0)
         let error = storeError { () throws(StoreError) in try AtomicFile.write("x", to: directory.file("link/a")) }
@@ -62,7 +63,7 @@ struct AtomicFileTests {
 
     @Test("a failed rename (target is a directory) keeps the target and removes the temporary file")
     func failedRename() throws {
-        let directory = try StoreTestDirectory()
+        let directory = try TemporaryDirectory("s2fa-store")
         #expect(mkdir(directory.file("a"), 0o700) == 0)
         #expect(mkdir(directory.file("a/inner"), 0o700) == 0)
         let error = storeError { () throws(StoreError) in try AtomicFile.write("x", to: directory.file("a")) }
@@ -72,7 +73,7 @@ struct AtomicFileTests {
 
     @Test("remove deletes a file and accepts a missing one")
     func remove() throws {
-        let directory = try StoreTestDirectory()
+        let directory = try TemporaryDirectory("s2fa-store")
         try directory.write("x", to: "a")
         try AtomicFile.remove(directory.file("a"))
         try AtomicFile.remove(directory.file("a"))

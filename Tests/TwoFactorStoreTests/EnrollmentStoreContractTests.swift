@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import TwoFactorCore
 import TwoFactorStore
 
@@ -18,22 +19,18 @@ struct EnrollmentStoreContractTests {
         return SecretRecord(secret: secret, parameters: .standard, created: start - 100, backupCodes: [backup])
     }
 
-    static func code(at time: Int64) throws -> String {
-        try #require(TOTP(secret: secret, parameters: .standard)?.code(at: time))
-    }
-
     /// A store of `kind` in which alice is enrolled, with a clock the test moves.
     final class Fixture {
         let store: any EnrollmentStore
         var now: Int64 = EnrollmentStoreContractTests.start
-        private let directory: StoreTestDirectory?
+        private let directory: TemporaryDirectory?
         private let memory: InMemoryEnrollmentStore?
         let files: Store?
 
         init(_ kind: String, policy: VerificationPolicy = .standard) throws {
             let record = try EnrollmentStoreContractTests.record()
             if kind == "files" {
-                let directory = try StoreTestDirectory()
+                let directory = try TemporaryDirectory("s2fa-store")
                 let files = Store(directory: directory.path)
                 try Store.writeSecret(record, to: files.secretPath(for: "alice"))
                 self.directory = directory
@@ -84,7 +81,7 @@ struct EnrollmentStoreContractTests {
           arguments: ["files", "memory"])
     func sequence(_ kind: String) throws {
         let fixture = try Fixture(kind)
-        let code = try Self.code(at: fixture.now)
+        let code = AuthenticatorApp.code(Self.secret, at: fixture.now)
         #expect(try fixture.login(code).outcome == .acceptedTOTP)
         #expect(try fixture.login(code) == LoginVerification(.replayed, failures: 1, throttledUntil: 0))
         #expect(try fixture.login("000000") == LoginVerification(.rejected, failures: 2, throttledUntil: 0))
@@ -94,10 +91,10 @@ struct EnrollmentStoreContractTests {
         var last = LoginVerification(.rejected, failures: 0, throttledUntil: 0)
         for _ in 1..<throttle.throttleAfter { last = try fixture.login("111111") }
         #expect(last.outcome == .rejected && last.failures == throttle.throttleAfter)
-        let throttled = try fixture.login(try Self.code(at: fixture.now + 30))
+        let throttled = try fixture.login(AuthenticatorApp.code(Self.secret, at: fixture.now + 30))
         #expect(throttled.outcome == .throttled && throttled.throttledUntil > fixture.now, "\(throttled)")
         fixture.now = throttled.throttledUntil + 30
-        #expect(try fixture.login(try Self.code(at: fixture.now)).outcome == .acceptedTOTP)
+        #expect(try fixture.login(AuthenticatorApp.code(Self.secret, at: fixture.now)).outcome == .acceptedTOTP)
     }
 
     @Test("files: an enrollment replaced while the user is at the prompt is refused, and the state is untouched")
@@ -108,7 +105,7 @@ struct EnrollmentStoreContractTests {
         #expect(try store.promptDigits(user: "alice") == 6)
         let replacement = SecretRecord(secret: Array("another secret 12345".utf8), parameters: .standard, created: Self.start, backupCodes: [])
         try Store.writeSecret(replacement, to: files.secretPath(for: "alice"))
-        let answer = try Self.code(at: Self.start)
+        let answer = AuthenticatorApp.code(Self.secret, at: Self.start)
         #expect(try store.verify(user: "alice", answer: answer, context: LoginContext(service: "sshd", rhost: nil)).outcome
                 == .enrollmentChanged)
         #expect(!FileManager.default.fileExists(atPath: files.statePath(for: "alice")))
@@ -119,7 +116,7 @@ struct EnrollmentStoreContractTests {
         let memory = InMemoryEnrollmentStore(now: Self.start)
         memory.failure = EnrollmentStoreError(.databaseUnavailable, "down")
         #expect(throws: EnrollmentStoreError(.databaseUnavailable, "down")) { try memory.promptDigits(user: "alice") }
-        let directory = try StoreTestDirectory()
+        let directory = try TemporaryDirectory("s2fa-store")
         #expect(chmod(directory.path, 0o777) == 0)
         let open = FileEnrollmentStore(store: Store(directory: directory.path), policy: .standard, readSecret: nil, now: { Self.start })
         #expect(throws: EnrollmentStoreError.self) { try open.promptDigits(user: "alice") }

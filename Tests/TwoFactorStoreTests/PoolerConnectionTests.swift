@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TwoFactorCore
 import TwoFactorStore
@@ -8,24 +9,16 @@ import TwoFactorStore
 /// `database-unavailable`.
 @Suite("The login process's pooler connection")
 struct PoolerConnectionTests {
-    static let fakePooler: String = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("fleet/fake_pooler.py").path
-
     /// Runs `body` with a fake pooler serving `scenarios` in `directory`, stopped after.
     static func withFake<Result>(_ scenarios: [String], _ body: (FleetSettings, String) throws -> Result) throws -> Result {
-        let directory = try StoreTestDirectory()
+        let directory = try TemporaryDirectory("s2fa-store")
         let pooler = directory.file("pooler")
         try FileManager.default.createDirectory(atPath: pooler, withIntermediateDirectories: false,
                                                 attributes: [.posixPermissions: 0o700])
-        let log = directory.file("fake.log")
-        let fake = Process()
-        fake.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        fake.arguments = [fakePooler, "--unix", Pooler.socketPath(in: pooler), "--log", log] + scenarios
-        try fake.run()
-        defer { kill(fake.processIdentifier, SIGKILL); fake.waitUntilExit() }
-        for _ in 0..<100 where !FileManager.default.fileExists(atPath: log + ".ready") { Thread.sleep(forTimeInterval: 0.05) }
-        return try body(FleetSettings(conninfo: "unused", timeoutSeconds: 1, poolerDirectory: pooler), log)
+        let fake = try FakePooler(["--unix", Pooler.socketPath(in: pooler)] + scenarios, log: directory.file("fake.log"))
+        // The directory (the socket, the log) lives until the fake is stopped.
+        defer { withExtendedLifetime(directory) { fake.stop() } }
+        return try body(FleetSettings(conninfo: "unused", timeoutSeconds: 1, poolerDirectory: pooler), fake.log)
     }
 
     @Test("an honest pooler: two calls on one connection, rows as sent, Terminate at the end")
@@ -108,7 +101,7 @@ struct PoolerConnectionTests {
 
     @Test("no socket, a symbolic link, a directory others may write to: refused before connecting")
     func directory() throws {
-        let directory = try StoreTestDirectory()
+        let directory = try TemporaryDirectory("s2fa-store")
         let missing = FleetSettings(conninfo: "x", timeoutSeconds: 1, poolerDirectory: directory.file("none"))
         #expect(throws: FleetError(.databaseUnavailable, "pooler directory \(directory.file("none")): No such file or directory")) {
             try PoolerConnection(missing)

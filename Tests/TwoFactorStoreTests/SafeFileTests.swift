@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 @testable import TwoFactorStore
 
@@ -9,13 +10,13 @@ struct SafeFileTests {
 
     @Test("a missing file reads as nil")
     func missing() throws {
-        let directory = try StoreTestDirectory()
+        let directory = try TemporaryDirectory("s2fa-store")
         #expect(try SafeFile.read(directory.file("none"), what: "test file", requirements: root) == nil)
     }
 
     @Test("a private root-owned file is read")
     func readable() throws {
-        let directory = try StoreTestDirectory()
+        let directory = try TemporaryDirectory("s2fa-store")
         try directory.write("content\n", to: "a")
         #expect(try SafeFile.read(directory.file("a"), what: "test file", requirements: root) == "content\n")
     }
@@ -26,7 +27,7 @@ struct SafeFileTests {
         ("owner", "is owned by uid 1"), ("large", "larger than"), ("binary", "is not text"),
     ])
     func refusals(kind: String, reason: String) throws {
-        let directory = try StoreTestDirectory()
+        let directory = try TemporaryDirectory("s2fa-store")
         let path = directory.file("a")
         switch kind {
         case "symlink":

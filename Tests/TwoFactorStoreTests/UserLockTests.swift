@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 import TwoFactorCore
 @testable import TwoFactorStore
@@ -8,7 +9,7 @@ import TwoFactorCore
 struct UserLockTests {
     @Test("the lock is exclusive until released")
     func exclusive() throws {
-        let directory = try StoreTestDirectory()
+        let directory = try TemporaryDirectory("s2fa-store")
         let path = directory.file("alice.lock")
         let first = try UserLock.acquire(path: path)
         guard let error = storeError({ () throws(StoreError) in _ = try UserLock.acquire(path: path, timeoutMilliseconds: 100) }) else {
@@ -22,7 +23,7 @@ struct UserLockTests {
 
     @Test("a waiting login gets the lock as soon as another process releases it")
     func waits() throws {
-        let directory = try StoreTestDirectory()
+        let directory = try TemporaryDirectory("s2fa-store")
         let path = directory.file("alice.lock")
         // util-linux flock(1) holds the same kind of lock in another process for 0.3 s.
         let holder = Process()
@@ -43,7 +44,7 @@ struct UserLockTests {
 
     @Test("a symlink as lock file is refused")
     func symlinkRefused() throws {
-        let directory = try StoreTestDirectory()
+        let directory = try TemporaryDirectory("s2fa-store")
         try directory.write("", to: "target")
         #expect(symlink(directory.file("target"), directory.file("alice.lock")) == 0)
         guard let error = storeError({ () throws(StoreError) in _ = try UserLock.acquire(path: directory.file("alice.lock")) }) else {
@@ -67,7 +68,7 @@ struct StoreTests {
 
     @Test("the directory check refuses group/other-writable, symlinked and missing stores")
     func directoryChecks() throws {
-        let directory = try StoreTestDirectory()
+        let directory = try TemporaryDirectory("s2fa-store")
         try Store(directory: directory.path).checkDirectory()
         #expect(mkdir(directory.file("open"), 0o777) == 0)
         chmod(directory.file("open"), 0o777)
@@ -79,7 +80,7 @@ struct StoreTests {
 
     @Test("createDirectory makes a 0700 store")
     func create() throws {
-        let directory = try StoreTestDirectory()
+        let directory = try TemporaryDirectory("s2fa-store")
         let store = Store(directory: directory.file("store"))
         try store.createDirectory()
         var info = stat()
@@ -89,7 +90,7 @@ struct StoreTests {
 
     @Test("state round-trips through the store, and a missing state is the initial one")
     func stateRoundTrip() throws {
-        let directory = try StoreTestDirectory()
+        let directory = try TemporaryDirectory("s2fa-store")
         let store = Store(directory: directory.path)
         #expect(try store.readState(user: "alice") == UserState())
         let state = UserState(lastStep: 42, failures: 2, throttledUntil: 99, locked: false, usedBackupSalts: [])

@@ -71,32 +71,8 @@ PY
 stored() { [[ -f $STORE/$1.secret ]]; }
 
 # --- SSH -------------------------------------------------------------------------------
-if [[ ! -d /run/sshd ]]; then
-    install -d -m 0755 /run/sshd
-    E2E_CLEANUP_CMDS+=("rmdir /run/sshd 2>/dev/null")
-fi
-ssh-keygen -q -t ed25519 -N '' -f "$WORK/host_key"
-PORT=$(free_port)
-cat >"$WORK/sshd_config" <<CONF
-ListenAddress 127.0.0.1
-Port $PORT
-HostKey $WORK/host_key
-PidFile none
-UsePAM yes
-KbdInteractiveAuthentication yes
-PasswordAuthentication no
-PubkeyAuthentication no
-AuthenticationMethods keyboard-interactive
-StrictModes no
-PermitRootLogin no
-LogLevel VERBOSE
-PrintMotd no
-UseDNS no
-CONF
-"$(command -v sshd)" -t -f "$WORK/sshd_config" || die "sshd -t rejected the test configuration"
-start_bg "$WORK/sshd.log" "$(command -v sshd)" -D -e -f "$WORK/sshd_config"
-wait_for_port "$PORT" 15 || { cat "$WORK/sshd.log" >&2; die "sshd did not start on port $PORT"; }
-SSH=(ssh -p "$PORT" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null
+start_sshd
+SSH=(ssh -p "$SSHD_PORT" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null
     -o LogLevel=ERROR -o PreferredAuthentications=keyboard-interactive -o PubkeyAuthentication=no
     -o NumberOfPasswordPrompts=1 -o ConnectTimeout=10 -F /dev/null)
 
@@ -123,18 +99,10 @@ qr_decodes "$OUT/ssh-first-login.txt" && pass "ssh: the QR code in the terminal 
 stored "$DAVE" && [[ $(state_field "$DAVE" last_step) != 0 ]] && pass "ssh: enrollment stored with the confirming step as last step" ||
     fail "ssh: enrollment stored with the confirming step as last step"
 
-LOGIN=$E2E_DIR/lib/ssh_login.exp
-ssh_login() { # NAME WANTED USER PASSWORD CODE
-    local name=$1 wanted=$2 rc=0
-    shift 2
-    expect -f "$LOGIN" "$PORT" "$@" >"$WORK/client.log" 2>&1 || rc=$?
-    [[ $rc == "$wanted" ]] || sed 's/^/    /' "$WORK/client.log" >&2
-    expect_rc "$name" "$wanted" "$rc"
-}
-ssh_login "ssh: next login asks for a code; the enrollment's code is refused as a replay" 1 "$DAVE" "$DAVE_PW" "$CODE"
+ssh_try "ssh: next login asks for a code; the enrollment's code is refused as a replay" 1 "$DAVE" "$DAVE_PW" "$CODE"
 ! grep -q otpauth "$WORK/client.log" && pass "ssh: an enrolled user is not offered a new enrollment" ||
     fail "ssh: an enrolled user is not offered a new enrollment"
-ssh_login "ssh: next login with a new code gives a shell" 0 "$DAVE" "$DAVE_PW" "$(oathtool --totp -b "$SECRET" -N 'now + 30 seconds')"
+ssh_try "ssh: next login with a new code gives a shell" 0 "$DAVE" "$DAVE_PW" "$(oathtool --totp -b "$SECRET" -N 'now + 30 seconds')"
 
 EVE=$(new_user_name)
 EVE_PW=$(random_password)

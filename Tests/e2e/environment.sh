@@ -49,7 +49,7 @@ HOSTILE_ENV+=("LANGUAGE=de:fr" "LC_ALL=C.UTF-8" "LOCPATH=$HOSTILE/locale" "TZ=:$
 log "hostile environment: ${#HOSTILE_ENV[@]} variables"
 
 STATE=$STORE/$ALICE.state
-EXP=$E2E_DIR/lib/su_command.exp
+EXP=$E2E_DIR/lib/su_login.exp
 
 # su_run LABEL CODE [NAME=VALUE...]: BOB runs `su ALICE -c 'echo s2fa-su-ok'` with exactly
 # this environment (plus PATH), under strace -f. Sets RC; leaves LABEL.out (the pty),

@@ -14,17 +14,7 @@ setup_workdir
 private_pam_dir
 
 create_alice_and_bob
-BOB_UID=$(id -u "$BOB")
-
-# try NAME WANTED(0|1) SERVICE USER ANSWER...: pamtester authenticate, with the real uid
-# of a non-root user (as under setuid su, so pam_rootok does not let root through).
-try() {
-    local name=$1 wanted=$2 service=$3 user=$4 rc=0 out
-    shift 4
-    out=$(printf '%s\n' "$@" | setpriv --ruid "$BOB_UID" -- pamtester -v "$service" "$user" authenticate 2>&1) || rc=$?
-    ((rc == 0)) || rc=1
-    if [[ $rc == "$wanted" ]]; then pass "$name"; else fail "$name" "pamtester exit $rc, wanted $wanted: $(tr '\n' ' ' <<<"$out")"; fi
-}
+PAM_TRY_UID=$(id -u "$BOB")
 
 for service in su login panel; do
     # A newly enrolled user per service, so that each has unused codes.
@@ -32,12 +22,12 @@ for service in su login panel; do
     create_user "$ALICE" "$ALICE_PW"
     enroll "$ALICE" || die "enrollment of $ALICE failed"
     install_pam_service "$service" "$service" nullok
-    try "$service: nullok, unenrolled user, password only" 0 "$service" "$BOB" "$BOB_PW"
-    try "$service: password + valid code" 0 "$service" "$ALICE" "$ALICE_PW" "$(fresh_code)"
-    try "$service: password + wrong code refused" 1 "$service" "$ALICE" "$ALICE_PW" "$(wrong_code)"
-    try "$service: wrong password refused" 1 "$service" "$ALICE" "wrong-$ALICE_PW" "$(wrong_code)"
+    pam_try "$service: nullok, unenrolled user, password only" 0 "$service" "$BOB" "$BOB_PW"
+    pam_try "$service: password + valid code" 0 "$service" "$ALICE" "$ALICE_PW" "$(fresh_code)"
+    pam_try "$service: password + wrong code refused" 1 "$service" "$ALICE" "$ALICE_PW" "$(wrong_code)"
+    pam_try "$service: wrong password refused" 1 "$service" "$ALICE" "wrong-$ALICE_PW" "$(wrong_code)"
     # No code is checked and no failure counted without the password (one failure so far: the wrong code).
-    for _ in 1 2 3 4 5; do try "$service: wrong password with any code refused" 1 "$service" "$ALICE" "wrong-$ALICE_PW" "$(wrong_code)"; done
+    for _ in 1 2 3 4 5; do pam_try "$service: wrong password with any code refused" 1 "$service" "$ALICE" "wrong-$ALICE_PW" "$(wrong_code)"; done
     [[ $(failures_of "$ALICE") == 1 ]] && pass "$service: wrong passwords counted no failure" ||
         fail "$service: wrong passwords counted no failure" "failures=$(failures_of "$ALICE"), wanted 1"
 done
@@ -50,10 +40,10 @@ sed -E "s#pam_swift2fa\\.so#$S2FA_MODULE store=$STORE#" "$REPO_ROOT/pam.d-exampl
 [[ $(grep -c "$S2FA_MODULE" "$PAM_DIR/panel1") == 2 ]] && pass "panel-one-field: two module lines" ||
     fail "panel-one-field: two module lines" "$(grep -E '^(auth|account)' "$PAM_DIR/panel1" | tr '\n' ';')"
 for _ in 1 2 3 4 5 6; do
-    try "panel one-field: wrong password with any code refused" 1 panel1 "$ALICE" "wrong-$ALICE_PW$(wrong_code)"
+    pam_try "panel one-field: wrong password with any code refused" 1 panel1 "$ALICE" "wrong-$ALICE_PW$(wrong_code)"
 done
 [[ $(failures_of "$ALICE") == 0 ]] && pass "panel one-field: wrong passwords counted no failure" ||
     fail "panel one-field: wrong passwords counted no failure" "failures=$(failures_of "$ALICE")"
-try "panel one-field: password immediately followed by the code" 0 panel1 "$ALICE" "$ALICE_PW$(fresh_code)"
-try "panel one-field: password followed by a wrong code refused" 1 panel1 "$ALICE" "$ALICE_PW$(wrong_code)"
-try "panel one-field: unenrolled user types the password only (nullok)" 0 panel1 "$BOB" "$BOB_PW" "$BOB_PW"
+pam_try "panel one-field: password immediately followed by the code" 0 panel1 "$ALICE" "$ALICE_PW$(fresh_code)"
+pam_try "panel one-field: password followed by a wrong code refused" 1 panel1 "$ALICE" "$ALICE_PW$(wrong_code)"
+pam_try "panel one-field: unenrolled user types the password only (nullok)" 0 panel1 "$BOB" "$BOB_PW" "$BOB_PW"

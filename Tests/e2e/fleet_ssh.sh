@@ -16,26 +16,13 @@ resolve_artifacts
 setup_workdir
 private_pam_dir
 
-PG=$REPO_ROOT/Tests/fleet/pg.sh
-LOGIN=$E2E_DIR/lib/ssh_login.exp
-SSHD=$(command -v sshd)
-if [[ ! -d /run/sshd ]]; then
-    install -d -m 0755 /run/sshd
-    E2E_CLEANUP_CMDS+=("rmdir /run/sshd 2>/dev/null")
-fi
-
-# The database lives outside WORK (mode 0700, root's), where the postgres user can reach it.
-PGDIR=$(mktemp -d /tmp/s2fa-e2e-pg.XXXXXX)
-E2E_CLEANUP_CMDS+=("bash '$PG' stop '$PGDIR' >/dev/null 2>&1; rm -rf -- '$PGDIR'")
-bash "$PG" start "$PGDIR" >"$WORK/pg.log" 2>&1 || { cat "$WORK/pg.log" >&2; die "pg.sh start failed"; }
-POOLER=$(bash "$PG" pooler "$PGDIR" server_a) || die "pg.sh pooler failed"
+start_fleet_database
 write_config() { # write_config FILE ROLE
     printf 'database = %s\npooler = %s\ndatabase_timeout = 2\n' "$(bash "$PG" conninfo "$PGDIR" "$2")" "$POOLER" >"$1"
     chmod 0600 "$1"
 }
 write_config "$WORK/server.conf" server_a
 write_config "$WORK/admin.conf" twofa_admin
-audit() { bash "$PG" psql "$PGDIR" twofa_admin -At -c "SELECT result FROM swift2fa.audit WHERE user_name = '$1' ORDER BY id DESC LIMIT 1"; }
 
 ALICE=$(new_user_name)
 ALICE_PW=$(random_password)
@@ -48,48 +35,20 @@ SECRET=$(json_field secret <<<"$out")
     pass "enrolled in the database through the command (server role: enroll --pending, confirm)" ||
     fail "enrolled in the database through the command"
 
-ssh-keygen -q -t ed25519 -N '' -f "$WORK/host_key"
-PORT=$(free_port)
-cat >"$WORK/sshd_config" <<CONF
-ListenAddress 127.0.0.1
-Port $PORT
-HostKey $WORK/host_key
-PidFile none
-UsePAM yes
-KbdInteractiveAuthentication yes
-PasswordAuthentication no
-PubkeyAuthentication no
-AuthenticationMethods keyboard-interactive
-PermitRootLogin no
-MaxAuthTries 6
-LogLevel VERBOSE
-PrintMotd no
-UseDNS no
-CONF
-"$SSHD" -t -f "$WORK/sshd_config" || die "sshd -t rejected the test configuration"
-start_bg "$WORK/sshd.log" "$SSHD" -D -e -f "$WORK/sshd_config"
-wait_for_port "$PORT" 15 || { cat "$WORK/sshd.log" >&2; die "sshd did not start on port $PORT"; }
-
-login() { # login NAME WANTED_RC USER PASSWORD CODE
-    local name=$1 wanted=$2 rc=0
-    shift 2
-    expect -f "$LOGIN" "$PORT" "$@" >"$WORK/client.log" 2>&1 || rc=$?
-    [[ $rc == "$wanted" ]] || sed 's/^/    /' "$WORK/client.log" >&2
-    expect_rc "$name" "$wanted" "$rc"
-}
+start_sshd
 
 install_pam_service sshd sshd "config=$WORK/server.conf"
 CODE=$(oathtool --totp -b "$SECRET" -N "now + 30 seconds")
-login "fleet: password + valid code logs in" 0 "$ALICE" "$ALICE_PW" "$CODE"
-[[ $(audit "$ALICE") == accepted-totp ]] && pass "fleet: the database recorded accepted-totp" || fail "fleet: the database recorded accepted-totp" "$(audit "$ALICE")"
-login "fleet: the same code is refused" 1 "$ALICE" "$ALICE_PW" "$CODE"
-[[ $(audit "$ALICE") == replayed ]] && pass "fleet: the refusal was the database's replayed" || fail "fleet: the refusal was the database's replayed" "$(audit "$ALICE")"
+ssh_try "fleet: password + valid code logs in" 0 "$ALICE" "$ALICE_PW" "$CODE"
+[[ $(fleet_audit "$ALICE") == accepted-totp ]] && pass "fleet: the database recorded accepted-totp" || fail "fleet: the database recorded accepted-totp" "$(fleet_audit "$ALICE")"
+ssh_try "fleet: the same code is refused" 1 "$ALICE" "$ALICE_PW" "$CODE"
+[[ $(fleet_audit "$ALICE") == replayed ]] && pass "fleet: the refusal was the database's replayed" || fail "fleet: the refusal was the database's replayed" "$(fleet_audit "$ALICE")"
 [[ -z $(ls -A "$STORE") ]] && pass "fleet: the file store was not used" || fail "fleet: the file store was not used" "$(ls -A "$STORE")"
 
 install_pam_service sshd sshd nullok "config=$WORK/server.conf"
 bash "$PG" halt "$PGDIR" >/dev/null 2>&1
 # No code prompt comes (the database is asked first); a module that took the outage for
 # "not enrolled" under nullok would let the password alone in (exit status 0).
-login "fleet: database stopped: the login fails closed, even with nullok" 1 "$ALICE" "$ALICE_PW" -
+ssh_try "fleet: database stopped: the login fails closed, even with nullok" 1 "$ALICE" "$ALICE_PW" -
 bash "$PG" pooler-stop "$PGDIR" server_a >/dev/null 2>&1
-login "fleet: PgBouncer stopped too: the login fails closed, even with nullok" 1 "$ALICE" "$ALICE_PW" -
+ssh_try "fleet: PgBouncer stopped too: the login fails closed, even with nullok" 1 "$ALICE" "$ALICE_PW" -

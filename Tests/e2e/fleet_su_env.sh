@@ -18,20 +18,15 @@ resolve_artifacts
 setup_workdir
 private_pam_dir
 
-PG=$REPO_ROOT/Tests/fleet/pg.sh
 FAKE=$REPO_ROOT/Tests/fleet/fake_pooler.py
 LOGIN=$E2E_DIR/lib/su_login.exp
 
-PGDIR=$(mktemp -d /tmp/s2fa-e2e-pg.XXXXXX)
-E2E_CLEANUP_CMDS+=("bash '$PG' stop '$PGDIR' >/dev/null 2>&1; rm -rf -- '$PGDIR'")
-bash "$PG" start "$PGDIR" >"$WORK/pg.log" 2>&1 || { cat "$WORK/pg.log" >&2; die "pg.sh start failed"; }
-POOLER=$(bash "$PG" pooler "$PGDIR" server_a) || die "pg.sh pooler failed"
+start_fleet_database
 PORT=$(cat "$PGDIR/port")
 printf 'database = %s\npooler = %s\ndatabase_timeout = 2\n' "$(bash "$PG" conninfo "$PGDIR" server_a)" "$POOLER" >"$WORK/server.conf"
 chmod 0600 "$WORK/server.conf"
 printf 'database = %s\n' "$(bash "$PG" conninfo "$PGDIR" twofa_admin)" >"$WORK/admin.conf"
 chmod 0600 "$WORK/admin.conf"
-audit() { bash "$PG" psql "$PGDIR" twofa_admin -At -c "SELECT result FROM swift2fa.audit WHERE user_name = '$1' ORDER BY id DESC LIMIT 1"; }
 
 TARGET=$(new_user_name)
 TARGET_PW=$(random_password)
@@ -94,8 +89,8 @@ attempt() { # attempt clean|hostile CODE -> prints "RC RESULT"
     local env_args=() rc=0
     [[ $1 == hostile ]] && env_args=("${hostile[@]}")
     runuser -u "$ATTACKER" -- env -i PATH=/usr/bin:/bin HOME="$EVIL" TERM=dumb "${env_args[@]}" \
-        expect -f "$LOGIN" "$TARGET" "$TARGET_PW" "$2" >"$WORK/su-$1.log" 2>&1 || rc=$?
-    echo "$rc $(audit "$TARGET")"
+        expect -f "$LOGIN" "$TARGET_PW" "$2" su "$TARGET" -c 'echo s2fa-su-ok' >"$WORK/su-$1.log" 2>&1 || rc=$?
+    echo "$rc $(fleet_audit "$TARGET")"
 }
 
 WRONG=$(oathtool --totp -b "$SECRET" -N "now + 300 seconds")

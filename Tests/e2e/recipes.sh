@@ -13,16 +13,7 @@ setup_workdir
 private_pam_dir
 
 create_alice_and_bob
-BOB_UID=$(id -u "$BOB")
-
-# try NAME WANTED(0|1) SERVICE USER RHOST ANSWER...: pamtester authenticate from RHOST.
-try() {
-    local name=$1 wanted=$2 service=$3 user=$4 rhost=$5 rc=0 out
-    shift 5
-    out=$(printf '%s\n' "$@" | setpriv --ruid "$BOB_UID" -- pamtester -v -I "rhost=$rhost" "$service" "$user" authenticate 2>&1) || rc=$?
-    ((rc == 0)) || rc=1
-    if [[ $rc == "$wanted" ]]; then pass "$name"; else fail "$name" "pamtester exit $rc, wanted $wanted: $(tr '\n' ' ' <<<"$out")"; fi
-}
+PAM_TRY_UID=$(id -u "$BOB")
 
 # recipe EXAMPLE SERVICE SED-EXPRESSION [OPTIONS]: installs the example with the module
 # pointed at the one under test and the store (and OPTIONS, e.g. nullok), plus the
@@ -36,12 +27,12 @@ recipe() {
 printf '+ : ALL : 192.0.2.0/24\n- : ALL : ALL\n' >"$WORK/access.conf"
 recipe trusted-network trusted "s#accessfile=[^ ]*#accessfile=$WORK/access.conf#" nullok
 grep -q "accessfile=$WORK/access.conf" "$PAM_DIR/trusted" || fail "trusted-network: the recipe has its pam_access line"
-try "trusted-network: trusted address, password only" 0 trusted "$ALICE" 192.0.2.10 "$ALICE_PW"
-try "trusted-network: trusted address, wrong password refused" 1 trusted "$ALICE" 192.0.2.10 "wrong-$ALICE_PW"
-try "trusted-network: other address, password only refused" 1 trusted "$ALICE" 198.51.100.7 "$ALICE_PW" ""
-try "trusted-network: other address, password + code" 0 trusted "$ALICE" 198.51.100.7 "$ALICE_PW" "$(fresh_code)"
+PAM_TRY_RHOST=192.0.2.10 pam_try "trusted-network: trusted address, password only" 0 trusted "$ALICE" "$ALICE_PW"
+PAM_TRY_RHOST=192.0.2.10 pam_try "trusted-network: trusted address, wrong password refused" 1 trusted "$ALICE" "wrong-$ALICE_PW"
+PAM_TRY_RHOST=198.51.100.7 pam_try "trusted-network: other address, password only refused" 1 trusted "$ALICE" "$ALICE_PW" ""
+PAM_TRY_RHOST=198.51.100.7 pam_try "trusted-network: other address, password + code" 0 trusted "$ALICE" "$ALICE_PW" "$(fresh_code)"
 before=$(failures_of "$ALICE")
-for _ in 1 2 3; do try "trusted-network: other address, wrong password refused" 1 trusted "$ALICE" 198.51.100.7 "wrong-$ALICE_PW" "$(wrong_code)"; done
+for _ in 1 2 3; do PAM_TRY_RHOST=198.51.100.7 pam_try "trusted-network: other address, wrong password refused" 1 trusted "$ALICE" "wrong-$ALICE_PW" "$(wrong_code)"; done
 [[ $(failures_of "$ALICE") == "$before" ]] && pass "trusted-network: wrong passwords count no failure" || fail "trusted-network: wrong passwords count no failure"
 
 # --- break-glass: the named account skips the code; others are asked.
@@ -52,12 +43,12 @@ SECRET_ALICE=$SECRET
 enroll "$GLASS" || die "enrollment of $GLASS failed"
 SECRET=$SECRET_ALICE
 recipe break-glass glass "s#user = breakglass#user = $GLASS#" nullok
-try "break-glass: the break-glass account (enrolled), password only" 0 glass "$GLASS" "" "$GLASS_PW"
-try "break-glass: the break-glass account, wrong password refused" 1 glass "$GLASS" "" "wrong-$GLASS_PW"
-try "break-glass: another enrolled user, password only refused" 1 glass "$ALICE" "" "$ALICE_PW" ""
+pam_try "break-glass: the break-glass account (enrolled), password only" 0 glass "$GLASS" "$GLASS_PW"
+pam_try "break-glass: the break-glass account, wrong password refused" 1 glass "$GLASS" "wrong-$GLASS_PW"
+pam_try "break-glass: another enrolled user, password only refused" 1 glass "$ALICE" "$ALICE_PW" ""
 sleep $((31 - $(date +%s) % 30)) # the next time step: the trusted-network login used this one
-try "break-glass: another enrolled user, password + code" 0 glass "$ALICE" "" "$ALICE_PW" "$(fresh_code)"
-try "break-glass: unenrolled user, password only (nullok)" 0 glass "$BOB" "" "$BOB_PW"
+pam_try "break-glass: another enrolled user, password + code" 0 glass "$ALICE" "$ALICE_PW" "$(fresh_code)"
+pam_try "break-glass: unenrolled user, password only (nullok)" 0 glass "$BOB" "$BOB_PW"
 
 # --- group-rollout: members of the group are asked (no nullok), others are not.
 GROUP=s2fa-e2e-g$(random_suffix)
@@ -65,12 +56,12 @@ groupadd "$GROUP"
 E2E_CLEANUP_CMDS+=("groupdel $GROUP >/dev/null 2>&1")
 usermod -a -G "$GROUP" "$ALICE"
 recipe group-rollout rollout "s#ingroup 2fa-required#ingroup $GROUP#"
-try "group-rollout: member, password only refused" 1 rollout "$ALICE" "" "$ALICE_PW" ""
-try "group-rollout: member, password + wrong code refused" 1 rollout "$ALICE" "" "$ALICE_PW" "$(wrong_code)"
-try "group-rollout: non-member (not enrolled), password only" 0 rollout "$BOB" "" "$BOB_PW"
-try "group-rollout: non-member (enrolled), password only" 0 rollout "$GLASS" "" "$GLASS_PW"
-try "group-rollout: non-member, wrong password refused" 1 rollout "$BOB" "" "wrong-$BOB_PW"
+pam_try "group-rollout: member, password only refused" 1 rollout "$ALICE" "$ALICE_PW" ""
+pam_try "group-rollout: member, password + wrong code refused" 1 rollout "$ALICE" "$ALICE_PW" "$(wrong_code)"
+pam_try "group-rollout: non-member (not enrolled), password only" 0 rollout "$BOB" "$BOB_PW"
+pam_try "group-rollout: non-member (enrolled), password only" 0 rollout "$GLASS" "$GLASS_PW"
+pam_try "group-rollout: non-member, wrong password refused" 1 rollout "$BOB" "wrong-$BOB_PW"
 usermod -a -G "$GROUP" "$BOB"
-try "group-rollout: member not enrolled refused (no nullok)" 1 rollout "$BOB" "" "$BOB_PW" "000000"
+pam_try "group-rollout: member not enrolled refused (no nullok)" 1 rollout "$BOB" "$BOB_PW" "000000"
 sleep $((31 - $(date +%s) % 30))
-try "group-rollout: member, password + code" 0 rollout "$ALICE" "" "$ALICE_PW" "$(fresh_code)"
+pam_try "group-rollout: member, password + code" 0 rollout "$ALICE" "$ALICE_PW" "$(fresh_code)"

@@ -13,91 +13,33 @@ resolve_artifacts
 setup_workdir
 private_pam_dir
 
-LOGIN=$E2E_DIR/lib/ssh_login.exp
-SSHD=$(command -v sshd)
-
-# sshd's privilege separation directory (normally created by systemd-tmpfiles).
-if [[ ! -d /run/sshd ]]; then
-    install -d -m 0755 /run/sshd
-    E2E_CLEANUP_CMDS+=("rmdir /run/sshd 2>/dev/null")
-fi
-
-ssh-keygen -q -t ed25519 -N '' -f "$WORK/host_key"
-PORT=$(free_port)
-write_sshd_config() { # write_sshd_config AUTHENTICATION_METHODS PUBKEY(yes|no)
-    cat >"$WORK/sshd_config" <<EOF
-ListenAddress 127.0.0.1
-Port $PORT
-HostKey $WORK/host_key
-PidFile none
-UsePAM yes
-KbdInteractiveAuthentication yes
-PasswordAuthentication no
-PubkeyAuthentication $2
-AuthenticationMethods $1
-AuthorizedKeysFile .ssh/authorized_keys
-StrictModes no
-PermitRootLogin no
-MaxAuthTries 6
-LogLevel VERBOSE
-PrintMotd no
-UseDNS no
-EOF
-}
-
-start_sshd() {
-    "$SSHD" -t -f "$WORK/sshd_config" || die "sshd -t rejected the test configuration"
-    start_bg "$WORK/sshd.log" "$SSHD" -D -e -f "$WORK/sshd_config" -p "$PORT" -o ListenAddress=127.0.0.1
-    SSHD_PGID=$BG_PID
-    wait_for_port "$PORT" 15 || { cat "$WORK/sshd.log" >&2; die "sshd did not start on port $PORT"; }
-}
-
-stop_sshd() {
-    kill -TERM -- "-$SSHD_PGID" 2>/dev/null || true
-    for _ in $(seq 1 25); do kill -0 -- "-$SSHD_PGID" 2>/dev/null || break; sleep 0.2; done
-}
-
-# login NAME WANTED_RC USER PASSWORD CODE [IDENTITY]
-login() {
-    local name=$1 wanted=$2
-    shift 2
-    local rc=0
-    expect -f "$LOGIN" "$PORT" "$@" >"$WORK/client.log" 2>&1 || rc=$?
-    if [[ $rc != "$wanted" ]]; then
-        log "client transcript for '$name':"
-        sed 's/^/    /' "$WORK/client.log" >&2
-    fi
-    expect_rc "$name" "$wanted" "$rc"
-}
-
 create_alice_and_bob
-log "users: $ALICE (enrolled), $BOB (not enrolled); sshd on 127.0.0.1:$PORT"
+log "users: $ALICE (enrolled), $BOB (not enrolled)"
 
 # --- password + code (pam.d-example/sshd), rollout with nullok -----------------------
-write_sshd_config keyboard-interactive no
 install_pam_service sshd sshd nullok
 start_sshd
 
-login "nullok: unenrolled user logs in with the password only" 0 "$BOB" "$BOB_PW" -
-login "nullok: enrolled user still needs the code (wrong code refused)" 1 "$ALICE" "$ALICE_PW" "$(wrong_code)"
+ssh_try "nullok: unenrolled user logs in with the password only" 0 "$BOB" "$BOB_PW" -
+ssh_try "nullok: enrolled user still needs the code (wrong code refused)" 1 "$ALICE" "$ALICE_PW" "$(wrong_code)"
 
 # --- strict: no nullok (PAM files are read at each login; no restart needed) ---------
 install_pam_service sshd sshd
 CODE=$(fresh_code)
-login "password + valid code logs in" 0 "$ALICE" "$ALICE_PW" "$CODE"
+ssh_try "password + valid code logs in" 0 "$ALICE" "$ALICE_PW" "$CODE"
 last_step=$(state_field "$ALICE" last_step)
 [[ $last_step != 0 ]] && pass "accepted step recorded in the store (last_step $last_step)" || fail "accepted step recorded in the store"
 failures_before=$(state_field "$ALICE" failures)
-login "replayed code refused" 1 "$ALICE" "$ALICE_PW" "$CODE"
+ssh_try "replayed code refused" 1 "$ALICE" "$ALICE_PW" "$CODE"
 failures_after=$(state_field "$ALICE" failures)
 if ((failures_after == failures_before + 1)); then pass "the refusal came from the module (failure counted)"; else fail "the refusal came from the module" "failures $failures_before -> $failures_after"; fi
-login "wrong code refused" 1 "$ALICE" "$ALICE_PW" "$(wrong_code)"
-login "wrong password refused before the code is asked" 2 "$ALICE" "wrong-$ALICE_PW" "$(fresh_code)"
-login "unenrolled user refused without nullok" 1 "$BOB" "$BOB_PW" 123456
-login "backup code logs in" 0 "$ALICE" "$ALICE_PW" "${BACKUP_CODES[0]}"
-login "same backup code refused the second time" 1 "$ALICE" "$ALICE_PW" "${BACKUP_CODES[0]}"
+ssh_try "wrong code refused" 1 "$ALICE" "$ALICE_PW" "$(wrong_code)"
+ssh_try "wrong password refused before the code is asked" 2 "$ALICE" "wrong-$ALICE_PW" "$(fresh_code)"
+ssh_try "unenrolled user refused without nullok" 1 "$BOB" "$BOB_PW" 123456
+ssh_try "backup code logs in" 0 "$ALICE" "$ALICE_PW" "${BACKUP_CODES[0]}"
+ssh_try "same backup code refused the second time" 1 "$ALICE" "$ALICE_PW" "${BACKUP_CODES[0]}"
 if ((${#BACKUP_CODES[@]} > 1)); then
-    login "another backup code, typed in upper case, logs in" 0 "$ALICE" "$ALICE_PW" "${BACKUP_CODES[1]^^}"
+    ssh_try "another backup code, typed in upper case, logs in" 0 "$ALICE" "$ALICE_PW" "${BACKUP_CODES[1]^^}"
 fi
 stop_sshd
 
@@ -110,12 +52,11 @@ ssh-keygen -q -t ed25519 -N '' -f "$WORK/carol_key"
 home=$(getent passwd "$CAROL" | cut -d: -f6)
 install -d -m 0700 -o "$CAROL" -g "$(id -gn "$CAROL")" "$home/.ssh"
 install -m 0600 -o "$CAROL" -g "$(id -gn "$CAROL")" "$WORK/carol_key.pub" "$home/.ssh/authorized_keys"
-write_sshd_config publickey,keyboard-interactive yes
 install_pam_service sshd sshd-key-and-code
-start_sshd
-login "key + valid code logs in (no password asked)" 0 "$CAROL" - "$(fresh_code)" "$WORK/carol_key"
-login "key + wrong code refused" 1 "$CAROL" - "$(wrong_code)" "$WORK/carol_key"
-login "no key: keyboard-interactive alone is not enough" 1 "$CAROL" - - ""
+start_sshd publickey,keyboard-interactive yes
+ssh_try "key + valid code logs in (no password asked)" 0 "$CAROL" - "$(fresh_code)" "$WORK/carol_key"
+ssh_try "key + wrong code refused" 1 "$CAROL" - "$(wrong_code)" "$WORK/carol_key"
+ssh_try "no key: keyboard-interactive alone is not enough" 1 "$CAROL" - - ""
 stop_sshd
 
 # --- split_answer with and without the checking instance (KeptCodeGuard.swift) -------
@@ -135,13 +76,12 @@ split_stack() { # split_stack [VERIFIER_OPTIONS]
 # backup code, since her key login above may have used the step fresh_code gives now.
 CAROL_PW=$(random_password)
 printf '%s:%s\n' "$CAROL" "$CAROL_PW" | chpasswd
-write_sshd_config keyboard-interactive no
 start_sshd
 split_stack use_first_pass
-login "split_answer + use_first_pass: password and backup code in one answer log in" 0 "$CAROL" "$CAROL_PW${BACKUP_CODES[0]}" -
+ssh_try "split_answer + use_first_pass: password and backup code in one answer log in" 0 "$CAROL" "$CAROL_PW${BACKUP_CODES[0]}" -
 split_stack
 setcred_before=$(grep -c 'pam_setcred' "$WORK/sshd.log" || true)
-login "split_answer without a checking instance: the password (with a wrong code) does not log in" 1 \
+ssh_try "split_answer without a checking instance: the password (with a wrong code) does not log in" 1 \
     "$CAROL" "$CAROL_PW$(wrong_code)" -
 setcred_after=$(grep -c 'pam_setcred' "$WORK/sshd.log" || true)
 if ((setcred_after > setcred_before)); then

@@ -25,16 +25,7 @@ install -m 0644 "$S2FA_MODULE" "$WORK/security/pam_swift2fa.so"
 mount --bind "$WORK/security" "$SECURITY"
 
 create_alice_and_bob
-BOB_UID=$(id -u "$BOB")
-
-# try NAME WANTED(0|1) SERVICE ANSWER...: pamtester authenticate as alice.
-try() {
-    local name=$1 wanted=$2 service=$3 rc=0 out
-    shift 3
-    out=$(printf '%s\n' "$@" | setpriv --ruid "$BOB_UID" -- pamtester -v "$service" "$ALICE" authenticate 2>&1) || rc=$?
-    ((rc == 0)) || rc=1
-    if [[ $rc == "$wanted" ]]; then pass "$name"; else fail "$name" "pamtester exit $rc, wanted $wanted: $(tr '\n' ' ' <<<"$out")"; fi
-}
+PAM_TRY_UID=$(id -u "$BOB")
 
 # hostile NAME TEXT: writes the service NAME; "MODULE" in TEXT becomes the module line.
 hostile() {
@@ -57,20 +48,20 @@ refused() {
 
 # 1. auth optional pam_unix.so: a wrong password plus a valid code logs in.
 hostile optional $'auth optional pam_unix.so\nMODULE\n'
-try "optional: libpam lets a wrong password with a valid code in" 0 optional "wrong-$ALICE_PW" "$(fresh_code)"
+pam_try "optional: libpam lets a wrong password with a valid code in" 0 optional "$ALICE" "wrong-$ALICE_PW" "$(fresh_code)"
 refused optional $'auth optional pam_unix.so\n'
 
 # 2. [... default=bad] pam_unix.so: a wrong password reaches the module, which counts a failure.
 hostile defaultbad $'auth [success=ok new_authtok_reqd=ok ignore=ignore default=bad] pam_unix.so\nMODULE\n'
 before=$(failures_of "$ALICE")
-try "default=bad: libpam refuses a wrong password" 1 defaultbad "wrong-$ALICE_PW" "$(wrong_code)"
+pam_try "default=bad: libpam refuses a wrong password" 1 defaultbad "$ALICE" "wrong-$ALICE_PW" "$(wrong_code)"
 [[ $(failures_of "$ALICE") -gt $before ]] && pass "default=bad: libpam ran the module after a wrong password (a failure was counted)" || fail "default=bad: libpam ran the module after a wrong password (a failure was counted)"
 refused defaultbad $'auth [success=ok new_authtok_reqd=ok ignore=ignore default=bad] pam_unix.so\n'
 "$S2FA_SETUP" unlock --user "$ALICE" --store "$STORE" >/dev/null
 
 # 3. sufficient pam_unix.so: the password alone logs in; the module never asks.
 hostile sufficient $'auth sufficient pam_unix.so\nMODULE\n'
-try "sufficient: libpam lets the password alone in (no code)" 0 sufficient "$ALICE_PW" "$(wrong_code)"
+pam_try "sufficient: libpam lets the password alone in (no code)" 0 sufficient "$ALICE" "$ALICE_PW" "$(wrong_code)"
 refused sufficient $'auth sufficient pam_unix.so\nauth required pam_permit.so\n'
 
 # 4. A copied common-auth with the module after the jumping pam_unix line refuses
@@ -78,7 +69,7 @@ refused sufficient $'auth sufficient pam_unix.so\nauth required pam_permit.so\n'
 COPIED=$'auth\t[success=1 default=ignore]\tpam_unix.so nullok\nauth\trequisite\t\t\tpam_deny.so\nauth\trequired\t\t\tpam_permit.so\n'
 hostile copiedwrong $'auth [success=1 default=ignore] pam_unix.so nullok\nMODULE\nauth requisite pam_deny.so\nauth required pam_permit.so\n'
 sleep $((31 - $(date +%s) % 30)) # a fresh time step for the codes below
-try "copied common-auth, module after pam_unix: libpam refuses the right password and code" 1 copiedwrong "$ALICE_PW" "$(fresh_code)"
+pam_try "copied common-auth, module after pam_unix: libpam refuses the right password and code" 1 copiedwrong "$ALICE" "$ALICE_PW" "$(fresh_code)"
 out=$("$S2FA_SETUP" pam status 2>&1)
 [[ $out == *"warning: copiedwrong: copiedwrong:1: after a right password this line skips the module"* ]] && pass "copied common-auth, module after pam_unix: pam status names copiedwrong:1" || fail "copied common-auth, module after pam_unix: pam status names copiedwrong:1" "$out"
 
@@ -89,11 +80,11 @@ out=$("$S2FA_SETUP" pam enable copied --no-check 2>&1) && rc=0 || rc=$?
 sed -i -E "s#^(auth +required +pam_swift2fa\\.so nullok)\$#\\1 store=$STORE#" "$PAM_DIR/copied"
 grep -q "pam_swift2fa.so nullok store=$STORE" "$PAM_DIR/copied" || fail "copied common-auth: the module line points at the test store"
 sleep $((31 - $(date +%s) % 30))
-try "copied common-auth, enabled: password + valid code logs in" 0 copied "$ALICE_PW" "$(fresh_code)"
+pam_try "copied common-auth, enabled: password + valid code logs in" 0 copied "$ALICE" "$ALICE_PW" "$(fresh_code)"
 before=$(failures_of "$ALICE")
-try "copied common-auth, enabled: wrong password + valid code refused" 1 copied "wrong-$ALICE_PW" "$(oathtool --totp -b "$SECRET" -N "now + 60 seconds")"
+pam_try "copied common-auth, enabled: wrong password + valid code refused" 1 copied "$ALICE" "wrong-$ALICE_PW" "$(oathtool --totp -b "$SECRET" -N "now + 60 seconds")"
 [[ $(failures_of "$ALICE") == "$before" ]] && pass "copied common-auth, enabled: a wrong password counts no failure" || fail "copied common-auth, enabled: a wrong password counts no failure"
-try "copied common-auth, enabled: password + wrong code refused" 1 copied "$ALICE_PW" "$(wrong_code)"
+pam_try "copied common-auth, enabled: password + wrong code refused" 1 copied "$ALICE" "$ALICE_PW" "$(wrong_code)"
 out=$("$S2FA_SETUP" pam check copied 2>&1) && rc=0 || rc=$?
 [[ $rc == 0 && $out == *"ok: a wrong password with a valid code is refused, and no failure is counted"* ]] && pass "copied common-auth, enabled: pam check passes" || fail "copied common-auth, enabled: pam check passes" "exit $rc: $out"
 hostile optional $'auth optional pam_unix.so\nMODULE\n'

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Shared helpers for the end-to-end tests. Sourced by ssh.sh, sudo.sh, cockpit.sh
-# and install_enable.sh; not meant to be run on its own.
+# Shared helpers for the end-to-end tests. Sourced by every script in Tests/e2e; not
+# meant to be run on its own.
 #
 # Every test script:
 #   - re-executes itself inside a private mount namespace (unshare -m), then
@@ -296,3 +296,98 @@ state_field() {
 }
 
 pam_dir_checksum() { (cd /etc/pam.d && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1; }
+
+# pam_try NAME WANTED(0|1) SERVICE USER ANSWER...: one pamtester authenticate of USER on
+# SERVICE, the ANSWERs typed one a line; passes when its outcome (0 logged in, 1 refused) is
+# WANTED. pamtester runs with the real uid PAM_TRY_UID (set it once: a non-root user, as
+# under setuid su, so pam_rootok does not let root through) and, when PAM_TRY_RHOST is set,
+# with that remote host (PAM_TRY_RHOST=192.0.2.10 pam_try ...).
+pam_try() {
+    local name=$1 wanted=$2 service=$3 user=$4 rc=0 out items=()
+    shift 4
+    [[ -n ${PAM_TRY_UID:-} ]] || die "pam_try: PAM_TRY_UID is not set"
+    if [[ -n ${PAM_TRY_RHOST:-} ]]; then items=(-I "rhost=$PAM_TRY_RHOST"); fi
+    out=$(printf '%s\n' "$@" | setpriv --ruid "$PAM_TRY_UID" -- pamtester -v "${items[@]}" "$service" "$user" authenticate 2>&1) || rc=$?
+    ((rc == 0)) || rc=1
+    if [[ $rc == "$wanted" ]]; then pass "$name"; else fail "$name" "pamtester exit $rc, wanted $wanted: $(tr '\n' ' ' <<<"$out")"; fi
+}
+
+# start_sshd [AUTHENTICATION_METHODS [PUBKEY(yes|no)]]: a real sshd on 127.0.0.1:SSHD_PORT
+# with a private host key and $WORK/sshd_config (UsePAM, keyboard-interactive; by default
+# AuthenticationMethods keyboard-interactive and no public keys), in its own process group,
+# logging to $WORK/sshd.log; returns once it listens. The first call creates sshd's
+# privilege separation directory if needed, the host key and SSHD_PORT. stop_sshd ends it
+# (cleanup would too); PAM files are read at each login, so a new stack needs no restart.
+start_sshd() {
+    local methods=${1:-keyboard-interactive} pubkey=${2:-no} sshd
+    sshd=$(command -v sshd)
+    if [[ -z ${SSHD_PORT:-} ]]; then
+        # sshd's privilege separation directory (normally created by systemd-tmpfiles).
+        if [[ ! -d /run/sshd ]]; then
+            install -d -m 0755 /run/sshd
+            E2E_CLEANUP_CMDS+=("rmdir /run/sshd 2>/dev/null")
+        fi
+        ssh-keygen -q -t ed25519 -N '' -f "$WORK/host_key"
+        SSHD_PORT=$(free_port)
+    fi
+    cat >"$WORK/sshd_config" <<EOF
+ListenAddress 127.0.0.1
+Port $SSHD_PORT
+HostKey $WORK/host_key
+PidFile none
+UsePAM yes
+KbdInteractiveAuthentication yes
+PasswordAuthentication no
+PubkeyAuthentication $pubkey
+AuthenticationMethods $methods
+AuthorizedKeysFile .ssh/authorized_keys
+StrictModes no
+PermitRootLogin no
+MaxAuthTries 6
+LogLevel VERBOSE
+PrintMotd no
+UseDNS no
+EOF
+    "$sshd" -t -f "$WORK/sshd_config" || die "sshd -t rejected the test configuration"
+    start_bg "$WORK/sshd.log" "$sshd" -D -e -f "$WORK/sshd_config"
+    SSHD_PGID=$BG_PID
+    wait_for_port "$SSHD_PORT" 15 || { cat "$WORK/sshd.log" >&2; die "sshd did not start on port $SSHD_PORT"; }
+}
+
+# stop_sshd: ends the sshd of start_sshd (its process group) and waits for it.
+stop_sshd() {
+    kill -TERM -- "-$SSHD_PGID" 2>/dev/null || true
+    for _ in $(seq 1 25); do kill -0 -- "-$SSHD_PGID" 2>/dev/null || break; sleep 0.2; done
+}
+
+# ssh_try NAME WANTED_RC USER PASSWORD CODE [IDENTITY]: one login to the sshd of start_sshd
+# with the OpenSSH client under lib/ssh_login.exp (see there for the arguments and exit
+# statuses); passes when its exit status is WANTED_RC. The client's transcript is
+# $WORK/client.log, shown when the status is not the one wanted.
+ssh_try() {
+    local name=$1 wanted=$2 rc=0
+    shift 2
+    expect -f "$E2E_DIR/lib/ssh_login.exp" "$SSHD_PORT" "$@" >"$WORK/client.log" 2>&1 || rc=$?
+    if [[ $rc != "$wanted" ]]; then
+        log "client transcript for '$name':"
+        sed 's/^/    /' "$WORK/client.log" >&2
+    fi
+    expect_rc "$name" "$wanted" "$rc"
+}
+
+# start_fleet_database: a throwaway PostgreSQL with the fleet schema and, in front of it, a
+# PgBouncer for the role server_a (Tests/fleet/pg.sh); cleanup stops both and removes them.
+# Sets PG (pg.sh), PGDIR (the server's directory, outside WORK so that the postgres user
+# can reach it) and POOLER (the PgBouncer's socket directory, the module's `pooler =`).
+start_fleet_database() {
+    PG=$REPO_ROOT/Tests/fleet/pg.sh
+    PGDIR=$(mktemp -d /tmp/s2fa-e2e-pg.XXXXXX)
+    E2E_CLEANUP_CMDS+=("bash '$PG' stop '$PGDIR' >/dev/null 2>&1; rm -rf -- '$PGDIR'")
+    bash "$PG" start "$PGDIR" >"$WORK/pg.log" 2>&1 || { cat "$WORK/pg.log" >&2; die "pg.sh start failed"; }
+    POOLER=$(bash "$PG" pooler "$PGDIR" server_a) || die "pg.sh pooler failed"
+}
+
+# fleet_audit USER: the result the database recorded for USER's last login.
+fleet_audit() {
+    bash "$PG" psql "$PGDIR" twofa_admin -At -c "SELECT result FROM swift2fa.audit WHERE user_name = '$1' ORDER BY id DESC LIMIT 1"
+}

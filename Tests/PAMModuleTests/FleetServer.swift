@@ -1,1 +1,0 @@
-../FleetTests/FleetServer.swift
