@@ -24,7 +24,7 @@ struct EnrollCommand: ParsableCommand {
             \(ExitStatus.helpText)
             """)
 
-    @OptionGroup var target: TargetOptions
+    @OptionGroup var target: UserOptions
 
     @Option(help: ArgumentHelp("The issuer shown in the app, without ':'. Default: the host name.", valueName: "name"))
     var issuer: String?
@@ -102,7 +102,7 @@ struct EnrollCommand: ParsableCommand {
 
     /// A new secret with the requested parameters, and how it is shown (written to
     /// `--qr-svg` too).
-    func newSecret(target: Target, now: Int64) throws(SetupFailure) -> (SecretRecord, EnrollmentDisplay) {
+    func newSecret(target: ManagedUser, now: Int64) throws(SetupFailure) -> (SecretRecord, EnrollmentDisplay) {
         let parameters = OTPParameters(algorithm: HashAlgorithm(name: algorithm) ?? .sha1, digits: digits, period: period)
         let record = try Enrollment.newRecord(parameters: parameters, now: now)
         let display = try EnrollmentDisplay(uri: OTPAuthURI(
@@ -115,7 +115,7 @@ struct EnrollCommand: ParsableCommand {
     }
 
     /// Writes the pending enrollment and prints what the panel or user needs to confirm it.
-    private func recordPending(_ record: SecretRecord, now: Int64, display: EnrollmentDisplay, target: Target) throws(SetupFailure) {
+    private func recordPending(_ record: SecretRecord, now: Int64, display: EnrollmentDisplay, target: ManagedUser) throws(SetupFailure) {
         var pendingRecord = record
         pendingRecord.pendingUntil = now + NewEnrollment.pendingLifetime
         let expires = Output.isoDate(now + NewEnrollment.pendingLifetime)
@@ -125,7 +125,7 @@ struct EnrollCommand: ParsableCommand {
 
     /// Prints a recorded pending enrollment: the JSON object, or the secret and how to confirm it.
     func announcePending(_ record: SecretRecord, display: EnrollmentDisplay, expires: String,
-                         target: Target) throws(SetupFailure) {
+                         target: ManagedUser) throws(SetupFailure) {
         if json {
             try Output.json(PendingOutput(user: target.user, secret: Base32.encode(record.secret),
                                           uri: display.uri.text, qrSVG: display.svg, expires: expires))
@@ -149,7 +149,7 @@ struct EnrollCommand: ParsableCommand {
     }
 
     /// Shows the secret, asks for a code (3 tries, or --code once) and activates.
-    private func enrollInteractively(_ record: SecretRecord, display: EnrollmentDisplay, target: Target,
+    private func enrollInteractively(_ record: SecretRecord, display: EnrollmentDisplay, target: ManagedUser,
                                      storeOptional: Bool) throws(SetupFailure) {
         let step = try showAndConfirm(record, display: display)
         var active = record

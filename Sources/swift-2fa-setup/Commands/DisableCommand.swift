@@ -15,7 +15,7 @@ struct DisableCommand: ParsableCommand {
             \(ExitStatus.helpText)
             """)
 
-    @OptionGroup var target: TargetOptions
+    @OptionGroup var target: UserOptions
 
     @Option(help: ArgumentHelp("A current code or a backup code.", valueName: "code"))
     var code: String?

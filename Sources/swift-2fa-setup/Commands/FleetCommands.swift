@@ -3,7 +3,7 @@ import Glibc
 import TwoFactorCore
 import TwoFactorStore
 
-// The commands in fleet mode: the configuration file names a database (`Target.fleet`), so
+// The commands in fleet mode: the configuration file names a database (`ManagedUser.fleet`), so
 // each command acts there, with the output and exit statuses it has with files. Reading a
 // status, reset, unlock, new backup codes and replacing an enrollment need the admin role
 // in the file's connection string; `verify` works with a server role too, and so do
@@ -11,7 +11,7 @@ import TwoFactorStore
 // and `confirm` when the role has the enrollment right (`db grant-server ROLE --enroll`).
 // The secret of a new enrollment is made here and sent once; nothing is read back.
 
-extension Target {
+extension ManagedUser {
     /// The fleet outcome as the file store's, for the shared refusal messages.
     fileprivate func refusal(for verification: LoginVerification) -> SetupFailure {
         switch verification.outcome {
@@ -69,7 +69,7 @@ private func newFleetBackupCodes() throws(SetupFailure) -> [String] {
 }
 
 extension ResetCommand {
-    func runFleet(_ target: Target, _ fleet: FleetStore) throws(SetupFailure) {
+    func runFleet(_ target: ManagedUser, _ fleet: FleetStore) throws(SetupFailure) {
         guard try fleetCall({ () throws(FleetError) in try fleet.reset(user: target.user) }) else {
             throw SetupFailure(.notEnrolled, "\(target.user) is not enrolled; nothing to reset")
         }
@@ -78,7 +78,7 @@ extension ResetCommand {
 }
 
 extension UnlockCommand {
-    func runFleet(_ target: Target, _ fleet: FleetStore) throws(SetupFailure) {
+    func runFleet(_ target: ManagedUser, _ fleet: FleetStore) throws(SetupFailure) {
         guard let before = try fleetCall({ () throws(FleetError) in try fleet.unlock(user: target.user) }) else {
             throw SetupFailure(.notEnrolled, "\(target.user) is not enrolled")
         }
@@ -87,7 +87,7 @@ extension UnlockCommand {
 }
 
 extension StatusCommand {
-    func runFleet(_ target: Target, _ fleet: FleetStore) throws {
+    func runFleet(_ target: ManagedUser, _ fleet: FleetStore) throws {
         let status = try fleetCall { () throws(FleetError) in try fleet.status(user: target.user) }
         let enrolled = status.status == "enrolled"
         let report = StatusOutput(
@@ -107,7 +107,7 @@ extension StatusCommand {
 }
 
 extension VerifyCommand {
-    func runFleet(_ target: Target, _ fleet: FleetStore) throws {
+    func runFleet(_ target: ManagedUser, _ fleet: FleetStore) throws {
         let verification = try target.fleetVerify(fleet, code)
         if verification.outcome == .notEnrolled { throw target.refusal(for: verification) }
         if json {
@@ -126,7 +126,7 @@ extension VerifyCommand {
 }
 
 extension DisableCommand {
-    func runFleet(_ target: Target, _ fleet: FleetStore) throws(SetupFailure) {
+    func runFleet(_ target: ManagedUser, _ fleet: FleetStore) throws(SetupFailure) {
         try target.requireFleetEnrollment(fleet)
         try target.fleetAuthorize(fleet, code: code)
         guard try fleetCall({ () throws(FleetError) in try fleet.reset(user: target.user) }) else {
@@ -137,7 +137,7 @@ extension DisableCommand {
 }
 
 extension BackupCodesCommand {
-    func runFleet(_ target: Target, _ fleet: FleetStore) throws {
+    func runFleet(_ target: ManagedUser, _ fleet: FleetStore) throws {
         guard regenerate else {
             let status = try fleetCall { () throws(FleetError) in try fleet.status(user: target.user) }
             guard status.status == "enrolled", let left = status.backupCodesLeft else {
@@ -166,7 +166,7 @@ extension BackupCodesCommand {
 }
 
 extension EnrollCommand {
-    func runFleet(_ target: Target, _ fleet: FleetStore) throws(SetupFailure) {
+    func runFleet(_ target: ManagedUser, _ fleet: FleetStore) throws(SetupFailure) {
         let enrolled = try fleetCall { () throws(FleetError) in try fleet.hasEnrollment(user: target.user) }
         if enrolled && !force { throw .usage("\(target.user) is already enrolled; use --force to replace the enrollment") }
         if enrolled && pending {
@@ -196,7 +196,7 @@ extension EnrollCommand {
 }
 
 extension ConfirmCommand {
-    func runFleet(_ target: Target, _ fleet: FleetStore) throws {
+    func runFleet(_ target: ManagedUser, _ fleet: FleetStore) throws {
         let codes = try newFleetBackupCodes()
         let result = try fleetEnrollmentCall { () throws(FleetError) in
             try fleet.confirmPending(user: target.user, code: code, backupCodes: codes, replace: force)

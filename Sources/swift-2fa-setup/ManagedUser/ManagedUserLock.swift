@@ -1,6 +1,6 @@
 import TwoFactorStore
 
-extension Target {
+extension ManagedUser {
     /// Runs `body` with the user's lock held, creating the store first if it is missing,
     /// so reading the state, deciding and writing happen as one step, as in the module.
     ///

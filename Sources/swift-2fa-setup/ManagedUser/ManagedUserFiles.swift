@@ -4,7 +4,7 @@ import TwoFactorStore
 
 /// Reading and writing the target user's files: the secret (in the store or, in home
 /// mode, in the user's files), the pending enrollment, the state and the lock.
-extension Target {
+extension ManagedUser {
     /// The enrollment, nil when there is none. A damaged or untrusted file is an error.
     func readSecret() throws(SetupFailure) -> SecretRecord? {
         let path = location.path

@@ -18,7 +18,7 @@ struct BackupCodesCommand: ParsableCommand {
             \(ExitStatus.helpText)
             """)
 
-    @OptionGroup var target: TargetOptions
+    @OptionGroup var target: UserOptions
 
     @Flag(help: "Replace all backup codes with 10 new ones.")
     var regenerate = false

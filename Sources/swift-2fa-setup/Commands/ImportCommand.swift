@@ -33,7 +33,7 @@ struct ImportCommand: ParsableCommand {
             \(ExitStatus.helpText)
             """)
 
-    @OptionGroup var target: TargetOptions
+    @OptionGroup var target: UserOptions
 
     @Option(name: .customLong("google-authenticator"), help: ArgumentHelp(
         "The google-authenticator file to import.", valueName: "file"))

@@ -19,7 +19,7 @@ struct StatusCommand: ParsableCommand {
             \(ExitStatus.helpText)
             """)
 
-    @OptionGroup var target: TargetOptions
+    @OptionGroup var target: UserOptions
 
     @Flag(help: "Print one JSON object.")
     var json = false

@@ -16,7 +16,7 @@ struct UnlockCommand: ParsableCommand {
             \(ExitStatus.helpText)
             """)
 
-    @OptionGroup var target: TargetOptions
+    @OptionGroup var target: UserOptions
 
     func run() throws {
         let target = try target.resolve()

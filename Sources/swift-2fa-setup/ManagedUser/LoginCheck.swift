@@ -2,7 +2,7 @@ import TwoFactorCore
 import TwoFactorStore
 
 /// Checking an answer exactly as a login does: same policy, same state, same lock.
-extension Target {
+extension ManagedUser {
     /// Verifies `answer` (a TOTP code or a backup code) against `record` with the
     /// policy of the configuration file, as logins do, and stores the new state. Call inside `locked`.
     func verifyLikeLogin(_ answer: String, record: SecretRecord) throws(SetupFailure) -> VerificationPolicy.Decision {
@@ -48,7 +48,7 @@ extension Target {
     }
 }
 
-extension Target {
+extension ManagedUser {
     /// The code that authorizes a change for the user: nil when root names `--user` and gives
     /// no code (no consent needed); else `code`, or one prompted for on the terminal.
     func consentAnswer(code: String?) throws(SetupFailure) -> String? {

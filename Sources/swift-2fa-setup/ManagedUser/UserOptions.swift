@@ -3,7 +3,7 @@ import TwoFactorCore
 
 /// The options that say whose enrollment a command acts on, where it lives, and which
 /// configuration file applies. Every subcommand takes them.
-struct TargetOptions: ParsableArguments {
+struct UserOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "The user to act for. Root may name anyone; others may name only themselves. Default: you.",
         valueName: "name"))
@@ -26,8 +26,8 @@ struct TargetOptions: ParsableArguments {
 
     /// Checks the options, reads the configuration file and looks the user up; the result
     /// says where everything is and which policy applies.
-    func resolve() throws(SetupFailure) -> Target {
-        try Target.resolve(requestedUser: user, configPath: config, storeDirectory: store, secretTemplate: secretFile)
+    func resolve() throws(SetupFailure) -> ManagedUser {
+        try ManagedUser.resolve(requestedUser: user, configPath: config, storeDirectory: store, secretTemplate: secretFile)
     }
 
     /// The options as they must be repeated in a later command (for hints), e.g.

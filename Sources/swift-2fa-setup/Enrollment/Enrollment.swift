@@ -31,7 +31,7 @@ enum Enrollment {
     /// enrollment. Call inside `UserStore.locked`; `storeUsable` is what it passed.
     ///
     /// When writing the state fails, the previous secret file is put back.
-    static func install(_ record: SecretRecord, lastStep: UInt64, target: Target, force: Bool,
+    static func install(_ record: SecretRecord, lastStep: UInt64, target: ManagedUser, force: Bool,
                         storeUsable: Bool) throws(SetupFailure) {
         var active = record
         active.pendingUntil = nil

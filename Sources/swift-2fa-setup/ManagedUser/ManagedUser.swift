@@ -5,7 +5,7 @@ import TwoFactorStore
 /// The user a command acts on, who asked, where the user's files are and which policy
 /// applies: the same paths and rules the module computes from the configuration file and
 /// its `store=` and `secret=` options.
-struct Target {
+struct ManagedUser {
     /// The target user's passwd entry (canonical name).
     let account: PasswdEntry
     /// The store with the state, lock and pending files (and the secret unless home mode).
@@ -32,7 +32,7 @@ struct Target {
     /// Resolves the command line options. The invoking user comes from getuid(),
     /// never from $USER or $HOME.
     static func resolve(requestedUser: String?, configPath: String?, storeDirectory: String?,
-                        secretTemplate: String?) throws(SetupFailure) -> Target {
+                        secretTemplate: String?) throws(SetupFailure) -> ManagedUser {
         let invokerIsRoot = getuid() == 0 && geteuid() == 0
         let invoker: PasswdEntry
         do throws(PasswdLookupError) { invoker = try PasswdEntry.lookup(uid: getuid()) } catch {
@@ -62,7 +62,7 @@ struct Target {
         if fleet != nil && secretTemplate != nil {
             throw .usage("--secret-file cannot be used when the configuration file names a database")
         }
-        return Target(account: account, store: store, location: location, policy: options.policy,
+        return ManagedUser(account: account, store: store, location: location, policy: options.policy,
                       invokerIsRoot: invokerIsRoot, userGiven: requestedUser != nil, fleet: fleet)
     }
 

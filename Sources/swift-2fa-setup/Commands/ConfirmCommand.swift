@@ -17,7 +17,7 @@ struct ConfirmCommand: ParsableCommand {
             \(ExitStatus.helpText)
             """)
 
-    @OptionGroup var target: TargetOptions
+    @OptionGroup var target: UserOptions
 
     @Option(help: ArgumentHelp("The code the app shows for the pending secret.", valueName: "code"))
     var code: String

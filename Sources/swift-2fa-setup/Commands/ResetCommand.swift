@@ -16,7 +16,7 @@ struct ResetCommand: ParsableCommand {
             \(ExitStatus.helpText)
             """)
 
-    @OptionGroup var target: TargetOptions
+    @OptionGroup var target: UserOptions
 
     func run() throws {
         let target = try target.resolve()
@@ -27,7 +27,7 @@ struct ResetCommand: ParsableCommand {
     }
 }
 
-extension Target {
+extension ManagedUser {
     /// Removes the secret, pending and state files under the lock; exit status 2 when
     /// none of them exists.
     func removeEverything(command: String) throws(SetupFailure) {

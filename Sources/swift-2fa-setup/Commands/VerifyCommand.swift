@@ -18,7 +18,7 @@ struct VerifyCommand: ParsableCommand {
             \(ExitStatus.helpText)
             """)
 
-    @OptionGroup var target: TargetOptions
+    @OptionGroup var target: UserOptions
 
     @Option(help: ArgumentHelp("The code from the app, or a backup code.", valueName: "code"))
     var code: String
