@@ -55,6 +55,13 @@ struct PoolerConfigOption: ParsableArguments {
     }
 }
 
+/// `--insecure-tls` of `db pooler write` and `enable`.
+struct PoolerTLSOption: ParsableArguments {
+    @Flag(name: .customLong("insecure-tls"),
+          help: "Allow a TCP database without sslmode=verify-full (db status then says so).")
+    var insecureTLS = false
+}
+
 /// Fails unless root runs the command: it writes files owned by another user or runs as it.
 func requireRootForPooler(_ what: String) throws(SetupFailure) {
     guard getuid() == 0 && geteuid() == 0 else { throw .io("'db pooler \(what)' needs root; run it with sudo") }
@@ -67,13 +74,11 @@ struct DbPoolerWriteCommand: ParsableCommand {
         abstract: "Write PgBouncer's configuration from the 'database =' line (next to the configuration file).")
 
     @OptionGroup var options: PoolerConfigOption
-    @Flag(name: .customLong("insecure-tls"),
-          help: "Allow a TCP database without sslmode=verify-full (db status then says so).")
-    var insecureTLS = false
+    @OptionGroup var tls: PoolerTLSOption
 
     func run() throws {
         try requireRootForPooler("write")
-        let configuration = try options.configuration(insecureTLS: insecureTLS)
+        let configuration = try options.configuration(insecureTLS: tls.insecureTLS)
         try configuration.write(owner: try PoolerUser.lookUp())
         reportWritten(configuration)
     }
@@ -129,14 +134,12 @@ struct DbPoolerEnableCommand: ParsableCommand {
         abstract: "Write the configuration, install and start \(PoolerService.unitName), and make one call through it.")
 
     @OptionGroup var options: PoolerConfigOption
-    @Flag(name: .customLong("insecure-tls"),
-          help: "Allow a TCP database without sslmode=verify-full (db status then says so).")
-    var insecureTLS = false
+    @OptionGroup var tls: PoolerTLSOption
     @OptionGroup var service: PoolerServiceOptions
 
     func run() throws {
         try requireRootForPooler("enable")
-        let configuration = try options.configuration(insecureTLS: insecureTLS)
+        let configuration = try options.configuration(insecureTLS: tls.insecureTLS)
         let user = try PoolerUser.lookUp()
         let unit = try service.resolve()
         try configuration.write(owner: user)
