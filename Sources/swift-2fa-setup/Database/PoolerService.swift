@@ -11,8 +11,7 @@ struct PoolerServiceOptions: ParsableArguments {
     var unitDir: String = PoolerService.systemUnitDirectory
 
     func resolve() throws(SetupFailure) -> PoolerService {
-        guard unitDir.hasPrefix("/") else { throw .usage("--unit-dir needs an absolute path, not '\(unitDir)'") }
-        return PoolerService(unitDirectory: unitDir)
+        PoolerService(unitDirectory: try directoryArgument(unitDir, option: "--unit-dir"))
     }
 }
 

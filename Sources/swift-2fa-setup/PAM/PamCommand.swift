@@ -33,10 +33,7 @@ struct PamDirectoryOption: ParsableArguments {
 
     /// The directory, checked to be absolute.
     func resolve() throws(SetupFailure) -> PamDirectory {
-        guard pamDir.hasPrefix("/") else { throw .usage("--pam-dir needs an absolute path, not '\(pamDir)'") }
-        var path = pamDir
-        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
-        return PamDirectory(path: path)
+        PamDirectory(path: try directoryArgument(pamDir, option: "--pam-dir"))
     }
 }
 
