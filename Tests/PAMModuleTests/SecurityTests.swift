@@ -69,7 +69,7 @@ struct SecurityTests {
         attacker.start()
         var outcomes: [String: Int] = [:]
         PAMHarness.waitForFreshStep(margin: 10)
-        let foreignCode = TOTP(secret: foreign, parameters: .standard)?.code(at: Int64(Date().timeIntervalSince1970)) ?? "x"
+        let foreignCode = AuthenticatorApp.code(foreign)
         for _ in 0..<6 {
             let runs = try harness.authenticateInParallel(Array(repeating: (user, foreignCode), count: 8), items: environment)
             for run in runs {
@@ -140,7 +140,7 @@ struct SecurityTests {
             try Self.writeFile(path, Self.secretText(secret), mode: mode)
         }
         PAMHarness.waitForFreshStep()
-        let code = TOTP(secret: secret, parameters: .standard)?.code(at: Int64(Date().timeIntervalSince1970)) ?? "x"
+        let code = AuthenticatorApp.code(secret)
         let run = try harness.authenticate(user, answers: [code], items: environment)
         #expect(run.result == PAM.authError)
         #expect(run.outcome == "file-error")
@@ -156,7 +156,7 @@ struct SecurityTests {
         let secret = Array(repeating: UInt8(0x44), count: 20)
         try Self.writeFile(harness.root.appendingPathComponent("root.secret").path, Self.secretText(secret))
         PAMHarness.waitForFreshStep()
-        let code = TOTP(secret: secret, parameters: .standard)?.code(at: Int64(Date().timeIntervalSince1970)) ?? "x"
+        let code = AuthenticatorApp.code(secret)
         let run = try harness.authenticate(user, answers: [code])
         #expect(run.result == PAM.authError, "\(run.logs)")
         #expect(run.outcome == "bad-user", "\(run.logs)")
