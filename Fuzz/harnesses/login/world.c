@@ -1351,7 +1351,8 @@ static void answer_call(struct lf_socket *entry)
     body[n++] = 0;
     body[n++] = (uint8_t)columns;
     for (int column = 0; column < columns; column++) {
-        static const uint8_t field[18] = { 'c', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 25, 0xff, 0xff, 0xff, 0xff, 0, 0 };
+        /* name "c", table 0, column 0, type text (25), size -1, modifier -1, text format */
+        static const uint8_t field[20] = { 'c', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 25, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0 };
         memcpy(body + n, field, sizeof field);
         n += sizeof field;
     }
