@@ -21,9 +21,12 @@ struct SshDisableCommand: ParsableCommand {
     func run() throws {
         let (sshd, finder) = try config.resolve()
         try requireRootForSsh("disable")
-        guard let dropIn = SshDropIn.locate(mainFile: sshd.configFile, finder: finder),
-              let previous = try dropIn.read() else {
-            Output.line("no \(SshDropIn.name) is included by \(sshd.configFile); nothing to do")
+        guard let dropIn = SshDropIn.locate(mainFile: sshd.configFile, finder: finder) else {
+            Output.line("\(sshd.configFile) includes no sshd_config.d, so no \(SshDropIn.name); nothing to do")
+            return
+        }
+        guard let previous = try dropIn.read() else {
+            Output.line("\(dropIn.path) does not exist; nothing to do")
             return
         }
         guard previous.hasPrefix(SshDropIn.marker) else {
