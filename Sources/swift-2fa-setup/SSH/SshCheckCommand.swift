@@ -17,8 +17,8 @@ struct SshCheckCommand: ParsableCommand {
 
             EXAMPLES:
               sudo swift-2fa-setup ssh check
-              sudo swift-2fa-setup ssh check --user alice --host client.example --addr 192.0.2.7
-              sudo swift-2fa-setup ssh check --json --sshd-config /srv/image/etc/ssh/sshd_config
+              sudo swift-2fa-setup ssh check --user alice --addr 192.0.2.7
+              sudo swift-2fa-setup ssh check --json --sshd-config /mnt/etc/ssh/sshd_config
 
             \(ExitStatus.helpText)
             """)

@@ -14,12 +14,11 @@ struct SshCommand: ParsableCommand {
             writes the drop-in \(SshDropIn.name) that sets them, and 'ssh disable' removes it.
 
             EXAMPLES:
-              sudo swift-2fa-setup ssh check                           the global settings
-              sudo swift-2fa-setup ssh check --user alice --addr 192.0.2.7
-                                                                      as for alice's login from there
-              sudo swift-2fa-setup ssh enable                          password + code for every login
-              sudo swift-2fa-setup ssh enable --with-key               key, then password + code
-              sudo swift-2fa-setup ssh disable                         remove the drop-in again
+              sudo swift-2fa-setup ssh check                   the global settings
+              sudo swift-2fa-setup ssh check --user alice      as for alice's login
+              sudo swift-2fa-setup ssh enable                  password + code, every login
+              sudo swift-2fa-setup ssh enable --with-key       key, then password + code
+              sudo swift-2fa-setup ssh disable                 remove the drop-in again
 
             \(ExitStatus.helpText)
             """,
@@ -32,7 +31,7 @@ struct SshdConfigOption: ParsableArguments {
     static let system = "/etc/ssh/sshd_config"
 
     @Option(name: .customLong("sshd-config"), help: ArgumentHelp(
-        "The main sshd configuration file (default: \(SshdConfigOption.system)); sshd -f reads it.",
+        "The main sshd configuration file, read with sshd -f.",
         valueName: "file"))
     var sshdConfig: String = SshdConfigOption.system
 
