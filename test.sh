@@ -51,6 +51,7 @@ module_packages=(
 command_packages=(
     oathtool pamtester libpam-google-authenticator zbar-tools librsvg2-bin expect util-linux
     postgresql postgresql-contrib libpq-dev pgbouncer  # FleetCommandTests, PoolerCommandTests
+    openssh-server openssh-client  # SshCommandTests: sshd -T and -t, ssh-keygen
 )
 e2e_packages=(
     libpam-wrapper libnss-wrapper pamtester oathtool libpam-google-authenticator zbar-tools
