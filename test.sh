@@ -10,7 +10,8 @@
 #   module   the built pam_swift2fa.so through real libpam under pam_wrapper (PAMModuleTests),
 #            fleet logins against a throwaway PostgreSQL included.
 #   command  the built swift-2fa-setup (SetupCommandTests): enrollment, management, import,
-#            pam editing and its pamtester try, the fleet subcommands.
+#            pam editing and its pamtester try, ssh check|enable|disable against the real
+#            sshd -T and -t, the fleet subcommands.
 #   e2e      real sshd, sudo and cockpit-ws logins, install.sh and the .deb (Tests/e2e/run.sh),
 #            each in a private mount namespace.
 #   fleet    the fleet store against a throwaway PostgreSQL (FleetTests, Tests/fleet/run.sh).
