@@ -41,22 +41,21 @@ struct SshCheckReport: Encodable {
 
     /// The main configuration file.
     let sshdConfig: String
-    /// sshd's `-C` specification; nil when the global settings were checked.
+    /// sshd's `-C` specification; nil (absent from the JSON) when the global settings were checked.
     let connection: String?
     /// The settings the rules read, as sshd reported them (empty when sshd refused).
     let settings: [String: String]
     let findings: [Item]
 
     /// True when nothing is a problem (warnings allowed).
-    var passed: Bool { !findings.contains { $0.severity == .problem } }
+    let passed: Bool
 
-    func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(sshdConfig, forKey: .sshdConfig)
-        try container.encode(connection, forKey: .connection)
-        try container.encode(settings, forKey: .settings)
-        try container.encode(findings, forKey: .findings)
-        try container.encode(passed, forKey: .passed)
+    init(sshdConfig: String, connection: String?, settings: [String: String], findings: [Item]) {
+        self.sshdConfig = sshdConfig
+        self.connection = connection
+        self.settings = settings
+        self.findings = findings
+        passed = !findings.contains { $0.severity == .problem }
     }
 
     private enum CodingKeys: String, CodingKey {
