@@ -83,12 +83,16 @@ import Testing
     /// default; a different one: the Match line that sets it.
     @Test func causesFollowFirstValueWinsAndMatchBlocks() throws {
         let finder = try Self.finder()
-        let global = try #require(finder.causes(of: "kbdinteractiveauthentication", value: "yes", globalValue: "yes"))
+        let global = finder.causes(of: "kbdinteractiveauthentication", value: "yes", globalValue: "yes")
         #expect(global.map(\.location.file) == ["/etc/ssh/sshd_config.d/10-first.conf"])
-        let match = try #require(finder.causes(of: "authenticationmethods", value: "publickey", globalValue: "publickey,keyboard-interactive"))
+        let match = finder.causes(of: "authenticationmethods", value: "publickey", globalValue: "publickey,keyboard-interactive")
         #expect(match.map(\.location.line) == [Self.lineNumber(of: "    AuthenticationMethods publickey", in: Self.main)])
         #expect(match.first?.match?.text == "Match User bob")
-        #expect(finder.causes(of: "hostbasedauthentication", value: "no", globalValue: "no") == nil)
+        #expect(finder.causes(of: "hostbasedauthentication", value: "no", globalValue: "no").isEmpty)
+        // A value no Match line sets as such: every Match line of the keyword.
+        #expect(finder.causes(of: "authenticationmethods", value: "password", globalValue: "publickey,keyboard-interactive").count == 1)
+        #expect(finder.causes(of: "kbdinteractiveauthentication", value: "maybe", globalValue: "yes").map(\.location.line)
+                    == [Self.lineNumber(of: "    KbdInteractiveAuthentication no", in: Self.main)])
     }
 
     @Test func nestedIncludesStopAtSshdsLimit() {

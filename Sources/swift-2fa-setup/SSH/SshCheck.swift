@@ -79,7 +79,7 @@ enum SshCheck {
     /// The lines that give `keyword` its effective value, or sshd's default.
     private static func causes(of keyword: String, effective: SshdSettings, global: SshdSettings,
                                finder: SshdLineFinder) -> [SshCheckReport.Cause] {
-        let lines = finder.causes(of: keyword, value: effective[keyword], globalValue: global[keyword]) ?? []
+        let lines = finder.causes(of: keyword, value: effective[keyword], globalValue: global[keyword])
         guard !lines.isEmpty else {
             return [SshCheckReport.Cause(location: nil, match: nil, defaultSetting: "\(keyword) \(effective[keyword])")]
         }

@@ -60,15 +60,15 @@ struct SshdLineFinder {
     }
 
     /// The lines that explain why `keyword` has `value` for a connection, when the global
-    /// configuration gives it `globalValue`: the first global line when the two agree (nil
-    /// when no line sets it: sshd's default), else the `Match` lines that set `value`.
-    func causes(of keyword: String, value: String, globalValue: String) -> [SshdConfigLine]? {
-        if SshdSettings.normalized(value) == SshdSettings.normalized(globalValue) {
-            return globalLines(keyword).first.map { [$0] }
-        }
+    /// configuration gives it `globalValue`: the `Match` lines that set `value` when the two
+    /// differ, else the first global line; empty when no line sets it (sshd's default).
+    func causes(of keyword: String, value: String, globalValue: String) -> [SshdConfigLine] {
+        let first = Array(globalLines(keyword).prefix(1))
+        guard SshdSettings.normalized(value) != SshdSettings.normalized(globalValue) else { return first }
         let candidates = matchLines(keyword)
         let same = candidates.filter { $0.value == SshdSettings.normalized(value) }
-        return same.isEmpty ? candidates : [same[0]]
+        if let line = same.first { return [line] }
+        return candidates.isEmpty ? first : candidates
     }
 
     // MARK: - Reading
