@@ -125,25 +125,8 @@ public final class PoolerConnection: FleetConnection {
     /// or others may write to, or that sits below such a directory (a sticky one, like
     /// /tmp, excepted): whoever can put a socket there could answer for the database.
     static func checkDirectory(_ path: String) throws(FleetError) {
-        guard path.hasPrefix("/") else { throw FleetError(.databaseUnavailable, "pooler directory \(path) is not absolute") }
-        var current = path
-        var isPooler = true
-        while true {
-            var status = stat()
-            guard lstat(current, &status) == 0 else {
-                throw FleetError(.databaseUnavailable, "pooler directory \(current): \(errnoText())")
-            }
-            guard status.st_mode & S_IFMT == S_IFDIR else {
-                throw FleetError(.databaseUnavailable, "pooler directory \(current) is not a directory (or is a symbolic link)")
-            }
-            let writableByOthers = status.st_mode & (S_IWGRP | S_IWOTH) != 0
-            if writableByOthers && (isPooler || status.st_mode & S_ISVTX == 0) {
-                throw FleetError(.databaseUnavailable, "pooler directory \(current) is writable by others (mode \(octal(status.st_mode)))")
-            }
-            guard current != "/" else { return }
-            isPooler = false
-            let parent = current.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(current[..<$0]) } ?? "/"
-            current = parent.isEmpty ? "/" : parent
+        if let problem = TrustedPath.directoryProblem(path, what: "pooler directory") {
+            throw FleetError(.databaseUnavailable, problem)
         }
     }
 

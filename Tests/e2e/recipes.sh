@@ -87,3 +87,21 @@ pam_try "exempt-group: outside require_group (not enrolled), password only" 0 ex
 pam_try "exempt-group: require_group member (enrolled), password only refused" 1 exempt "$ALICE" "$ALICE_PW" ""
 sleep $((31 - $(date +%s) % 30))
 pam_try "exempt-group: require_group member, password + code" 0 exempt "$ALICE" "$ALICE_PW" "$(fresh_code)"
+
+# --- the event hook (hooks-example/notify-logger, named by notify = in the configuration
+# file): a backup code used at a login becomes one syslog line with the event's fields.
+install -d -m 0755 "$WORK/hooks"
+install -m 0755 "$REPO_ROOT/hooks-example/notify-logger" "$WORK/hooks/notify-logger"
+printf 'notify = %s\n' "$WORK/hooks/notify-logger" >"$WORK/hook.conf"
+chmod 0644 "$WORK/hook.conf"
+recipe sshd hooked "s#^\$##" "config=$WORK/hook.conf"
+from=$(($(wc -l <"$SYSLOG") + 1))
+# BACKUP_CODES are those of GLASS, the last user enrolled.
+pam_try "notify: password + backup code logs in" 0 hooked "$GLASS" "$GLASS_PW" "${BACKUP_CODES[0]}"
+for _ in $(seq 50); do
+    tail -n +"$from" "$SYSLOG" | grep -q 'swift-2fa-event' && break
+    sleep 0.1
+done
+line=$(tail -n +"$from" "$SYSLOG" | grep 'swift-2fa-event' | head -1)
+[[ $line == *"event=backup-code-used user=$GLASS service=hooked"* ]] &&
+    pass "notify: hooks-example/notify-logger logged the backup code's use" || fail "notify: the hook's syslog line" "${line:-none}"

@@ -21,6 +21,8 @@ struct ManagedUser {
     let enrollments: any EnrollmentAdministration
     /// True when the configuration file names a database: the store's files are not used.
     let inFleet: Bool
+    /// The admin's event hook (`notify =`), if the configuration file sets one.
+    let notifyProgram: String?
 
     /// The user's name.
     var user: String { account.name }
@@ -73,7 +75,8 @@ struct ManagedUser {
                                                        now: Enrollment.now)
         }
         return ManagedUser(account: account, store: store, location: location, invokerIsRoot: invokerIsRoot,
-                           userGiven: requestedUser != nil, enrollments: enrollments, inFleet: options.fleet != nil)
+                           userGiven: requestedUser != nil, enrollments: enrollments, inFleet: options.fleet != nil,
+                           notifyProgram: options.notifyProgram)
     }
 
     /// The module options a login would have: the configuration file, then `--store` and
