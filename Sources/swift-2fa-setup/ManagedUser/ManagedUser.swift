@@ -64,7 +64,7 @@ struct ManagedUser {
                 throw .usage("--secret-file cannot be used when the configuration file names a database")
             }
             let database = FleetStore(conninfo: fleet.conninfo, timeout: fleet.timeoutSeconds)
-            enrollments = FleetEnrollmentStore(connect: { () throws(FleetError) in database })
+            enrollments = FleetEnrollmentStore(connect: { () throws(EnrollmentStoreError) in database })
         } else if location.isHomeMode {
             let file = HomeSecretFile(path: location.path, owners: location.owners, account: account)
             enrollments = FileEnrollmentAdministration(store: store, secretFile: file, policy: options.policy,
