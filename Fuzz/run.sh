@@ -33,6 +33,15 @@ CLANG=${CLANG:-$(dirname "$SWIFTC")/clang}
 MAX_LEN=${FUZZ_MAX_LEN:-4096}
 SUMMARY=${FUZZ_JOBS_LOG:-$OUT/summary.txt}
 
+# One run at a time per tree: two runs would rebuild the same binaries and archives in
+# Fuzz/out under each other. A second run waits for the first.
+mkdir -p "$OUT"
+exec 9>"$OUT/.lock"
+if ! flock -n 9; then
+    echo "== another Fuzz/run.sh is using $OUT; waiting for it"
+    flock 9
+fi
+
 ALL="secret_record user_state otpauth_uri code_input module_options postgres_wire config_file login"
 # The google-authenticator import parser: part of TwoFactorCore (compiled with it),
 # or, in older trees, of the CLI target (then compiled in as an extra source).
