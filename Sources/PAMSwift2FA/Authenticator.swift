@@ -105,9 +105,9 @@ struct Authenticator {
             }
             if let enrolledDigits {
                 digits = enrolledDigits
-            } else if options.enroll, let account, let destination = served.enrollmentDestination,
+            } else if options.enroll, let account, let enrollments = served.enrollments,
                       let enrollment = try LoginEnrollment(conversation: conversation, options: options,
-                                                           destination: destination, account: account, log: log).offer() {
+                                                           enrollments: enrollments, account: account, log: log).offer() {
                 if enrollment.code == PAM_SUCCESS { notifier.tell([.enrolled], user: user) }
                 return enrollment
             } else if options.nullok {

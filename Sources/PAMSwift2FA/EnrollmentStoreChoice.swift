@@ -9,8 +9,10 @@ import TwoFactorStore
 /// in home mode, `SecretFileReader`). Also where an enrollment at login goes.
 struct EnrollmentStoreChoice {
     let store: any EnrollmentStore
-    /// Where `enroll` puts a new enrollment; nil for an unknown account.
-    let enrollmentDestination: LoginEnrollment.Destination?
+    /// Where `enroll` puts a new enrollment (the same fleet store, or the file store's
+    /// administration in the store directory); nil for an unknown account, and in home mode,
+    /// which `enroll` excludes.
+    let enrollments: (any EnrollmentAdministration)?
     /// The fleet's connection for this attempt; closed (or handed on) by the caller.
     let database: AttemptDatabase?
 
@@ -18,15 +20,16 @@ struct EnrollmentStoreChoice {
         if let fleet = options.fleet {
             let database = AttemptDatabase(settings: fleet, conversation: Conversation(handle: handle))
             self.database = database
-            store = FleetEnrollmentStore<PoolerConnection>(connect: database.store)
-            enrollmentDestination = .fleet(database)
+            let fleetStore = FleetEnrollmentStore<PoolerConnection>(connect: database.store)
+            store = fleetStore
+            enrollments = fleetStore
             return
         }
         database = nil
         let files = Store(directory: options.storeDirectory)
         guard let account else {
             store = FileEnrollmentStore(store: files, policy: options.policy, readSecret: nil, now: Self.now)
-            enrollmentDestination = nil
+            enrollments = nil
             return
         }
         guard let location = options.secretLocation(for: account, storeOwners: files.trustedOwners) else {
@@ -35,7 +38,9 @@ struct EnrollmentStoreChoice {
         log.debug("secret file \(location.path)")
         let secretFile = SecretFileReader(handle: handle, account: account, location: location)
         store = FileEnrollmentStore(store: files, policy: options.policy, readSecret: secretFile.readSecret, now: Self.now)
-        enrollmentDestination = .files(files, location)
+        enrollments = location.isHomeMode ? nil : FileEnrollmentAdministration(
+            store: files, secretFile: StoreSecretFile(path: location.path, owners: location.owners),
+            policy: options.policy, now: Self.now)
     }
 
     /// The clock of a file-store login.

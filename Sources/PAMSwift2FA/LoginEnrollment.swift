@@ -15,24 +15,17 @@ import TwoFactorStore
 /// Nothing is stored unless a code was right. Under `nullok` an empty answer means
 /// "not now" and every refusal becomes PAM_IGNORE, so the offer comes again next time.
 ///
-/// In fleet mode the new secret is first made a pending enrollment with the server role's
-/// `begin_pending`, before it is shown: the database refuses it when the role lacks the
-/// enrollment right or an enrollment the admin started is pending (then no offer is made),
-/// or the user was enrolled meanwhile. The right code then activates it with
-/// `confirm_pending`, which checks the code again.
+/// The store decides what "offer" and "activate" mean (`EnrollmentAdministration`
+/// `offerAtLogin`, `activateAtLogin`): the file store stores nothing before a right code and
+/// activates under the user's lock; the fleet first makes the new secret a pending
+/// enrollment with the server role's `begin_pending`, before it is shown, and the right code
+/// activates it with `confirm_pending`, which checks the code again. Either refuses when the
+/// user was enrolled meanwhile.
 struct LoginEnrollment {
-    /// Where an enrollment at login goes.
-    enum Destination {
-        /// The file store: the secret at the location (in the store: `enroll` excludes
-        /// `secret=`), the state in the store.
-        case files(Store, SecretLocation)
-        /// The fleet database, on the attempt's connection.
-        case fleet(AttemptDatabase)
-    }
-
     let conversation: Conversation
     let options: ModuleOptions
-    let destination: Destination
+    /// Where the new enrollment goes.
+    let enrollments: any EnrollmentAdministration
     /// The canonical account (no enrollment).
     let account: PasswdEntry
     let log: PAMLog
@@ -57,28 +50,26 @@ struct LoginEnrollment {
                 throw AttemptEnd("nss-error", problem, code: PAM_AUTHINFO_UNAVAIL)
             }
         }
-        if case .files(let store, _) = destination {
-            let pending: SecretRecord?
-            do throws(StoreError) { pending = try store.readPending(user: account.name) } catch {
-                throw AttemptEnd("file-error", error.description, code: PAM_AUTH_ERR)
-            }
-            guard pending == nil else {
-                log.debug("not offering enrollment: a pending enrollment waits for swift-2fa-setup confirm")
-                return nil
-            }
-        }
         return try enroll()
     }
 
     /// Shows the new secret, checks up to 3 codes, and activates on the first right one.
-    /// Nil when the fleet database refuses to start the enrollment.
+    /// Nil when the store does not let the user be offered one now.
     private func enroll() throws(AttemptEnd) -> AttemptEnd? {
         let postpone = options.nullok
         guard let secret = SecureRandom.bytes(NewEnrollment.secretLength) else {
             throw AttemptEnd("error", "the system random number generator failed", code: PAM_AUTH_ERR)
         }
         let record = SecretRecord(secret: secret, parameters: .standard, created: Int64(time(nil)))
-        if case .fleet(let fleet) = destination, try !beginPending(record, fleet: fleet) { return nil }
+        let refusal: LoginOfferRefusal?
+        do throws(EnrollmentStoreError) { refusal = try enrollments.offerAtLogin(user: account.name, record: record) } catch {
+            throw LoginOutcomes.refusal(error)
+        }
+        if let refusal {
+            let line = "not offering enrollment: " + refusal.reason
+            if refusal.needsAdmin { log.error(line) } else { log.debug(line) }
+            return nil
+        }
         let uri = OTPAuthURI(issuer: HostName.current(), account: account.name, secret: secret, parameters: .standard)
         let tty = conversation.item(PAM_TTY)
         let drawQR = options.enrollQR.draws(tty: tty)
@@ -111,100 +102,21 @@ struct LoginEnrollment {
             if postpone { return AttemptEnd("enroll-abandoned", reason + ", nullok", code: PAM_IGNORE) }
             throw AttemptEnd("enroll-abandoned", reason, code: PAM_AUTH_ERR)
         }
-        guard let backup = BackupCodes.generate(secret: record.secret) else {
-            throw AttemptEnd("error", "cannot create the backup codes; nothing stored", code: PAM_AUTH_ERR)
-        }
-        var active = record
-        active.backupCodes = backup.hashes
-        active.created = Int64(time(nil))
-        switch destination {
-        case .files(let store, let location):
-            try activate(active, lastStep: accepted.step, store: store, location: location)
-        case .fleet(let fleet):
-            try activate(active, confirmedBy: accepted.answer, backupCodes: backup.codes, fleet: fleet)
-        }
-        // The user proved the code; a client that cannot show the codes does not undo that.
-        let shown = conversation.tell(EnrollmentText.loginActivated(user: account.name, backupCodes: backup.codes))
-        let acknowledged = shown && conversation.ask(EnrollmentText.loginBackupCodesPrompt, echo: true) != nil
-        return AttemptEnd("enrolled", acknowledged ? nil : "the backup codes may not have been seen", code: PAM_SUCCESS)
-    }
-
-    /// Writes the secret and a fresh state under the user's lock, unless another login or
-    /// swift-2fa-setup enrolled the user meanwhile.
-    private func activate(_ record: SecretRecord, lastStep: UInt64, store: Store,
-                          location: SecretLocation) throws(AttemptEnd) {
-        let user = account.name
-        let lock: UserLock
-        let enrolledMeanwhile: Bool
-        do throws(StoreError) {
-            lock = try store.lock(user: user)
-            let secret = try Store.readSecret(at: location.path, owners: location.owners)
-            let pending = try store.readPending(user: user)
-            enrolledMeanwhile = secret != nil || pending != nil
-        } catch {
-            throw AttemptEnd("file-error", "enrollment not stored: \(error.description)", code: PAM_AUTH_ERR)
-        }
-        defer { lock.release() }
-        if enrolledMeanwhile {
-            throw AttemptEnd("enrollment-changed", "\(user) was enrolled meanwhile; the new secret was not stored",
-                             code: PAM_AUTH_ERR)
-        }
-        do throws(StoreError) {
-            try Store.writeSecret(record, to: location.path)
-            do throws(StoreError) {
-                try store.writeState(UserState.fresh(for: record, lastStep: lastStep), user: user)
-            } catch {
-                // Take the secret back out, so the failure leaves nothing behind.
-                try? AtomicFile.remove(location.path)
-                throw error
-            }
-        } catch {
-            throw AttemptEnd("file-error", "enrollment not stored: \(error.description)", code: PAM_AUTH_ERR)
-        }
-    }
-
-    /// Makes the new secret the user's pending enrollment in the fleet database. False, with
-    /// the reason logged, when the database refuses it: this server's role lacks the
-    /// enrollment right, an enrollment the admin started is pending, or the user was
-    /// enrolled meanwhile.
-    private func beginPending(_ record: SecretRecord, fleet: AttemptDatabase) throws(AttemptEnd) -> Bool {
+        let activation: LoginActivation
         do throws(EnrollmentStoreError) {
-            _ = try fleet.store().beginPending(user: account.name, secret: record.secret, parameters: record.parameters)
-            return true
-        } catch {
-            switch error.kind {
-            case .notAllowed:
-                log.error("not offering enrollment: this server's database role may not enroll "
-                          + "(swift-2fa-setup db grant-server ROLE --enroll)")
-            case .adminPending:
-                log.debug("not offering enrollment: an enrollment the admin started waits for swift-2fa-setup confirm")
-            case .alreadyEnrolled:
-                log.debug("not offering enrollment: enrolled meanwhile")
-            default:
-                throw LoginOutcomes.refusal(error)
-            }
-            return false
-        }
-    }
-
-    /// Activates the pending enrollment in the fleet database, confirmed by the code the user
-    /// gave (the database checks it with its own clock and records its step as used), unless
-    /// the user was enrolled meanwhile.
-    private func activate(_ record: SecretRecord, confirmedBy code: String, backupCodes: [String],
-                          fleet: AttemptDatabase) throws(AttemptEnd) {
-        let user = account.name
-        let confirmation: PoolerStore.Confirmation
-        do throws(EnrollmentStoreError) {
-            confirmation = try fleet.store().confirmPending(user: user, code: code, backupCodes: backupCodes, replace: false)
-        } catch where error.kind == .alreadyEnrolled {
-            throw AttemptEnd("enrollment-changed", "\(user) was enrolled meanwhile; the new secret was not stored",
-                             code: PAM_AUTH_ERR)
+            activation = try enrollments.activateAtLogin(user: account.name, record: record, code: accepted.answer,
+                                                         step: accepted.step)
         } catch {
             throw LoginOutcomes.refusal(error)
         }
-        guard confirmation == .accepted else {
-            throw AttemptEnd("enrollment-changed", "the database did not confirm the enrollment (\(confirmation.rawValue))",
-                             code: PAM_AUTH_ERR)
+        let backupCodes: [String]
+        switch activation {
+        case .activated(let codes): backupCodes = codes
+        case .changedMeanwhile(let reason): throw AttemptEnd("enrollment-changed", reason, code: PAM_AUTH_ERR)
         }
+        // The user proved the code; a client that cannot show the codes does not undo that.
+        let shown = conversation.tell(EnrollmentText.loginActivated(user: account.name, backupCodes: backupCodes))
+        let acknowledged = shown && conversation.ask(EnrollmentText.loginBackupCodesPrompt, echo: true) != nil
+        return AttemptEnd("enrolled", acknowledged ? nil : "the backup codes may not have been seen", code: PAM_SUCCESS)
     }
 }

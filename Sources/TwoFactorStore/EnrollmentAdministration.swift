@@ -51,6 +51,39 @@ public protocol EnrollmentAdministration: EnrollmentStore {
     /// Replaces every backup code with ten new ones (returned, to be shown once); nil when
     /// the user is not enrolled.
     func regenerateBackupCodes(user: String) throws(EnrollmentStoreError) -> [String]?
+
+    /// Enrollment at login (the module's `enroll`), before the new secret `record` is shown:
+    /// nil when the user may be offered it, else why not. The file store stores nothing yet
+    /// (nothing is stored unless a code was right) and refuses while a pending enrollment
+    /// waits for `confirm`; the fleet makes `record` the user's pending enrollment with the
+    /// server role, and refuses when the role lacks the enrollment right, an enrollment the
+    /// admin started waits, or the user was enrolled meanwhile.
+    func offerAtLogin(user: String, record: SecretRecord) throws(EnrollmentStoreError) -> LoginOfferRefusal?
+
+    /// Enrollment at login, once the user typed `code`, a right code of `record` at time step
+    /// `step`: activates it with ten new backup codes, unless the user was enrolled meanwhile.
+    func activateAtLogin(user: String, record: SecretRecord, code: String, step: UInt64) throws(EnrollmentStoreError) -> LoginActivation
+}
+
+/// Why a user is not offered enrollment at login.
+public struct LoginOfferRefusal: Equatable, Sendable {
+    /// One line for the log.
+    public let reason: String
+    /// True when the admin must act (logged as an error), false when it is expected (debug).
+    public let needsAdmin: Bool
+
+    public init(_ reason: String, needsAdmin: Bool) {
+        self.reason = reason
+        self.needsAdmin = needsAdmin
+    }
+}
+
+/// What activating an enrollment at login came to.
+public enum LoginActivation: Equatable, Sendable {
+    /// Active, with these backup codes (to be shown once).
+    case activated(backupCodes: [String])
+    /// Not stored: the user was enrolled meanwhile (the text says how, for the log).
+    case changedMeanwhile(String)
 }
 
 /// A user's enrollment as `status` reports it.

@@ -160,6 +160,28 @@ public final class FileEnrollmentAdministration<Secret: SecretFile>: EnrollmentA
         return backup.codes
     }
 
+    public func offerAtLogin(user: String, record: SecretRecord) throws(EnrollmentStoreError) -> LoginOfferRefusal? {
+        guard try readPending(user: user) == nil else {
+            return LoginOfferRefusal("a pending enrollment waits for swift-2fa-setup confirm", needsAdmin: false)
+        }
+        return nil
+    }
+
+    public func activateAtLogin(user: String, record: SecretRecord, code: String,
+                                step: UInt64) throws(EnrollmentStoreError) -> LoginActivation {
+        let backup = try NewBackupCodes.make(secret: record.secret)
+        var active = record
+        active.backupCodes = backup.hashes
+        active.created = now()
+        return try locked(user: user) { () throws(EnrollmentStoreError) -> LoginActivation in
+            guard try readSecret() == nil, try readPending(user: user) == nil else {
+                return .changedMeanwhile("\(user) was enrolled meanwhile; the new secret was not stored")
+            }
+            _ = try install(active, user: user, lastStep: step, replace: false, stateWritable: true)
+            return .activated(backupCodes: backup.codes)
+        }
+    }
+
     // MARK: Files
 
     /// Writes the secret and a fresh state whose last step is `lastStep` (so the confirming

@@ -79,4 +79,40 @@ extension FleetEnrollmentStore: EnrollmentAdministration {
         let done = try connect().regenerateBackupCodes(user: user, codes: codes)
         return done ? codes : nil
     }
+
+    public func offerAtLogin(user: String, record: SecretRecord) throws(EnrollmentStoreError) -> LoginOfferRefusal? {
+        do throws(EnrollmentStoreError) {
+            _ = try beginPending(user: user, record: record)
+            return nil
+        } catch {
+            switch error.kind {
+            case .notAllowed:
+                return LoginOfferRefusal("this server's database role may not enroll "
+                                         + "(swift-2fa-setup db grant-server ROLE --enroll)", needsAdmin: true)
+            case .adminPending:
+                return LoginOfferRefusal("an enrollment the admin started waits for swift-2fa-setup confirm", needsAdmin: false)
+            case .alreadyEnrolled:
+                return LoginOfferRefusal("enrolled meanwhile", needsAdmin: false)
+            default:
+                throw error
+            }
+        }
+    }
+
+    /// The database checks the code again with its own clock and records its step as used.
+    public func activateAtLogin(user: String, record: SecretRecord, code: String,
+                                step: UInt64) throws(EnrollmentStoreError) -> LoginActivation {
+        let confirmation: PendingConfirmation
+        do throws(EnrollmentStoreError) {
+            confirmation = try confirmPending(user: user, code: code, replace: false)
+        } catch where error.kind == .alreadyEnrolled {
+            return .changedMeanwhile("\(user) was enrolled meanwhile; the new secret was not stored")
+        }
+        switch confirmation {
+        case .accepted(let codes): return .activated(backupCodes: codes)
+        case .rejected: return .changedMeanwhile("the database did not confirm the enrollment (rejected)")
+        case .notPending: return .changedMeanwhile("the database did not confirm the enrollment (not-pending)")
+        case .expired: return .changedMeanwhile("the database did not confirm the enrollment (expired)")
+        }
+    }
 }

@@ -84,6 +84,18 @@ extension InMemoryEnrollmentStore: EnrollmentAdministration {
         return backup.codes
     }
 
+    public func offerAtLogin(user: String, record: SecretRecord) throws(EnrollmentStoreError) -> LoginOfferRefusal? {
+        try failIfAsked()
+        return pending[user] == nil ? nil : LoginOfferRefusal("a pending enrollment waits", needsAdmin: false)
+    }
+
+    public func activateAtLogin(user: String, record: SecretRecord, code: String,
+                                step: UInt64) throws(EnrollmentStoreError) -> LoginActivation {
+        try failIfAsked()
+        guard records[user] == nil, pending[user] == nil else { return .changedMeanwhile("\(user) was enrolled meanwhile") }
+        return .activated(backupCodes: try install(record, user: user, lastStep: step, replace: false))
+    }
+
     /// Activates `record` with new backup codes and a state fresh at `lastStep`.
     private func install(_ record: SecretRecord, user: String, lastStep: UInt64,
                          replace: Bool) throws(EnrollmentStoreError) -> [String] {

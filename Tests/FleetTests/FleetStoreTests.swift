@@ -17,6 +17,7 @@ struct FleetStoreTests {
             let admin = try server.store("twofa_admin")
             let store = FleetEnrollmentStore(connect: { () throws(EnrollmentStoreError) in admin })
             try AdministrationContract.run(store, user: "alice", now: AuthenticatorApp.now)
+            try AdministrationContract.enrollAtLogin(store, user: "alice", now: AuthenticatorApp.now)
         }
     }
 

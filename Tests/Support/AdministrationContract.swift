@@ -103,4 +103,30 @@ public enum AdministrationContract {
         #expect(try login(AuthenticatorApp.code(thirdSecret, at: now())).outcome == .notEnrolled)
         #expect(try !store.reset(user: user))
     }
+
+    /// Enrollment at login for `user` (who must have nothing yet): offered, activated by a
+    /// right code with its step used up, and refused as "changed meanwhile" a second time.
+    public static func enrollAtLogin(_ store: some EnrollmentAdministration, user: String, now: () -> Int64) throws {
+        let secret = Array("login enrollment 001".utf8)
+        let record = SecretRecord(secret: secret, parameters: .standard, created: now())
+        #expect(try store.offerAtLogin(user: user, record: record) == nil)
+        #expect(try !store.hasEnrollment(user: user), "an offer activates nothing")
+        let time = now()
+        let code = AuthenticatorApp.code(secret, at: time)
+        let step = UInt64(time / 30)
+        guard case .activated(let backupCodes) = try store.activateAtLogin(user: user, record: record, code: code, step: step) else {
+            Issue.record("the right code did not activate the enrollment at login")
+            return
+        }
+        #expect(backupCodes.count == BackupCodes.count)
+        #expect(try store.hasEnrollment(user: user))
+        let context = LoginContext(service: "contract", rhost: nil)
+        #expect(try store.verify(user: user, answer: code, context: context).outcome == .replayed)
+        #expect(try store.verify(user: user, answer: backupCodes[0], context: context).outcome == .acceptedBackup)
+        guard case .changedMeanwhile = try store.activateAtLogin(user: user, record: record, code: code, step: step) else {
+            Issue.record("a second activation at login replaced the enrollment")
+            return
+        }
+        #expect(try store.reset(user: user))
+    }
 }

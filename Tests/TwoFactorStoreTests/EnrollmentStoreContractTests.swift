@@ -138,12 +138,14 @@ struct EnrollmentAdministrationContractTests {
     func files() throws {
         let files = try FileFixture()
         try AdministrationContract.run(files.administration, user: "alice", now: files.clock.read)
+        try AdministrationContract.enrollAtLogin(files.administration, user: "alice", now: files.clock.read)
     }
 
     @Test("memory: the same life")
     func memory() throws {
         let memory = InMemoryEnrollmentStore(now: EnrollmentStoreContractTests.start)
         try AdministrationContract.run(memory, user: "alice", now: { memory.now })
+        try AdministrationContract.enrollAtLogin(memory, user: "alice", now: { memory.now })
     }
 
     @Test("files: a pending enrollment that expired is reported as such, and a change that fails leaves the old enrollment")
