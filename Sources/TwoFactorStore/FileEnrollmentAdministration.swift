@@ -81,10 +81,7 @@ public final class FileEnrollmentAdministration<Secret: SecretFile>: EnrollmentA
         guard let step = NewEnrollment.acceptedStep(of: code, record: pending, now: time) else {
             return .rejected(pendingUntil: until)
         }
-        let backup = try NewBackupCodes.make(secret: pending.secret)
-        var active = pending
-        active.backupCodes = backup.hashes
-        active.created = time
+        let (active, codes) = try withNewBackupCodes(pending)
         try locked(user: user) { () throws(EnrollmentStoreError) in
             // Checked without the lock above; make sure no other enrollment replaced it since.
             guard try readPending(user: user) == pending else {
@@ -92,19 +89,16 @@ public final class FileEnrollmentAdministration<Secret: SecretFile>: EnrollmentA
             }
             _ = try install(active, user: user, lastStep: step, replace: replace, stateWritable: true)
         }
-        return .accepted(backupCodes: backup.codes)
+        return .accepted(backupCodes: codes)
     }
 
     public func activate(user: String, record: SecretRecord, lastStep: UInt64,
                          replace: Bool) throws(EnrollmentStoreError) -> Activation {
-        let backup = try NewBackupCodes.make(secret: record.secret)
-        var active = record
-        active.backupCodes = backup.hashes
-        active.created = now()
+        let (active, codes) = try withNewBackupCodes(record)
         let stateReset = try lockedIfPossible(user: user) { writable throws(EnrollmentStoreError) in
             try install(active, user: user, lastStep: lastStep, replace: replace, stateWritable: writable)
         }
-        return Activation(backupCodes: backup.codes, stateReset: stateReset)
+        return Activation(backupCodes: codes, stateReset: stateReset)
     }
 
     public func importEnrollment(user: String, record: SecretRecord, scratchCodes: [String], lastStep: UInt64,
@@ -169,20 +163,26 @@ public final class FileEnrollmentAdministration<Secret: SecretFile>: EnrollmentA
 
     public func activateAtLogin(user: String, record: SecretRecord, code: String,
                                 step: UInt64) throws(EnrollmentStoreError) -> LoginActivation {
-        let backup = try NewBackupCodes.make(secret: record.secret)
-        var active = record
-        active.backupCodes = backup.hashes
-        active.created = now()
+        let (active, codes) = try withNewBackupCodes(record)
         return try locked(user: user) { () throws(EnrollmentStoreError) -> LoginActivation in
             guard try readSecret() == nil, try readPending(user: user) == nil else {
                 return .changedMeanwhile("\(user) was enrolled meanwhile; the new secret was not stored")
             }
             _ = try install(active, user: user, lastStep: step, replace: false, stateWritable: true)
-            return .activated(backupCodes: backup.codes)
+            return .activated(backupCodes: codes)
         }
     }
 
     // MARK: Files
+
+    /// `record` made now, with ten new backup codes: the record to install and the codes to show.
+    private func withNewBackupCodes(_ record: SecretRecord) throws(EnrollmentStoreError) -> (SecretRecord, [String]) {
+        let backup = try NewBackupCodes.make(secret: record.secret)
+        var active = record
+        active.backupCodes = backup.hashes
+        active.created = now()
+        return (active, backup.codes)
+    }
 
     /// Writes the secret and a fresh state whose last step is `lastStep` (so the confirming
     /// code cannot log in again), and removes any pending enrollment; with the lock held.
