@@ -286,13 +286,8 @@ struct EnrollAtLoginTests {
     @Test("enroll_group: members (primary or supplementary) are offered, others are not; an unknown group offers nobody")
     func enrollGroup() throws {
         let harness = try PAMHarness()
-        var environment = try FaultSupport.fakeUsers(harness, ["alice", "bob"])
-        let group = try #require(environment["NSS_WRAPPER_GROUP"])
-        // nss_wrapper says ENOENT for a group it does not know; glibc (and the preload) says
-        // "result NULL, error 0", the only "not found" the module accepts.
-        environment["LD_PRELOAD"] = "\(try HardeningSupport.compilePreload(harness)) \(environment["LD_PRELOAD"] ?? "")"
         // alice and bob have primary group s2fa-t (30000); only alice is in "rollout".
-        try "root:x:0:\ns2fa-t:x:30000:\nrollout:x:30100:alice\n".write(toFile: group, atomically: true, encoding: .utf8)
+        let environment = try FaultSupport.fakeUsers(harness, ["alice", "bob"], group: "rollout")
         func offered(_ user: String, group: String) throws -> Bool {
             try harness.ignoreReachesPermit("enroll enroll_group=\(group) nullok")
             let run = try harness.authenticate(user, answers: [""], items: environment)

@@ -33,11 +33,8 @@ struct ExemptionTests {
     @Test("exempt_group and require_group: by primary and supplementary group; an unknown exempt group exempts nobody")
     func groups() throws {
         let harness = try PAMHarness()
-        var environment = try FaultSupport.fakeUsers(harness, ["alice", "bob"])
-        let group = try #require(environment["NSS_WRAPPER_GROUP"])
-        environment["LD_PRELOAD"] = "\(try HardeningSupport.compilePreload(harness)) \(environment["LD_PRELOAD"] ?? "")"
         // alice and bob have primary group s2fa-t (30000); only alice is in "admins".
-        try "root:x:0:\ns2fa-t:x:30000:\nadmins:x:30100:alice\n".write(toFile: group, atomically: true, encoding: .utf8)
+        let environment = try FaultSupport.fakeUsers(harness, ["alice", "bob"], group: "admins")
         func asked(_ user: String, _ options: String) throws -> Bool {
             try harness.ignoreReachesPermit(options)
             let run = try harness.authenticate(user, answers: ["000000"], items: environment)

@@ -28,6 +28,18 @@ enum FaultSupport {
                 "NSS_WRAPPER_PASSWD": passwd.path, "NSS_WRAPPER_GROUP": group.path]
     }
 
+    /// `fakeUsers`, with a group `name` (gid 30100) whose only member is the first of
+    /// `users` (all of them have the primary group s2fa-t, 30000), and group lookups that
+    /// answer "no such group" as glibc does (nss_wrapper says ENOENT; the test preload
+    /// turns that into "result NULL, error 0", the only "not found" the module accepts).
+    static func fakeUsers(_ harness: PAMHarness, _ users: [String], group name: String) throws -> [String: String] {
+        var environment = try fakeUsers(harness, users)
+        let group = try #require(environment["NSS_WRAPPER_GROUP"])
+        environment["LD_PRELOAD"] = "\(try HardeningSupport.compilePreload(harness)) \(environment["LD_PRELOAD"] ?? "")"
+        try "root:x:0:\ns2fa-t:x:30000:\n\(name):x:30100:\(users.first ?? "")\n".write(toFile: group, atomically: true, encoding: .utf8)
+        return environment
+    }
+
     /// Runs `script` with `/bin/sh` in a private mount namespace (`unshare -m`); the
     /// script ends with `exec "$DRIVER" s2fa USER ANSWER` (DRIVER is set), so the
     /// driver runs under pam_wrapper with the same environment as `PAMHarness.launch`.
