@@ -21,7 +21,7 @@ struct SetupCommand: ParsableCommand {
         subcommands: [
             EnrollCommand.self, ConfirmCommand.self, StatusCommand.self, VerifyCommand.self,
             BackupCodesCommand.self, DisableCommand.self, UnlockCommand.self, ResetCommand.self,
-            ImportCommand.self, DbCommand.self, PamCommand.self,
+            ImportCommand.self, ReportCommand.self, DbCommand.self, PamCommand.self,
             SshCommand.self,
         ],
         defaultSubcommand: EnrollCommand.self)
