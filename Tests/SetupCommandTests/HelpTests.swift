@@ -28,6 +28,19 @@ import TwoFactorCore
         #expect(command.count == 1 || result.stdout.contains("--sshd-config <file>"))
     }
 
+    /// The coverage commands look at every account: an example, the exit statuses, and the
+    /// options that choose the store and the PAM directory.
+    @Test(arguments: [["report"], ["pam", "require"], ["pam", "allow-unenrolled"]])
+    func coverageHelpHasAnExample(command: [String]) throws {
+        let result = try CLI.run(command + ["--help"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("EXAMPLES:"))
+        #expect(result.stdout.contains("swift-2fa-setup \(command.joined(separator: " ")) "))
+        #expect(result.stdout.contains("74  I/O or permission error"))
+        #expect(result.stdout.contains("--pam-dir <dir>"))
+        #expect(command == ["pam", "allow-unenrolled"] || result.stdout.contains("--store <dir>"))
+    }
+
     @Test func topLevelHelpListsCommandsAndExitStatus() throws {
         let result = try CLI.run(["--help"])
         #expect(result.status == 0)

@@ -12,6 +12,8 @@ struct PamAllowUnenrolledCommand: ParsableCommand {
 
             EXAMPLES:
               sudo swift-2fa-setup pam allow-unenrolled sshd
+
+            \(ExitStatus.helpText)
             """)
 
     @Argument(help: ArgumentHelp("The service: a file in the PAM directory.", valueName: "service"))
