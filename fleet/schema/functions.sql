@@ -431,7 +431,7 @@ END
 $$;
 
 -- What `swift-2fa-setup status` and `report` show. status: enrolled, pending or not enrolled.
--- last_accepted: the Unix time of the user's last accepted login in the audit log.
+-- last_accepted: the Unix time of the last login the audit log shows accepted with this enrollment.
 CREATE OR REPLACE FUNCTION swift2fa.status(p_user text, OUT status text, OUT algorithm text, OUT digits integer,
     OUT period integer, OUT created bigint, OUT backup_codes_left integer, OUT pending_until bigint,
     OUT failures integer, OUT throttled_until bigint, OUT locked boolean, OUT last_accepted bigint)
@@ -450,12 +450,16 @@ BEGIN
         backup_codes_left := (SELECT count(*) FROM swift2fa.backup_code b WHERE b.user_name = p_user AND b.used_at IS NULL);
         failures := e.failures; locked := e.locked;
         throttled_until := CASE WHEN e.throttled_until > now_s THEN e.throttled_until END;
+        -- Of this enrollment only: after the audit row that made it (as the file store's
+        -- state starts over with each enrollment).
+        SELECT floor(extract(epoch FROM max(a.at)))::bigint INTO last_accepted FROM swift2fa.audit a
+         WHERE a.user_name = p_user AND a.result IN ('accepted-totp', 'accepted-backup')
+           AND a.id > coalesce((SELECT max(m.id) FROM swift2fa.audit m
+                                 WHERE m.user_name = p_user AND m.result = 'enrolled'), 0);
     ELSE
         status := CASE WHEN pending_until IS NOT NULL THEN 'pending' ELSE 'not enrolled' END;
         failures := 0; locked := false;
     END IF;
-    SELECT floor(extract(epoch FROM max(a.at)))::bigint INTO last_accepted FROM swift2fa.audit a
-     WHERE a.user_name = p_user AND a.result IN ('accepted-totp', 'accepted-backup');
 END
 $$;
 
