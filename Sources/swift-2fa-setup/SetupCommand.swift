@@ -14,6 +14,7 @@ struct SetupCommand: ParsableCommand {
               swift-2fa-setup                                  enroll yourself interactively
               sudo swift-2fa-setup enroll --user alice         enroll alice (root)
               sudo swift-2fa-setup reset --user alice          lost phone: remove alice's enrollment
+              sudo swift-2fa-setup report --service sshd       who can log in and is not enrolled yet
 
             \(ExitStatus.helpText)
             """,

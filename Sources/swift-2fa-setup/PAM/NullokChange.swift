@@ -45,16 +45,7 @@ struct NullokChange {
             if !plans.isEmpty { Output.line("not tried with pamtester (--no-check)") }
             return
         }
-        var passed = true
-        for plan in plans where passed && !deferral.interrupted {
-            do {
-                passed = try PamStackCheck(service: plan.service, pamDirectory: directory.path).runIsolated()
-            } catch {
-                Output.error(error.message)
-                passed = false
-            }
-        }
-        guard passed && !deferral.interrupted else {
+        guard PamStackCheck.tryEach(plans.map(\.service), pamDirectory: directory.path, deferral: deferral) else {
             for plan in plans { try putBack(plan) }
             throw SetupFailure.io(deferral.interrupted ? "interrupted; the files are as they were"
                                                        : "the new stack failed the check above; the files are as they were")

@@ -35,7 +35,7 @@ struct PamRequireCommand: ParsableCommand {
     @Flag(name: .customLong("no-check"), help: "Do not try the new stack with pamtester (for a staged PAM directory or a chroot).")
     var noCheck = false
 
-    @OptionGroup var storeChoice: StoreChoiceOptions
+    @OptionGroup var files: StoreOptions
 
     @OptionGroup var directory: PamDirectoryOption
 
@@ -43,7 +43,7 @@ struct PamRequireCommand: ParsableCommand {
         try PamDirectory.validate(service: service)
         let dir = try directory.resolve()
         let coverage = try Coverage.collect(service: service, pamDirectory: dir, group: nil,
-                                            configPath: storeChoice.config, storeDirectory: storeChoice.store)
+                                            configPath: files.config, storeDirectory: files.store)
         let missing = coverage.notCovered
         for row in missing {
             Output.line("not enrolled: \(row.user) (\(row.problem.map { "unreadable: \($0)" } ?? row.state))")

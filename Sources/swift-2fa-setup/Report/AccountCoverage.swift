@@ -24,31 +24,41 @@ struct AccountCoverage: Encodable {
         return status.throttledUntil.map { "throttled until \(Output.isoDate($0))" }
     }
 
-    enum CodingKeys: String, CodingKey {
-        case user, uid, shell, status, credentials, locked, failures, exempt, error
-        case loginWith = "login_with"
-        case throttledUntil = "throttled_until"
-        case backupCodesLeft = "backup_codes_left"
-        case lastAccepted = "last_accepted"
-        case needsEnrollment = "needs_enrollment"
+    /// The JSON object of one account: every key present, an unknown value `null`.
+    func encode(to encoder: Encoder) throws {
+        try Row(user: user, uid: account.passwd.uid, shell: account.shell, loginWith: account.loginWith, status: state,
+                credentials: JSONNullable(status?.credentials), locked: JSONNullable(status?.locked),
+                failures: JSONNullable(status?.failures),
+                throttledUntil: JSONNullable(status?.throttledUntil.map(Output.isoDate)),
+                backupCodesLeft: JSONNullable(status?.backupCodesLeft),
+                lastAccepted: JSONNullable(status?.lastAccepted.map(Output.isoDate)),
+                exempt: JSONNullable(exemption), needsEnrollment: needsEnrollment,
+                error: JSONNullable(problem)).encode(to: encoder)
     }
 
-    /// Every key is present; absent values are `null`.
-    func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(user, forKey: .user)
-        try container.encode(account.passwd.uid, forKey: .uid)
-        try container.encode(account.shell, forKey: .shell)
-        try container.encode(account.loginWith, forKey: .loginWith)
-        try container.encode(state, forKey: .status)
-        try container.encode(status?.credentials, forKey: .credentials)
-        try container.encode(status?.locked, forKey: .locked)
-        try container.encode(status?.failures, forKey: .failures)
-        try container.encode(status?.throttledUntil.map(Output.isoDate), forKey: .throttledUntil)
-        try container.encode(status?.backupCodesLeft, forKey: .backupCodesLeft)
-        try container.encode(status?.lastAccepted.map(Output.isoDate), forKey: .lastAccepted)
-        try container.encode(exemption, forKey: .exempt)
-        try container.encode(needsEnrollment, forKey: .needsEnrollment)
-        try container.encode(problem, forKey: .error)
+    private struct Row: Encodable {
+        let user: String
+        let uid: UInt32
+        let shell: String
+        let loginWith: [String]
+        let status: String
+        let credentials: JSONNullable<Int>
+        let locked: JSONNullable<Bool>
+        let failures: JSONNullable<Int>
+        let throttledUntil: JSONNullable<String>
+        let backupCodesLeft: JSONNullable<Int>
+        let lastAccepted: JSONNullable<String>
+        let exempt: JSONNullable<String>
+        let needsEnrollment: Bool
+        let error: JSONNullable<String>
+
+        enum CodingKeys: String, CodingKey {
+            case user, uid, shell, status, credentials, locked, failures, exempt, error
+            case loginWith = "login_with"
+            case throttledUntil = "throttled_until"
+            case backupCodesLeft = "backup_codes_left"
+            case lastAccepted = "last_accepted"
+            case needsEnrollment = "needs_enrollment"
+        }
     }
 }

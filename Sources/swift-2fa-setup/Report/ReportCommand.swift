@@ -37,15 +37,15 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "Print one JSON object: the accounts and the notes.")
     var json = false
 
-    @OptionGroup var storeChoice: StoreChoiceOptions
+    @OptionGroup var files: StoreOptions
 
     @OptionGroup var directory: PamDirectoryOption
 
     func run() throws {
         let coverage = try Coverage.collect(service: service, pamDirectory: try directory.resolve(), group: group,
-                                            configPath: storeChoice.config, storeDirectory: storeChoice.store)
+                                            configPath: files.config, storeDirectory: files.store)
         if json {
-            try Output.json(ReportOutput(service: service, accounts: coverage.rows, notes: coverage.notes))
+            try Output.json(ReportOutput(service: JSONNullable(service), accounts: coverage.rows, notes: coverage.notes))
         } else {
             print(coverage)
         }
@@ -80,17 +80,8 @@ struct ReportCommand: ParsableCommand {
 
 /// The JSON object of `report --json`.
 struct ReportOutput: Encodable {
-    let service: String?
+    /// `null` without `--service`.
+    let service: JSONNullable<String>
     let accounts: [AccountCoverage]
     let notes: [String]
-
-    /// Every key is present; no service is `null`.
-    func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(service, forKey: .service)
-        try container.encode(accounts, forKey: .accounts)
-        try container.encode(notes, forKey: .notes)
-    }
-
-    enum CodingKeys: String, CodingKey { case service, accounts, notes }
 }
