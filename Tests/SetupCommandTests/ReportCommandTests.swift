@@ -154,6 +154,14 @@ struct ReportCommandTests {
         let world = try World(Self.accounts)
         try Self.requireFlow(world, store: ["--store", world.store.path])
         #expect(world.store.snapshot().keys.contains("alice.secret"))
+
+        // A service that does not ask for the code: refused before anyone is looked at.
+        try "auth required pam_unix.so nullok\n".write(toFile: world.pamDir + "/login", atomically: true, encoding: .utf8)
+        let notAsking = try world.run(["pam", "require", "login", "--no-check", "--pam-dir", world.pamDir,
+                                       "--store", world.store.path])
+        #expect(notAsking.status == 74 && notAsking.stderr.contains("pam enable login") && notAsking.stdout.isEmpty,
+                "\(notAsking.stdout) \(notAsking.stderr)")
+        #expect(world.directory.read("pam.d/login") == "auth required pam_unix.so nullok\n")
     }
 
     @Test("report and pam require with the fleet: the same body over the database, last login from the audit log",

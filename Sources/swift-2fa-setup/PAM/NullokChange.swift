@@ -13,14 +13,15 @@ struct NullokChange {
     let check: Bool
 
     /// One file to change.
-    private struct Plan {
+    struct Plan {
         let service: String
         let original: String
         let edited: String
     }
 
-    /// Fails before changing anything when a file cannot be changed this way.
-    func run() throws(SetupFailure) {
+    /// The files to change (none when they already are as asked, which is said); fails,
+    /// changing nothing, when a file cannot be changed this way.
+    func plans() throws(SetupFailure) -> [Plan] {
         var services = [service]
         for companion in ServiceFacts.companions[service] ?? [] where try directory.read(companion) != nil {
             services.append(companion)
@@ -29,6 +30,11 @@ struct NullokChange {
         for name in services {
             if let plan = try plan(name) { plans.append(plan) }
         }
+        return plans
+    }
+
+    /// Makes the changes `plans` gave.
+    func apply(_ plans: [Plan]) throws(SetupFailure) {
         if check && !plans.isEmpty { try requireRootForPam(allowed ? "allow-unenrolled" : "require") }
         let deferral = SignalDeferral()
         defer { deferral.end() }

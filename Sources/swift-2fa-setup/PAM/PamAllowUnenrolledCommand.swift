@@ -26,6 +26,7 @@ struct PamAllowUnenrolledCommand: ParsableCommand {
 
     func run() throws {
         try PamDirectory.validate(service: service)
-        try NullokChange(allowed: true, service: service, directory: try directory.resolve(), check: !noCheck).run()
+        let change = NullokChange(allowed: true, service: service, directory: try directory.resolve(), check: !noCheck)
+        try change.apply(try change.plans())
     }
 }

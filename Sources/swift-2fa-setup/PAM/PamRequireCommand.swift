@@ -42,6 +42,9 @@ struct PamRequireCommand: ParsableCommand {
     func run() throws {
         try PamDirectory.validate(service: service)
         let dir = try directory.resolve()
+        let change = NullokChange(allowed: false, service: service, directory: dir, check: !noCheck)
+        let plans = try change.plans()
+        guard !plans.isEmpty else { return }
         let coverage = try Coverage.collect(service: service, pamDirectory: dir, group: nil,
                                             configPath: files.config, storeDirectory: files.store)
         let missing = coverage.notCovered
@@ -55,6 +58,6 @@ struct PamRequireCommand: ParsableCommand {
             }
             Output.line("--force: they can no longer log in through \(service)")
         }
-        try NullokChange(allowed: false, service: service, directory: dir, check: !noCheck).run()
+        try change.apply(plans)
     }
 }
