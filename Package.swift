@@ -70,6 +70,8 @@ let package = Package(
         // Starts the admin's event hook (`notify =`) detached: double fork, clean environment,
         // a time limit. The one place the module starts a program (execve, an absolute path).
         .target(name: "CDetachedRun"),
+        // <shadow.h> (getspnam_r), which the Glibc module leaves out: for swift-2fa-setup's report.
+        .systemLibrary(name: "CShadow"),
         // Pure Swift, no I/O: base32, HOTP/TOTP, otpauth URIs, backup codes, file formats, policy.
         .target(
             name: "TwoFactorCore",
@@ -127,7 +129,7 @@ let package = Package(
         .executableTarget(
             name: "swift-2fa-setup",
             dependencies: [
-                "TwoFactorCore", "TwoFactorStore", "FleetLibPQ", "CPQ", "PAMStack",
+                "TwoFactorCore", "TwoFactorStore", "FleetLibPQ", "CPQ", "CShadow", "PAMStack",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // The fleet schema (fleet/schema, linked here) that `db init` applies, and the

@@ -9,10 +9,11 @@
 ///     locked 0
 ///     backup_failures 0
 ///     enrollment <SecretRecord.fingerprint of the enrollment the steps and backup codes belong to>
+///     last_accepted <Unix time of the last accepted login>
 ///     used_backup <salt hex of a used backup code>
 ///
-/// `backup_failures` is optional (0 when absent, and written only when not 0), so files
-/// written before it are read unchanged.
+/// `backup_failures` is optional (0 when absent, and written only when not 0), and so is
+/// `last_accepted` (written only when set), so files written before them are read unchanged.
 ///
 /// Every state the module can hold, it can write and read back: `serialized()` clamps each
 /// number into the range `parse` accepts (`failuresRange`, `throttledUntilRange`), so a clock
@@ -35,6 +36,9 @@ public struct UserState: Equatable, Sendable {
     public var usedBackupSalts: [String] = []
     /// The fingerprint of the enrollment `lastStep` and `usedBackupSalts` refer to.
     public var enrollment: String?
+    /// When a login was last accepted with the second factor (Unix time), set by the store
+    /// after the policy's decision (never by `VerificationPolicy`); nil when unknown.
+    public var lastAccepted: Int64?
 
     public static let currentVersion = 1
     static let kind = "state file"
@@ -49,7 +53,7 @@ public struct UserState: Equatable, Sendable {
     public init() {}
 
     public init(lastStep: UInt64, failures: Int, throttledUntil: Int64, locked: Bool, usedBackupSalts: [String],
-                enrollment: String? = nil, backupFailures: Int = 0) {
+                enrollment: String? = nil, backupFailures: Int = 0, lastAccepted: Int64? = nil) {
         self.lastStep = lastStep
         self.failures = failures
         self.throttledUntil = throttledUntil
@@ -57,6 +61,7 @@ public struct UserState: Equatable, Sendable {
         self.usedBackupSalts = usedBackupSalts
         self.enrollment = enrollment
         self.backupFailures = backupFailures
+        self.lastAccepted = lastAccepted
     }
 
     /// The state of a new enrollment whose confirming code was at `lastStep`.
@@ -104,6 +109,7 @@ public struct UserState: Equatable, Sendable {
             + "throttled_until \(throttledUntil)\nlocked \(locked ? 1 : 0)\n"
         if backupFailures != 0 { text += "backup_failures \(backupFailures)\n" }
         if let enrollment { text += "enrollment \(enrollment)\n" }
+        if let lastAccepted { text += "last_accepted \(max(lastAccepted, 0))\n" }
         for salt in usedBackupSalts { text += "used_backup \(salt)\n" }
         return text
     }
@@ -114,7 +120,7 @@ public struct UserState: Equatable, Sendable {
         guard lines.version == currentVersion else { throw FileFormatError("\(kind) has an unsupported version") }
         try lines.requireKnownKeys(
             ["version", "last_step", "failures", "throttled_until", "locked", "backup_failures", "enrollment",
-             "used_backup"], kind: kind, quoteKey: true)
+             "used_backup", "last_accepted"], kind: kind, quoteKey: true)
         let lastStepText = try lines.single("last_step", kind: kind)
         guard lastStepText.count <= 20, let lastStep = UInt64(lastStepText) else {
             throw FileFormatError("\(kind) has an invalid last_step value")
@@ -134,6 +140,10 @@ public struct UserState: Equatable, Sendable {
             }
             enrollment = value.lowercased()
         }
+        var lastAccepted: Int64?
+        if !lines.values("last_accepted").isEmpty {
+            lastAccepted = try lines.integer("last_accepted", in: 0...Int64.max, kind: kind)
+        }
         var salts: [String] = []
         for salt in lines.values("used_backup") {
             guard salt.count == 2 * BackupCodeHash.saltLength, Hex.decode(salt) != nil else {
@@ -143,7 +153,7 @@ public struct UserState: Equatable, Sendable {
         }
         return UserState(lastStep: lastStep, failures: Int(failures), throttledUntil: throttledUntil,
                          locked: locked == 1, usedBackupSalts: salts, enrollment: enrollment,
-                         backupFailures: Int(backupFailures))
+                         backupFailures: Int(backupFailures), lastAccepted: lastAccepted)
     }
 
     private static func clamped<Value: Comparable>(_ value: Value, to range: ClosedRange<Value>) -> Value {

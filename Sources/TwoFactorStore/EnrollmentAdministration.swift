@@ -109,10 +109,14 @@ public struct EnrollmentStatus: Equatable, Sendable {
     /// Set while throttled.
     public var throttledUntil: Int64?
     public var locked: Bool
+    /// The active enrollment's credentials (one secret today); nil when not enrolled.
+    public var credentials: Int?
+    /// When a login was last accepted with the second factor (Unix time); nil when unknown.
+    public var lastAccepted: Int64?
 
     public init(phase: Phase, parameters: OTPParameters? = nil, created: Int64? = nil, backupCodesLeft: Int? = nil,
                 backupCodesNeedRegeneration: Bool? = nil, pendingUntil: Int64? = nil, failures: Int = 0,
-                throttledUntil: Int64? = nil, locked: Bool = false) {
+                throttledUntil: Int64? = nil, locked: Bool = false, lastAccepted: Int64? = nil) {
         self.phase = phase
         self.parameters = parameters
         self.created = created
@@ -122,6 +126,8 @@ public struct EnrollmentStatus: Equatable, Sendable {
         self.failures = failures
         self.throttledUntil = throttledUntil
         self.locked = locked
+        self.credentials = phase == .enrolled ? 1 : nil
+        self.lastAccepted = lastAccepted
     }
 }
 
@@ -130,13 +136,15 @@ extension EnrollmentStatus {
     /// time `now`: a pending enrollment counts until it expires.
     init(record: SecretRecord?, pending: SecretRecord?, state: UserState, now: Int64) {
         self.init(phase: .notEnrolled, failures: state.failures,
-                  throttledUntil: state.throttledUntil > now ? state.throttledUntil : nil, locked: state.locked)
+                  throttledUntil: state.throttledUntil > now ? state.throttledUntil : nil, locked: state.locked,
+                  lastAccepted: state.lastAccepted)
         if let until = pending?.pendingUntil, until >= now {
             phase = .pending
             pendingUntil = until
         }
         if let record {
             phase = .enrolled
+            credentials = 1
             parameters = record.parameters
             created = record.created
             backupCodesLeft = VerificationPolicy.unusedBackupCodes(record: record, state: state).count

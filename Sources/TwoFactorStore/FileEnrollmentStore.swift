@@ -7,7 +7,8 @@ import TwoFactorCore
 ///
 /// `promptDigits` reads the enrollment before the prompt; `verify` takes the user's lock,
 /// reads the secret and the state again there (so a reset or new backup codes take effect
-/// at once), refuses an enrollment that changed meanwhile, and writes the new state.
+/// at once), refuses an enrollment that changed meanwhile, and writes the new state, with
+/// the time of an accepted login as `UserState.lastAccepted`.
 public final class FileEnrollmentStore: EnrollmentStore {
     /// Reads the user's secret; nil when there is none.
     public typealias SecretReader = () throws(StoreError) -> SecretRecord?
@@ -67,9 +68,13 @@ public final class FileEnrollmentStore: EnrollmentStore {
             policy.performEquivalentWork(answer: answer, digits: enrolled.parameters.digits)
             return LoginVerification(.enrollmentChanged, failures: state.failures, throttledUntil: state.throttledUntil)
         }
-        let decision = policy.verify(answer: answer, record: record, state: state, now: now())
+        let time = now()
+        let decision = policy.verify(answer: answer, record: record, state: state, now: time)
         if decision.stateChanged {
-            do throws(StoreError) { try store.writeState(decision.state, user: user) } catch {
+            var next = decision.state
+            // The store's own record, kept outside the policy (the fleet's SQL twin has none).
+            if decision.outcome.isAccepted { next.lastAccepted = time }
+            do throws(StoreError) { try store.writeState(next, user: user) } catch {
                 throw EnrollmentStoreError(.stateError, "\(decision.outcome.logName) but not saved: \(error)")
             }
         }

@@ -22,7 +22,8 @@ extension FleetEnrollmentStore: EnrollmentAdministration {
             phase: phase, parameters: status.parameters, created: status.created,
             backupCodesLeft: status.backupCodesLeft,
             backupCodesNeedRegeneration: phase == .enrolled ? false : nil, pendingUntil: status.pendingUntil,
-            failures: status.failures, throttledUntil: status.throttledUntil, locked: status.locked)
+            failures: status.failures, throttledUntil: status.throttledUntil, locked: status.locked,
+            lastAccepted: status.lastAccepted)
     }
 
     public func hasEnrollment(user: String) throws(EnrollmentStoreError) -> Bool {

@@ -118,13 +118,15 @@ public struct FleetStore<Connection: FleetConnection> {
         /// Set while throttled.
         public let throttledUntil: Int64?
         public let locked: Bool
+        /// The last accepted login in the audit log (Unix time).
+        public let lastAccepted: Int64?
     }
 
     public func status(user: String) throws(EnrollmentStoreError) -> Status {
         let row = try single(connection.run("""
             SELECT status, algorithm, digits, period, created, backup_codes_left, pending_until, failures,
-                   throttled_until, locked FROM swift2fa.status($1)
-            """, [user]), columns: 10)
+                   throttled_until, locked, last_accepted FROM swift2fa.status($1)
+            """, [user]), columns: 11)
         guard let status = row[0], let failures = row[7].flatMap({ Int($0) }), let locked = row[9] else {
             throw EnrollmentStoreError(.databaseError, "swift2fa.status returned an unknown answer")
         }
@@ -135,7 +137,8 @@ public struct FleetStore<Connection: FleetConnection> {
         }
         return Status(status: status, parameters: parameters, created: row[4].flatMap { Int64($0) },
                       backupCodesLeft: row[5].flatMap { Int($0) }, pendingUntil: row[6].flatMap { Int64($0) },
-                      failures: failures, throttledUntil: row[8].flatMap { Int64($0) }, locked: locked == "t")
+                      failures: failures, throttledUntil: row[8].flatMap { Int64($0) }, locked: locked == "t",
+                      lastAccepted: row[10].flatMap { Int64($0) })
     }
 
     /// Removes the user's enrollment, pending enrollment and state; false when there was none.

@@ -35,7 +35,11 @@ public final class InMemoryEnrollmentStore: EnrollmentStore {
         guard let record = records[user] else { return LoginVerification(.notEnrolled, failures: 0, throttledUntil: 0) }
         let before = states[user] ?? UserState()
         let decision = policy.verify(answer: answer, record: record, state: before, now: now)
-        if decision.stateChanged { states[user] = decision.state }
+        if decision.stateChanged {
+            var next = decision.state
+            if decision.outcome.isAccepted { next.lastAccepted = now }
+            states[user] = next
+        }
         return LoginVerification(decision, record: record, before: before)
     }
 

@@ -11,7 +11,7 @@ public enum NameService {
     /// Runs a reentrant lookup (getpwnam_r, getgrnam_r, ...) into `entry`, growing the
     /// buffer on ERANGE and retrying on EINTR; `read` takes what it needs from the entry
     /// while the buffer lives. Nil when there is no such entry.
-    static func query<Entry, Value>(
+    public static func query<Entry, Value>(
         _ entry: Entry,
         _ call: (UnsafeMutablePointer<Entry>, UnsafeMutablePointer<CChar>, Int, UnsafeMutablePointer<UnsafeMutablePointer<Entry>?>) -> Int32,
         read: (Entry) -> Value?

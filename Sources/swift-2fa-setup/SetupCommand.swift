@@ -14,6 +14,7 @@ struct SetupCommand: ParsableCommand {
               swift-2fa-setup                                  enroll yourself interactively
               sudo swift-2fa-setup enroll --user alice         enroll alice (root)
               sudo swift-2fa-setup reset --user alice          lost phone: remove alice's enrollment
+              sudo swift-2fa-setup report --service sshd       who can log in and is not enrolled yet
 
             \(ExitStatus.helpText)
             """,
@@ -21,7 +22,7 @@ struct SetupCommand: ParsableCommand {
         subcommands: [
             EnrollCommand.self, ConfirmCommand.self, StatusCommand.self, VerifyCommand.self,
             BackupCodesCommand.self, DisableCommand.self, UnlockCommand.self, ResetCommand.self,
-            ImportCommand.self, DbCommand.self, PamCommand.self,
+            ImportCommand.self, ReportCommand.self, DbCommand.self, PamCommand.self,
             SshCommand.self,
         ],
         defaultSubcommand: EnrollCommand.self)

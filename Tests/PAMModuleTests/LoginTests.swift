@@ -17,7 +17,11 @@ struct LoginTests {
         let record = try harness.enroll("root")
         PAMHarness.waitForFreshStep()
         let code = AuthenticatorApp.code(record.secret, record.parameters)
+        let before = AuthenticatorApp.now()
         let run = try harness.authenticate("root", answers: [code], items: ["PAM_RHOST": "192.0.2.7"])
+        // The time of the accepted login, for `swift-2fa-setup report`.
+        let lastAccepted = try #require(try harness.store.readState(user: "root").lastAccepted)
+        #expect(lastAccepted >= before && lastAccepted <= AuthenticatorApp.now())
         #expect(run.result == PAM.success, "\(run.stderr)")
         #expect(run.prompts.count == 1)
         #expect(run.prompts.first?.text == "Verification code: ")
@@ -41,6 +45,7 @@ struct LoginTests {
         #expect(PAMHarness.logsOmit(wrong, in: run))
         let state = try harness.store.readState(user: "root")
         #expect(state.failures == 1)
+        #expect(state.lastAccepted == nil, "a refused login is not recorded as one")
     }
 
     @Test("garbage answers are rejected, never crash", arguments: ["", " ", "12345", "1234567", "abcdef", "12 34 56", String(repeating: "9", count: 5000), "\u{1}\u{2}", "ünïcödé"])

@@ -17,15 +17,20 @@ import TwoFactorCore
         }
     }
 
-    /// The `ssh` commands work on sshd's files, not on a user's: an example and the exit statuses.
-    @Test(arguments: [["ssh"], ["ssh", "check"], ["ssh", "enable"], ["ssh", "disable"]])
-    func sshHelpHasAnExample(command: [String]) throws {
+    /// The commands that work on sshd's or PAM's files, not on one user's: an example, the exit
+    /// statuses, and the option that names those files (the `ssh` group itself has none).
+    @Test(arguments: [
+        (["ssh"], nil), (["ssh", "check"], "--sshd-config <file>"), (["ssh", "enable"], "--sshd-config <file>"),
+        (["ssh", "disable"], "--sshd-config <file>"), (["report"], "--pam-dir <dir>"),
+        (["pam", "require"], "--pam-dir <dir>"), (["pam", "allow-unenrolled"], "--pam-dir <dir>"),
+    ] as [([String], String?)])
+    func systemCommandHelpHasAnExample(command: [String], option: String?) throws {
         let result = try CLI.run(command + ["--help"])
         #expect(result.status == 0)
         #expect(result.stdout.contains("EXAMPLES:"))
         #expect(result.stdout.contains("swift-2fa-setup \(command.joined(separator: " "))"))
         #expect(result.stdout.contains("74  I/O or permission error"))
-        #expect(command.count == 1 || result.stdout.contains("--sshd-config <file>"))
+        if let option { #expect(result.stdout.contains(option), "\(command) --help lacks \(option)") }
     }
 
     @Test func topLevelHelpListsCommandsAndExitStatus() throws {

@@ -49,11 +49,13 @@ public enum AdministrationContract {
         let active = try store.status(user: user)
         #expect(active.phase == .enrolled && active.parameters == .standard && active.backupCodesLeft == BackupCodes.count)
         #expect(active.pendingUntil == nil && active.failures == 0 && !active.locked)
+        #expect(active.credentials == 1 && active.lastAccepted == nil, "no login yet: \(active)")
         #expect(try store.hasEnrollment(user: user))
         #expect(try login(code).outcome == .replayed)
         #expect(try login(backupCodes[0]).outcome == .acceptedBackup)
         #expect(try login(backupCodes[0]).outcome == .rejected)
         #expect(try store.status(user: user).backupCodesLeft == BackupCodes.count - 1)
+        #expect(try store.status(user: user).lastAccepted != nil, "the accepted login is recorded")
         #expect {
             try store.activate(user: user, record: record, lastStep: 0, replace: false)
         } throws: { ($0 as? EnrollmentStoreError)?.kind == .alreadyEnrolled }
@@ -83,6 +85,7 @@ public enum AdministrationContract {
         let step = UInt64(now() / 30)
         let activation = try store.activate(user: user, record: second, lastStep: step, replace: true)
         #expect(activation.stateReset && activation.backupCodes.count == BackupCodes.count)
+        #expect(try store.status(user: user).lastAccepted == nil, "a new enrollment starts without a login")
         #expect(try login(AuthenticatorApp.code(secondSecret, at: Int64(step) * 30)).outcome == .replayed)
         #expect(try login(fresh[1]).outcome == .rejected, "the old backup codes went with the old secret")
         #expect(try login(activation.backupCodes[0]).outcome == .acceptedBackup)

@@ -193,4 +193,21 @@ struct UserStateTests {
         #expect(state.unlocked() == UserState(lastStep: 58_839_821, failures: 0, throttledUntil: 0, locked: false,
                                               usedBackupSalts: ["00ff"], enrollment: "abc", backupFailures: 0))
     }
+
+    @Test("last_accepted: optional, read when present, written only when set, refused when not a time")
+    func lastAccepted() throws {
+        #expect(try UserState.parse(Self.validText()).lastAccepted == nil)
+        let state = try UserState.parse(Self.validText(extra: ["last_accepted 1764456000"]))
+        #expect(state.lastAccepted == 1_764_456_000)
+        #expect(try UserState.parse(state.serialized()) == state)
+        #expect(state.serialized().contains("last_accepted 1764456000\n"))
+        var none = state
+        none.lastAccepted = nil
+        #expect(!none.serialized().contains("last_accepted"))
+        #expect(state.unlocked().lastAccepted == state.lastAccepted, "unlock keeps it")
+        for bad in ["-1", "x", "", "99999999999999999999999"] {
+            Self.expectRefused(Self.validText(extra: ["last_accepted \(bad)"]))
+        }
+        Self.expectRefused(Self.validText(extra: ["last_accepted 1", "last_accepted 2"]))
+    }
 }

@@ -115,6 +115,25 @@ struct EnrollmentStoreContractTests {
         #expect(!FileManager.default.fileExists(atPath: files.statePath(for: "alice")))
     }
 
+    @Test("files: an accepted login (code or backup code) records its time as last_accepted; a refusal leaves it")
+    func lastAccepted() throws {
+        let fixture = try Fixture("files")
+        let files = try #require(fixture.files)
+        let administration = FileEnrollmentAdministration(
+            store: files, secretFile: StoreSecretFile(path: files.secretPath(for: "alice"), owners: files.trustedOwners),
+            policy: .standard, now: { fixture.now })
+        #expect(try administration.status(user: "alice").lastAccepted == nil)
+        #expect(try fixture.login(AuthenticatorApp.code(Self.secret, at: fixture.now)).outcome == .acceptedTOTP)
+        #expect(try files.readState(user: "alice").lastAccepted == Self.start)
+        fixture.now += 40
+        #expect(try fixture.login("000000").outcome == .rejected)
+        #expect(try files.readState(user: "alice").lastAccepted == Self.start, "a refusal is not a login")
+        fixture.now += 40
+        #expect(try fixture.login(Self.backupCode).outcome == .acceptedBackup)
+        #expect(try administration.status(user: "alice").lastAccepted == Self.start + 80)
+        #expect(try administration.status(user: "alice").credentials == 1)
+    }
+
     @Test("a store that fails says so; it is never 'not enrolled'")
     func failures() throws {
         let memory = InMemoryEnrollmentStore(now: Self.start)

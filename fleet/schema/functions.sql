@@ -418,10 +418,23 @@ BEGIN
 END
 $$;
 
--- What `swift-2fa-setup status` shows. status: enrolled, pending or not enrolled.
+-- A status of a release before last_accepted has another result type, which CREATE OR REPLACE
+-- cannot change: drop it first (only the admin may call it, so no grant is lost).
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                WHERE n.nspname = 'swift2fa' AND p.proname = 'status'
+                  AND NOT ('last_accepted' = ANY (coalesce(p.proargnames, '{}')))) THEN
+        DROP FUNCTION swift2fa.status(text);
+    END IF;
+END
+$$;
+
+-- What `swift-2fa-setup status` and `report` show. status: enrolled, pending or not enrolled.
+-- last_accepted: the Unix time of the last login the audit log shows accepted with this enrollment.
 CREATE OR REPLACE FUNCTION swift2fa.status(p_user text, OUT status text, OUT algorithm text, OUT digits integer,
     OUT period integer, OUT created bigint, OUT backup_codes_left integer, OUT pending_until bigint,
-    OUT failures integer, OUT throttled_until bigint, OUT locked boolean)
+    OUT failures integer, OUT throttled_until bigint, OUT locked boolean, OUT last_accepted bigint)
 LANGUAGE plpgsql STABLE SECURITY DEFINER AS $$
 DECLARE
     e swift2fa.enrollment;
@@ -437,6 +450,12 @@ BEGIN
         backup_codes_left := (SELECT count(*) FROM swift2fa.backup_code b WHERE b.user_name = p_user AND b.used_at IS NULL);
         failures := e.failures; locked := e.locked;
         throttled_until := CASE WHEN e.throttled_until > now_s THEN e.throttled_until END;
+        -- Of this enrollment only: after the audit row that made it (as the file store's
+        -- state starts over with each enrollment).
+        SELECT floor(extract(epoch FROM max(a.at)))::bigint INTO last_accepted FROM swift2fa.audit a
+         WHERE a.user_name = p_user AND a.result IN ('accepted-totp', 'accepted-backup')
+           AND a.id > coalesce((SELECT max(m.id) FROM swift2fa.audit m
+                                 WHERE m.user_name = p_user AND m.result = 'enrolled'), 0);
     ELSE
         status := CASE WHEN pending_until IS NOT NULL THEN 'pending' ELSE 'not enrolled' END;
         failures := 0; locked := false;

@@ -54,28 +54,12 @@ struct ManagedUser {
             throw .io("only root may act for another user (you are \(invoker.name))")
         }
         let options = try moduleOptions(configPath: configPath, storeDirectory: storeDirectory, secretTemplate: secretTemplate)
-        let store = Store(directory: options.storeDirectory)
-        guard let location = options.secretLocation(for: account, storeOwners: store.trustedOwners) else {
-            throw .usage("--secret-file expands to a relative path for \(account.name)")
+        if options.fleet != nil && secretTemplate != nil {
+            throw .usage("--secret-file cannot be used when the configuration file names a database")
         }
-        let enrollments: any EnrollmentAdministration
-        if let fleet = options.fleet {
-            if secretTemplate != nil {
-                throw .usage("--secret-file cannot be used when the configuration file names a database")
-            }
-            let database = FleetStore(conninfo: fleet.conninfo, timeout: fleet.timeoutSeconds)
-            enrollments = FleetEnrollmentStore(connect: { () throws(EnrollmentStoreError) in database })
-        } else if location.isHomeMode {
-            let file = HomeSecretFile(path: location.path, owners: location.owners, account: account)
-            enrollments = FileEnrollmentAdministration(store: store, secretFile: file, policy: options.policy,
-                                                       stateOptional: !invokerIsRoot, now: Enrollment.now)
-        } else {
-            let file = StoreSecretFile(path: location.path, owners: location.owners)
-            enrollments = FileEnrollmentAdministration(store: store, secretFile: file, policy: options.policy,
-                                                       now: Enrollment.now)
-        }
-        return ManagedUser(account: account, store: store, location: location, invokerIsRoot: invokerIsRoot,
-                           userGiven: requestedUser != nil, enrollments: enrollments, inFleet: options.fleet != nil,
+        let place = try EnrollmentPlace(account: account, options: options, invokerIsRoot: invokerIsRoot)
+        return ManagedUser(account: account, store: place.store, location: place.location, invokerIsRoot: invokerIsRoot,
+                           userGiven: requestedUser != nil, enrollments: place.enrollments, inFleet: options.fleet != nil,
                            notifyProgram: options.notifyProgram)
     }
 

@@ -9,15 +9,7 @@ struct UserOptions: ParsableArguments {
         valueName: "name"))
     var user: String?
 
-    @Option(help: ArgumentHelp(
-        "The configuration file, as the module's config= option (default: \(ConfigFile.defaultPath)). Its policy (window, throttle_*, lock_after) and store apply here as at a login.",
-        valueName: "file"))
-    var config: String?
-
-    @Option(help: ArgumentHelp(
-        "The store directory, as the module's store= option (default: the configuration file's store, else \(ModuleOptions.defaultStoreDirectory)).",
-        valueName: "dir"))
-    var store: String?
+    @OptionGroup var files: StoreOptions
 
     @Option(name: .customLong("secret-file"), help: ArgumentHelp(
         "Home mode: keep the secret in this file instead of the store, as the module's secret= option (~/ and ${HOME}, ${USER} are expanded from the passwd entry). State stays in the store.",
@@ -27,15 +19,16 @@ struct UserOptions: ParsableArguments {
     /// Checks the options, reads the configuration file and looks the user up; the result
     /// says where everything is and which policy applies.
     func resolve() throws(SetupFailure) -> ManagedUser {
-        try ManagedUser.resolve(requestedUser: user, configPath: config, storeDirectory: store, secretTemplate: secretFile)
+        try ManagedUser.resolve(requestedUser: user, configPath: files.config, storeDirectory: files.store,
+                                secretTemplate: secretFile)
     }
 
     /// The options as they must be repeated in a later command (for hints), e.g.
     /// ` --store /srv/2fa`, each value quoted for a POSIX shell when it needs it.
     var repeatedForHint: String {
         var text = ""
-        if let config { text += " --config \(Self.shellQuoted(config))" }
-        if let store { text += " --store \(Self.shellQuoted(store))" }
+        if let config = files.config { text += " --config \(Self.shellQuoted(config))" }
+        if let store = files.store { text += " --store \(Self.shellQuoted(store))" }
         if let secretFile { text += " --secret-file \(Self.shellQuoted(secretFile))" }
         return text
     }

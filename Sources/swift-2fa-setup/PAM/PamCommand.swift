@@ -18,10 +18,12 @@ struct PamCommand: ParsableCommand {
               sudo swift-2fa-setup pam enable sudo       ask sudo for the code (nullok rollout)
               sudo swift-2fa-setup pam disable sshd      stop asking SSH logins (recovery)
               swift-2fa-setup pam status                 which services ask, with which options
+              sudo swift-2fa-setup pam require sshd      drop nullok once everyone is enrolled
 
             \(ExitStatus.helpText)
             """,
-        subcommands: [PamEnableCommand.self, PamDisableCommand.self, PamStatusCommand.self, PamCheckCommand.self])
+        subcommands: [PamEnableCommand.self, PamDisableCommand.self, PamStatusCommand.self, PamCheckCommand.self,
+                      PamRequireCommand.self, PamAllowUnenrolledCommand.self])
 }
 
 /// The option every `pam` subcommand takes: which PAM directory it works on.

@@ -78,15 +78,7 @@ struct PamEnableCommand: ParsableCommand {
             Output.line(PamNextSteps.text(for: service, companions: Array(services.dropFirst())))
             return
         }
-        var passed = true
-        for plan in plans where passed && !deferral.interrupted {
-            do {
-                passed = try PamStackCheck(service: plan.service, pamDirectory: dir.path).runIsolated()
-            } catch {
-                Output.error(error.message)
-                passed = false
-            }
-        }
+        let passed = PamStackCheck.tryEach(plans.map(\.service), pamDirectory: dir.path, deferral: deferral)
         if !passed || deferral.interrupted {
             for plan in plans where plan.edit != nil {
                 try restore(dir: dir, service: plan.service, original: plan.original)

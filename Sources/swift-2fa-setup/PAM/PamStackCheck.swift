@@ -59,6 +59,21 @@ struct PamStackCheck {
         return status == 0
     }
 
+    /// Tries each service's stack in turn (`runIsolated`) while no deferred signal has
+    /// arrived; true when every try passed and nothing interrupted them.
+    static func tryEach(_ services: [String], pamDirectory: String, deferral: SignalDeferral) -> Bool {
+        for service in services {
+            if deferral.interrupted { return false }
+            do {
+                guard try PamStackCheck(service: service, pamDirectory: pamDirectory).runIsolated() else { return false }
+            } catch {
+                Output.error(error.message)
+                return false
+            }
+        }
+        return !deferral.interrupted
+    }
+
     /// The check itself; must already run in a private mount namespace.
     func runHere() throws(SetupFailure) -> Bool {
         guard mount("none", "/", nil, UInt(MS_REC | MS_PRIVATE), nil) == 0 else {
