@@ -25,7 +25,7 @@ if ! command -v swiftc >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swiftc ]; then
     export PATH="/opt/swift/usr/bin:$PATH"
 fi
 toolchain=$(dirname "$(readlink -f "$(command -v swiftc)")")
-# The toolchain's own clang: it reads the LLVM IR that swiftc writes (the system's may be older).
+# The toolchain's own clang and lld, which the Swift driver uses too.
 clang=$toolchain/clang
 target=x86_64-unknown-linux-gnu
 embedded=$toolchain/../lib/swift/embedded/$target
@@ -43,21 +43,17 @@ for shim in CPAM:cpam CCrypto:ccrypto CQRLoader:cqrloader; do
         "$name" "$root/Sources/$name/include/${shim#*:}.h" >"$work/modules/$name/module.modulemap"
 done
 
-# One Swift module: its interface for the modules after it, and LLVM IR, compiled by clang
-# with a section per function and per datum so that --gc-sections drops what no entry point
-# reaches. (swiftc's own -function-sections left one .text section per object file, and
-# -emit-bc crashed the compiler: docs/embedded.md.)
+# One Swift module: its object file, a section per function so that --gc-sections drops
+# what no entry point reaches, and its interface for the modules after it.
 swift_module() {
     local name=$1
     shift
     echo "== $name"
     swiftc -target "$target" -enable-experimental-feature Embedded -wmo -parse-as-library -Osize \
-        -module-name "$name" -emit-module -emit-module-path "$work/modules/$name.swiftmodule" \
+        -Xfrontend -function-sections -module-name "$name" -emit-module -emit-module-path "$work/modules/$name.swiftmodule" \
         -I "$work/modules" -I "$work/modules/CPAM" -I "$work/modules/CCrypto" -I "$work/modules/CQRLoader" \
         -I "$here/Glibc" -Xcc -fPIC \
-        -emit-ir "$@" -o "$work/objects/$name.ll"
-    "$clang" -c -Os -fPIC -ffunction-sections -fdata-sections "$work/objects/$name.ll" -o "$work/objects/$name.o"
-    rm "$work/objects/$name.ll"
+        -c "$@" -o "$work/objects/$name.o"
 }
 
 swift_module Glibc "$here/Glibc/Glibc.swift"
@@ -91,3 +87,12 @@ echo "== link $output/pam_swift2fa.so"
     "-Wl,--version-script=$root/Sources/PAMSwift2FA/pam_swift2fa.map" \
     -Wl,-z,now -Wl,-z,relro -Wl,-z,nodelete -Wl,-z,pack-relative-relocs -Wl,--no-undefined -Wl,--as-needed \
     -lpam -lnettle -lm
+
+# What the module must never show in its dynamic symbols: exports beyond the PAM entry points,
+# or imports of anything that reads the environment (getauxval: the auxiliary vector, where the
+# full build's runtime reads it).
+exports=$("$toolchain/llvm-nm" -D --defined-only "$output/pam_swift2fa.so" | awk '{print $3}' | sort | tr '\n' ' ')
+[ "$exports" = "pam_sm_authenticate pam_sm_setcred " ] || { echo "$0: the module exports $exports" >&2; exit 1; }
+imports=$("$toolchain/llvm-nm" -D --undefined-only "$output/pam_swift2fa.so" | awk '{print $2}' | sed 's/@.*//' |
+    grep -xE 'getenv|secure_getenv|__secure_getenv|getauxval|environ|__environ|gettext|dcgettext|execvpe|strerror' || true)
+[ -z "$imports" ] || { echo "$0: the module imports" $imports >&2; exit 1; }
