@@ -10,7 +10,8 @@
 #   module   the built pam_swift2fa.so through real libpam under pam_wrapper (PAMModuleTests),
 #            fleet logins against a throwaway PostgreSQL included.
 #   command  the built swift-2fa-setup (SetupCommandTests): enrollment, management, import,
-#            pam editing and its pamtester try, the fleet subcommands.
+#            pam editing and its pamtester try, ssh check|enable|disable against the real
+#            sshd -T and -t, the fleet subcommands.
 #   e2e      real sshd, sudo and cockpit-ws logins, install.sh and the .deb (Tests/e2e/run.sh),
 #            each in a private mount namespace.
 #   fleet    the fleet store against a throwaway PostgreSQL (FleetTests, Tests/fleet/run.sh).
@@ -56,6 +57,7 @@ module_packages=(
 command_packages=(
     oathtool pamtester libpam-google-authenticator zbar-tools librsvg2-bin expect util-linux
     postgresql postgresql-contrib libpq-dev pgbouncer  # FleetCommandTests, PoolerCommandTests
+    openssh-server openssh-client  # SshCommandTests: sshd -T and -t, ssh-keygen
 )
 e2e_packages=(
     libpam-wrapper libnss-wrapper pamtester oathtool libpam-google-authenticator zbar-tools

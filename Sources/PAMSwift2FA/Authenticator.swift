@@ -70,6 +70,13 @@ struct Authenticator {
             if entry.name != givenUser { attempt.givenUser = givenUser }
         }
 
+        let exemption = try ExemptionCheck(exemptions: options.exemptions, log: log)
+            .reason(account: account, rhost: conversation.item(PAM_RHOST))
+        if let exemption {
+            if options.answerSource == .split { try passWholeAnswerOn(options) }
+            return AttemptEnd("exempt", exemption, code: PAM_IGNORE)
+        }
+
         if options.fleet != nil && options.policy != .standard {
             log.notice("window, throttle and lock options are ignored in fleet mode: the database's settings table is the policy")
         }
@@ -148,6 +155,20 @@ struct Authenticator {
             return code
         }
     }
+
+    /// A `split_answer` instance for an exempt user, who types the password alone: the whole
+    /// answer becomes PAM_AUTHTOK and no code is kept.
+    private func passWholeAnswerOn(_ options: ModuleOptions) throws(AttemptEnd) {
+        guard let password = conversation.ask(options.prompt ?? Self.exemptSplitPrompt, echo: false) else {
+            throw AttemptEnd("conversation-error", "no answer from the application", code: PAM_CONV_ERR)
+        }
+        guard conversation.setItem(PAM_AUTHTOK, to: password) else {
+            throw AttemptEnd("error", "cannot pass the password on", code: PAM_SYSTEM_ERR)
+        }
+    }
+
+    /// The prompt of a `split_answer` instance for an exempt user.
+    static let exemptSplitPrompt = "Password: "
 
     private func ask(_ options: ModuleOptions) throws(AttemptEnd) -> String {
         guard let answer = conversation.ask(options.effectivePrompt, echo: options.echoCode) else {

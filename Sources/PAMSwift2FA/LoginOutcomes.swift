@@ -29,7 +29,11 @@ enum LoginOutcomes {
         switch error.kind {
         case .databaseUnavailable, .databaseError:
             return AttemptEnd(error.kind.rawValue, error.description, code: PAM_AUTHINFO_UNAVAIL)
-        case .fileError, .stateError:
+        case .alreadyEnrolled, .adminPending, .notEnrolled, .notAllowed, .invalidArgument:
+            // A login's call refused by the database (a role without the server rights).
+            return AttemptEnd(EnrollmentStoreError.Kind.databaseError.rawValue, "\(error.kind.rawValue): \(error.description)",
+                              code: PAM_AUTHINFO_UNAVAIL)
+        case .fileError, .stateError, .systemError:
             return AttemptEnd(error.kind.rawValue, error.description, code: PAM_AUTH_ERR)
         }
     }

@@ -184,12 +184,14 @@ public enum BackupCodes {
 
     /// Tagged hashes of existing codes (google-authenticator scratch codes) for the
     /// enrollment whose TOTP secret is `secret`. A code whose tag an earlier code already
-    /// has (in particular a repeated code) is dropped, so the tags stay distinct; `dropped`
-    /// counts them. Nil if a code is not a valid backup code or the HMAC (GNU Nettle) fails.
+    /// has (in particular a repeated code) is dropped, so the tags stay distinct: `kept` are
+    /// the codes hashed, as given, and `dropped` counts the others. Nil if a code is not a
+    /// valid backup code or the HMAC (GNU Nettle) fails.
     public static func hashes(for codes: [String], secret: [UInt8],
                               iterations: UInt32 = BackupCodeHash.defaultIterations)
-        -> (hashes: [BackupCodeHash], dropped: Int)? {
+        -> (hashes: [BackupCodeHash], kept: [String], dropped: Int)? {
         var hashes: [BackupCodeHash] = []
+        var kept: [String] = []
         var tags = Set<[UInt8]>()
         var dropped = 0
         for code in codes {
@@ -201,8 +203,9 @@ public enum BackupCodes {
             }
             guard let hash = BackupCodeHash.make(normalized: normalized, tag: tag, iterations: iterations) else { return nil }
             hashes.append(hash)
+            kept.append(code)
         }
-        return (hashes, dropped)
+        return (hashes, kept, dropped)
     }
 
     /// The canonical form of a typed backup code: lower case, without spaces or dashes.

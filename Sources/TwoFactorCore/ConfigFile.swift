@@ -26,10 +26,11 @@ public struct ConfigFile: Equatable, Sendable {
 
     /// Where the module and the command look unless told otherwise (`config=`, `--config`).
     public static let defaultPath = "/etc/swift-2fa/swift-2fa.conf"
-    /// Keys the file may set: the policy, the store, and the fleet database (`database`, a
+    /// Keys the file may set: the policy, the store, the exemptions, and the fleet database (`database`, a
     /// libpq connection string: everything after the first `=`, trimmed; `database_timeout`;
     /// `pooler`, the local PgBouncer's socket directory).
     public static let keys: Set<String> = ["window", "throttle_after", "throttle_delay", "throttle_max", "lock_after", "store",
+                                           "exempt_group", "require_group", "exempt_network",
                                            "database", "database_timeout", "pooler"]
     /// Keys that only the file may set, never a module line: a connection string can hold
     /// credentials and must not sit in a world-readable /etc/pam.d file.

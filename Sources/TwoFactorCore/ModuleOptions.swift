@@ -42,6 +42,8 @@ public struct ModuleOptions: Equatable, Sendable {
     public var enrollGroup: String?
     /// When the enrollment at login draws the QR code (`enroll_qr=`).
     public var enrollQR = EnrollQR.auto
+    /// Who is not asked for a code (`exempt_group=`, `require_group=`, `exempt_network=`).
+    public var exemptions = Exemptions()
     public var policy = VerificationPolicy.standard
     /// The fleet database's libpq connection string (`database =`, configuration file only).
     public var databaseConninfo: String?
@@ -73,7 +75,7 @@ public struct ModuleOptions: Equatable, Sendable {
         "secret=", "store=", "config=", "nullok", "split_answer", "try_first_pass", "use_first_pass",
         "echo_code", "echo_verification_code", "prompt=", "authtok_prompt=", "window=",
         "throttle_after=", "throttle_delay=", "throttle_max=", "lock_after=", "debug",
-        "enroll", "enroll_group=", "enroll_qr=",
+        "enroll", "enroll_group=", "enroll_qr=", "exempt_group=", "require_group=", "exempt_network=",
     ]
 
     /// The configuration file the arguments name (`config=PATH`), or the default. Fails on
@@ -174,6 +176,12 @@ public struct ModuleOptions: Equatable, Sendable {
             }
             enroll = true
             enrollGroup = value
+        case "exempt_group":
+            exemptions.exemptGroups = try Exemptions.groups(key, value)
+        case "require_group":
+            exemptions.requiredGroups = try Exemptions.groups(key, value)
+        case "exempt_network":
+            exemptions.exemptNetworks = try Exemptions.networks(key, value)
         case "enroll_qr":
             guard let value, let mode = EnrollQR(rawValue: value) else {
                 throw OptionError("option 'enroll_qr' needs auto, always or never")

@@ -65,6 +65,17 @@ public struct UserState: Equatable, Sendable {
                   enrollment: record.fingerprint)
     }
 
+    /// This state after an admin's unlock: no failures, back-off or lock; the used time
+    /// steps and backup codes are kept, so no code becomes usable again.
+    public func unlocked() -> UserState {
+        var cleared = self
+        cleared.failures = 0
+        cleared.throttledUntil = 0
+        cleared.locked = false
+        cleared.backupFailures = 0
+        return cleared
+    }
+
     /// This state as it applies to `record`, marked with its fingerprint. When it was
     /// recorded for another enrollment (a new secret, period or algorithm), the time step
     /// and the used backup codes start over, since they mean nothing for the new secret;

@@ -36,7 +36,7 @@ public final class FileEnrollmentStore: EnrollmentStore {
             try store.checkDirectory()
             enrolled = try readSecret?()
         } catch {
-            throw EnrollmentStoreError(.fileError, error.description)
+            throw EnrollmentStoreError(file: error)
         }
         hasRead = true
         return enrolled?.parameters.digits
@@ -56,7 +56,7 @@ public final class FileEnrollmentStore: EnrollmentStore {
             lock = try store.lock(user: user)
             record = try readSecret()
         } catch {
-            throw EnrollmentStoreError(.fileError, error.description)
+            throw EnrollmentStoreError(file: error)
         }
         defer { lock.release() }
         let state: UserState

@@ -8,7 +8,7 @@ public final class FleetEnrollmentStore<Connection: FleetConnection>: Enrollment
     /// Gives the store on the attempt's connection, connecting on first use.
     public typealias Connect = () throws(FleetError) -> FleetStore<Connection>
 
-    private let connect: Connect
+    let connect: Connect
 
     public init(connect: @escaping Connect) {
         self.connect = connect

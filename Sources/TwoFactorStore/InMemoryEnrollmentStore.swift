@@ -8,11 +8,13 @@ public final class InMemoryEnrollmentStore: EnrollmentStore {
     public var records: [String: SecretRecord]
     /// The users' states (a missing one is the initial state).
     public var states: [String: UserState] = [:]
+    /// The pending enrollments, with their `pendingUntil`.
+    public var pending: [String: SecretRecord] = [:]
     /// The time the policy sees.
     public var now: Int64
     /// The next call throws this instead of answering (a store that fails).
     public var failure: EnrollmentStoreError?
-    private let policy: VerificationPolicy
+    let policy: VerificationPolicy
 
     public init(records: [String: SecretRecord] = [:], policy: VerificationPolicy = .standard, now: Int64) {
         self.records = records
@@ -36,7 +38,7 @@ public final class InMemoryEnrollmentStore: EnrollmentStore {
         return LoginVerification(decision)
     }
 
-    private func failIfAsked() throws(EnrollmentStoreError) {
+    func failIfAsked() throws(EnrollmentStoreError) {
         if let failure {
             self.failure = nil
             throw failure

@@ -22,6 +22,7 @@ struct SetupCommand: ParsableCommand {
             EnrollCommand.self, ConfirmCommand.self, StatusCommand.self, VerifyCommand.self,
             BackupCodesCommand.self, DisableCommand.self, UnlockCommand.self, ResetCommand.self,
             ImportCommand.self, DbCommand.self, PamCommand.self,
+            SshCommand.self,
         ],
         defaultSubcommand: EnrollCommand.self)
 }

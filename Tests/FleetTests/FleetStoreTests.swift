@@ -11,6 +11,15 @@ struct FleetStoreTests {
 
     static func newSecret() throws -> [UInt8] { try #require(SecureRandom.bytes(20)) }
 
+    @Test("the administration interface: the same life of an enrollment as the file and in-memory stores")
+    func administrationContract() throws {
+        try FleetServer.with { server in
+            let admin = try server.store("twofa_admin")
+            let store = FleetEnrollmentStore(connect: { () throws(FleetError) in admin })
+            try AdministrationContract.run(store, user: "alice", now: AuthenticatorApp.now)
+        }
+    }
+
     @Test func verifyAndAdminOperations() throws {
         try FleetServer.with { server in
             let admin = try server.store("twofa_admin")

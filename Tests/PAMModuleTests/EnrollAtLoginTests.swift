@@ -125,17 +125,6 @@ extension ModuleThroughLibPAM {
 /// Enrollment at login (option `enroll`) through real libpam and the built module.
 @Suite("Enrollment at login through libpam")
 struct EnrollAtLoginTests {
-    /// The module alone, but where its PAM_IGNORE goes on to pam_permit: the stack then
-    /// succeeds (as it does on the module's PAM_SUCCESS; the attempt line tells them apart),
-    /// and every refusal of the module ends the stack with the module's code.
-    static func ignoreReachesPermit(_ harness: PAMHarness, _ options: String) throws {
-        try harness.service([
-            harness.moduleLine(options, control: "[ignore=1 success=die default=die]"),
-            "auth requisite pam_deny.so",
-            "auth required pam_permit.so",
-        ])
-    }
-
     /// The text zbarimg reads from a PGM image; nil when zbarimg is missing.
     static func decode(_ image: Data, in harness: PAMHarness) throws -> String? {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/zbarimg") else { return nil }
@@ -216,7 +205,7 @@ struct EnrollAtLoginTests {
     @Test("3 wrong codes store nothing and refuse the login; under nullok they give PAM_IGNORE", arguments: [false, true])
     func threeWrongCodes(nullok: Bool) throws {
         let harness = try PAMHarness()
-        try Self.ignoreReachesPermit(harness, nullok ? "enroll nullok" : "enroll")
+        try harness.ignoreReachesPermit(nullok ? "enroll nullok" : "enroll")
         let run = try harness.authenticate("root", answers: ["000000", "abc", "99999999"])
         #expect(run.result == (nullok ? PAM.success : PAM.authError))
         #expect(run.outcome == "enroll-abandoned")
@@ -233,7 +222,7 @@ struct EnrollAtLoginTests {
     @Test("under nullok an empty answer means not now: PAM_IGNORE, nothing stored, offered again")
     func emptyAnswerPostpones() throws {
         let harness = try PAMHarness()
-        try Self.ignoreReachesPermit(harness, "enroll nullok")
+        try harness.ignoreReachesPermit("enroll nullok")
         for _ in 0..<2 {
             let run = try harness.authenticate("root", answers: [""])
             #expect(run.result == PAM.success)
@@ -284,7 +273,7 @@ struct EnrollAtLoginTests {
     @Test("a pending enrollment (for swift-2fa-setup confirm) is not replaced by an offer")
     func pendingNotOffered() throws {
         let harness = try PAMHarness()
-        try Self.ignoreReachesPermit(harness, "enroll nullok")
+        try harness.ignoreReachesPermit("enroll nullok")
         let pending = SecretRecord(secret: Array(repeating: 7, count: 20), parameters: .standard,
                                    created: Int64(Date().timeIntervalSince1970), pendingUntil: Int64(Date().timeIntervalSince1970) + 600)
         try Store.writeSecret(pending, to: harness.store.pendingPath(for: "root"))
@@ -305,7 +294,7 @@ struct EnrollAtLoginTests {
         // alice and bob have primary group s2fa-t (30000); only alice is in "rollout".
         try "root:x:0:\ns2fa-t:x:30000:\nrollout:x:30100:alice\n".write(toFile: group, atomically: true, encoding: .utf8)
         func offered(_ user: String, group: String) throws -> Bool {
-            try Self.ignoreReachesPermit(harness, "enroll enroll_group=\(group) nullok")
+            try harness.ignoreReachesPermit("enroll enroll_group=\(group) nullok")
             let run = try harness.authenticate(user, answers: [""], items: environment)
             #expect(run.result == PAM.success, "\(run.stdout)\n\(run.stderr)")
             #expect(run.outcome == "enroll-abandoned" || run.outcome == "not-enrolled")

@@ -62,18 +62,20 @@ struct OptionTests {
         #expect(run.outcome == "not-enrolled")
     }
 
-    /// A service with the one-field stack of pam.d-example/panel-one-field: split_answer,
+    /// A service with the one-field stack of pam.d-example/panel-one-field (after
+    /// pam_set_items.so, for the items of `authenticate`): split_answer,
     /// then a password module (pam_exec with a script that accepts only "hunter2"; it would
     /// prompt for a password itself if the module had not set PAM_AUTHTOK), then use_first_pass.
-    static func oneFieldStack(_ harness: PAMHarness, verifier: String = "use_first_pass") throws {
+    static func oneFieldStack(_ harness: PAMHarness, verifier: String = "use_first_pass", options: String = "") throws {
         let checker = harness.root.appendingPathComponent("check-password")
         try "#!/bin/sh\nIFS= read -r password\ntest \"$password\" = hunter2\n"
             .write(to: checker, atomically: true, encoding: .utf8)
         #expect(chmod(checker.path, 0o755) == 0)
         try harness.service([
-            harness.moduleLine("split_answer", control: "requisite"),
+            "auth required \(PAMHarness.wrapperModules)/pam_set_items.so",
+            harness.moduleLine("split_answer \(options)", control: "requisite"),
             "auth requisite pam_exec.so expose_authtok quiet \(checker.path)",
-            harness.moduleLine(verifier),
+            harness.moduleLine("\(verifier) \(options)"),
         ])
     }
 

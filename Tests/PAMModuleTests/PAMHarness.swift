@@ -91,6 +91,19 @@ final class PAMHarness {
             .write(to: serviceDirectory.appendingPathComponent(name), atomically: true, encoding: .utf8)
     }
 
+    /// The module alone (after pam_wrapper's pam_set_items.so, which sets the `items` of
+    /// `authenticate`), but where its PAM_IGNORE goes on to pam_permit: the stack then
+    /// succeeds (as it does on the module's PAM_SUCCESS; the attempt line tells them apart),
+    /// and every refusal of the module ends the stack with the module's code.
+    func ignoreReachesPermit(_ options: String) throws {
+        try service([
+            "auth required \(Self.wrapperModules)/pam_set_items.so",
+            moduleLine(options, control: "[ignore=1 success=die default=die]"),
+            "auth requisite pam_deny.so",
+            "auth required pam_permit.so",
+        ])
+    }
+
     /// Writes the service file `s2fa` with the module alone.
     func moduleOnly(_ options: String = "") throws {
         try service([moduleLine(options)])

@@ -17,6 +17,17 @@ import TwoFactorCore
         }
     }
 
+    /// The `ssh` commands work on sshd's files, not on a user's: an example and the exit statuses.
+    @Test(arguments: [["ssh"], ["ssh", "check"], ["ssh", "enable"], ["ssh", "disable"]])
+    func sshHelpHasAnExample(command: [String]) throws {
+        let result = try CLI.run(command + ["--help"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("EXAMPLES:"))
+        #expect(result.stdout.contains("swift-2fa-setup \(command.joined(separator: " "))"))
+        #expect(result.stdout.contains("74  I/O or permission error"))
+        #expect(command.count == 1 || result.stdout.contains("--sshd-config <file>"))
+    }
+
     @Test func topLevelHelpListsCommandsAndExitStatus() throws {
         let result = try CLI.run(["--help"])
         #expect(result.status == 0)

@@ -85,6 +85,7 @@ struct BackupCodesTests {
         #expect(result.dropped == 2)
         #expect(result.hashes.count == 3)
         let kept = ["12345678", "00044530", "87654321"]
+        #expect(result.kept == kept)
         for (code, hash) in zip(kept, result.hashes) {
             #expect(hash.matches(normalizedCode: code))
             #expect(hash.tag == BackupCodeHash.tag(normalizedCode: code, secret: policySecret))

@@ -185,4 +185,12 @@ struct UserStateTests {
         Self.expectRefused(overSize, mentioning: "larger")
         Self.expectRefused(base + String(repeating: "#\n", count: 300), mentioning: "lines")
     }
+
+    @Test("unlock clears failures, back-off and lock, and keeps the used steps and backup codes")
+    func unlocked() {
+        let state = UserState(lastStep: 58_839_821, failures: 12, throttledUntil: 1_800_000_300, locked: true,
+                              usedBackupSalts: ["00ff"], enrollment: "abc", backupFailures: 3)
+        #expect(state.unlocked() == UserState(lastStep: 58_839_821, failures: 0, throttledUntil: 0, locked: false,
+                                              usedBackupSalts: ["00ff"], enrollment: "abc", backupFailures: 0))
+    }
 }

@@ -125,3 +125,70 @@ struct EnrollmentStoreContractTests {
         }
     }
 }
+
+/// The administration of the file store and the in-memory store: the same life of an
+/// enrollment (`AdministrationContract`); FleetTests runs it against the database.
+@Suite("One administration interface: the same changes in every store")
+struct EnrollmentAdministrationContractTests {
+    @Test("files: nothing, pending, confirmed, throttled and unlocked, new codes, replaced, imported, reset")
+    func files() throws {
+        let files = try FileFixture()
+        try AdministrationContract.run(files.administration, user: "alice", now: files.clock.read)
+    }
+
+    @Test("memory: the same life")
+    func memory() throws {
+        let memory = InMemoryEnrollmentStore(now: EnrollmentStoreContractTests.start)
+        try AdministrationContract.run(memory, user: "alice", now: { memory.now })
+    }
+
+    @Test("files: a pending enrollment that expired is reported as such, and a change that fails leaves the old enrollment")
+    func expiryAndRollback() throws {
+        let files = try FileFixture()
+        let (administration, clock, store, file) = (files.administration, files.clock, files.store, files.file)
+        let secret = Array("12345678901234567890".utf8)
+        let until = try administration.beginPending(user: "alice", record: SecretRecord(secret: secret, parameters: .standard,
+                                                                                         created: clock.value))
+        clock.value = until + 1
+        #expect(try administration.confirmPending(user: "alice", code: AuthenticatorApp.code(secret, at: clock.value),
+                                                  replace: false) == .expired(at: until))
+        #expect(try administration.status(user: "alice").phase == .notEnrolled)
+
+        let first = try administration.activate(user: "alice", record: SecretRecord(secret: secret, parameters: .standard,
+                                                                                     created: clock.value),
+                                                lastStep: 0, replace: false)
+        #expect(first.stateReset)
+        // The state file cannot be replaced (a directory in its place): the new secret is taken back.
+        #expect(unlink(store.statePath(for: "alice")) == 0 && mkdir(store.statePath(for: "alice"), 0o700) == 0)
+        let other = Array("another secret 12345".utf8)
+        #expect(throws: EnrollmentStoreError.self) {
+            try administration.activate(user: "alice", record: SecretRecord(secret: other, parameters: .standard,
+                                                                            created: clock.value),
+                                        lastStep: 0, replace: true)
+        }
+        #expect(try file.read()?.secret == secret)
+    }
+
+    /// A file store in a private directory, for alice, with a clock the test moves.
+    struct FileFixture {
+        let directory: TemporaryDirectory
+        let store: Store
+        let file: StoreSecretFile
+        let clock = Clock(start: EnrollmentStoreContractTests.start)
+        let administration: FileEnrollmentAdministration<StoreSecretFile>
+
+        init() throws {
+            directory = try TemporaryDirectory("s2fa-admin")
+            store = Store(directory: directory.path + "/store")
+            file = StoreSecretFile(path: store.secretPath(for: "alice"), owners: store.trustedOwners)
+            administration = FileEnrollmentAdministration(store: store, secretFile: file, policy: .standard, now: clock.read)
+        }
+    }
+
+    /// A clock the test moves.
+    final class Clock {
+        var value: Int64
+        init(start: Int64) { value = start }
+        func read() -> Int64 { value }
+    }
+}

@@ -132,14 +132,14 @@ line=$(grep -E 'pam_swift2fa\.so' /etc/pam.d/common-auth | grep -v '^#')
 awk '/pam_unix\.so/ { u = NR } /pam_deny\.so/ { d = NR } /pam_swift2fa\.so/ { m = NR } END { exit !(u && d && m > u && m > d) }' /etc/pam.d/common-auth &&
     pass "common-auth: the module comes after pam_unix and pam_deny" || fail "common-auth: the module comes after pam_unix and pam_deny" "$prev"
 grep -qE '^sshd +yes +common-auth +nullok' <<<"$(swift-2fa-setup pam status)" && pass "pam status: sshd asks through common-auth" || fail "pam status: sshd asks through common-auth" "$(swift-2fa-setup pam status)"
-tester() { printf '%s\n' "$@" | setpriv --ruid "$(id -u "$USER1")" -- pamtester -v sudo "$USER1" authenticate >/dev/null 2>&1; }
+PAM_TRY_UID=$(id -u "$USER1")
 # The next time step: the steps of the enrollment and of the sudo login above are used.
 sleep $((31 - $(date +%s) % 30))
-tester "$PW1" "$(fresh_code)" && pass "common-auth: password + code accepted (pamtester, sudo)" || fail "common-auth: password + code accepted"
+pam_try "common-auth: password + code accepted (pamtester, sudo)" 0 sudo "$USER1" "$PW1" "$(fresh_code)"
 before=$(state_field "$USER1" failures)
-tester "wrong-$PW1" "$(fresh_code)" && fail "common-auth: wrong password refused" || pass "common-auth: wrong password refused"
+pam_try "common-auth: wrong password refused" 1 sudo "$USER1" "wrong-$PW1" "$(fresh_code)"
 [[ $(state_field "$USER1" failures) == "$before" ]] && pass "common-auth: a wrong password counts no failure" || fail "common-auth: a wrong password counts no failure"
-tester "$PW1" "$(wrong_code)" && fail "common-auth: wrong code refused" || pass "common-auth: wrong code refused"
+pam_try "common-auth: wrong code refused" 1 sudo "$USER1" "$PW1" "$(wrong_code)"
 swift-2fa-setup unlock --user "$USER1" >/dev/null 2>&1 || true
 run_sudo "$PW1" "${BACKUP_CODES[0]}"
 expect_rc "sudo through common-auth: password + backup code" 0 "$RC" "$(cat "$WORK/sudo.err")"

@@ -116,7 +116,22 @@ compare() {
         pass "$case: strace -f: su loaded the module and opened nothing under the hostile paths"
     else
         fail "$case: strace -f: nothing under the hostile paths opened" "${opened:-the module never loaded}"
+        trace_evidence "$hostile"
     fi
+}
+
+# After a failed trace check: what the trace holds about su and the module, on stderr, and
+# a copy of it kept for later (WORK is removed at exit).
+trace_evidence() {
+    local kept
+    kept=$(mktemp /tmp/s2fa-environment-"$1".XXXXXX.strace)
+    cp "$WORK/$1.strace" "$kept"
+    {
+        echo "  trace of $1 kept in $kept: $(wc -l <"$kept") lines"
+        echo "  its execve lines:"; grep -E '^[0-9]+ +execve\(' "$kept" | cut -c1-160 | sed 's/^/    /'
+        echo "  lines naming the module (any process):"; grep -F "$S2FA_MODULE" "$kept" | cut -c1-200 | head -5 | sed 's/^/    /'
+        echo "  first lines of the su process:"; su_trace "$1" | head -5 | cut -c1-160 | sed 's/^/    /'
+    } >&2
 }
 
 CODE=$(fresh_code)

@@ -4,7 +4,7 @@
 #
 #   sudo Tests/e2e/run.sh [--no-build] [--build-dir DIR] [TEST...]
 #
-# TEST is any of: install examples recipes stack_rules ssh fleet_ssh fleet_su_env sudo cockpit enroll environment deb (default: all). First the module and the
+# TEST is any of: install examples recipes stack_rules ssh ssh_setup fleet_ssh fleet_su_env sudo cockpit enroll environment deb (default: all). First the module and the
 # command are installed by install.sh into a staging root (a temporary DESTDIR);
 # the tests use them from there. The last line of output is "N passed, M failed";
 # the exit status is non-zero when anything failed.
@@ -25,12 +25,12 @@ while [[ $# -gt 0 ]]; do
         --build-dir) DIR_ARGS+=(--build-dir "$2"); export S2FA_BUILD_DIR=$2; shift ;;
         --build-dir=*) DIR_ARGS+=("$1"); export S2FA_BUILD_DIR=${1#*=} ;;
         -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        install | examples | recipes | stack_rules | ssh | fleet_ssh | fleet_su_env | sudo | cockpit | enroll | environment | deb) TESTS+=("$1") ;;
+        install | examples | recipes | stack_rules | ssh | ssh_setup | fleet_ssh | fleet_su_env | sudo | cockpit | enroll | environment | deb) TESTS+=("$1") ;;
         *) echo "run.sh: unknown argument '$1'" >&2; exit 64 ;;
     esac
     shift
 done
-((${#TESTS[@]})) || TESTS=(install examples recipes stack_rules ssh fleet_ssh fleet_su_env sudo cockpit enroll environment deb)
+((${#TESTS[@]})) || TESTS=(install examples recipes stack_rules ssh ssh_setup fleet_ssh fleet_su_env sudo cockpit enroll environment deb)
 
 if [[ $(id -u) -ne 0 ]]; then
     echo "run.sh: must run as root (creates users, mount namespaces and servers)" >&2

@@ -1,5 +1,5 @@
 import ArgumentParser
-import TwoFactorCore
+import TwoFactorStore
 
 /// `backup-codes`: how many backup codes are left, or a new set with `--regenerate`.
 struct BackupCodesCommand: ParsableCommand {
@@ -31,39 +31,31 @@ struct BackupCodesCommand: ParsableCommand {
 
     func run() throws {
         let target = try target.resolve()
-        if let fleet = target.fleet { return try runFleet(target, fleet) }
-        let record = try target.requireEnrollment()
+        let user = target.user
         guard regenerate else {
-            let left = VerificationPolicy.unusedBackupCodes(record: record, state: try target.readState()).count
+            let status = try storeCall { () throws(EnrollmentStoreError) in try target.enrollments.status(user: user) }
+            guard status.phase == .enrolled, let left = status.backupCodesLeft else {
+                throw SetupFailure(.notEnrolled, "\(user) is not enrolled")
+            }
             if json {
-                try Output.json(BackupCodesLeftOutput(user: target.user, backupCodesLeft: left))
+                try Output.json(BackupCodesLeftOutput(user: user, backupCodesLeft: left))
             } else {
-                Output.line("\(target.user) has \(left) unused backup codes; "
+                Output.line("\(user) has \(left) unused backup codes; "
                             + "'swift-2fa-setup backup-codes --regenerate' makes new ones")
             }
             return
         }
-        let backup = try Enrollment.newBackupCodes(secret: record.secret)
-        try target.locked { _ throws(SetupFailure) in
-            let current = try target.requireEnrollment()
-            // The codes are tagged with the secret; it must not have been replaced since.
-            guard current.secret == record.secret else {
-                throw SetupFailure.io("the enrollment of \(target.user) changed meanwhile; try again")
-            }
-            try target.authorize(code: code, record: current)
-            var updated = current
-            updated.backupCodes = backup.hashes
-            try target.writeSecret(updated)
-            var state = try target.readState()
-            if !state.usedBackupSalts.isEmpty {
-                state.usedBackupSalts = []
-                try target.writeState(state)
-            }
+        try target.requireEnrollment()
+        try target.authorize(code: code)
+        guard let codes = try storeCall({ () throws(EnrollmentStoreError) in
+            try target.enrollments.regenerateBackupCodes(user: user)
+        }) else {
+            throw SetupFailure(.notEnrolled, "\(user) is not enrolled")
         }
         if json {
-            try Output.json(NewBackupCodesOutput(user: target.user, backupCodes: backup.codes))
+            try Output.json(NewBackupCodesOutput(user: user, backupCodes: codes))
         } else {
-            EnrollmentDisplay.showBackupCodes(backup.codes)
+            EnrollmentDisplay.showBackupCodes(codes)
         }
     }
 }

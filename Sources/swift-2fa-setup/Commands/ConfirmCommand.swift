@@ -1,5 +1,5 @@
 import ArgumentParser
-import TwoFactorCore
+import TwoFactorStore
 
 /// `confirm`: activates a pending enrollment once a code for it is right.
 struct ConfirmCommand: ParsableCommand {
@@ -30,42 +30,30 @@ struct ConfirmCommand: ParsableCommand {
 
     func run() throws {
         let target = try target.resolve()
-        if let fleet = target.fleet { return try runFleet(target, fleet) }
-        guard target.storeExists, target.pendingExists else {
-            throw SetupFailure(.notEnrolled, "nothing is pending for \(target.user); start with 'swift-2fa-setup enroll --pending'")
+        let user = target.user
+        let result = try enrollmentCall { () throws(EnrollmentStoreError) in
+            try target.enrollments.confirmPending(user: user, code: code, replace: force)
         }
-        guard let pending = try target.readPending() else {
-            throw SetupFailure(.notEnrolled, "nothing is pending for \(target.user)")
-        }
-        guard let until = pending.pendingUntil else {
-            throw SetupFailure.io("the pending enrollment of \(target.user) has no pending_until line")
-        }
-        let now = Enrollment.now()
-        guard now <= until else {
-            throw SetupFailure(.notEnrolled, "the pending enrollment of \(target.user) expired at "
-                               + "\(Output.isoDate(until)); start again with 'swift-2fa-setup enroll --pending'")
-        }
-        guard let step = NewEnrollment.acceptedStep(of: code, record: pending, now: now) else {
-            throw SetupFailure(.refused, "wrong code; the enrollment of \(target.user) is still pending "
-                               + "until \(Output.isoDate(until))")
-        }
-        let backup = try Enrollment.newBackupCodes(secret: pending.secret)
-        var active = pending
-        active.backupCodes = backup.hashes
-        active.created = now
-        try target.locked { _ throws(SetupFailure) in
-            // Checked without the lock above; make sure no other enroll replaced it since.
-            guard try target.readPending() == pending else {
-                throw SetupFailure.io("the pending enrollment of \(target.user) changed meanwhile; try again")
-            }
-            try Enrollment.install(active, lastStep: step, target: target, force: force, storeUsable: true)
+        let codes: [String]
+        switch result {
+        case .accepted(let backupCodes):
+            codes = backupCodes
+        case .rejected(let until):
+            throw SetupFailure(.refused, "wrong code; the enrollment of \(user) is still pending"
+                               + (until.map { " until \(Output.isoDate($0))" } ?? ""))
+        case .notPending:
+            throw SetupFailure(.notEnrolled, "nothing is pending for \(user); start with 'swift-2fa-setup enroll --pending'")
+        case .expired(let at):
+            throw SetupFailure(.notEnrolled, "the pending enrollment of \(user) expired"
+                               + (at.map { " at \(Output.isoDate($0))" } ?? "")
+                               + "; start again with 'swift-2fa-setup enroll --pending'")
         }
         if json {
-            try Output.json(NewBackupCodesOutput(user: target.user, backupCodes: backup.codes))
+            try Output.json(NewBackupCodesOutput(user: user, backupCodes: codes))
         } else {
-            Output.line("Two-factor authentication is now active for \(target.user).")
+            Output.line("Two-factor authentication is now active for \(user).")
             Output.line()
-            EnrollmentDisplay.showBackupCodes(backup.codes)
+            EnrollmentDisplay.showBackupCodes(codes)
         }
     }
 }

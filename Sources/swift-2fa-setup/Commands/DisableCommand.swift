@@ -1,4 +1,5 @@
 import ArgumentParser
+import TwoFactorStore
 
 /// `disable`: the user turns two-factor authentication off, proven by a valid code.
 struct DisableCommand: ParsableCommand {
@@ -22,12 +23,12 @@ struct DisableCommand: ParsableCommand {
 
     func run() throws {
         let target = try target.resolve()
-        if let fleet = target.fleet { return try runFleet(target, fleet) }
-        _ = try target.requireEnrollment()
-        try target.locked { _ throws(SetupFailure) in
-            try target.authorize(code: code, record: try target.requireEnrollment())
-            try target.removeFiles()
+        let user = target.user
+        try target.requireEnrollment()
+        try target.authorize(code: code)
+        guard try storeCall({ () throws(EnrollmentStoreError) in try target.enrollments.reset(user: user) }) else {
+            throw SetupFailure(.notEnrolled, "\(user) is not enrolled")
         }
-        Output.line("two-factor authentication is now off for \(target.user)")
+        Output.line("two-factor authentication is now off for \(user)")
     }
 }

@@ -84,9 +84,8 @@ struct EnrollCommand: ParsableCommand {
 
     func run() throws {
         let target = try target.resolve()
-        if let fleet = target.fleet { return try runFleet(target, fleet) }
         let homeSelf = target.homeMode && !target.invokerIsRoot
-        if pending || !homeSelf {
+        if !target.inFleet && (pending || !homeSelf) {
             try target.checkStoreWritable(homeHint: !pending)
         }
         try target.requireReplaceable(force: force)
@@ -94,15 +93,15 @@ struct EnrollCommand: ParsableCommand {
         let now = Enrollment.now()
         let (record, display) = try newSecret(target: target, now: now)
         if pending {
-            try recordPending(record, now: now, display: display, target: target)
+            try recordPending(record, display: display, target: target)
         } else {
-            try enrollInteractively(record, display: display, target: target, storeOptional: homeSelf)
+            try enrollInteractively(record, display: display, target: target)
         }
     }
 
     /// A new secret with the requested parameters, and how it is shown (written to
     /// `--qr-svg` too).
-    func newSecret(target: ManagedUser, now: Int64) throws(SetupFailure) -> (SecretRecord, EnrollmentDisplay) {
+    private func newSecret(target: ManagedUser, now: Int64) throws(SetupFailure) -> (SecretRecord, EnrollmentDisplay) {
         let parameters = OTPParameters(algorithm: HashAlgorithm(name: algorithm) ?? .sha1, digits: digits, period: period)
         let record = try Enrollment.newRecord(parameters: parameters, now: now)
         let display = try EnrollmentDisplay(uri: OTPAuthURI(
@@ -114,17 +113,26 @@ struct EnrollCommand: ParsableCommand {
         return (record, display)
     }
 
-    /// Writes the pending enrollment and prints what the panel or user needs to confirm it.
-    private func recordPending(_ record: SecretRecord, now: Int64, display: EnrollmentDisplay, target: ManagedUser) throws(SetupFailure) {
-        var pendingRecord = record
-        pendingRecord.pendingUntil = now + NewEnrollment.pendingLifetime
-        let expires = Output.isoDate(now + NewEnrollment.pendingLifetime)
-        try target.locked { _ throws(SetupFailure) in try target.writePending(pendingRecord) }
-        try announcePending(record, display: display, expires: expires, target: target)
+    /// Records the pending enrollment and prints what the panel or user needs to confirm it.
+    private func recordPending(_ record: SecretRecord, display: EnrollmentDisplay, target: ManagedUser) throws(SetupFailure) {
+        let user = target.user
+        let force = force
+        let until = try enrollmentCall { () throws(EnrollmentStoreError) in
+            do throws(EnrollmentStoreError) {
+                return try target.enrollments.beginPending(user: user, record: record)
+            } catch where error.kind == .alreadyEnrolled && force {
+                // The fleet database refuses a pending enrollment beside an active one (the
+                // file store keeps both until 'confirm --force').
+                throw EnrollmentStoreError(.invalidArgument, "\(user) is enrolled, and this store does not let a pending "
+                                           + "enrollment replace an active one; use 'enroll --force' without --pending, "
+                                           + "or 'reset' first")
+            }
+        }
+        try announcePending(record, display: display, expires: Output.isoDate(until), target: target)
     }
 
     /// Prints a recorded pending enrollment: the JSON object, or the secret and how to confirm it.
-    func announcePending(_ record: SecretRecord, display: EnrollmentDisplay, expires: String,
+    private func announcePending(_ record: SecretRecord, display: EnrollmentDisplay, expires: String,
                          target: ManagedUser) throws(SetupFailure) {
         if json {
             try Output.json(PendingOutput(user: target.user, secret: Base32.encode(record.secret),
@@ -138,7 +146,7 @@ struct EnrollCommand: ParsableCommand {
 
     /// Shows the secret and returns the time step of the code the user then gives (3 tries,
     /// or --code once). On failure the QR code file (`--qr-svg`) is removed again.
-    func showAndConfirm(_ record: SecretRecord, display: EnrollmentDisplay) throws(SetupFailure) -> UInt64 {
+    private func showAndConfirm(_ record: SecretRecord, display: EnrollmentDisplay) throws(SetupFailure) -> UInt64 {
         display.show(style: qr, codeCheckFollows: true)
         do {
             return try acceptedStep(record)
@@ -149,24 +157,21 @@ struct EnrollCommand: ParsableCommand {
     }
 
     /// Shows the secret, asks for a code (3 tries, or --code once) and activates.
-    private func enrollInteractively(_ record: SecretRecord, display: EnrollmentDisplay, target: ManagedUser,
-                                     storeOptional: Bool) throws(SetupFailure) {
+    private func enrollInteractively(_ record: SecretRecord, display: EnrollmentDisplay, target: ManagedUser) throws(SetupFailure) {
         let step = try showAndConfirm(record, display: display)
-        var active = record
-        let backup = try Enrollment.newBackupCodes(secret: active.secret)
-        active.backupCodes = backup.hashes
-        active.created = Enrollment.now()
-        try target.locked(storeOptional: storeOptional) { usable throws(SetupFailure) in
-            try Enrollment.install(active, lastStep: step, target: target, force: force, storeUsable: usable)
+        let user = target.user
+        let activation = try storeCall { () throws(EnrollmentStoreError) in
+            try target.enrollments.activate(user: user, record: record, lastStep: step, replace: force)
         }
+        if !activation.stateReset { target.warnStateNotReset() }
         Output.line()
-        Output.line("Two-factor authentication is now active for \(target.user).")
+        Output.line("Two-factor authentication is now active for \(user).")
         Output.line()
-        EnrollmentDisplay.showBackupCodes(backup.codes)
+        EnrollmentDisplay.showBackupCodes(activation.backupCodes)
     }
 
     /// The time step of the first right code: from --code, or up to 3 answers on stdin.
-    func acceptedStep(_ record: SecretRecord) throws(SetupFailure) -> UInt64 {
+    private func acceptedStep(_ record: SecretRecord) throws(SetupFailure) -> UInt64 {
         if let code {
             guard let step = NewEnrollment.acceptedStep(of: code, record: record, now: Enrollment.now()) else {
                 throw SetupFailure(.refused, "the code is not right for the new secret; nothing was written")

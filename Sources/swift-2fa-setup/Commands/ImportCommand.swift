@@ -47,57 +47,40 @@ struct ImportCommand: ParsableCommand {
 
     func run() throws {
         let target = try target.resolve()
+        let user = target.user
         let homeSelf = target.homeMode && !target.invokerIsRoot
-        if target.fleet == nil {
-            if !homeSelf { try target.checkStoreWritable(homeHint: true) }
-            try target.requireReplaceable(force: force)
-        }
+        if !target.inFleet && !homeSelf { try target.checkStoreWritable(homeHint: true) }
+        try target.requireReplaceable(force: force)
 
         let imported = try ImportSource.read(file, for: target.account)
-        guard let tagged = BackupCodes.hashes(for: imported.scratchCodes, secret: imported.secret) else {
-            throw SetupFailure.io("cannot hash the scratch codes")
-        }
-        let hashes = tagged.hashes
         if imported.timeSkewSteps != 0 {
             Output.warning("google-authenticator had learned that the phone's clock is off by "
                            + "\(imported.timeSkewSteps) time steps; swift-2fa does not carry that over, "
                            + "so correct the phone's clock if its codes are refused")
         }
-        if tagged.dropped > 0 {
-            // Two codes with the same tag (or a repeated code) cannot both be kept: see BackupCodeHash.
-            Output.warning("\(tagged.dropped) of \(imported.scratchCodes.count) scratch codes dropped: "
-                           + "each had the same index as another one")
-        }
         let record = SecretRecord(
             secret: imported.secret,
             parameters: OTPParameters(algorithm: .sha1, digits: 6, period: imported.period),
-            created: Enrollment.now(), backupCodes: hashes)
+            created: Enrollment.now())
         let lastStep = imported.lastUsedStep(now: record.created)
-        if let fleet = target.fleet {
-            // The database hashes and tags the scratch codes itself, with the secret it holds.
-            // The same codes as the file store keeps: one per tag.
-            var tags = Set<[UInt8]>()
-            let scratchCodes = imported.scratchCodes.filter { code in
-                guard let normalized = BackupCodes.normalize(code),
-                      let tag = BackupCodeHash.tag(normalizedCode: normalized, secret: record.secret) else { return false }
-                return tags.insert(tag).inserted
-            }
-            try fleetCall { () throws(FleetError) in
-                try fleet.importEnrollment(user: target.user, record: record, state: UserState.fresh(for: record, lastStep: lastStep),
-                                           backupCodes: scratchCodes, replace: force)
-            }
-        } else {
-            try target.locked(storeOptional: homeSelf) { usable throws(SetupFailure) in
-                try Enrollment.install(record, lastStep: lastStep, target: target, force: force, storeUsable: usable)
-            }
+        let activation = try storeCall { () throws(EnrollmentStoreError) in
+            try target.enrollments.importEnrollment(user: user, record: record, scratchCodes: imported.scratchCodes,
+                                                    lastStep: lastStep, replace: force)
+        }
+        if !activation.stateReset { target.warnStateNotReset() }
+        let kept = activation.backupCodes.count
+        if kept < imported.scratchCodes.count {
+            // Two codes with the same tag (or a repeated code) cannot both be kept: see BackupCodeHash.
+            Output.warning("\(imported.scratchCodes.count - kept) of \(imported.scratchCodes.count) scratch codes dropped: "
+                           + "each had the same index as another one")
         }
         if json {
-            try Output.json(ImportOutput(user: target.user, period: imported.period,
-                                         backupCodes: hashes.count, ignored: imported.ignoredOptions))
+            try Output.json(ImportOutput(user: user, period: imported.period, backupCodes: kept,
+                                         ignored: imported.ignoredOptions))
             return
         }
-        Output.line("imported \(file) for \(target.user): 6-digit codes every \(imported.period) s, "
-                    + "\(hashes.count) scratch codes as backup codes")
+        Output.line("imported \(file) for \(user): 6-digit codes every \(imported.period) s, "
+                    + "\(kept) scratch codes as backup codes")
         if !imported.ignoredOptions.isEmpty {
             Output.line("ignored: \(imported.ignoredOptions.joined(separator: ", ")) "
                         + "(the window and throttle settings of the configuration file and the module apply)")

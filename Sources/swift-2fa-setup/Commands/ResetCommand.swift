@@ -1,4 +1,5 @@
 import ArgumentParser
+import TwoFactorStore
 
 /// `reset`: removes a user's enrollment, pending enrollment and state (root). The lost-phone recovery.
 struct ResetCommand: ParsableCommand {
@@ -21,27 +22,10 @@ struct ResetCommand: ParsableCommand {
     func run() throws {
         let target = try target.resolve()
         try target.requireRoot(command: "reset")
-        if let fleet = target.fleet { return try runFleet(target, fleet) }
-        try target.removeEverything(command: "reset")
-        Output.line("removed the enrollment of \(target.user)")
-    }
-}
-
-extension ManagedUser {
-    /// Removes the secret, pending and state files under the lock; exit status 2 when
-    /// none of them exists.
-    func removeEverything(command: String) throws(SetupFailure) {
-        let hasSecret = try secretFileExists()
-        guard hasSecret || (storeExists && (pendingExists || stateExists)) else {
-            throw SetupFailure(.notEnrolled, "\(user) is not enrolled; nothing to \(command)")
+        let user = target.user
+        guard try storeCall({ () throws(EnrollmentStoreError) in try target.enrollments.reset(user: user) }) else {
+            throw SetupFailure(.notEnrolled, "\(user) is not enrolled; nothing to reset")
         }
-        try locked { _ throws(SetupFailure) in try removeFiles() }
-    }
-
-    /// Removes the secret, pending and state files. Call inside `locked`.
-    func removeFiles() throws(SetupFailure) {
-        try removeSecret()
-        try removePending()
-        try removeState()
+        Output.line("removed the enrollment of \(user)")
     }
 }

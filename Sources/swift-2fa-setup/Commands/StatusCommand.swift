@@ -1,5 +1,6 @@
 import ArgumentParser
 import TwoFactorCore
+import TwoFactorStore
 
 /// `status`: whether a user is enrolled or pending, with parameters, backup codes and throttling.
 struct StatusCommand: ParsableCommand {
@@ -26,32 +27,21 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let target = try target.resolve()
-        if let fleet = target.fleet { return try runFleet(target, fleet) }
-        let record = try target.readSecret()
-        let pending = try target.readPending()
-        let state = try target.readState()
-        let now = Enrollment.now()
-        let pendingUntil = pending?.pendingUntil.flatMap { $0 >= now ? $0 : nil }
+        let user = target.user
+        let status = try storeCall { () throws(EnrollmentStoreError) in try target.enrollments.status(user: user) }
         let report = StatusOutput(
-            user: target.user,
-            status: record != nil ? "enrolled" : (pendingUntil != nil ? "pending" : "not enrolled"),
-            secretFile: target.secretPath,
-            algorithm: record?.parameters.algorithm.rawValue,
-            digits: record?.parameters.digits,
-            period: record?.parameters.period,
-            created: record.map { Output.isoDate($0.created) },
-            backupCodesLeft: record.map { VerificationPolicy.unusedBackupCodes(record: $0, state: state).count },
-            backupCodesNeedRegeneration: record?.backupCodesNeedRegeneration,
-            pendingUntil: pendingUntil.map(Output.isoDate),
-            failures: state.failures,
-            throttledUntil: state.throttledUntil > now ? Output.isoDate(state.throttledUntil) : nil,
-            locked: state.locked)
+            user: user, status: status.phase.rawValue, secretFile: target.enrollments.location(of: user),
+            algorithm: status.parameters?.algorithm.rawValue, digits: status.parameters?.digits,
+            period: status.parameters?.period, created: status.created.map(Output.isoDate),
+            backupCodesLeft: status.backupCodesLeft, backupCodesNeedRegeneration: status.backupCodesNeedRegeneration,
+            pendingUntil: status.pendingUntil.map(Output.isoDate), failures: status.failures,
+            throttledUntil: status.throttledUntil.map(Output.isoDate), locked: status.locked)
         if json {
             try Output.json(report)
         } else {
             report.print()
         }
-        if record == nil { throw SetupFailure.reported(.notEnrolled) }
+        if status.phase != .enrolled { throw SetupFailure.reported(.notEnrolled) }
     }
 }
 

@@ -1,5 +1,5 @@
 import ArgumentParser
-import TwoFactorCore
+import TwoFactorStore
 
 /// `unlock`: clears throttling and the lock after too many wrong codes (root).
 struct UnlockCommand: ParsableCommand {
@@ -21,22 +21,10 @@ struct UnlockCommand: ParsableCommand {
     func run() throws {
         let target = try target.resolve()
         try target.requireRoot(command: "unlock")
-        if let fleet = target.fleet { return try runFleet(target, fleet) }
-        let enrolled = try target.readSecret() != nil
-        guard target.storeExists, enrolled || target.stateExists else {
-            throw SetupFailure(.notEnrolled, "\(target.user) is not enrolled")
+        let user = target.user
+        guard let before = try storeCall({ () throws(EnrollmentStoreError) in try target.enrollments.unlock(user: user) }) else {
+            throw SetupFailure(.notEnrolled, "\(user) is not enrolled")
         }
-        let before = try target.locked { _ throws(SetupFailure) -> UserState in
-            let state = try target.readState()
-            var cleared = state
-            cleared.failures = 0
-            cleared.throttledUntil = 0
-            cleared.locked = false
-            cleared.backupFailures = 0
-            if cleared != state { try target.writeState(cleared) }
-            return state
-        }
-        Output.line("unlocked \(target.user) (had \(before.failures) failed attempts"
-                    + (before.locked ? ", was locked)" : ")"))
+        Output.line("unlocked \(user) (had \(before.failures) failed attempts" + (before.locked ? ", was locked)" : ")"))
     }
 }

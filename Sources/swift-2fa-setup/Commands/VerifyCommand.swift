@@ -28,21 +28,20 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         let target = try target.resolve()
-        if let fleet = target.fleet { return try runFleet(target, fleet) }
-        let record = try target.requireEnrollment()
-        let decision = try target.locked { _ throws(SetupFailure) in try target.verifyLikeLogin(code, record: record) }
+        let user = target.user
+        let verification = try target.verify(code)
+        if verification.outcome == .notEnrolled { throw target.refusal(for: verification) }
         if json {
-            var throttledUntil: String?
-            if case .throttled(let until) = decision.outcome { throttledUntil = Output.isoDate(until) }
+            // A database's server role may not read how many backup codes are left.
+            let left = try? target.enrollments.status(user: user).backupCodesLeft
             try Output.json(VerifyOutput(
-                user: target.user, accepted: decision.outcome.isAccepted, result: decision.outcome.logName,
-                backupCodesLeft: VerificationPolicy.unusedBackupCodes(record: record, state: decision.state).count,
-                throttledUntil: throttledUntil))
+                user: user, accepted: verification.outcome.isAccepted, result: verification.outcome.rawValue,
+                backupCodesLeft: left ?? nil,
+                throttledUntil: verification.outcome == .throttled ? Output.isoDate(verification.throttledUntil) : nil))
         }
-        guard decision.outcome.isAccepted else { throw target.refusal(for: decision.outcome) }
+        guard verification.outcome.isAccepted else { throw target.refusal(for: verification) }
         if !json {
-            Output.line(decision.outcome == .acceptedBackup
-                        ? "accepted: backup code (now used up)" : "accepted")
+            Output.line(verification.outcome == .acceptedBackup ? "accepted: backup code (now used up)" : "accepted")
         }
     }
 }

@@ -43,24 +43,6 @@ func fleetSettings(configPath: String, or alternative: String) throws(SetupFailu
     return fleet
 }
 
-extension SetupFailure {
-    /// The command's failure for a fleet-store error: unavailable and database errors are
-    /// I/O errors (74), a refused right too (also a server replacing the admin's pending
-    /// enrollment), an enrolled or unknown user its own status.
-    init(_ error: FleetError) {
-        switch error.kind {
-        case .alreadyEnrolled: self.init(.usage, error.description + " (use --force to replace)")
-        case .notEnrolled: self.init(.notEnrolled, error.description)
-        case .adminPending:
-            self.init(.ioError, error.description + ": a server role may not replace it; confirm it with "
-                      + "'swift-2fa-setup confirm', or the admin starts it again")
-        case .invalidArgument: self.init(.usage, error.description)
-        case .databaseUnavailable: self.init(.ioError, "database-unavailable: " + error.description)
-        case .notAllowed, .databaseError, .malformedAnswer: self.init(.ioError, error.description)
-        }
-    }
-}
-
 /// Runs a fleet-store call; its error becomes the command's failure.
 func fleetCall<Value>(_ body: () throws(FleetError) -> Value) throws(SetupFailure) -> Value {
     do throws(FleetError) { return try body() } catch { throw SetupFailure(error) }

@@ -1,57 +1,66 @@
 import TwoFactorCore
 import TwoFactorStore
 
-/// Checking an answer exactly as a login does: same policy, same state, same lock.
+/// Checking an answer exactly as a login does (same policy, state and lock, in whichever
+/// store serves the user), and the consent a change needs.
 extension ManagedUser {
-    /// Verifies `answer` (a TOTP code or a backup code) against `record` with the
-    /// policy of the configuration file, as logins do, and stores the new state. Call inside `locked`.
-    func verifyLikeLogin(_ answer: String, record: SecretRecord) throws(SetupFailure) -> VerificationPolicy.Decision {
-        let state = try readState()
-        let decision = policy.verify(answer: answer, record: record, state: state,
-                                                          now: Enrollment.now())
-        if decision.stateChanged {
-            try writeState(decision.state)
+    /// Checks `answer` (a code or a backup code) as a login would, and uses it up.
+    func verify(_ answer: String) throws(SetupFailure) -> LoginVerification {
+        try storeCall { () throws(EnrollmentStoreError) in
+            try enrollments.verify(user: user, answer: answer, context: LoginContext(service: "swift-2fa-setup", rhost: nil))
         }
-        return decision
     }
 
-    /// The enrollment, or exit status 2 when there is none.
-    func requireEnrollment() throws(SetupFailure) -> SecretRecord {
-        guard let record = try readSecret() else {
+    /// Exit status 2 unless the user has an active enrollment.
+    func requireEnrollment() throws(SetupFailure) {
+        guard try storeCall({ () throws(EnrollmentStoreError) in try enrollments.hasEnrollment(user: user) }) else {
             throw SetupFailure(.notEnrolled, "\(user) is not enrolled")
         }
-        return record
     }
 
-    /// The refusal for an outcome that did not accept the answer.
-    func refusal(for outcome: VerificationOutcome) -> SetupFailure {
-        switch outcome {
-        case .acceptedTOTP, .acceptedBackup, .rejected:
+    /// Fails unless the user can be (re-)enrolled: not enrolled yet, or `force`. An
+    /// enrollment that cannot be read is reported and left alone unless `force`.
+    func requireReplaceable(force: Bool) throws(SetupFailure) {
+        guard !force else { return }
+        let enrolled: Bool
+        do throws(EnrollmentStoreError) { enrolled = try enrollments.hasEnrollment(user: user) } catch {
+            guard error.kind == .fileError else { throw SetupFailure(error) }
+            throw .io("the existing enrollment of \(user) cannot be used (\(error.description)); "
+                      + "it was left as it is; use --force to replace it")
+        }
+        if enrolled { throw .usage("\(user) is already enrolled; use --force to replace the enrollment") }
+    }
+
+    /// The refusal for an answer that was not accepted.
+    func refusal(for verification: LoginVerification) -> SetupFailure {
+        switch verification.outcome {
+        case .acceptedTOTP, .acceptedBackup, .rejected, .enrollmentChanged:
             return SetupFailure(.refused, "wrong code for \(user)")
         case .replayed:
             return SetupFailure(.refused, "this code of \(user) was already used; wait for the next one")
-        case .throttled(let until):
-            return SetupFailure(.refused, "too many wrong codes for \(user); try again after \(Output.isoDate(until))")
+        case .throttled:
+            return SetupFailure(.refused, "too many wrong codes for \(user); try again after "
+                                + Output.isoDate(verification.throttledUntil))
         case .locked:
             return SetupFailure(.refused, "\(user) is locked after too many wrong codes; "
                                 + "root can run 'swift-2fa-setup unlock --user \(user)'")
+        case .notEnrolled:
+            return SetupFailure(.notEnrolled, "\(user) is not enrolled")
         }
     }
 
     /// Authorizes a change that needs the user's consent: root naming `--user` needs no
-    /// code; anyone else must give a code (prompted for when `code` is nil), which is
-    /// consumed as at a login. Call inside `locked`.
-    func authorize(code: String?, record: SecretRecord) throws(SetupFailure) {
+    /// code; anyone else must give a code (prompted for when `code` is nil), which is used
+    /// up as at a login.
+    func authorize(code: String?) throws(SetupFailure) {
         guard let answer = try consentAnswer(code: code) else { return }
-        let decision = try verifyLikeLogin(answer, record: record)
-        guard decision.outcome.isAccepted else { throw refusal(for: decision.outcome) }
+        let verification = try verify(answer)
+        guard verification.outcome.isAccepted else { throw refusal(for: verification) }
     }
-}
 
-extension ManagedUser {
     /// The code that authorizes a change for the user: nil when root names `--user` and gives
     /// no code (no consent needed); else `code`, or one prompted for on the terminal.
-    func consentAnswer(code: String?) throws(SetupFailure) -> String? {
+    private func consentAnswer(code: String?) throws(SetupFailure) -> String? {
         if invokerIsRoot && userGiven && code == nil { return nil }
         if let code { return code }
         Output.write("Enter a code from your app, or a backup code: ")

@@ -12,20 +12,18 @@ struct ManagedUser {
     let store: Store
     /// Where the module finds this user's secret, and who may own it.
     let location: SecretLocation
-    /// The verification policy of the configuration file, as logins apply it.
-    let policy: VerificationPolicy
     /// True when the invoking user is root.
     let invokerIsRoot: Bool
     /// True when `--user` was given.
     let userGiven: Bool
-    /// The fleet database, when the configuration file names one (`database =`): then every
-    /// command acts there (FleetCommands.swift) and the store's files are not used.
-    let fleet: FleetStore?
+    /// Where the user's enrollment lives and every command acts: the files, or the fleet
+    /// database when the configuration file names one (`database =`).
+    let enrollments: any EnrollmentAdministration
+    /// True when the configuration file names a database: the store's files are not used.
+    let inFleet: Bool
 
     /// The user's name.
     var user: String { account.name }
-    /// The secret file the module reads for this user.
-    var secretPath: String { location.path }
     /// True when the secret is outside the store (`--secret-file`, the module's `secret=`).
     var homeMode: Bool { location.isHomeMode }
 
@@ -58,12 +56,24 @@ struct ManagedUser {
         guard let location = options.secretLocation(for: account, storeOwners: store.trustedOwners) else {
             throw .usage("--secret-file expands to a relative path for \(account.name)")
         }
-        let fleet = options.fleet.map { FleetStore(conninfo: $0.conninfo, timeout: $0.timeoutSeconds) }
-        if fleet != nil && secretTemplate != nil {
-            throw .usage("--secret-file cannot be used when the configuration file names a database")
+        let enrollments: any EnrollmentAdministration
+        if let fleet = options.fleet {
+            if secretTemplate != nil {
+                throw .usage("--secret-file cannot be used when the configuration file names a database")
+            }
+            let database = FleetStore(conninfo: fleet.conninfo, timeout: fleet.timeoutSeconds)
+            enrollments = FleetEnrollmentStore(connect: { () throws(FleetError) in database })
+        } else if location.isHomeMode {
+            let file = HomeSecretFile(path: location.path, owners: location.owners, account: account)
+            enrollments = FileEnrollmentAdministration(store: store, secretFile: file, policy: options.policy,
+                                                       stateOptional: !invokerIsRoot, now: Enrollment.now)
+        } else {
+            let file = StoreSecretFile(path: location.path, owners: location.owners)
+            enrollments = FileEnrollmentAdministration(store: store, secretFile: file, policy: options.policy,
+                                                       now: Enrollment.now)
         }
-        return ManagedUser(account: account, store: store, location: location, policy: options.policy,
-                      invokerIsRoot: invokerIsRoot, userGiven: requestedUser != nil, fleet: fleet)
+        return ManagedUser(account: account, store: store, location: location, invokerIsRoot: invokerIsRoot,
+                           userGiven: requestedUser != nil, enrollments: enrollments, inFleet: options.fleet != nil)
     }
 
     /// The module options a login would have: the configuration file, then `--store` and
@@ -91,9 +101,4 @@ struct ManagedUser {
         }
         return options
     }
-}
-
-extension SetupFailure {
-    /// A store failure: a file or permission problem.
-    init(_ error: StoreError) { self.init(.ioError, error.description) }
 }

@@ -1,0 +1,265 @@
+import Glibc
+import TwoFactorCore
+
+/// The file store behind `EnrollmentAdministration`: the secret in `secretFile` (in the store,
+/// or among the user's own files in home mode), the pending enrollment, the state and the
+/// lock in the store directory. Logins (`promptDigits`, `verify`) run exactly as in the
+/// module's `FileEnrollmentStore`. Every change takes the user's lock, so it never
+/// interleaves with a login's read-decide-write.
+public final class FileEnrollmentAdministration<Secret: SecretFile>: EnrollmentAdministration {
+    private let store: Store
+    private let secretFile: Secret
+    private let now: () -> Int64
+    private let stateOptional: Bool
+    private let policy: VerificationPolicy
+
+    /// `stateOptional`: a user enrolling into their own files (home mode) may do without the
+    /// store when it cannot be written; only the secret is written then. `now` is the clock.
+    public init(store: Store, secretFile: Secret, policy: VerificationPolicy, stateOptional: Bool = false,
+                now: @escaping () -> Int64) {
+        self.store = store
+        self.secretFile = secretFile
+        self.now = now
+        self.stateOptional = stateOptional
+        self.policy = policy
+    }
+
+    /// The login side, fresh for each call: a `FileEnrollmentStore` serves one attempt.
+    private var logins: FileEnrollmentStore {
+        let secretFile = secretFile
+        return FileEnrollmentStore(store: store, policy: policy,
+                                   readSecret: { () throws(StoreError) in try secretFile.read() }, now: now)
+    }
+
+    // MARK: Logins
+
+    public var readsEnrollmentBeforePrompt: Bool { logins.readsEnrollmentBeforePrompt }
+    public var notEnrolledReason: String { logins.notEnrolledReason }
+
+    public func promptDigits(user: String) throws(EnrollmentStoreError) -> Int? {
+        try logins.promptDigits(user: user)
+    }
+
+    /// As a login, with the store created first when it is missing (the lock lives there).
+    public func verify(user: String, answer: String, context: LoginContext) throws(EnrollmentStoreError) -> LoginVerification {
+        try files { () throws(StoreError) in try store.createDirectory() }
+        return try logins.verify(user: user, answer: answer, context: context)
+    }
+
+    // MARK: Administration
+
+    public func location(of user: String) -> String { secretFile.path }
+
+    public func status(user: String) throws(EnrollmentStoreError) -> EnrollmentStatus {
+        let record = try readSecret()
+        let pending = try readPending(user: user)
+        let state = try readState(user: user)
+        return EnrollmentStatus(record: record, pending: pending, state: state, now: now())
+    }
+
+    public func hasEnrollment(user: String) throws(EnrollmentStoreError) -> Bool {
+        try readSecret() != nil
+    }
+
+    public func beginPending(user: String, record: SecretRecord) throws(EnrollmentStoreError) -> Int64 {
+        var pending = record
+        let until = now() + NewEnrollment.pendingLifetime
+        pending.pendingUntil = until
+        try locked(user: user) { () throws(EnrollmentStoreError) in
+            try files { () throws(StoreError) in try Store.writeSecret(pending, to: store.pendingPath(for: user)) }
+        }
+        return until
+    }
+
+    public func confirmPending(user: String, code: String, replace: Bool) throws(EnrollmentStoreError) -> PendingConfirmation {
+        guard let pending = try readPending(user: user) else { return .notPending }
+        guard let until = pending.pendingUntil else {
+            throw EnrollmentStoreError(.fileError, "the pending enrollment of \(user) has no pending_until line")
+        }
+        let time = now()
+        guard time <= until else { return .expired(at: until) }
+        guard let step = NewEnrollment.acceptedStep(of: code, record: pending, now: time) else {
+            return .rejected(pendingUntil: until)
+        }
+        let backup = try NewBackupCodes.make(secret: pending.secret)
+        var active = pending
+        active.backupCodes = backup.hashes
+        active.created = time
+        try locked(user: user) { () throws(EnrollmentStoreError) in
+            // Checked without the lock above; make sure no other enrollment replaced it since.
+            guard try readPending(user: user) == pending else {
+                throw EnrollmentStoreError(.fileError, "the pending enrollment of \(user) changed meanwhile; try again")
+            }
+            _ = try install(active, user: user, lastStep: step, replace: replace, stateWritable: true)
+        }
+        return .accepted(backupCodes: backup.codes)
+    }
+
+    public func activate(user: String, record: SecretRecord, lastStep: UInt64,
+                         replace: Bool) throws(EnrollmentStoreError) -> Activation {
+        let backup = try NewBackupCodes.make(secret: record.secret)
+        var active = record
+        active.backupCodes = backup.hashes
+        active.created = now()
+        let stateReset = try lockedIfPossible(user: user) { writable throws(EnrollmentStoreError) in
+            try install(active, user: user, lastStep: lastStep, replace: replace, stateWritable: writable)
+        }
+        return Activation(backupCodes: backup.codes, stateReset: stateReset)
+    }
+
+    public func importEnrollment(user: String, record: SecretRecord, scratchCodes: [String], lastStep: UInt64,
+                                 replace: Bool) throws(EnrollmentStoreError) -> Activation {
+        var imported = record
+        guard let tagged = BackupCodes.hashes(for: scratchCodes, secret: record.secret) else {
+            throw EnrollmentStoreError(.invalidArgument, "the scratch codes cannot be hashed")
+        }
+        imported.backupCodes = tagged.hashes
+        let stateReset = try lockedIfPossible(user: user) { writable throws(EnrollmentStoreError) in
+            try install(imported, user: user, lastStep: lastStep, replace: replace, stateWritable: writable)
+        }
+        return Activation(backupCodes: tagged.kept, stateReset: stateReset)
+    }
+
+    public func reset(user: String) throws(EnrollmentStoreError) -> Bool {
+        let hasSecret = try files { () throws(StoreError) in try secretFile.exists() }
+        guard hasSecret || (storeExists && (exists(store.pendingPath(for: user)) || exists(store.statePath(for: user)))) else {
+            return false
+        }
+        try locked(user: user) { () throws(EnrollmentStoreError) in try removeEverything(user: user) }
+        return true
+    }
+
+    public func unlock(user: String) throws(EnrollmentStoreError) -> UnlockedState? {
+        let enrolled = try readSecret() != nil
+        guard storeExists, enrolled || exists(store.statePath(for: user)) else { return nil }
+        return try locked(user: user) { () throws(EnrollmentStoreError) -> UnlockedState in
+            let state = try readState(user: user)
+            let cleared = state.unlocked()
+            if cleared != state { try writeState(cleared, user: user) }
+            return UnlockedState(failures: state.failures, locked: state.locked)
+        }
+    }
+
+    public func regenerateBackupCodes(user: String) throws(EnrollmentStoreError) -> [String]? {
+        guard let record = try readSecret() else { return nil }
+        let backup = try NewBackupCodes.make(secret: record.secret)
+        try locked(user: user) { () throws(EnrollmentStoreError) in
+            // The codes are tagged with the secret; it must not have been replaced since.
+            guard let current = try readSecret(), current.secret == record.secret else {
+                throw EnrollmentStoreError(.fileError, "the enrollment of \(user) changed meanwhile; try again")
+            }
+            var updated = current
+            updated.backupCodes = backup.hashes
+            try files { () throws(StoreError) in try secretFile.write(updated) }
+            var state = try readState(user: user)
+            if !state.usedBackupSalts.isEmpty {
+                state.usedBackupSalts = []
+                try writeState(state, user: user)
+            }
+        }
+        return backup.codes
+    }
+
+    // MARK: Files
+
+    /// Writes the secret and a fresh state whose last step is `lastStep` (so the confirming
+    /// code cannot log in again), and removes any pending enrollment; with the lock held.
+    /// When the state cannot be written, the previous secret is put back. Without
+    /// `stateWritable` (see `stateOptional`) only the secret is written. Returns whether the
+    /// state was reset.
+    private func install(_ record: SecretRecord, user: String, lastStep: UInt64, replace: Bool,
+                         stateWritable: Bool) throws(EnrollmentStoreError) -> Bool {
+        var active = record
+        active.pendingUntil = nil
+        let previous: SecretRecord?
+        if replace {
+            // A damaged enrollment may be replaced; it is then not put back on failure.
+            previous = (try? readSecret()) ?? nil
+        } else {
+            previous = try readSecret()
+            if previous != nil { throw EnrollmentStoreError(.alreadyEnrolled, "\(user) is already enrolled") }
+        }
+        try files { () throws(StoreError) in try secretFile.write(active) }
+        guard stateWritable else { return false }
+        do throws(EnrollmentStoreError) {
+            try writeState(UserState.fresh(for: active, lastStep: lastStep), user: user)
+        } catch {
+            // Put the previous enrollment back, so the failure changes nothing.
+            if let previous { try? secretFile.write(previous) } else { try? secretFile.remove() }
+            throw error
+        }
+        try files { () throws(StoreError) in try AtomicFile.remove(store.pendingPath(for: user)) }
+        return true
+    }
+
+    /// Removes the secret, pending and state files, with the lock held.
+    private func removeEverything(user: String) throws(EnrollmentStoreError) {
+        try files { () throws(StoreError) in
+            try secretFile.remove()
+            try AtomicFile.remove(store.pendingPath(for: user))
+            try AtomicFile.remove(store.statePath(for: user))
+        }
+    }
+
+    /// Runs `body` with the user's lock, creating the store when it is missing.
+    private func locked<Value>(user: String, _ body: () throws(EnrollmentStoreError) -> Value) throws(EnrollmentStoreError) -> Value {
+        let lock = try files { () throws(StoreError) -> UserLock in
+            try store.createDirectory()
+            return try store.lock(user: user)
+        }
+        defer { lock.release() }
+        return try body()
+    }
+
+    /// `locked`, or, with `stateOptional` and a store that cannot be used, `body` without the
+    /// lock and told so.
+    private func lockedIfPossible<Value>(user: String,
+                                         _ body: (_ stateWritable: Bool) throws(EnrollmentStoreError) -> Value) throws(EnrollmentStoreError) -> Value {
+        let lock: UserLock
+        do throws(StoreError) {
+            try store.createDirectory()
+            lock = try store.lock(user: user)
+        } catch {
+            guard stateOptional else { throw EnrollmentStoreError(file: error) }
+            return try body(false)
+        }
+        defer { lock.release() }
+        return try body(true)
+    }
+
+    private var storeExists: Bool { exists(store.directory) }
+
+    private func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
+
+    private func readSecret() throws(EnrollmentStoreError) -> SecretRecord? {
+        try files { () throws(StoreError) in try secretFile.read() }
+    }
+
+    /// The pending enrollment; nil when there is none (or no store).
+    private func readPending(user: String) throws(EnrollmentStoreError) -> SecretRecord? {
+        guard storeExists else { return nil }
+        return try files { () throws(StoreError) in try store.readPending(user: user) }
+    }
+
+    /// The state; the initial one when there is no store or no state file yet.
+    private func readState(user: String) throws(EnrollmentStoreError) -> UserState {
+        guard storeExists else { return UserState() }
+        do throws(StoreError) { return try store.readState(user: user) } catch {
+            throw EnrollmentStoreError(.stateError, error.description)
+        }
+    }
+
+    private func writeState(_ state: UserState, user: String) throws(EnrollmentStoreError) {
+        do throws(StoreError) { try store.writeState(state, user: user) } catch {
+            throw EnrollmentStoreError(.stateError, error.description)
+        }
+    }
+
+    /// Runs a file operation; its failure is a `.fileError`.
+    private func files<Value>(_ body: () throws(StoreError) -> Value) throws(EnrollmentStoreError) -> Value {
+        do throws(StoreError) { return try body() } catch { throw EnrollmentStoreError(file: error) }
+    }
+}

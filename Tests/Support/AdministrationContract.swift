@@ -1,0 +1,106 @@
+import Testing
+import TwoFactorCore
+import TwoFactorStore
+
+/// The one life of an enrollment every `EnrollmentAdministration` must give the same
+/// answers to: nothing, pending, a wrong and a right confirmation, replay, a backup code
+/// once, throttle and unlock, new backup codes, replacement, import, and reset. Run by
+/// TwoFactorStoreTests against the file and in-memory stores and by FleetTests against
+/// the database, each with `now` giving the store's time.
+public enum AdministrationContract {
+    /// Runs the life for `user` (who must have nothing yet) against `store`.
+    public static func run(_ store: some EnrollmentAdministration, user: String, now: () -> Int64) throws {
+        let context = LoginContext(service: "contract", rhost: nil)
+        func login(_ answer: String) throws -> LoginVerification {
+            try store.verify(user: user, answer: answer, context: context)
+        }
+
+        // Nothing yet.
+        #expect(try store.status(user: user) == EnrollmentStatus(phase: .notEnrolled))
+        #expect(try !store.hasEnrollment(user: user))
+        #expect(try !store.reset(user: user))
+        #expect(try store.unlock(user: user) == nil)
+        #expect(try store.regenerateBackupCodes(user: user) == nil)
+        #expect(try store.confirmPending(user: user, code: "123456", replace: false) == .notPending)
+
+        // Pending: ignored by logins until a right code confirms it.
+        let secret = Array("contract secret 0001".utf8)
+        let record = SecretRecord(secret: secret, parameters: .standard, created: now())
+        let until = try store.beginPending(user: user, record: record)
+        #expect(abs(until - now() - NewEnrollment.pendingLifetime) <= 5)
+        let pending = try store.status(user: user)
+        #expect(pending.phase == .pending && pending.pendingUntil == until)
+        #expect(try !store.hasEnrollment(user: user))
+        let code = AuthenticatorApp.code(secret, at: now())
+        #expect(try login(code).outcome == .notEnrolled, "a pending enrollment does not log in")
+        let wrong = code == "000000" ? "000001" : "000000"
+        guard case .rejected = try store.confirmPending(user: user, code: wrong, replace: false) else {
+            Issue.record("a wrong code confirmed the pending enrollment")
+            return
+        }
+        guard case .accepted(let backupCodes) = try store.confirmPending(user: user, code: code, replace: false) else {
+            Issue.record("the right code did not confirm the pending enrollment")
+            return
+        }
+        #expect(backupCodes.count == BackupCodes.count && Set(backupCodes).count == BackupCodes.count)
+        #expect(try store.confirmPending(user: user, code: code, replace: false) == .notPending)
+
+        // Active: the confirming code is used up, a backup code works once.
+        let active = try store.status(user: user)
+        #expect(active.phase == .enrolled && active.parameters == .standard && active.backupCodesLeft == BackupCodes.count)
+        #expect(active.pendingUntil == nil && active.failures == 0 && !active.locked)
+        #expect(try store.hasEnrollment(user: user))
+        #expect(try login(code).outcome == .replayed)
+        #expect(try login(backupCodes[0]).outcome == .acceptedBackup)
+        #expect(try login(backupCodes[0]).outcome == .rejected)
+        #expect(try store.status(user: user).backupCodesLeft == BackupCodes.count - 1)
+        #expect {
+            try store.activate(user: user, record: record, lastStep: 0, replace: false)
+        } throws: { ($0 as? EnrollmentStoreError)?.kind == .alreadyEnrolled }
+
+        // Throttle and unlock.
+        var failures = try store.status(user: user).failures
+        for _ in 0..<ThrottlePolicy.standard.throttleAfter where failures < ThrottlePolicy.standard.throttleAfter {
+            failures = try login(wrong).failures
+        }
+        let throttled = try store.status(user: user)
+        #expect(throttled.failures == failures && throttled.throttledUntil != nil)
+        #expect(try store.unlock(user: user) == UnlockedState(failures: failures, locked: false))
+        let unlocked = try store.status(user: user)
+        #expect(unlocked.failures == 0 && unlocked.throttledUntil == nil)
+        #expect(try login(code).outcome == .replayed, "unlock keeps the used steps")
+
+        // New backup codes: the old ones stop working.
+        let fresh = try #require(try store.regenerateBackupCodes(user: user))
+        #expect(fresh.count == BackupCodes.count && Set(fresh).isDisjoint(with: backupCodes))
+        #expect(try store.status(user: user).backupCodesLeft == BackupCodes.count)
+        #expect(try login(backupCodes[1]).outcome == .rejected)
+        #expect(try login(fresh[0]).outcome == .acceptedBackup)
+
+        // Replacement: the new secret, its first code used, new backup codes.
+        let secondSecret = Array("contract secret 0002".utf8)
+        let second = SecretRecord(secret: secondSecret, parameters: .standard, created: now())
+        let step = UInt64(now() / 30)
+        let activation = try store.activate(user: user, record: second, lastStep: step, replace: true)
+        #expect(activation.stateReset && activation.backupCodes.count == BackupCodes.count)
+        #expect(try login(AuthenticatorApp.code(secondSecret, at: Int64(step) * 30)).outcome == .replayed)
+        #expect(try login(fresh[1]).outcome == .rejected, "the old backup codes went with the old secret")
+        #expect(try login(activation.backupCodes[0]).outcome == .acceptedBackup)
+
+        // Import: the secret, its used steps and its scratch codes (one per tag).
+        let thirdSecret = Array("contract secret 0003".utf8)
+        let third = SecretRecord(secret: thirdSecret, parameters: .standard, created: now())
+        let imported = try store.importEnrollment(user: user, record: third, scratchCodes: ["31415926", "27182818", "31415926"],
+                                                  lastStep: step, replace: true)
+        #expect(imported.backupCodes == ["31415926", "27182818"])
+        #expect(try store.status(user: user).backupCodesLeft == 2)
+        #expect(try login("27182818").outcome == .acceptedBackup)
+        #expect(try login(AuthenticatorApp.code(thirdSecret, at: Int64(step) * 30)).outcome == .replayed)
+
+        // Reset: nothing left.
+        #expect(try store.reset(user: user))
+        #expect(try store.status(user: user) == EnrollmentStatus(phase: .notEnrolled))
+        #expect(try login(AuthenticatorApp.code(thirdSecret, at: now())).outcome == .notEnrolled)
+        #expect(try !store.reset(user: user))
+    }
+}
