@@ -44,16 +44,18 @@ for shim in CPAM:cpam CCrypto:ccrypto CQRLoader:cqrloader; do
 done
 
 # One Swift module: its object file, a section per function so that --gc-sections drops
-# what no entry point reaches, and its interface for the modules after it.
+# what no entry point reaches, and its interface for the modules after it. Run from the work
+# directory with a relative output path: the module hash the compiler writes into the object
+# (.swift_modhash) covers that path, and the temporary directory must not make two builds of
+# the same sources differ.
 swift_module() {
     local name=$1
     shift
     echo "== $name"
-    swiftc -target "$target" -enable-experimental-feature Embedded -wmo -parse-as-library -Osize \
-        -Xfrontend -function-sections -module-name "$name" -emit-module -emit-module-path "$work/modules/$name.swiftmodule" \
-        -I "$work/modules" -I "$work/modules/CPAM" -I "$work/modules/CCrypto" -I "$work/modules/CQRLoader" \
-        -I "$here/Glibc" -Xcc -fPIC \
-        -c "$@" -o "$work/objects/$name.o"
+    (cd "$work" && swiftc -target "$target" -enable-experimental-feature Embedded -wmo -parse-as-library -Osize \
+        -Xfrontend -function-sections -module-name "$name" -emit-module -emit-module-path "modules/$name.swiftmodule" \
+        -I modules -I modules/CPAM -I modules/CCrypto -I modules/CQRLoader -I "$here/Glibc" -Xcc -fPIC \
+        -c "$@" -o "objects/$name.o")
 }
 
 swift_module Glibc "$here/Glibc/Glibc.swift"
@@ -81,7 +83,8 @@ done
 # object, found by valgrind) is never freed: without it, a process's memory grew by 1.8 MB
 # over 9,000 logins (FaultTests' 10,000-login test).
 echo "== link $output/pam_swift2fa.so"
-"$clang" -shared -fuse-ld=lld -o "$output/pam_swift2fa.so" "$work"/objects/*.o \
+module=$work/pam_swift2fa.so
+"$clang" -shared -fuse-ld=lld -o "$module" "$work"/objects/*.o \
     "$embedded/libswiftUnicodeDataTables.a" \
     -Wl,--gc-sections "${wraps[@]}" \
     "-Wl,--version-script=$root/Sources/PAMSwift2FA/pam_swift2fa.map" \
@@ -89,10 +92,11 @@ echo "== link $output/pam_swift2fa.so"
     -lpam -lnettle -lm
 
 # What the module must never show in its dynamic symbols: exports beyond the PAM entry points,
-# or imports of anything that reads the environment (getauxval: the auxiliary vector, where the
-# full build's runtime reads it).
-exports=$("$toolchain/llvm-nm" -D --defined-only "$output/pam_swift2fa.so" | awk '{print $3}' | sort | tr '\n' ' ')
+# or imports of anything that reads the environment (getauxval reads the auxiliary vector; the
+# full build imports it). Only a module that passes reaches OUTPUT_DIR.
+exports=$("$toolchain/llvm-nm" -D --defined-only "$module" | awk '{print $3}' | sort | tr '\n' ' ')
 [ "$exports" = "pam_sm_authenticate pam_sm_setcred " ] || { echo "$0: the module exports $exports" >&2; exit 1; }
-imports=$("$toolchain/llvm-nm" -D --undefined-only "$output/pam_swift2fa.so" | awk '{print $2}' | sed 's/@.*//' |
+imports=$("$toolchain/llvm-nm" -D --undefined-only "$module" | awk '{print $2}' | sed 's/@.*//' |
     grep -xE 'getenv|secure_getenv|__secure_getenv|getauxval|environ|__environ|gettext|dcgettext|execvpe|strerror' || true)
 [ -z "$imports" ] || { echo "$0: the module imports" $imports >&2; exit 1; }
+mv "$module" "$output/pam_swift2fa.so"
