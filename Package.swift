@@ -67,6 +67,9 @@ let package = Package(
         // libqrencode, opened with dlopen on first use: by the module only when a user enrolls
         // at login, and by swift-2fa-setup for its terminal and SVG QR codes.
         .target(name: "CQRLoader"),
+        // Starts the admin's event hook (`notify =`) detached: double fork, clean environment,
+        // a time limit. The one place the module starts a program (execve, an absolute path).
+        .target(name: "CDetachedRun"),
         // Pure Swift, no I/O: base32, HOTP/TOTP, otpauth URIs, backup codes, file formats, policy.
         .target(
             name: "TwoFactorCore",
@@ -78,7 +81,7 @@ let package = Package(
         // no libpq.
         .target(
             name: "TwoFactorStore",
-            dependencies: ["TwoFactorCore", "CQRLoader"],
+            dependencies: ["TwoFactorCore", "CQRLoader", "CDetachedRun"],
             swiftSettings: directMetadataAccess
         ),
         // The fleet store through libpq, for swift-2fa-setup (and the tests) only: libpq reads

@@ -33,6 +33,15 @@ CLANG=${CLANG:-$(dirname "$SWIFTC")/clang}
 MAX_LEN=${FUZZ_MAX_LEN:-4096}
 SUMMARY=${FUZZ_JOBS_LOG:-$OUT/summary.txt}
 
+# One run at a time per tree: two runs would rebuild the same binaries and archives in
+# Fuzz/out under each other. A second run waits for the first.
+mkdir -p "$OUT"
+exec 9>"$OUT/.lock"
+if ! flock -n 9; then
+    echo "== another Fuzz/run.sh is using $OUT; waiting for it"
+    flock 9
+fi
+
 ALL="secret_record user_state otpauth_uri code_input module_options postgres_wire config_file login"
 # The google-authenticator import parser: part of TwoFactorCore (compiled with it),
 # or, in older trees, of the CLI target (then compiled in as an extra source).
@@ -62,18 +71,18 @@ echo "== building crypto shim"
 # TwoFactorStore and PAMSwift2FA as instrumented static libraries (one Swift module each, as
 # SwiftPM builds them), the C shims of Sources/CPAM, and Fuzz/harnesses/login/world.c in
 # place of libpam, the pooler, libqrencode and the file system. The module's file and socket
-# calls, time(), the name-service lookups and PBKDF2 are wrapped at link time (--wrap); Swift's own
+# calls, time(), the name-service lookups, PBKDF2 and the event hook's start are wrapped at link time (--wrap); Swift's own
 # open/openat live in libswiftGlibc.so, so their references are wrapped by mangled name.
 LOGIN_WRAPS="time stat lstat fstat read write close fsync fchmod fchown flock renameat unlinkat mkdir usleep
 socket connect send recv poll getsockopt getpeername
-getpwnam_r getpwuid_r getgrnam_r getgrouplist s2fa_pbkdf2_sha256
+getpwnam_r getpwuid_r getgrnam_r getgrouplist s2fa_pbkdf2_sha256 s2fa_run_detached
 \$s5Glibc4openys5Int32VSPys4Int8VG_ADtF \$s5Glibc4openys5Int32VSPys4Int8VG_ADs6UInt32VtF
 \$s5Glibc6openatys5Int32VAD_SPys4Int8VGADs6UInt32VtF"
 
 build_login() {
     lib="$OUT/login-lib"
     mkdir -p "$lib"
-    for shim in CPAM CQRLoader; do
+    for shim in CPAM CQRLoader CDetachedRun; do
         mkdir -p "$lib/$shim"
         printf 'module %s {\n    header "%s"\n    export *\n}\n' "$shim" "$(ls "$ROOT/Sources/$shim/include/"*.h)" \
             > "$lib/$shim/module.modulemap"
@@ -81,7 +90,7 @@ build_login() {
     mkdir -p "$lib/LoginWorld"
     printf 'module LoginWorld {\n    header "%s"\n    export *\n}\n' "$HERE/harnesses/login/world.h" \
         > "$lib/LoginWorld/module.modulemap"
-    includes="-I $lib -I $OUT/modules/CCrypto -I $lib/CPAM -I $lib/CQRLoader -I $lib/LoginWorld"
+    includes="-I $lib -I $OUT/modules/CCrypto -I $lib/CPAM -I $lib/CQRLoader -I $lib/CDetachedRun -I $lib/LoginWorld"
     for target in TwoFactorCore TwoFactorStore PAMSwift2FA; do
         # shellcheck disable=SC2086
         "$SWIFTC" -sanitize=fuzzer,address -parse-as-library -O -g -static -emit-library -emit-module \

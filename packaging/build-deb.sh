@@ -78,6 +78,8 @@ doc=$ROOT/usr/share/doc/swift-2fa
 install -d -m 0755 "$ROOT/DEBIAN" "$ROOT/usr/share/pam-configs" "$doc/pam.d-example"
 install -m 0644 "$PACKAGING/pam-configs/swift-2fa" "$ROOT/usr/share/pam-configs/swift-2fa"
 for file in "$SOURCE_DIR"/pam.d-example/*; do install -m 0644 "$file" "$doc/pam.d-example/"; done
+install -d -m 0755 "$doc/hooks-example"
+for file in "$SOURCE_DIR"/hooks-example/*; do install -m 0644 "$file" "$doc/hooks-example/"; done
 install -m 0644 "$PACKAGING/deb/copyright" "$doc/copyright"
 gzip -9n <"$SOURCE_DIR/README.md" >"$doc/README.md.gz"
 gzip -9n <"$PACKAGING/deb/changelog" >"$doc/changelog.Debian.gz"

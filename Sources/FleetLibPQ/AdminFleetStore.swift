@@ -10,7 +10,7 @@ extension FleetStore where Connection == LibPQConnection {
 
     /// Runs the script of `db init` (fleet/schema: the migration runner, the migrations, the
     /// functions) as one transaction.
-    public func applySchema(_ script: String) throws(FleetError) {
+    public func applySchema(_ script: String) throws(EnrollmentStoreError) {
         _ = try connection.runScript(script)
     }
 }

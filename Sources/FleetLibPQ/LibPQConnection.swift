@@ -20,16 +20,16 @@ public struct LibPQConnection: FleetConnection, Sendable {
         self.timeout = timeout
     }
 
-    public func run(_ sql: String, _ parameters: [String?]) throws(FleetError) -> [[String?]] {
+    public func run(_ sql: String, _ parameters: [String?]) throws(EnrollmentStoreError) -> [[String?]] {
         try call(sql, parameters, script: false)
     }
 
     /// Runs several statements as one transaction (no parameters); the last one's rows.
-    public func runScript(_ sql: String) throws(FleetError) -> [[String?]] {
+    public func runScript(_ sql: String) throws(EnrollmentStoreError) -> [[String?]] {
         try call(sql, [], script: true)
     }
 
-    private func call(_ sql: String, _ parameters: [String?], script: Bool) throws(FleetError) -> [[String?]] {
+    private func call(_ sql: String, _ parameters: [String?], script: Bool) throws(EnrollmentStoreError) -> [[String?]] {
         var copies: [UnsafeMutablePointer<CChar>?] = []
         defer {
             for copy in copies {
@@ -38,7 +38,7 @@ public struct LibPQConnection: FleetConnection, Sendable {
         }
         for parameter in parameters {
             guard let parameter else { copies.append(nil); continue }
-            guard let copy = strdup(parameter) else { throw FleetError(.databaseError, "out of memory") }
+            guard let copy = strdup(parameter) else { throw EnrollmentStoreError(.databaseError, "out of memory") }
             copies.append(copy)
         }
         let seconds = Int32(clamping: min(max(timeout, 1), 3600))
@@ -54,7 +54,7 @@ public struct LibPQConnection: FleetConnection, Sendable {
         let message = Self.text(error)
         switch status {
         case Int32(S2FA_PQ_OK.rawValue):
-            guard let result else { throw FleetError(.malformedAnswer, "the database call returned no result") }
+            guard let result else { throw EnrollmentStoreError(.databaseError, "the database call returned no result") }
             var rows: [[String?]] = []
             let columns = max(0, Int(result.pointee.columns))
             for row in 0..<max(0, Int(result.pointee.rows)) {
@@ -66,11 +66,11 @@ public struct LibPQConnection: FleetConnection, Sendable {
             }
             return rows
         case Int32(S2FA_PQ_UNAVAILABLE.rawValue):
-            throw FleetError(.databaseUnavailable, message)
+            throw EnrollmentStoreError(.databaseUnavailable, message)
         case Int32(S2FA_PQ_REFUSED.rawValue):
-            throw FleetError(FleetError.kind(sqlState: Self.text(sqlState)), message)
+            throw EnrollmentStoreError(EnrollmentStoreError.kind(sqlState: Self.text(sqlState)), message)
         default:
-            throw FleetError(.databaseError, message.isEmpty ? "the database call failed" : message)
+            throw EnrollmentStoreError(.databaseError, message.isEmpty ? "the database call failed" : message)
         }
     }
 

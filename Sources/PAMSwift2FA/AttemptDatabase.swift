@@ -23,7 +23,7 @@ final class AttemptDatabase {
     /// The store on this attempt's connection: the one an earlier instance handed on if it
     /// is still good, else a new one. A call that failed closed the connection: every later
     /// call on it fails closed too.
-    func store() throws(FleetError) -> PoolerStore {
+    func store() throws(EnrollmentStoreError) -> PoolerStore {
         if let connection { return PoolerStore(connection: connection) }
         if let kept = conversation.takeKeptConnection(),
            let resumed = try? PoolerConnection(resuming: kept, settings: settings) {

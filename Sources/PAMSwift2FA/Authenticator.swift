@@ -95,6 +95,8 @@ struct Authenticator {
                        log: PAMLog) throws(AttemptEnd) -> AttemptEnd {
         let store = served.store
         let reason = account == nil ? "unknown user" : store.notEnrolledReason
+        let notifier = EventNotifier(program: options.notifyProgram, service: conversation.item(PAM_SERVICE) ?? "",
+                                     rhost: conversation.item(PAM_RHOST), log: log)
         var digits = OTPParameters.standard.digits
         if store.readsEnrollmentBeforePrompt || options.nullok || options.answerSource == .split || options.enroll {
             let enrolledDigits: Int?
@@ -106,6 +108,7 @@ struct Authenticator {
             } else if options.enroll, let account, let destination = served.enrollmentDestination,
                       let enrollment = try LoginEnrollment(conversation: conversation, options: options,
                                                            destination: destination, account: account, log: log).offer() {
+                if enrollment.code == PAM_SUCCESS { notifier.tell([.enrolled], user: user) }
                 return enrollment
             } else if options.nullok {
                 return AttemptEnd("not-enrolled", "\(reason), nullok", code: PAM_IGNORE)
@@ -122,6 +125,7 @@ struct Authenticator {
             throw LoginOutcomes.refusal(error)
         }
         log.debug("consecutive failures after the attempt: \(verification.failures)")
+        notifier.tell(verification.hookEvents, user: user, backupCodesLeft: verification.backupCodesLeft)
         return try LoginOutcomes.end(verification, user: user, notEnrolledReason: reason)
     }
 

@@ -168,7 +168,7 @@ struct LoginEnrollment {
     /// enrollment right, an enrollment the admin started is pending, or the user was
     /// enrolled meanwhile.
     private func beginPending(_ record: SecretRecord, fleet: AttemptDatabase) throws(AttemptEnd) -> Bool {
-        do throws(FleetError) {
+        do throws(EnrollmentStoreError) {
             _ = try fleet.store().beginPending(user: account.name, secret: record.secret, parameters: record.parameters)
             return true
         } catch {
@@ -181,7 +181,7 @@ struct LoginEnrollment {
             case .alreadyEnrolled:
                 log.debug("not offering enrollment: enrolled meanwhile")
             default:
-                throw LoginOutcomes.refusal(EnrollmentStoreError(error))
+                throw LoginOutcomes.refusal(error)
             }
             return false
         }
@@ -194,13 +194,13 @@ struct LoginEnrollment {
                           fleet: AttemptDatabase) throws(AttemptEnd) {
         let user = account.name
         let confirmation: PoolerStore.Confirmation
-        do throws(FleetError) {
+        do throws(EnrollmentStoreError) {
             confirmation = try fleet.store().confirmPending(user: user, code: code, backupCodes: backupCodes, replace: false)
         } catch where error.kind == .alreadyEnrolled {
             throw AttemptEnd("enrollment-changed", "\(user) was enrolled meanwhile; the new secret was not stored",
                              code: PAM_AUTH_ERR)
         } catch {
-            throw LoginOutcomes.refusal(EnrollmentStoreError(error))
+            throw LoginOutcomes.refusal(error)
         }
         guard confirmation == .accepted else {
             throw AttemptEnd("enrollment-changed", "the database did not confirm the enrollment (\(confirmation.rawValue))",

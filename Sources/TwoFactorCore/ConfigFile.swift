@@ -31,10 +31,11 @@ public struct ConfigFile: Equatable, Sendable {
     /// `pooler`, the local PgBouncer's socket directory).
     public static let keys: Set<String> = ["window", "throttle_after", "throttle_delay", "throttle_max", "lock_after", "store",
                                            "exempt_group", "require_group", "exempt_network",
-                                           "database", "database_timeout", "pooler"]
+                                           "database", "database_timeout", "pooler", "notify"]
     /// Keys that only the file may set, never a module line: a connection string can hold
-    /// credentials and must not sit in a world-readable /etc/pam.d file.
-    public static let fileOnlyKeys: Set<String> = ["database", "database_timeout", "pooler"]
+    /// credentials and must not sit in a world-readable /etc/pam.d file, and the program
+    /// root runs for every event is the site's choice, not one service's.
+    public static let fileOnlyKeys: Set<String> = ["database", "database_timeout", "pooler", "notify"]
     /// Largest file accepted, in bytes.
     public static let maximumSize = 64 * 1024
 

@@ -51,6 +51,9 @@ public struct ModuleOptions: Equatable, Sendable {
     public var databaseTimeout = FleetSettings.defaultTimeoutSeconds
     /// The directory of the local pooler's socket (`pooler =`), used in fleet mode.
     public var poolerDirectory = Pooler.defaultDirectory
+    /// The admin's event hook (`notify =`, configuration file only): a root-owned program
+    /// that gets each `HookEvent` as JSON on standard input.
+    public var notifyProgram: String?
 
     /// Fleet mode, when the configuration file names a database: the PostgreSQL fleet store
     /// replaces the file store.
@@ -218,6 +221,11 @@ public struct ModuleOptions: Equatable, Sendable {
                 throw OptionError("option 'pooler' needs an absolute path without '..'")
             }
             poolerDirectory = value
+        case "notify":
+            guard let value, Self.isValidAbsolutePath(value) else {
+                throw OptionError("option 'notify' needs the absolute path of a program, without '..'")
+            }
+            notifyProgram = value
         case "config":
             // Read before the rest (`configPath(in:)`); recorded so the options say which file applied.
             guard let value, Self.isValidAbsolutePath(value) else {

@@ -73,6 +73,6 @@ public final class FileEnrollmentStore: EnrollmentStore {
                 throw EnrollmentStoreError(.stateError, "\(decision.outcome.logName) but not saved: \(error)")
             }
         }
-        return LoginVerification(decision)
+        return LoginVerification(decision, record: record, before: state)
     }
 }

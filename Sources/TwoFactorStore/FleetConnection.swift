@@ -3,7 +3,7 @@
 /// libpq connection (FleetLibPQ). `FleetStore` is generic over it, never existential.
 public protocol FleetConnection {
     /// Runs `sql` with text `parameters` (nil is SQL NULL); the rows, each value as text or
-    /// nil for SQL NULL. Every failure is a `FleetError`; a connection that cannot be used,
+    /// nil for SQL NULL. Every failure is a `EnrollmentStoreError`; a connection that cannot be used,
     /// or an answer that cannot be trusted, is `.databaseUnavailable`.
-    func run(_ sql: String, _ parameters: [String?]) throws(FleetError) -> [[String?]]
+    func run(_ sql: String, _ parameters: [String?]) throws(EnrollmentStoreError) -> [[String?]]
 }

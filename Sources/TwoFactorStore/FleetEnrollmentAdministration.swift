@@ -10,7 +10,7 @@ extension FleetEnrollmentStore: EnrollmentAdministration {
     public func location(of user: String) -> String { "fleet database" }
 
     public func status(user: String) throws(EnrollmentStoreError) -> EnrollmentStatus {
-        let status = try call { () throws(FleetError) in try connect().status(user: user) }
+        let status = try connect().status(user: user)
         let phase: EnrollmentStatus.Phase
         switch status.status {
         case "enrolled": phase = .enrolled
@@ -26,20 +26,16 @@ extension FleetEnrollmentStore: EnrollmentAdministration {
     }
 
     public func hasEnrollment(user: String) throws(EnrollmentStoreError) -> Bool {
-        try call { () throws(FleetError) in try connect().hasEnrollment(user: user) }
+        try connect().hasEnrollment(user: user)
     }
 
     public func beginPending(user: String, record: SecretRecord) throws(EnrollmentStoreError) -> Int64 {
-        try call { () throws(FleetError) in
-            try connect().beginPending(user: user, secret: record.secret, parameters: record.parameters)
-        }
+        try connect().beginPending(user: user, secret: record.secret, parameters: record.parameters)
     }
 
     public func confirmPending(user: String, code: String, replace: Bool) throws(EnrollmentStoreError) -> PendingConfirmation {
         let codes = try NewBackupCodes.forDatabase()
-        let result = try call { () throws(FleetError) in
-            try connect().confirmPending(user: user, code: code, backupCodes: codes, replace: replace)
-        }
+        let result = try connect().confirmPending(user: user, code: code, backupCodes: codes, replace: replace)
         switch result {
         case .accepted: return .accepted(backupCodes: codes)
         case .rejected: return .rejected(pendingUntil: nil)
@@ -51,10 +47,8 @@ extension FleetEnrollmentStore: EnrollmentAdministration {
     public func activate(user: String, record: SecretRecord, lastStep: UInt64,
                          replace: Bool) throws(EnrollmentStoreError) -> Activation {
         let codes = try NewBackupCodes.forDatabase()
-        try call { () throws(FleetError) in
-            try connect().enroll(user: user, secret: record.secret, parameters: record.parameters, lastStep: lastStep,
-                                 backupCodes: codes, replace: replace)
-        }
+        try connect().enroll(user: user, secret: record.secret, parameters: record.parameters, lastStep: lastStep,
+                             backupCodes: codes, replace: replace)
         return Activation(backupCodes: codes, stateReset: true)
     }
 
@@ -65,31 +59,24 @@ extension FleetEnrollmentStore: EnrollmentAdministration {
         guard let tagged = BackupCodes.hashes(for: scratchCodes, secret: record.secret, iterations: 1) else {
             throw EnrollmentStoreError(.invalidArgument, "the scratch codes cannot be hashed")
         }
-        try call { () throws(FleetError) in
-            try connect().importEnrollment(user: user, record: record, state: UserState.fresh(for: record, lastStep: lastStep),
-                                           backupCodes: tagged.kept, replace: replace)
-        }
+        try connect().importEnrollment(user: user, record: record, state: UserState.fresh(for: record, lastStep: lastStep),
+                                       backupCodes: tagged.kept, replace: replace)
         return Activation(backupCodes: tagged.kept, stateReset: true)
     }
 
     public func reset(user: String) throws(EnrollmentStoreError) -> Bool {
-        try call { () throws(FleetError) in try connect().reset(user: user) }
+        try connect().reset(user: user)
     }
 
     public func unlock(user: String) throws(EnrollmentStoreError) -> UnlockedState? {
-        try call { () throws(FleetError) in try connect().unlock(user: user) }.map {
+        try connect().unlock(user: user).map {
             UnlockedState(failures: $0.failures, locked: $0.locked)
         }
     }
 
     public func regenerateBackupCodes(user: String) throws(EnrollmentStoreError) -> [String]? {
         let codes = try NewBackupCodes.forDatabase()
-        let done = try call { () throws(FleetError) in try connect().regenerateBackupCodes(user: user, codes: codes) }
+        let done = try connect().regenerateBackupCodes(user: user, codes: codes)
         return done ? codes : nil
-    }
-
-    /// Runs a database call; its failure becomes the store's.
-    private func call<Value>(_ body: () throws(FleetError) -> Value) throws(EnrollmentStoreError) -> Value {
-        do throws(FleetError) { return try body() } catch { throw EnrollmentStoreError(error) }
     }
 }

@@ -6,7 +6,7 @@ import TwoFactorCore
 /// opens its pooler connection then, after the prompt when only `verify` runs).
 public final class FleetEnrollmentStore<Connection: FleetConnection>: EnrollmentStore {
     /// Gives the store on the attempt's connection, connecting on first use.
-    public typealias Connect = () throws(FleetError) -> FleetStore<Connection>
+    public typealias Connect = () throws(EnrollmentStoreError) -> FleetStore<Connection>
 
     let connect: Connect
 
@@ -18,16 +18,10 @@ public final class FleetEnrollmentStore<Connection: FleetConnection>: Enrollment
     public var notEnrolledReason: String { "not enrolled in the fleet database" }
 
     public func promptDigits(user: String) throws(EnrollmentStoreError) -> Int? {
-        do throws(FleetError) { return try connect().promptDigits(user: user) } catch {
-            throw EnrollmentStoreError(error)
-        }
+        try connect().promptDigits(user: user)
     }
 
     public func verify(user: String, answer: String, context: LoginContext) throws(EnrollmentStoreError) -> LoginVerification {
-        do throws(FleetError) {
-            return try connect().verify(user: user, answer: answer, service: context.service, rhost: context.rhost)
-        } catch {
-            throw EnrollmentStoreError(error)
-        }
+        try connect().verify(user: user, answer: answer, service: context.service, rhost: context.rhost)
     }
 }

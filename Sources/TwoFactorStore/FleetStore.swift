@@ -7,7 +7,7 @@ import TwoFactorCore
 ///
 /// Each method runs one function on `connection`: the login process's `PoolerConnection`
 /// (one session for the whole attempt) or the admin command's libpq connection. Nothing is
-/// cached. Every failure throws a `FleetError`; an unreachable, slow or read-only database,
+/// cached. Every failure throws a `EnrollmentStoreError`; an unreachable, slow or read-only database,
 /// or an answer that cannot be trusted, is `.databaseUnavailable`, never "not enrolled".
 public struct FleetStore<Connection: FleetConnection> {
     /// How statements reach the database.
@@ -24,26 +24,26 @@ public struct FleetStore<Connection: FleetConnection> {
 
     /// Checks `answer` (a TOTP code or backup code, as typed) for `user` in one database
     /// transaction, and writes the new state and an audit row (with `service` and `rhost`).
-    public func verify(user: String, answer: String, service: String, rhost: String?) throws(FleetError) -> LoginVerification {
+    public func verify(user: String, answer: String, service: String, rhost: String?) throws(EnrollmentStoreError) -> LoginVerification {
         let row = try single(connection.run("SELECT outcome, failures, throttled_until FROM swift2fa.verify($1, $2, $3, $4)",
                                       [user, answer, service, rhost]), columns: 3)
         guard let word = row[0], let outcome = LoginVerification.Outcome(rawValue: word), outcome != .enrollmentChanged,
               let failures = row[1].flatMap({ Int($0) }), let until = row[2].flatMap({ Int64($0) }) else {
-            throw FleetError(.malformedAnswer, "swift2fa.verify returned an unknown answer")
+            throw EnrollmentStoreError(.databaseError, "swift2fa.verify returned an unknown answer")
         }
         return LoginVerification(outcome, failures: failures, throttledUntil: until)
     }
 
     /// The number of digits of the user's codes (for the prompt); nil when not enrolled.
-    public func promptDigits(user: String) throws(FleetError) -> Int? {
+    public func promptDigits(user: String) throws(EnrollmentStoreError) -> Int? {
         let row = try single(connection.run("SELECT swift2fa.prompt_digits($1)", [user]), columns: 1)
         guard let text = row[0] else { return nil }
-        guard let digits = Int(text) else { throw FleetError(.malformedAnswer, "swift2fa.prompt_digits returned \(text)") }
+        guard let digits = Int(text) else { throw EnrollmentStoreError(.databaseError, "swift2fa.prompt_digits returned \(text)") }
         return digits
     }
 
     /// True when the user has an active enrollment.
-    public func hasEnrollment(user: String) throws(FleetError) -> Bool {
+    public func hasEnrollment(user: String) throws(EnrollmentStoreError) -> Bool {
         try promptDigits(user: user) != nil
     }
 
@@ -51,12 +51,12 @@ public struct FleetStore<Connection: FleetConnection> {
     /// one (else `.alreadyEnrolled`), and for a server role only with the enrollment right
     /// (else `.notAllowed`) and while no unexpired one the admin started waits
     /// (else `.adminPending`). Returns the Unix time it expires at.
-    public func beginPending(user: String, secret: [UInt8], parameters: OTPParameters) throws(FleetError) -> Int64 {
+    public func beginPending(user: String, secret: [UInt8], parameters: OTPParameters) throws(EnrollmentStoreError) -> Int64 {
         let row = try single(connection.run("SELECT swift2fa.begin_pending($1, $2::bytea, $3, $4::integer, $5::integer)",
                                       [user, Self.byteaText(secret), parameters.algorithm.rawValue,
                                        String(parameters.digits), String(parameters.period)]), columns: 1)
         guard let until = row[0].flatMap({ Int64($0) }) else {
-            throw FleetError(.malformedAnswer, "swift2fa.begin_pending returned no time")
+            throw EnrollmentStoreError(.databaseError, "swift2fa.begin_pending returned no time")
         }
         return until
     }
@@ -70,11 +70,11 @@ public struct FleetStore<Connection: FleetConnection> {
 
     /// Activates the pending enrollment when `code` is a current code of its secret, with
     /// `backupCodes` (as shown to the user). `replace` (admin role only) replaces an active one.
-    public func confirmPending(user: String, code: String, backupCodes: [String], replace: Bool) throws(FleetError) -> Confirmation {
+    public func confirmPending(user: String, code: String, backupCodes: [String], replace: Bool) throws(EnrollmentStoreError) -> Confirmation {
         let row = try single(connection.run("SELECT swift2fa.confirm_pending($1, $2, $3::text[], $4::boolean)",
                                       [user, code, Self.arrayText(backupCodes), replace ? "true" : "false"]), columns: 1)
         guard let word = row[0], let result = Confirmation(rawValue: word) else {
-            throw FleetError(.malformedAnswer, "swift2fa.confirm_pending returned an unknown answer")
+            throw EnrollmentStoreError(.databaseError, "swift2fa.confirm_pending returned an unknown answer")
         }
         return result
     }
@@ -84,7 +84,7 @@ public struct FleetStore<Connection: FleetConnection> {
     /// Activates an enrollment whose first code the caller checked (its step is `lastStep`),
     /// with `backupCodes` as shown to the user. Without `replace`, an enrolled user is refused.
     public func enroll(user: String, secret: [UInt8], parameters: OTPParameters, lastStep: UInt64,
-                       backupCodes: [String], replace: Bool) throws(FleetError) {
+                       backupCodes: [String], replace: Bool) throws(EnrollmentStoreError) {
         _ = try connection.run("SELECT swift2fa.admin_enroll($1, $2::bytea, $3, $4::integer, $5::integer, $6::bigint, $7::text[], $8::boolean)",
                          [user, Self.byteaText(secret), parameters.algorithm.rawValue, String(parameters.digits),
                           String(parameters.period), String(Int64(clamping: lastStep)), Self.arrayText(backupCodes),
@@ -94,7 +94,7 @@ public struct FleetStore<Connection: FleetConnection> {
     /// Moves a file-store enrollment in with its replay and throttle state. Backup code
     /// hashes cannot move (PBKDF2 there, bcrypt here): `backupCodes` are the new ones.
     public func importEnrollment(user: String, record: SecretRecord, state: UserState, backupCodes: [String],
-                                 replace: Bool) throws(FleetError) {
+                                 replace: Bool) throws(EnrollmentStoreError) {
         let bound = state.bound(to: record)
         _ = try connection.run("""
             SELECT swift2fa.admin_import($1, $2::bytea, $3, $4::integer, $5::integer, $6::bigint, $7::bigint,
@@ -120,13 +120,13 @@ public struct FleetStore<Connection: FleetConnection> {
         public let locked: Bool
     }
 
-    public func status(user: String) throws(FleetError) -> Status {
+    public func status(user: String) throws(EnrollmentStoreError) -> Status {
         let row = try single(connection.run("""
             SELECT status, algorithm, digits, period, created, backup_codes_left, pending_until, failures,
                    throttled_until, locked FROM swift2fa.status($1)
             """, [user]), columns: 10)
         guard let status = row[0], let failures = row[7].flatMap({ Int($0) }), let locked = row[9] else {
-            throw FleetError(.malformedAnswer, "swift2fa.status returned an unknown answer")
+            throw EnrollmentStoreError(.databaseError, "swift2fa.status returned an unknown answer")
         }
         var parameters: OTPParameters?
         if let name = row[1], let algorithm = HashAlgorithm(rawValue: name),
@@ -139,47 +139,47 @@ public struct FleetStore<Connection: FleetConnection> {
     }
 
     /// Removes the user's enrollment, pending enrollment and state; false when there was none.
-    public func reset(user: String) throws(FleetError) -> Bool {
+    public func reset(user: String) throws(EnrollmentStoreError) -> Bool {
         try single(connection.run("SELECT swift2fa.reset($1)", [user]), columns: 1)[0] == "t"
     }
 
     /// Clears failures, back-off and lock; returns the failures and lock before, nil when not enrolled.
-    public func unlock(user: String) throws(FleetError) -> (failures: Int, locked: Bool)? {
+    public func unlock(user: String) throws(EnrollmentStoreError) -> (failures: Int, locked: Bool)? {
         let rows = try connection.run("SELECT failures, locked FROM swift2fa.unlock($1)", [user])
         guard let row = rows.first else { return nil }
         guard row.count == 2, let failures = row[0].flatMap({ Int($0) }) else {
-            throw FleetError(.malformedAnswer, "swift2fa.unlock returned an unknown answer")
+            throw EnrollmentStoreError(.databaseError, "swift2fa.unlock returned an unknown answer")
         }
         return (failures, row[1] == "t")
     }
 
     /// Replaces the user's backup codes (as shown to the user); false when not enrolled.
-    public func regenerateBackupCodes(user: String, codes: [String]) throws(FleetError) -> Bool {
+    public func regenerateBackupCodes(user: String, codes: [String]) throws(EnrollmentStoreError) -> Bool {
         try single(connection.run("SELECT swift2fa.regenerate_backup_codes($1, $2::text[])",
                             [user, Self.arrayText(codes)]), columns: 1)[0] == "t"
     }
 
     /// The fleet's policy (the settings table).
-    public func policy() throws(FleetError) -> VerificationPolicy {
+    public func policy() throws(EnrollmentStoreError) -> VerificationPolicy {
         let row = try single(connection.run("""
             SELECT "window", throttle_after, throttle_delay, throttle_max, lock_after FROM swift2fa.settings
             """, []), columns: 5)
         let values = row.compactMap { $0.flatMap { Int($0) } }
-        guard values.count == 5 else { throw FleetError(.malformedAnswer, "swift2fa.settings is unreadable") }
+        guard values.count == 5 else { throw EnrollmentStoreError(.databaseError, "swift2fa.settings is unreadable") }
         return VerificationPolicy(window: values[0], throttle: ThrottlePolicy(
             throttleAfter: values[1], baseDelay: values[2], maxDelay: values[3], lockAfter: values[4]))
     }
 
     /// Sets one policy value: window, throttle_after, throttle_delay, throttle_max, lock_after,
     /// pending_lifetime or backup_cost.
-    public func setSetting(_ name: String, to value: Int) throws(FleetError) {
+    public func setSetting(_ name: String, to value: Int) throws(EnrollmentStoreError) {
         _ = try connection.run("SELECT swift2fa.set_setting($1, $2::integer)", [name, String(value)])
     }
 
     /// Gives an existing role the server rights (and nothing more), with enrollment at login
     /// exactly when `enroll`. The database refuses PUBLIC and the admin role's members
     /// (`.invalidArgument`).
-    public func grantServer(role: String, enroll: Bool) throws(FleetError) {
+    public func grantServer(role: String, enroll: Bool) throws(EnrollmentStoreError) {
         _ = try connection.run("SELECT swift2fa.grant_server($1, $2::boolean)", [role, enroll ? "true" : "false"])
     }
 
@@ -191,12 +191,12 @@ public struct FleetStore<Connection: FleetConnection> {
     }
 
     /// The roles with the server rights, by name (admin role only).
-    public func serverRoles() throws(FleetError) -> [ServerRole] {
+    public func serverRoles() throws(EnrollmentStoreError) -> [ServerRole] {
         let rows = try connection.run("SELECT role, enroll FROM swift2fa.server_roles()", [])
         var roles: [ServerRole] = []
         for row in rows {
             guard row.count == 2, let role = row[0], let enroll = row[1] else {
-                throw FleetError(.malformedAnswer, "swift2fa.server_roles returned an unknown answer")
+                throw EnrollmentStoreError(.databaseError, "swift2fa.server_roles returned an unknown answer")
             }
             roles.append(ServerRole(role: role, enroll: enroll == "t"))
         }
@@ -204,7 +204,7 @@ public struct FleetStore<Connection: FleetConnection> {
     }
 
     /// Takes the server rights back.
-    public func revokeServer(role: String) throws(FleetError) {
+    public func revokeServer(role: String) throws(EnrollmentStoreError) {
         _ = try connection.run("SELECT swift2fa.revoke_server($1)", [role])
     }
 
@@ -226,7 +226,7 @@ public struct FleetStore<Connection: FleetConnection> {
         public let publicCanConnect: Bool
     }
 
-    public func databaseInfo() throws(FleetError) -> DatabaseInfo {
+    public func databaseInfo() throws(EnrollmentStoreError) -> DatabaseInfo {
         let row = try single(connection.run("""
             SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint, pg_is_in_recovery(),
                    current_setting('server_version'), session_user,
@@ -237,7 +237,7 @@ public struct FleetStore<Connection: FleetConnection> {
                      WHERE d.datname = current_database())
             """, []), columns: 6)
         guard let clock = row[0].flatMap({ Int64($0) }), let version = row[2], let role = row[3] else {
-            throw FleetError(.malformedAnswer, "the database's status is unreadable")
+            throw EnrollmentStoreError(.databaseError, "the database's status is unreadable")
         }
         // A missing schema, or a role that may not read it, has no version to show.
         var schemaVersion: Int?
@@ -252,9 +252,9 @@ public struct FleetStore<Connection: FleetConnection> {
 
     // MARK: Helpers
 
-    private func single(_ rows: [[String?]], columns: Int) throws(FleetError) -> [String?] {
+    private func single(_ rows: [[String?]], columns: Int) throws(EnrollmentStoreError) -> [String?] {
         guard rows.count == 1, let row = rows.first, row.count == columns else {
-            throw FleetError(.malformedAnswer, "the database returned \(rows.count) rows where 1 was expected")
+            throw EnrollmentStoreError(.databaseError, "the database returned \(rows.count) rows where 1 was expected")
         }
         return row
     }

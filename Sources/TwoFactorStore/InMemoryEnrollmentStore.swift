@@ -33,9 +33,10 @@ public final class InMemoryEnrollmentStore: EnrollmentStore {
     public func verify(user: String, answer: String, context: LoginContext) throws(EnrollmentStoreError) -> LoginVerification {
         try failIfAsked()
         guard let record = records[user] else { return LoginVerification(.notEnrolled, failures: 0, throttledUntil: 0) }
-        let decision = policy.verify(answer: answer, record: record, state: states[user] ?? UserState(), now: now)
+        let before = states[user] ?? UserState()
+        let decision = policy.verify(answer: answer, record: record, state: before, now: now)
         if decision.stateChanged { states[user] = decision.state }
-        return LoginVerification(decision)
+        return LoginVerification(decision, record: record, before: before)
     }
 
     func failIfAsked() throws(EnrollmentStoreError) {

@@ -1,7 +1,7 @@
 import TwoFactorCore
 
 /// What a login's check came to in any store (`EnrollmentStore.verify`): the outcome, the
-/// consecutive failures after it, and when a throttle ends.
+/// consecutive failures after it, when a throttle ends, and what the event hook hears of.
 public struct LoginVerification: Equatable, Sendable {
     /// The outcome. Its raw value is the one word for it everywhere: the module's `result=`,
     /// the fleet's `verify()` answer and audit table, and the command's messages.
@@ -34,17 +34,38 @@ public struct LoginVerification: Equatable, Sendable {
     public let failures: Int
     /// Unix time until which codes are refused unchecked; 0 when not throttled.
     public let throttledUntil: Int64
+    /// Backup codes left after this attempt, where the store says (the fleet's does not).
+    public let backupCodesLeft: Int?
+    /// True when this attempt locked the second factor (the fleet's store does not say).
+    public let lockedNow: Bool
 
-    public init(_ outcome: Outcome, failures: Int, throttledUntil: Int64) {
+    public init(_ outcome: Outcome, failures: Int, throttledUntil: Int64, backupCodesLeft: Int? = nil,
+                lockedNow: Bool = false) {
         self.outcome = outcome
         self.failures = failures
         self.throttledUntil = throttledUntil
+        self.backupCodesLeft = backupCodesLeft
+        self.lockedNow = lockedNow
     }
 
-    /// What the pure policy decided.
-    public init(_ decision: VerificationPolicy.Decision) {
+    /// What the pure policy decided for `record`, whose state was `before`.
+    public init(_ decision: VerificationPolicy.Decision, record: SecretRecord, before: UserState) {
         let until: Int64
         if case .throttled(let end) = decision.outcome { until = end } else { until = decision.state.throttledUntil }
-        self.init(Outcome(decision.outcome), failures: decision.state.failures, throttledUntil: until)
+        self.init(Outcome(decision.outcome), failures: decision.state.failures, throttledUntil: until,
+                  backupCodesLeft: VerificationPolicy.unusedBackupCodes(record: record, state: decision.state).count,
+                  lockedNow: decision.state.locked && !before.locked)
+    }
+
+    /// The events this attempt gives the admin's hook: a backup code used (and few left),
+    /// the second factor locked.
+    public var hookEvents: [HookEvent.Kind] {
+        var events: [HookEvent.Kind] = []
+        if outcome == .acceptedBackup {
+            events.append(.backupCodeUsed)
+            if let backupCodesLeft, backupCodesLeft <= HookEvent.lowBackupCodes { events.append(.backupCodesLow) }
+        }
+        if lockedNow { events.append(.locked) }
+        return events
     }
 }

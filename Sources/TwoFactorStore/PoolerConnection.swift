@@ -12,7 +12,7 @@ import TwoFactorCore
 /// Connecting and start-up share one deadline of `timeoutSeconds`, and each call has its
 /// own. Every failure (a directory others could write to, no socket, a timeout, a lost
 /// connection, any malformed, oversized, out-of-order or unasked-for message, a request
-/// for a password) is `FleetError(.databaseUnavailable, ...)`, and the connection is
+/// for a password) is `EnrollmentStoreError(.databaseUnavailable, ...)`, and the connection is
 /// closed and unusable after it. Closed by `close()` or when released.
 public final class PoolerConnection: FleetConnection {
     private var socket: Int32 = -1
@@ -22,22 +22,22 @@ public final class PoolerConnection: FleetConnection {
     private let timeoutSeconds: Int
 
     /// Connects to the pooler of `settings` and completes start-up.
-    public init(_ settings: FleetSettings) throws(FleetError) {
+    public init(_ settings: FleetSettings) throws(EnrollmentStoreError) {
         timeoutSeconds = min(max(settings.timeoutSeconds, 1), 3600)
         let deadline = Deadline(seconds: timeoutSeconds)
         try Self.checkDirectory(settings.poolerDirectory)
-        do throws(FleetError) {
+        do throws(EnrollmentStoreError) {
             try connect(to: settings.poolerSocketPath, deadline: deadline)
             let startup: [UInt8]
             do throws(PostgresWireError) {
                 startup = try PostgresFrontendMessage.startup(user: Pooler.clientUser, database: Pooler.database,
                                                               applicationName: "swift-2fa")
             } catch {
-                throw FleetError(.databaseUnavailable, "pooler: \(error.description)")
+                throw EnrollmentStoreError(.databaseUnavailable, "pooler: \(error.description)")
             }
             try send(startup, deadline: deadline)
             guard try receiveEvent(deadline: deadline) == .ready else {
-                throw FleetError(.databaseUnavailable, "pooler: no ready session after start-up")
+                throw EnrollmentStoreError(.databaseUnavailable, "pooler: no ready session after start-up")
             }
         } catch {
             close()
@@ -48,15 +48,15 @@ public final class PoolerConnection: FleetConnection {
     /// Takes over the connection `descriptor` that another instance of the module in the
     /// same PAM stack handed on idle (`handOver()`). Checked first: it must still be a
     /// connected Unix stream socket whose peer is this configuration's pooler socket.
-    /// Otherwise it is closed and `FleetError(.databaseUnavailable, ...)` thrown; the
+    /// Otherwise it is closed and `EnrollmentStoreError(.databaseUnavailable, ...)` thrown; the
     /// caller then connects anew.
-    public init(resuming descriptor: Int32, settings: FleetSettings) throws(FleetError) {
+    public init(resuming descriptor: Int32, settings: FleetSettings) throws(EnrollmentStoreError) {
         timeoutSeconds = min(max(settings.timeoutSeconds, 1), 3600)
         socket = descriptor
         session = .resumed()
         guard Self.isConnected(descriptor, to: settings.poolerSocketPath) else {
             close()
-            throw FleetError(.databaseUnavailable, "pooler: the connection handed on is not one to \(settings.poolerSocketPath)")
+            throw EnrollmentStoreError(.databaseUnavailable, "pooler: the connection handed on is not one to \(settings.poolerSocketPath)")
         }
     }
 
@@ -75,17 +75,17 @@ public final class PoolerConnection: FleetConnection {
         return descriptor
     }
 
-    public func run(_ sql: String, _ parameters: [String?]) throws(FleetError) -> [[String?]] {
-        guard socket >= 0 else { throw FleetError(.databaseUnavailable, "pooler: the connection is closed") }
+    public func run(_ sql: String, _ parameters: [String?]) throws(EnrollmentStoreError) -> [[String?]] {
+        guard socket >= 0 else { throw EnrollmentStoreError(.databaseUnavailable, "pooler: the connection is closed") }
         let deadline = Deadline(seconds: timeoutSeconds)
         let event: PostgresSession.Event
-        do throws(FleetError) {
+        do throws(EnrollmentStoreError) {
             var message: [UInt8]
             do throws(PostgresWireError) {
                 message = try PostgresFrontendMessage.call(sql, parameters)
                 try session.beginCall()
             } catch {
-                throw FleetError(.databaseUnavailable, "pooler: \(error.description)")
+                throw EnrollmentStoreError(.databaseUnavailable, "pooler: \(error.description)")
             }
             // The message holds the answer the user typed: wipe it once sent.
             defer { for index in message.indices { message[index] = 0 } }
@@ -99,10 +99,10 @@ public final class PoolerConnection: FleetConnection {
         case .result(.rows(let rows)):
             return rows
         case .result(.refused(let sqlState, let message)):
-            throw FleetError(FleetError.kind(sqlState: sqlState), "database: \(sqlState) \(message)")
+            throw EnrollmentStoreError(EnrollmentStoreError.kind(sqlState: sqlState), "database: \(sqlState) \(message)")
         case .ready:
             close()
-            throw FleetError(.databaseUnavailable, "pooler: a second start-up in the middle of a call")
+            throw EnrollmentStoreError(.databaseUnavailable, "pooler: a second start-up in the middle of a call")
         }
     }
 
@@ -124,26 +124,9 @@ public final class PoolerConnection: FleetConnection {
     /// Refuses a pooler directory that is a symbolic link or not a directory, that a group
     /// or others may write to, or that sits below such a directory (a sticky one, like
     /// /tmp, excepted): whoever can put a socket there could answer for the database.
-    static func checkDirectory(_ path: String) throws(FleetError) {
-        guard path.hasPrefix("/") else { throw FleetError(.databaseUnavailable, "pooler directory \(path) is not absolute") }
-        var current = path
-        var isPooler = true
-        while true {
-            var status = stat()
-            guard lstat(current, &status) == 0 else {
-                throw FleetError(.databaseUnavailable, "pooler directory \(current): \(errnoText())")
-            }
-            guard status.st_mode & S_IFMT == S_IFDIR else {
-                throw FleetError(.databaseUnavailable, "pooler directory \(current) is not a directory (or is a symbolic link)")
-            }
-            let writableByOthers = status.st_mode & (S_IWGRP | S_IWOTH) != 0
-            if writableByOthers && (isPooler || status.st_mode & S_ISVTX == 0) {
-                throw FleetError(.databaseUnavailable, "pooler directory \(current) is writable by others (mode \(octal(status.st_mode)))")
-            }
-            guard current != "/" else { return }
-            isPooler = false
-            let parent = current.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(current[..<$0]) } ?? "/"
-            current = parent.isEmpty ? "/" : parent
+    static func checkDirectory(_ path: String) throws(EnrollmentStoreError) {
+        if let problem = TrustedPath.directoryProblem(path, what: "pooler directory") {
+            throw EnrollmentStoreError(.databaseUnavailable, problem)
         }
     }
 
@@ -172,26 +155,26 @@ public final class PoolerConnection: FleetConnection {
         }
     }
 
-    private func connect(to path: String, deadline: Deadline) throws(FleetError) {
+    private func connect(to path: String, deadline: Deadline) throws(EnrollmentStoreError) {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
         let capacity = MemoryLayout.size(ofValue: address.sun_path)
         guard bytes.count < capacity, !bytes.contains(0) else {
-            throw FleetError(.databaseUnavailable, "pooler socket path \(path) is too long")
+            throw EnrollmentStoreError(.databaseUnavailable, "pooler socket path \(path) is too long")
         }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             for (index, byte) in bytes.enumerated() { raw[index] = byte }
         }
         var status = stat()
         guard lstat(path, &status) == 0 else {
-            throw FleetError(.databaseUnavailable, "pooler socket \(path): \(errnoText()) (is the pooler running?)")
+            throw EnrollmentStoreError(.databaseUnavailable, "pooler socket \(path): \(errnoText()) (is the pooler running?)")
         }
         guard status.st_mode & S_IFMT == S_IFSOCK else {
-            throw FleetError(.databaseUnavailable, "pooler socket \(path) is not a socket")
+            throw EnrollmentStoreError(.databaseUnavailable, "pooler socket \(path) is not a socket")
         }
         socket = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard socket >= 0 else { throw FleetError(.databaseUnavailable, "pooler: socket: \(errnoText())") }
+        guard socket >= 0 else { throw EnrollmentStoreError(.databaseUnavailable, "pooler: socket: \(errnoText())") }
         let length = socklen_t(MemoryLayout<sockaddr_un>.size)
         while true {
             let result = withUnsafePointer(to: &address) {
@@ -210,16 +193,16 @@ public final class PoolerConnection: FleetConnection {
                 var error: Int32 = 0
                 var size = socklen_t(MemoryLayout<Int32>.size)
                 guard getsockopt(socket, SOL_SOCKET, SO_ERROR, &error, &size) == 0, error == 0 else {
-                    throw FleetError(.databaseUnavailable, "pooler: cannot connect to \(path): \(errnoText(error))")
+                    throw EnrollmentStoreError(.databaseUnavailable, "pooler: cannot connect to \(path): \(errnoText(error))")
                 }
                 return
             default:
-                throw FleetError(.databaseUnavailable, "pooler: cannot connect to \(path): \(errnoText())")
+                throw EnrollmentStoreError(.databaseUnavailable, "pooler: cannot connect to \(path): \(errnoText())")
             }
         }
     }
 
-    private func send(_ bytes: [UInt8], deadline: Deadline) throws(FleetError) {
+    private func send(_ bytes: [UInt8], deadline: Deadline) throws(EnrollmentStoreError) {
         var sent = 0
         while sent < bytes.count {
             let count = bytes.withUnsafeBytes { raw in
@@ -232,14 +215,14 @@ public final class PoolerConnection: FleetConnection {
             } else if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
                 try wait(for: Int16(POLLOUT), deadline: deadline, doing: "sending")
             } else {
-                throw FleetError(.databaseUnavailable, "pooler: connection lost while sending: \(errnoText())")
+                throw EnrollmentStoreError(.databaseUnavailable, "pooler: connection lost while sending: \(errnoText())")
             }
         }
     }
 
     /// Reads until the session completes start-up or the call; every message goes through
     /// the framing cap, the decoder and the session's order.
-    private func receiveEvent(deadline: Deadline) throws(FleetError) -> PostgresSession.Event {
+    private func receiveEvent(deadline: Deadline) throws(EnrollmentStoreError) -> PostgresSession.Event {
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
             do throws(PostgresWireError) {
@@ -254,7 +237,7 @@ public final class PoolerConnection: FleetConnection {
                     }
                 }
             } catch {
-                throw FleetError(.databaseUnavailable, "pooler: \(error.description)")
+                throw EnrollmentStoreError(.databaseUnavailable, "pooler: \(error.description)")
             }
             if offset > 0 {
                 buffer.removeSubrange(0..<offset)
@@ -264,18 +247,18 @@ public final class PoolerConnection: FleetConnection {
             if count > 0 {
                 buffer += chunk[0..<count]
             } else if count == 0 {
-                throw FleetError(.databaseUnavailable, "pooler: the connection was closed before the answer was complete")
+                throw EnrollmentStoreError(.databaseUnavailable, "pooler: the connection was closed before the answer was complete")
             } else if errno == EINTR {
                 continue
             } else if errno == EAGAIN || errno == EWOULDBLOCK {
                 try wait(for: Int16(POLLIN), deadline: deadline, doing: "waiting for the answer")
             } else {
-                throw FleetError(.databaseUnavailable, "pooler: connection lost: \(errnoText())")
+                throw EnrollmentStoreError(.databaseUnavailable, "pooler: connection lost: \(errnoText())")
             }
         }
     }
 
-    private func wait(for events: Int16, deadline: Deadline, doing what: String) throws(FleetError) {
+    private func wait(for events: Int16, deadline: Deadline, doing what: String) throws(EnrollmentStoreError) {
         while true {
             let left = deadline.remainingMilliseconds
             guard left > 0 else { throw timedOut(what) }
@@ -283,13 +266,13 @@ public final class PoolerConnection: FleetConnection {
             let ready = poll(&entry, 1, Int32(min(left, 60_000)))
             if ready > 0 { return }
             if ready < 0 && errno != EINTR {
-                throw FleetError(.databaseUnavailable, "pooler: poll: \(errnoText())")
+                throw EnrollmentStoreError(.databaseUnavailable, "pooler: poll: \(errnoText())")
             }
         }
     }
 
-    private func timedOut(_ what: String) -> FleetError {
-        FleetError(.databaseUnavailable, "pooler: timed out after \(timeoutSeconds) s \(what)")
+    private func timedOut(_ what: String) -> EnrollmentStoreError {
+        EnrollmentStoreError(.databaseUnavailable, "pooler: timed out after \(timeoutSeconds) s \(what)")
     }
 }
 

@@ -50,7 +50,8 @@ import Testing
         #expect(report.isSound, "\(Self.problems(report))")
     }
 
-    @Test(arguments: ["sshd", "sudo", "su", "login", "cockpit", "panel", "sshd-enroll", "cockpit-enroll", "panel-one-field"])
+    @Test(arguments: ["sshd", "sudo", "su", "login", "cockpit", "panel", "sshd-enroll", "cockpit-enroll", "panel-one-field",
+                      "exempt-network", "exempt-group"])
     func theExamplesKeepTheRules(name: String) throws {
         var files = F.debian
         files[name] = F.example(name)

@@ -222,6 +222,27 @@ import Testing
         #expect(dir.read("sudo") == Self.sudo)
     }
 
+    @Test("status lists each service's exemptions, from its configuration file and its line, and warns of a line the module refuses")
+    func statusShowsExemptions() throws {
+        let dir = try TempPamDir([:])
+        try dir.write("swift-2fa.conf", "require_group = staff, admins\n")
+        let config = dir.path + "/swift-2fa.conf"
+        try dir.write("sshd", "auth requisite pam_unix.so\nauth required pam_swift2fa.so config=\(config) exempt_network=10.0.0.0/8\n")
+        try dir.write("sudo", "auth requisite pam_unix.so\nauth required pam_swift2fa.so exempt_network=host.example\n")
+        try dir.write("login", "auth requisite pam_unix.so\nauth required pam_swift2fa.so\n")
+        let text = try dir.run(["status"])
+        #expect(text.status == 0, "\(text.stderr)")
+        let lines = text.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("exempt: sshd: require_group=staff,admins exempt_network=10.0.0.0/8"), "\(text.stdout)")
+        #expect(!lines.contains { $0.hasPrefix("exempt: login") || $0.hasPrefix("exempt: sudo") })
+        #expect(lines.contains { $0.hasPrefix("warning: sudo: the module refuses every login of this service: ")
+                                 && $0.contains("exempt_network") }, "\(text.stdout)")
+        let json = try dir.run(["status", "--json"])
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        let sshd = rows.first { $0["service"] as? String == "sshd" }
+        #expect(sshd?["exemptions"] as? [String] == ["require_group=staff,admins", "exempt_network=10.0.0.0/8"])
+    }
+
     /// The real try: pamtester in a private namespace, through the built module. Root only.
     @Test(.requiresRoot("pamtester runs in a private mount namespace"), .requires("/usr/bin/pamtester", package: "pamtester"))
     func checkTriesTheStackWithPamtester() throws {

@@ -41,6 +41,9 @@ struct ModuleOptionsTests {
         case "lock_after=": return "lock_after=50"
         case "enroll_group=": return "enroll_group=wheel"
         case "enroll_qr=": return "enroll_qr=never"
+        case "exempt_group=": return "exempt_group=wheel"
+        case "require_group=": return "require_group=staff"
+        case "exempt_network=": return "exempt_network=10.0.0.0/8"
         default: return name
         }
     }

@@ -26,8 +26,10 @@ struct EnrollmentStoreContractTests {
         private let directory: TemporaryDirectory?
         private let memory: InMemoryEnrollmentStore?
         let files: Store?
+        let policy: VerificationPolicy
 
         init(_ kind: String, policy: VerificationPolicy = .standard) throws {
+            self.policy = policy
             let record = try EnrollmentStoreContractTests.record()
             if kind == "files" {
                 let directory = try TemporaryDirectory("s2fa-store")
@@ -65,7 +67,7 @@ struct EnrollmentStoreContractTests {
             let reader: FileEnrollmentStore.SecretReader? = user == "alice" || FileManager.default.fileExists(atPath: files.secretPath(for: user))
                 ? { () throws(StoreError) in try Store.readSecret(at: files.secretPath(for: user), owners: files.trustedOwners) }
                 : nil
-            let store = FileEnrollmentStore(store: files, policy: .standard, readSecret: reader, now: { time })
+            let store = FileEnrollmentStore(store: files, policy: policy, readSecret: reader, now: { time })
             return try store.verify(user: user, answer: answer, context: context)
         }
     }
@@ -83,9 +85,11 @@ struct EnrollmentStoreContractTests {
         let fixture = try Fixture(kind)
         let code = AuthenticatorApp.code(Self.secret, at: fixture.now)
         #expect(try fixture.login(code).outcome == .acceptedTOTP)
-        #expect(try fixture.login(code) == LoginVerification(.replayed, failures: 1, throttledUntil: 0))
-        #expect(try fixture.login("000000") == LoginVerification(.rejected, failures: 2, throttledUntil: 0))
-        #expect(try fixture.login(Self.backupCode) == LoginVerification(.acceptedBackup, failures: 0, throttledUntil: 0))
+        #expect(try fixture.login(code) == LoginVerification(.replayed, failures: 1, throttledUntil: 0, backupCodesLeft: 1))
+        #expect(try fixture.login("000000") == LoginVerification(.rejected, failures: 2, throttledUntil: 0, backupCodesLeft: 1))
+        let backup = try fixture.login(Self.backupCode)
+        #expect(backup == LoginVerification(.acceptedBackup, failures: 0, throttledUntil: 0, backupCodesLeft: 0))
+        #expect(backup.hookEvents == [.backupCodeUsed, .backupCodesLow])
         #expect(try fixture.login(Self.backupCode).outcome == .rejected, "a backup code works once")
         let throttle = ThrottlePolicy.standard
         var last = LoginVerification(.rejected, failures: 0, throttledUntil: 0)
@@ -190,5 +194,31 @@ struct EnrollmentAdministrationContractTests {
         var value: Int64
         init(start: Int64) { value = start }
         func read() -> Int64 { value }
+    }
+}
+
+/// What a login tells the event hook, from the file and in-memory stores alike.
+@Suite("Hook events of a login")
+struct LoginHookEventTests {
+    @Test("the attempt that locks says so once; later ones do not", arguments: ["files", "memory"])
+    func lock(_ kind: String) throws {
+        var policy = VerificationPolicy.standard
+        policy.throttle = ThrottlePolicy(throttleAfter: 5, baseDelay: 30, maxDelay: 900, lockAfter: 2)
+        let fixture = try EnrollmentStoreContractTests.Fixture(kind, policy: policy)
+        let first = try fixture.login("000000")
+        #expect(first.hookEvents.isEmpty && !first.lockedNow)
+        let second = try fixture.login("000001")
+        #expect(second.lockedNow && second.hookEvents == [.locked], "\(second)")
+        let third = try fixture.login("000002")
+        #expect(third.outcome == .locked && third.hookEvents.isEmpty)
+    }
+
+    @Test("a hook event's JSON: every field, escaped, never a code")
+    func json() {
+        let event = HookEvent(.backupCodesLow, user: "al\"ice", service: "sshd", rhost: nil, time: 1_800_000_000,
+                              host: "h\n1", backupCodesLeft: 2)
+        #expect(event.json == #"{"event":"backup-codes-low","user":"al\"ice","service":"sshd","rhost":null,"time":1800000000,"host":"h\n1","backup_codes_left":2}"# + "\n")
+        let plain = HookEvent(.reset, user: "bob", service: "swift-2fa-setup", rhost: "192.0.2.1\u{1}", time: 1, host: "h")
+        #expect(plain.json == #"{"event":"reset","user":"bob","service":"swift-2fa-setup","rhost":"192.0.2.1\u0001","time":1,"host":"h"}"# + "\n")
     }
 }

@@ -41,7 +41,7 @@ struct PoolerConnectionTests {
             let first = try PoolerConnection(settings)
             #expect(try first.run("SELECT 1", []) == [["accepted-totp", "0", "0"]])
             let descriptor = try #require(first.handOver())
-            #expect(throws: FleetError.self) { try first.run("SELECT 1", []) }
+            #expect(throws: EnrollmentStoreError.self) { try first.run("SELECT 1", []) }
             let second = try PoolerConnection(resuming: descriptor, settings: settings)
             #expect(try second.run("SELECT 2", []) == [["accepted-totp", "0", "0"]])
             second.close()
@@ -69,7 +69,7 @@ struct PoolerConnectionTests {
                 descriptor = open("/etc/hostname", O_RDONLY)
             }
             #expect(descriptor >= 0)
-            #expect(throws: FleetError.self) { try PoolerConnection(resuming: descriptor, settings: elsewhere) }
+            #expect(throws: EnrollmentStoreError.self) { try PoolerConnection(resuming: descriptor, settings: elsewhere) }
             #expect(fcntl(descriptor, F_GETFD) == -1, "closed after the refusal")
         }
     }
@@ -82,14 +82,14 @@ struct PoolerConnectionTests {
     func lies(_ scenario: String) throws {
         try Self.withFake([scenario]) { settings, _ in
             let start = Date()
-            var kind: FleetError.Kind?
-            do throws(FleetError) {
+            var kind: EnrollmentStoreError.Kind?
+            do throws(EnrollmentStoreError) {
                 let connection = try PoolerConnection(settings)
-                do throws(FleetError) {
+                do throws(EnrollmentStoreError) {
                     _ = try connection.run("SELECT 1", ["x"])
                 } catch {
                     kind = error.kind
-                    #expect(throws: FleetError.self) { try connection.run("SELECT 1", []) }
+                    #expect(throws: EnrollmentStoreError.self) { try connection.run("SELECT 1", []) }
                 }
             } catch {
                 kind = error.kind
@@ -103,22 +103,22 @@ struct PoolerConnectionTests {
     func directory() throws {
         let directory = try TemporaryDirectory("s2fa-store")
         let missing = FleetSettings(conninfo: "x", timeoutSeconds: 1, poolerDirectory: directory.file("none"))
-        #expect(throws: FleetError(.databaseUnavailable, "pooler directory \(directory.file("none")): No such file or directory")) {
+        #expect(throws: EnrollmentStoreError(.databaseUnavailable, "pooler directory \(directory.file("none")): No such file or directory")) {
             try PoolerConnection(missing)
         }
         try FileManager.default.createDirectory(atPath: directory.file("open"), withIntermediateDirectories: false,
                                                 attributes: [.posixPermissions: 0o700])
         #expect(chmod(directory.file("open"), 0o777) == 0)
         let open = FleetSettings(conninfo: "x", timeoutSeconds: 1, poolerDirectory: directory.file("open"))
-        #expect(throws: FleetError(.databaseUnavailable,
+        #expect(throws: EnrollmentStoreError(.databaseUnavailable,
                                    "pooler directory \(directory.file("open")) is writable by others (mode 0777)")) {
             try PoolerConnection(open)
         }
         #expect(symlink(directory.path, directory.file("link")) == 0)
         let link = FleetSettings(conninfo: "x", timeoutSeconds: 1, poolerDirectory: directory.file("link"))
-        #expect(throws: FleetError.self) { try PoolerConnection(link) }
+        #expect(throws: EnrollmentStoreError.self) { try PoolerConnection(link) }
         #expect(chmod(directory.file("open"), 0o700) == 0)
-        #expect(throws: FleetError(.databaseUnavailable,
+        #expect(throws: EnrollmentStoreError(.databaseUnavailable,
                                    "pooler socket \(Pooler.socketPath(in: directory.file("open"))): No such file or directory (is the pooler running?)")) {
             try PoolerConnection(open)
         }

@@ -65,12 +65,14 @@ if "$REPO_ROOT/install.sh" --destdir "$STAGE" --no-deps "${BUILD_ARGS[@]}" "${DI
     exports=$(nm -D --defined-only "$S2FA_MODULE" 2>/dev/null | awk '{print $3}' | sort | tr '\n' ' ')
     [[ $exports == "pam_sm_authenticate pam_sm_setcred " ]] && note PASS "install: module exports only pam_sm_authenticate and pam_sm_setcred" ||
         note FAIL "install: module exports only pam_sm_authenticate and pam_sm_setcred (got: $exports)"
-    # Nothing inside the module reads the environment, starts a program or follows the
-    # locale: Package.swift wraps these names (Sources/CPAM/no_environment.c).
+    # Nothing inside the module reads the environment, searches PATH for a program or
+    # follows the locale: Package.swift wraps these names (Sources/CPAM/no_environment.c).
+    # The one program it starts is the admin's event hook (Sources/CDetachedRun), by execve
+    # with an absolute path and an environment of its own.
     imports=$(nm -D --undefined-only "$S2FA_MODULE" 2>/dev/null | awk '{print $2}' | sed 's/@.*//' |
-        grep -xE 'getenv|secure_getenv|__secure_getenv|environ|__environ|gettext|dcgettext|execvpe|execve|execvp|strerror|setlocale' | tr '\n' ' ')
-    [[ -z $imports ]] && note PASS "install: module imports no getenv, environ, gettext, exec or strerror" ||
-        note FAIL "install: module imports no getenv, environ, gettext, exec or strerror (got: $imports)"
+        grep -xE 'getenv|secure_getenv|__secure_getenv|environ|__environ|gettext|dcgettext|execvpe|execvp|execv|execl|execlp|execle|system|popen|posix_spawnp|strerror|setlocale' | tr '\n' ' ')
+    [[ -z $imports ]] && note PASS "install: module imports no getenv, environ, gettext, PATH-searching exec or strerror" ||
+        note FAIL "install: module imports no getenv, environ, gettext, PATH-searching exec or strerror (got: $imports)"
     needed=$(readelf -d "$S2FA_MODULE" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
     [[ $needed != *swift* && $needed != *Foundation* && $needed != *libstdc++* ]] &&
         note PASS "install: module needs no Swift runtime, Foundation or libstdc++ at run time ($needed)" ||

@@ -12,6 +12,7 @@ require_cmds sshd ssh ssh-keygen expect oathtool python3 useradd userdel chpassw
 resolve_artifacts
 setup_workdir
 private_pam_dir
+private_syslog
 
 create_alice_and_bob
 log "users: $ALICE (enrolled), $BOB (not enrolled)"
@@ -40,6 +41,20 @@ ssh_try "backup code logs in" 0 "$ALICE" "$ALICE_PW" "${BACKUP_CODES[0]}"
 ssh_try "same backup code refused the second time" 1 "$ALICE" "$ALICE_PW" "${BACKUP_CODES[0]}"
 if ((${#BACKUP_CODES[@]} > 1)); then
     ssh_try "another backup code, typed in upper case, logs in" 0 "$ALICE" "$ALICE_PW" "${BACKUP_CODES[1]^^}"
+fi
+
+# --- exempt_network (pam.d-example/exempt-network): sshd passes the client's address as
+# PAM_RHOST; a login from 127.0.0.2 is not asked for the code, one from 127.0.0.1 is.
+install_pam_service sshd exempt-network "exempt_network=127.0.0.2/32"
+from=$(($(wc -l <"$SYSLOG") + 1))
+ssh_try "exempt_network: from an exempt address, password only logs in" 0 "$ALICE" "$ALICE_PW" - "" 127.0.0.2
+sleep 0.2 # the listener writes asynchronously
+module_log_lines "$from" | grep -q 'rhost="127.0.0.2" result=exempt reason="rhost in exempt_network 127.0.0.2/32"' &&
+    pass "exempt_network: logged result=exempt with the rule" || fail "exempt_network: logged result=exempt with the rule" "$(module_log_lines "$from")"
+ssh_try "exempt_network: from an exempt address, a wrong password is still refused" 1 "$ALICE" "wrong-$ALICE_PW" - "" 127.0.0.2
+ssh_try "exempt_network: from another address, the code is asked (wrong code refused)" 1 "$ALICE" "$ALICE_PW" "$(wrong_code)"
+if ((${#BACKUP_CODES[@]} > 2)); then
+    ssh_try "exempt_network: from another address, password + backup code logs in" 0 "$ALICE" "$ALICE_PW" "${BACKUP_CODES[2]}"
 fi
 stop_sshd
 

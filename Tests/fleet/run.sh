@@ -89,6 +89,19 @@ before_init=$(snapshot "$admin")
 check "db init on a loaded schema" "0" "$("$setup" db init --database "$admin" >/dev/null 2>&1; echo $?)"
 check "db init twice" "schema swift2fa is at version $version; admin role: twofa_admin" "$("$setup" db init --database "$admin" 2>&1)"
 check "db init again changes nothing (schema, rights, data, migrations recorded)" "$before_init" "$(snapshot "$admin")"
+# Two db init at once on a new database: the migration lock makes one wait for the other;
+# both succeed, and every migration is applied and recorded once.
+sql postgres "CREATE DATABASE twofa_race OWNER twofa_admin" >/dev/null
+race="$admin dbname=twofa_race"
+"$setup" db init --database "$race" >"$work/race1.log" 2>&1 &
+first=$!
+"$setup" db init --database "$race" >"$work/race2.log" 2>&1 &
+second=$!
+race_status=0; wait "$first" || race_status=$?
+race_status2=0; wait "$second" || race_status2=$?
+check "two db init at once on a new database both succeed" "0 0" "$race_status $race_status2"
+check "two db init at once: every migration applied and recorded once" "$(tr '\n' ' ' <<<"$migrations")$version" \
+    "$(psql -X -At "$race" -c "SELECT string_agg(name, ' ' ORDER BY number) || ' ' || max(number) FROM swift2fa.schema_migrations WHERE applied_at IS NOT NULL" 2>&1)"
 status_out=$("$setup" db status --database "$admin" 2>&1)
 check "db status: the database's and the command's schema version agree" "schema version:    $version (this command: $version)" \
     "$(grep '^schema version:' <<<"$status_out")"

@@ -50,6 +50,8 @@ extern unsigned lf_fault_choice;
 extern unsigned lf_short_io;
 /* How many file calls failed by injection in this attempt. */
 extern int lf_faults_injected;
+/* Event hooks the module started (s2fa_run_detached, which never forks here). */
+extern int lf_hooks_started;
 /* flock answers EWOULDBLOCK this many times before it succeeds (another login holds it). */
 extern unsigned lf_lock_busy;
 

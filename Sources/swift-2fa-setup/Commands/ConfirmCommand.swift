@@ -31,6 +31,7 @@ struct ConfirmCommand: ParsableCommand {
     func run() throws {
         let target = try target.resolve()
         let user = target.user
+        let event = target.activationEvent(replace: force)
         let result = try enrollmentCall { () throws(EnrollmentStoreError) in
             try target.enrollments.confirmPending(user: user, code: code, replace: force)
         }
@@ -38,6 +39,7 @@ struct ConfirmCommand: ParsableCommand {
         switch result {
         case .accepted(let backupCodes):
             codes = backupCodes
+            target.notify(event)
         case .rejected(let until):
             throw SetupFailure(.refused, "wrong code; the enrollment of \(user) is still pending"
                                + (until.map { " until \(Output.isoDate($0))" } ?? ""))

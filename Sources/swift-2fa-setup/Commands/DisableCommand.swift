@@ -29,6 +29,7 @@ struct DisableCommand: ParsableCommand {
         guard try storeCall({ () throws(EnrollmentStoreError) in try target.enrollments.reset(user: user) }) else {
             throw SetupFailure(.notEnrolled, "\(user) is not enrolled")
         }
+        target.notify(.reset)
         Output.line("two-factor authentication is now off for \(user)")
     }
 }

@@ -160,9 +160,11 @@ struct EnrollCommand: ParsableCommand {
     private func enrollInteractively(_ record: SecretRecord, display: EnrollmentDisplay, target: ManagedUser) throws(SetupFailure) {
         let step = try showAndConfirm(record, display: display)
         let user = target.user
+        let event = target.activationEvent(replace: force)
         let activation = try storeCall { () throws(EnrollmentStoreError) in
             try target.enrollments.activate(user: user, record: record, lastStep: step, replace: force)
         }
+        target.notify(event)
         if !activation.stateReset { target.warnStateNotReset() }
         Output.line()
         Output.line("Two-factor authentication is now active for \(user).")

@@ -63,10 +63,12 @@ struct ImportCommand: ParsableCommand {
             parameters: OTPParameters(algorithm: .sha1, digits: 6, period: imported.period),
             created: Enrollment.now())
         let lastStep = imported.lastUsedStep(now: record.created)
+        let event = target.activationEvent(replace: force)
         let activation = try storeCall { () throws(EnrollmentStoreError) in
             try target.enrollments.importEnrollment(user: user, record: record, scratchCodes: imported.scratchCodes,
                                                     lastStep: lastStep, replace: force)
         }
+        target.notify(event)
         if !activation.stateReset { target.warnStateNotReset() }
         let kept = activation.backupCodes.count
         if kept < imported.scratchCodes.count {

@@ -26,6 +26,7 @@ struct ResetCommand: ParsableCommand {
         guard try storeCall({ () throws(EnrollmentStoreError) in try target.enrollments.reset(user: user) }) else {
             throw SetupFailure(.notEnrolled, "\(user) is not enrolled; nothing to reset")
         }
+        target.notify(.reset)
         Output.line("removed the enrollment of \(user)")
     }
 }

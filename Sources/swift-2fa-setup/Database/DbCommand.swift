@@ -41,12 +41,12 @@ struct DbInitCommand: ParsableCommand {
 
     func run() throws {
         let store = try connection.store()
-        let before = try fleetCall { () throws(FleetError) in try store.databaseInfo() }
+        let before = try storeCall { () throws(EnrollmentStoreError) in try store.databaseInfo() }
         if let version = before.schemaVersion, version > DbSchema.version {
             throw SetupFailure.io("the database has schema version \(version), newer than this command's "
                                   + "\(DbSchema.version); use a newer swift-2fa-setup")
         }
-        let after = try fleetCall { () throws(FleetError) in
+        let after = try storeCall { () throws(EnrollmentStoreError) in
             try store.applySchema(DbSchema.script)
             return try store.databaseInfo()
         }
@@ -78,7 +78,7 @@ struct DbGrantServerCommand: ParsableCommand {
 
     func run() throws {
         let store = try connection.store()
-        try fleetCall { () throws(FleetError) in try store.grantServer(role: role, enroll: enroll) }
+        try storeCall { () throws(EnrollmentStoreError) in try store.grantServer(role: role, enroll: enroll) }
         Output.line("granted the server rights to \(role); enrollment at login: "
                     + (enroll ? "yes" : "no (add --enroll to allow it)"))
     }
@@ -94,7 +94,7 @@ struct DbRevokeServerCommand: ParsableCommand {
 
     func run() throws {
         let store = try connection.store()
-        try fleetCall { () throws(FleetError) in try store.revokeServer(role: role) }
+        try storeCall { () throws(EnrollmentStoreError) in try store.revokeServer(role: role) }
         Output.line("revoked the server rights of \(role)")
     }
 }
@@ -114,7 +114,7 @@ struct DbStatusCommand: ParsableCommand {
         let pooler = connection.database == nil ? PoolerStatus(configPath: connection.config).lines : []
         defer { for line in pooler { Output.line(line) } }
         let store = try connection.store()
-        let info = try fleetCall { () throws(FleetError) in try store.databaseInfo() }
+        let info = try storeCall { () throws(EnrollmentStoreError) in try store.databaseInfo() }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let local = Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec / 1_000_000)
@@ -128,7 +128,7 @@ struct DbStatusCommand: ParsableCommand {
               + "run 'swift-2fa-setup db init' as the database's owner, or have it REVOKE CONNECT ... FROM PUBLIC"
             : "the admin and the roles granted CONNECT"))
         if info.isAdmin, info.schemaVersion != nil {
-            let roles = try fleetCall { () throws(FleetError) in try store.serverRoles() }
+            let roles = try storeCall { () throws(EnrollmentStoreError) in try store.serverRoles() }
             Output.line("server roles:      " + (roles.isEmpty ? "none (swift-2fa-setup db grant-server ROLE)"
                 : roles.map { $0.role + ($0.enroll ? " (enroll)" : "") }.joined(separator: ", ")))
         }
@@ -174,7 +174,7 @@ struct DbImportCommand: ParsableCommand {
                 throw SetupFailure(error)
             }
             guard let record = found else { throw SetupFailure(.notEnrolled, "\(name) is not enrolled in \(store)") }
-            try fleetCall { () throws(FleetError) in
+            try storeCall { () throws(EnrollmentStoreError) in
                 try fleet.importEnrollment(user: name, record: record, state: state, backupCodes: [], replace: force)
             }
             imported += 1

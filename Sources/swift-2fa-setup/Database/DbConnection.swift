@@ -42,8 +42,3 @@ func fleetSettings(configPath: String, or alternative: String) throws(SetupFailu
     }
     return fleet
 }
-
-/// Runs a fleet-store call; its error becomes the command's failure.
-func fleetCall<Value>(_ body: () throws(FleetError) -> Value) throws(SetupFailure) -> Value {
-    do throws(FleetError) { return try body() } catch { throw SetupFailure(error) }
-}

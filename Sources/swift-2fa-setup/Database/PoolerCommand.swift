@@ -147,7 +147,7 @@ struct DbPoolerEnableCommand: ParsableCommand {
         try unit.install(command: try Subprocess.ownExecutable(), config: options.config)
         Output.line("installed \(unit.unitPath) and started \(PoolerService.unitName)")
         let probe = PoolerProbe(settings: configuration.settings)
-        do throws(FleetError) {
+        do throws(EnrollmentStoreError) {
             try probe.callUntilReady()
         } catch {
             throw SetupFailure.io("the pooler does not answer on \(configuration.settings.poolerSocketPath): "

@@ -12,18 +12,18 @@ struct PoolerProbe {
     static let startSeconds = 15
 
     /// The call; a pooler or database that does not answer is `databaseUnavailable`.
-    func call() throws(FleetError) {
+    func call() throws(EnrollmentStoreError) {
         let connection = try PoolerConnection(settings)
         defer { connection.close() }
         _ = try TwoFactorStore.FleetStore(connection: connection).promptDigits(user: "swift-2fa probe")
     }
 
     /// The call, retried while the pooler is still starting (its socket not there yet).
-    func callUntilReady() throws(FleetError) {
+    func callUntilReady() throws(EnrollmentStoreError) {
         var started = timespec()
         clock_gettime(CLOCK_MONOTONIC, &started)
         while true {
-            do throws(FleetError) {
+            do throws(EnrollmentStoreError) {
                 try call()
                 return
             } catch {

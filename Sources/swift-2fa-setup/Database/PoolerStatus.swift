@@ -24,7 +24,7 @@ struct PoolerStatus {
         let present = lstat(socket, &info) == 0 && (info.st_mode & S_IFMT) == S_IFSOCK
         lines.append("pooler socket:     \(socket) \(present ? "present" : "absent")")
         if present {
-            do throws(FleetError) {
+            do throws(EnrollmentStoreError) {
                 try PoolerProbe(settings: settings).call()
                 lines.append("pooler reachable:  yes (one call through it reached the database)")
             } catch {

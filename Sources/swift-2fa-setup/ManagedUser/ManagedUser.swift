@@ -21,6 +21,8 @@ struct ManagedUser {
     let enrollments: any EnrollmentAdministration
     /// True when the configuration file names a database: the store's files are not used.
     let inFleet: Bool
+    /// The admin's event hook (`notify =`), if the configuration file sets one.
+    let notifyProgram: String?
 
     /// The user's name.
     var user: String { account.name }
@@ -62,7 +64,7 @@ struct ManagedUser {
                 throw .usage("--secret-file cannot be used when the configuration file names a database")
             }
             let database = FleetStore(conninfo: fleet.conninfo, timeout: fleet.timeoutSeconds)
-            enrollments = FleetEnrollmentStore(connect: { () throws(FleetError) in database })
+            enrollments = FleetEnrollmentStore(connect: { () throws(EnrollmentStoreError) in database })
         } else if location.isHomeMode {
             let file = HomeSecretFile(path: location.path, owners: location.owners, account: account)
             enrollments = FileEnrollmentAdministration(store: store, secretFile: file, policy: options.policy,
@@ -73,7 +75,8 @@ struct ManagedUser {
                                                        now: Enrollment.now)
         }
         return ManagedUser(account: account, store: store, location: location, invokerIsRoot: invokerIsRoot,
-                           userGiven: requestedUser != nil, enrollments: enrollments, inFleet: options.fleet != nil)
+                           userGiven: requestedUser != nil, enrollments: enrollments, inFleet: options.fleet != nil,
+                           notifyProgram: options.notifyProgram)
     }
 
     /// The module options a login would have: the configuration file, then `--store` and

@@ -1,5 +1,6 @@
 import ArgumentParser
 import PAMStack
+import TwoFactorStore
 
 /// `pam status`: which services ask for the code, directly or through an included file.
 struct PamStatusCommand: ParsableCommand {
@@ -11,8 +12,10 @@ struct PamStatusCommand: ParsableCommand {
             file or through an included one (@include common-auth, auth include|substack FILE), \
             as after pam-auth-update --enable swift-2fa. The options are those of that line. \
             CODE is 'never' for a service that never authenticates (cron, atd, systemd-user, and \
-            a stack that only denies, such as some systems' 'other'). Warnings follow the table: \
-            a stack that breaks the stack rules (see 'pam enable'), with its file and line, \
+            a stack that only denies, such as some systems' 'other'). After the table, 'exempt:' \
+            lines give who each service does not ask (exempt_group, require_group, exempt_network, \
+            from the configuration file and the module line). Warnings follow: a module line \
+            the module would refuse; a stack that breaks the stack rules (see 'pam enable'), with its file and line, \
             including a split_answer line whose code no later use_first_pass line takes; services \
             that include common-auth but do not ask while the pam-auth-update profile is off; \
             and a sudo / sudo-i pair that differs.
@@ -44,9 +47,18 @@ struct PamStatusCommand: ParsableCommand {
                 warnings.append("includes \(ServiceFacts.profileFile), but the pam-auth-update profile is off: it does not ask for the code "
                                 + "(swift-2fa-setup pam enable \(service), or pam-auth-update --enable swift-2fa)")
             }
+            // The exemptions a login of this service applies: the configuration file, then the line.
+            var exemptions: [String] = []
+            if stack.asksForCode && authenticates {
+                do throws(ConfigurationError) {
+                    exemptions = try ConfigurationLoader.options(moduleArguments: options).exemptions.summary
+                } catch {
+                    warnings.append("the module refuses every login of this service: \(error.description)")
+                }
+            }
             rows.append(PamServiceStatus(service: service, asksForCode: stack.asksForCode && authenticates,
                                          authenticates: authenticates, via: entry?.via ?? [], options: options,
-                                         warnings: warnings))
+                                         exemptions: exemptions, warnings: warnings))
         }
         for (first, companions) in ServiceFacts.companions {
             guard let one = rows.firstIndex(where: { $0.service == first }) else { continue }
@@ -75,6 +87,9 @@ struct PamStatusCommand: ParsableCommand {
             let text = padded(row.service, width) + padded(row.code, 6) + padded(through, 14) + options
             Output.line(text.trimmingSuffixSpaces())
         }
+        for row in rows where !row.exemptions.isEmpty {
+            Output.line("exempt: \(row.service): \(row.exemptions.joined(separator: " "))")
+        }
         for row in rows {
             for warning in row.warnings { Output.line("warning: \(row.service): \(warning)") }
         }
@@ -91,6 +106,8 @@ struct PamServiceStatus: Encodable {
     let via: [String]
     /// The module line's arguments, e.g. `nullok`.
     let options: [String]
+    /// Who is not asked, from the configuration file and the line (`exempt_group=...`).
+    let exemptions: [String]
     /// Broken stack rules (with file:line), and pairs or profile states to look at.
     var warnings: [String]
 
@@ -100,7 +117,7 @@ struct PamServiceStatus: Encodable {
     var optionsText: String { options.isEmpty ? "-" : options.joined(separator: " ") }
 
     enum CodingKeys: String, CodingKey {
-        case service, via, options, authenticates, warnings
+        case service, via, options, exemptions, authenticates, warnings
         case asksForCode = "asks_for_code"
     }
 }

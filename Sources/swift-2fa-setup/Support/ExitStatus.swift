@@ -3,7 +3,8 @@
 enum ExitStatus: Int32 {
     /// The command did what was asked.
     case success = 0
-    /// A code was wrong, replayed, throttled or locked: verification refused.
+    /// A code was wrong, replayed, throttled or locked: verification refused; or a check
+    /// (`pam check`, `ssh check`) found a problem.
     case refused = 1
     /// The user is not enrolled, or there is no (unexpired) pending enrollment.
     case notEnrolled = 2
@@ -16,7 +17,8 @@ enum ExitStatus: Int32 {
     static let helpText = """
         EXIT STATUS:
           0   success
-          1   wrong code or verification refused (also: replayed, throttled, locked)
+          1   wrong code or verification refused (also: replayed, throttled, locked);
+              or 'pam check' or 'ssh check' found a problem
           2   not enrolled, or nothing pending, or the pending enrollment expired
           64  usage error (bad option or value, unknown user, --force needed,
               malformed import file)

@@ -19,14 +19,12 @@ extension SetupFailure {
         }
     }
 
-    /// A fleet-store error of a `db` subcommand.
-    init(_ error: FleetError) { self.init(EnrollmentStoreError(error)) }
-
     /// A file or permission problem.
     init(_ error: StoreError) { self.init(.ioError, error.description) }
 }
 
-/// Runs an enrollment-store call; its error becomes the command's failure.
+/// Runs a store call (an enrollment store, or a `db` subcommand's database call); its error
+/// becomes the command's failure.
 func storeCall<Value>(_ body: () throws(EnrollmentStoreError) -> Value) throws(SetupFailure) -> Value {
     do throws(EnrollmentStoreError) { return try body() } catch { throw SetupFailure(error) }
 }
