@@ -36,7 +36,7 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/modules" "$work/objects"
 
 # SwiftPM writes the module maps of the C targets; here one per target, over its header.
-for shim in CPAM:cpam CCrypto:ccrypto CQRLoader:cqrloader; do
+for shim in CPAM:cpam CCrypto:ccrypto CQRLoader:cqrloader CDetachedRun:cdetachedrun; do
     name=${shim%%:*}
     mkdir -p "$work/modules/$name"
     printf 'module %s {\n    header "%s"\n    export *\n}\n' \
@@ -54,7 +54,7 @@ swift_module() {
     echo "== $name"
     (cd "$work" && swiftc -target "$target" -enable-experimental-feature Embedded -wmo -parse-as-library -Osize \
         -Xfrontend -function-sections -module-name "$name" -emit-module -emit-module-path "modules/$name.swiftmodule" \
-        -I modules -I modules/CPAM -I modules/CCrypto -I modules/CQRLoader -I "$here/Glibc" -Xcc -fPIC \
+        -I modules -I modules/CPAM -I modules/CCrypto -I modules/CQRLoader -I modules/CDetachedRun -I "$here/Glibc" -Xcc -fPIC \
         -c "$@" -o "objects/$name.o")
 }
 
@@ -66,7 +66,8 @@ swift_module PAMSwift2FA "$root"/Sources/PAMSwift2FA/*.swift
 # The C shims. Sources/CPAM/no_command_line.c is left out: it replaces a part of the full
 # Swift runtime, which this build does not have.
 echo "== C shims"
-for source in CPAM/pam_entry CPAM/pam_wrappers CPAM/no_environment CCrypto/crypto CQRLoader/qr_loader; do
+for source in CPAM/pam_entry CPAM/pam_wrappers CPAM/no_environment CCrypto/crypto CQRLoader/qr_loader \
+    CDetachedRun/detached_run; do
     "$clang" -c -Os -fPIC -ffunction-sections -fdata-sections -fstack-protector-strong -Wall -Werror \
         -I "$root/Sources/${source%%/*}/include" "$root/Sources/$source.c" -o "$work/objects/${source#*/}.o"
 done
