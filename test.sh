@@ -17,10 +17,15 @@
 #   fleet    the fleet store against a throwaway PostgreSQL (FleetTests, Tests/fleet/run.sh).
 #   fuzz     a short run (20 s) of every fuzz harness (Fuzz/run.sh). Any user.
 #
-# Root: module, command, e2e and fleet need it (the tests chown files to other users, run
-# commands as them, create users, start sshd, sudo, cockpit-ws and PostgreSQL), and so does
-# the full run. When one of them is asked for and you are not root, test.sh runs itself again
-# through sudo. unit and fuzz run as you.
+# Not part of the full run yet:
+#   embedded the module tier against the Embedded Swift build of the module
+#            (packaging/embedded/build.sh, into .build/embedded; docs/embedded.md). Not
+#            together with module: the two run the same suites against different builds.
+#
+# Root: module, embedded, command, e2e and fleet need it (the tests chown files to other
+# users, run commands as them, create users, start sshd, sudo, cockpit-ws and PostgreSQL),
+# and so does the full run. When one of them is asked for and you are not root, test.sh runs
+# itself again through sudo. unit and fuzz run as you.
 #
 # Packages: test.sh installs the Debian packages the chosen tiers need (as root), or, not
 # root, names the missing ones and stops. --no-install skips that step. Tests never touch the
@@ -65,6 +70,7 @@ e2e_packages=(
     dpkg-dev lintian  # the .deb test (Tests/e2e/deb.sh)
     patchelf  # install.sh tidies the module's dynamic section (Tests/e2e/run.sh checks it)
 )
+embedded_packages=("${module_packages[@]}")
 fleet_packages=(postgresql postgresql-contrib libpq-dev pgbouncer oathtool util-linux)
 fuzz_packages=(nettle-dev clang libclang-rt-14-dev)
 
@@ -73,7 +79,7 @@ install=1
 tiers=()
 for argument in "$@"; do
     case $argument in
-        unit | module | command | e2e | fleet | fuzz) tiers+=("$argument") ;;
+        unit | module | command | e2e | fleet | fuzz | embedded) tiers+=("$argument") ;;
         --no-install) install=0 ;;
         -h | --help) usage; exit 0 ;;
         *) echo "test.sh: unknown argument '$argument' (see ./test.sh --help)" >&2; exit 64 ;;
@@ -81,10 +87,14 @@ for argument in "$@"; do
 done
 ((${#tiers[@]})) || tiers=("${all_tiers[@]}")
 wants() { [[ " ${tiers[*]} " == *" $1 "* ]]; }
+if wants module && wants embedded; then
+    echo "test.sh: module and embedded run the same suites against two builds of the module; ask for one at a time" >&2
+    exit 64
+fi
 
 # The tiers that create users, chown files and start servers need root.
 needs_root=0
-for tier in module command e2e fleet; do wants "$tier" && needs_root=1; done
+for tier in module command e2e fleet embedded; do wants "$tier" && needs_root=1; done
 if [ "$needs_root" -eq 1 ] && [ "$(id -u)" -ne 0 ]; then
     if command -v sudo >/dev/null 2>&1; then
         echo "test.sh: not root: running it again through sudo" >&2
@@ -132,10 +142,11 @@ total=0
 filters=()
 wants unit && filters+=("TwoFactorCoreTests" "TwoFactorStoreTests" "PAMStackTests")
 wants module && filters+=("PAMModuleTests")
+wants embedded && filters+=("PAMModuleTests")
 wants command && filters+=("SetupCommandTests")
 wants fleet && filters+=("FleetTests")
 if [ ${#filters[@]} -gt 0 ]; then
-    if wants module && [ "$(id -u)" -eq 0 ]; then
+    if { wants module || wants embedded; } && [ "$(id -u)" -eq 0 ]; then
         # pam_wrapper hands out shared one-character slots (/tmp/pam.0 ... /tmp/pam.z); a client
         # killed mid-run leaves its slot behind with an empty pid file that pam_wrapper cannot
         # clean, and once they are all stale every wrapped login fails. No test runs yet, so
@@ -148,6 +159,11 @@ if [ ${#filters[@]} -gt 0 ]; then
     fi
     echo "== swift test (${filters[*]})"
     swift build --build-tests
+    if wants embedded; then
+        # The tests load the module that S2FA_TEST_MODULE names (PAMHarness.modulePath).
+        packaging/embedded/build.sh .build/embedded
+        export S2FA_TEST_MODULE="$PWD/.build/embedded/pam_swift2fa.so"
+    fi
     swift_status=0
     swift test "${filter[@]}" >"$log" 2>&1 || swift_status=$?
     # Passing tests are one line each; show failures, skips, their details and the summaries.

@@ -49,7 +49,7 @@ public struct Exemptions: Equatable, Sendable {
         var parts: [String] = []
         if !exemptGroups.isEmpty { parts.append("exempt_group=" + exemptGroups.joined(separator: ",")) }
         if !requiredGroups.isEmpty { parts.append("require_group=" + requiredGroups.joined(separator: ",")) }
-        if !exemptNetworks.isEmpty { parts.append("exempt_network=" + exemptNetworks.map(\.description).joined(separator: ",")) }
+        if !exemptNetworks.isEmpty { parts.append("exempt_network=" + exemptNetworks.map { $0.description }.joined(separator: ",")) }
         return parts
     }
 

@@ -59,7 +59,11 @@ final class PAMHarness {
     let storeDirectory: URL
     var store: Store { Store(directory: storeDirectory.path) }
 
-    static let modulePath = BuiltProduct.path("libpam_swift2fa.so")
+    /// The module under test: the one built next to the tests, or the file that
+    /// S2FA_TEST_MODULE names in the tests' own environment (`./test.sh module-embedded` sets it
+    /// to the Embedded build of packaging/embedded/build.sh). The module never reads it.
+    static let modulePath = ProcessInfo.processInfo.environment["S2FA_TEST_MODULE"]
+        ?? BuiltProduct.path("libpam_swift2fa.so")
     static let driverPath = BuiltProduct.path("pamtest-driver")
     static let wrapperModules = "/usr/lib/x86_64-linux-gnu/pam_wrapper"
 
