@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/random.h>
+#include <nettle/aes.h>
+#include <nettle/cbc.h>
 #include <nettle/hmac.h>
 #include <nettle/memops.h>
 #include <nettle/pbkdf2.h>
@@ -73,13 +75,69 @@ int s2fa_pbkdf2_sha256(const uint8_t *password, size_t password_length,
                        const uint8_t *salt, size_t salt_length,
                        uint32_t iterations, uint8_t *out, size_t out_length)
 {
+    return s2fa_pbkdf2(S2FA_SHA256, password, password_length, salt, salt_length, iterations, out, out_length);
+}
+
+int s2fa_pbkdf2(int hash, const uint8_t *password, size_t password_length,
+                const uint8_t *salt, size_t salt_length,
+                uint32_t iterations, uint8_t *out, size_t out_length)
+{
     /* Nettle asserts iterations > 0; an empty output is refused like a failure. */
     if (iterations == 0 || out == NULL || out_length == 0) {
         return 0;
     }
-    pbkdf2_hmac_sha256(password_length, nonnull(password), iterations,
-                       salt_length, nonnull(salt), out_length, out);
-    return 1;
+    switch (hash) {
+    case S2FA_SHA1:
+        pbkdf2_hmac_sha1(password_length, nonnull(password), iterations,
+                         salt_length, nonnull(salt), out_length, out);
+        return 1;
+    case S2FA_SHA256:
+        pbkdf2_hmac_sha256(password_length, nonnull(password), iterations,
+                           salt_length, nonnull(salt), out_length, out);
+        return 1;
+    case S2FA_SHA512:
+        pbkdf2_hmac_sha512(password_length, nonnull(password), iterations,
+                           salt_length, nonnull(salt), out_length, out);
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int s2fa_aes_cbc_decrypt(const uint8_t *key, size_t key_length, const uint8_t *iv,
+                         const uint8_t *in, size_t length, uint8_t *out)
+{
+    /* The key schedule is wiped before returning; cbc_decrypt moves the IV copy along. */
+    uint8_t chain[AES_BLOCK_SIZE];
+    if (key == NULL || iv == NULL || in == NULL || out == NULL || length == 0 || length % AES_BLOCK_SIZE != 0) {
+        return 0;
+    }
+    memcpy(chain, iv, sizeof chain);
+    switch (key_length) {
+    case AES128_KEY_SIZE: {
+        struct aes128_ctx ctx;
+        aes128_set_decrypt_key(&ctx, key);
+        cbc_decrypt(&ctx, (nettle_cipher_func *)aes128_decrypt, AES_BLOCK_SIZE, chain, length, out, in);
+        explicit_bzero(&ctx, sizeof ctx);
+        return 1;
+    }
+    case AES192_KEY_SIZE: {
+        struct aes192_ctx ctx;
+        aes192_set_decrypt_key(&ctx, key);
+        cbc_decrypt(&ctx, (nettle_cipher_func *)aes192_decrypt, AES_BLOCK_SIZE, chain, length, out, in);
+        explicit_bzero(&ctx, sizeof ctx);
+        return 1;
+    }
+    case AES256_KEY_SIZE: {
+        struct aes256_ctx ctx;
+        aes256_set_decrypt_key(&ctx, key);
+        cbc_decrypt(&ctx, (nettle_cipher_func *)aes256_decrypt, AES_BLOCK_SIZE, chain, length, out, in);
+        explicit_bzero(&ctx, sizeof ctx);
+        return 1;
+    }
+    default:
+        return 0;
+    }
 }
 
 int s2fa_random_bytes(uint8_t *out, size_t length)

@@ -1,0 +1,102 @@
+import CCrypto
+
+/// How a PSKC file (RFC 6030 section 6) protects its values, and how to open them: the
+/// encryption key (pre-shared, or derived from a password with PBKDF2), the MAC key, the
+/// algorithms. The crypto itself is GNU Nettle's, through CCrypto.
+struct PSKCEncryption {
+    static let pskc = "urn:ietf:params:xml:ns:keyprov:pskc"
+    static let xmldsig = "http://www.w3.org/2000/09/xmldsig#"
+    static let xmlenc = "http://www.w3.org/2001/04/xmlenc#"
+    static let xmlenc11 = "http://www.w3.org/2009/xmlenc11#"
+    static let pkcs5 = "http://www.rsasecurity.com/rsalabs/pkcs/schemas/pkcs-5v2-0#"
+    static let pbkdf2 = pkcs5 + "pbkdf2"
+
+    /// The HMAC hashes named by XML Signature URIs (MAC methods and PBKDF2 pseudo-random functions).
+    static let hmacNames: [String: HashAlgorithm] = [
+        xmldsig + "hmac-sha1": .sha1,
+        "http://www.w3.org/2001/04/xmldsig-more#hmac-sha256": .sha256,
+        "http://www.w3.org/2001/04/xmldsig-more#hmac-sha512": .sha512,
+    ]
+
+    /// AES-CBC key sizes by XML Encryption URI.
+    static let cbcKeySizes: [String: Int] = [
+        xmlenc + "aes128-cbc": 16,
+        xmlenc + "aes192-cbc": 24,
+        xmlenc + "aes256-cbc": 32,
+    ]
+
+    /// The encryption key, once known.
+    let key: [UInt8]
+    /// The MAC method's hash and key, when the file has a `MACMethod`.
+    var mac: (algorithm: HashAlgorithm, key: [UInt8])?
+
+    /// Decrypts an `EncryptedValue` or `MACKey` element (`xenc:EncryptionMethod` and
+    /// `xenc:CipherData/xenc:CipherValue`), checking `valueMAC` first when given.
+    /// The messages name what is wrong, never a key or a value.
+    func decrypt(_ element: XMLElement, valueMAC: [UInt8]?) throws(PSKCFile.ParseError) -> [UInt8] {
+        let cipherValue = try Self.cipherValue(element)
+        guard let method = element.children(Self.xmlenc, "EncryptionMethod").first?.attribute("Algorithm") else {
+            throw PSKCFile.ParseError("no xenc:EncryptionMethod Algorithm")
+        }
+        guard let keySize = Self.cbcKeySizes[method] else {
+            throw PSKCFile.ParseError("encryption algorithm \(PSKCFile.quoted(method)) is not supported "
+                                      + "(aes128-cbc, aes192-cbc, aes256-cbc)")
+        }
+        guard key.count == keySize else {
+            throw PSKCFile.ParseError("the key is \(key.count) bytes; \(method.split(separator: "#").last ?? "") needs \(keySize)")
+        }
+        if let valueMAC {
+            guard let mac else { throw PSKCFile.ParseError("a ValueMAC without a MACMethod") }
+            guard let computed = mac.algorithm.hmac(key: mac.key, message: cipherValue),
+                  ConstantTime.equal(computed, valueMAC) else {
+                throw PSKCFile.ParseError("wrong MAC (a wrong key or password, or a damaged file)")
+            }
+        }
+        guard cipherValue.count >= 32, cipherValue.count % 16 == 0 else {
+            throw PSKCFile.ParseError("the cipher value is not an IV and whole AES blocks")
+        }
+        var plain = [UInt8](repeating: 0, count: cipherValue.count - 16)
+        let decrypted = key.withUnsafeBufferPointer { keyBytes in
+            cipherValue.withUnsafeBufferPointer { cipherBytes in
+                plain.withUnsafeMutableBufferPointer { plainBytes in
+                    guard let cipherBase = cipherBytes.baseAddress else { return Int32(0) }
+                    return s2fa_aes_cbc_decrypt(keyBytes.baseAddress, keyBytes.count, cipherBase,
+                                                cipherBase + 16, plainBytes.count, plainBytes.baseAddress)
+                }
+            }
+        }
+        guard decrypted == 1 else { throw PSKCFile.ParseError("cannot decrypt") }
+        // PKCS#7 padding: 1 to 16 bytes, each the padding length.
+        guard let padding = plain.last, (1...16).contains(padding),
+              plain.suffix(Int(padding)).allSatisfy({ $0 == padding }) else {
+            throw PSKCFile.ParseError("cannot decrypt (a wrong key or password?)")
+        }
+        plain.removeLast(Int(padding))
+        return plain
+    }
+
+    /// The bytes of `xenc:CipherData/xenc:CipherValue`.
+    static func cipherValue(_ element: XMLElement) throws(PSKCFile.ParseError) -> [UInt8] {
+        guard let data = element.children(xmlenc, "CipherData").first,
+              let value = data.children(xmlenc, "CipherValue").first else {
+            throw PSKCFile.ParseError("no xenc:CipherData/xenc:CipherValue")
+        }
+        guard let bytes = Base64.decode(value.text) else { throw PSKCFile.ParseError("the cipher value is not base64") }
+        return bytes
+    }
+
+    /// PBKDF2 with HMAC of `algorithm`; nil if Nettle refuses the parameters.
+    static func pbkdf2(_ algorithm: HashAlgorithm, password: [UInt8], salt: [UInt8], iterations: UInt32,
+                       length: Int) -> [UInt8]? {
+        var out = [UInt8](repeating: 0, count: length)
+        let ok = password.withUnsafeBufferPointer { passwordBytes in
+            salt.withUnsafeBufferPointer { saltBytes in
+                out.withUnsafeMutableBufferPointer { outBytes in
+                    s2fa_pbkdf2(algorithm.cryptoID, passwordBytes.baseAddress, passwordBytes.count,
+                                saltBytes.baseAddress, saltBytes.count, iterations, outBytes.baseAddress, outBytes.count)
+                }
+            }
+        }
+        return ok == 1 ? out : nil
+    }
+}
