@@ -108,36 +108,36 @@ int s2fa_aes_cbc_decrypt(const uint8_t *key, size_t key_length, const uint8_t *i
                          const uint8_t *in, size_t length, uint8_t *out)
 {
     /* The key schedule is wiped before returning; cbc_decrypt moves the IV copy along. */
+    union {
+        struct aes128_ctx aes128;
+        struct aes192_ctx aes192;
+        struct aes256_ctx aes256;
+    } ctx;
+    nettle_cipher_func *decrypt;
     uint8_t chain[AES_BLOCK_SIZE];
     if (key == NULL || iv == NULL || in == NULL || out == NULL || length == 0 || length % AES_BLOCK_SIZE != 0) {
         return 0;
     }
-    memcpy(chain, iv, sizeof chain);
     switch (key_length) {
-    case AES128_KEY_SIZE: {
-        struct aes128_ctx ctx;
-        aes128_set_decrypt_key(&ctx, key);
-        cbc_decrypt(&ctx, (nettle_cipher_func *)aes128_decrypt, AES_BLOCK_SIZE, chain, length, out, in);
-        explicit_bzero(&ctx, sizeof ctx);
-        return 1;
-    }
-    case AES192_KEY_SIZE: {
-        struct aes192_ctx ctx;
-        aes192_set_decrypt_key(&ctx, key);
-        cbc_decrypt(&ctx, (nettle_cipher_func *)aes192_decrypt, AES_BLOCK_SIZE, chain, length, out, in);
-        explicit_bzero(&ctx, sizeof ctx);
-        return 1;
-    }
-    case AES256_KEY_SIZE: {
-        struct aes256_ctx ctx;
-        aes256_set_decrypt_key(&ctx, key);
-        cbc_decrypt(&ctx, (nettle_cipher_func *)aes256_decrypt, AES_BLOCK_SIZE, chain, length, out, in);
-        explicit_bzero(&ctx, sizeof ctx);
-        return 1;
-    }
+    case AES128_KEY_SIZE:
+        aes128_set_decrypt_key(&ctx.aes128, key);
+        decrypt = (nettle_cipher_func *)aes128_decrypt;
+        break;
+    case AES192_KEY_SIZE:
+        aes192_set_decrypt_key(&ctx.aes192, key);
+        decrypt = (nettle_cipher_func *)aes192_decrypt;
+        break;
+    case AES256_KEY_SIZE:
+        aes256_set_decrypt_key(&ctx.aes256, key);
+        decrypt = (nettle_cipher_func *)aes256_decrypt;
+        break;
     default:
         return 0;
     }
+    memcpy(chain, iv, sizeof chain);
+    cbc_decrypt(&ctx, decrypt, AES_BLOCK_SIZE, chain, length, out, in);
+    explicit_bzero(&ctx, sizeof ctx);
+    return 1;
 }
 
 int s2fa_random_bytes(uint8_t *out, size_t length)

@@ -58,7 +58,7 @@ public struct PSKCFile: Equatable, Sendable {
         func inside(_ context: String) -> ParseError { ParseError("\(context): \(message)") }
     }
 
-    /// Bounds on what is read.
+    /// Bounds on what is read (start from `standard` and change what differs).
     public struct Limits: Sendable {
         /// The XML reader's bounds.
         public var xml: XMLReader.Limits
@@ -67,16 +67,8 @@ public struct PSKCFile: Equatable, Sendable {
         /// Most PBKDF2 iterations (each costs the importer's time).
         public var maximumIterations: UInt32
 
-        public init(xml: XMLReader.Limits, maximumKeys: Int, maximumIterations: UInt32) {
-            self.xml = xml
-            self.maximumKeys = maximumKeys
-            self.maximumIterations = maximumIterations
-        }
-
-        /// 1 MiB, depth 32, 20,000 elements, 32 attributes each, 1,000 keys, 10,000,000 iterations.
-        public static let standard = Limits(
-            xml: XMLReader.Limits(maximumSize: 1 << 20, maximumDepth: 32, maximumElements: 20_000, maximumAttributes: 32),
-            maximumKeys: 1_000, maximumIterations: 10_000_000)
+        /// The XML reader's standard limits, 1,000 keys, 10,000,000 iterations.
+        public static let standard = Limits(xml: .standard, maximumKeys: 1_000, maximumIterations: 10_000_000)
     }
 
     /// The keys in file order.

@@ -46,19 +46,16 @@ public struct XMLError: Error, Equatable, Sendable, CustomStringConvertible {
 /// declaration) is refused outright, so no entity can expand, and no external resource is
 /// ever named. Works on the UTF-8 bytes; the text is valid UTF-8 since it is a `String`.
 public enum XMLReader {
-    /// Bounds on what is read.
+    /// Bounds on what is read (start from `standard` and change what differs).
     public struct Limits: Sendable {
         public var maximumSize: Int
         public var maximumDepth: Int
         public var maximumElements: Int
         public var maximumAttributes: Int
 
-        public init(maximumSize: Int, maximumDepth: Int, maximumElements: Int, maximumAttributes: Int) {
-            self.maximumSize = maximumSize
-            self.maximumDepth = maximumDepth
-            self.maximumElements = maximumElements
-            self.maximumAttributes = maximumAttributes
-        }
+        /// 1 MiB, depth 32, 20,000 elements, 32 attributes each.
+        public static let standard = Limits(maximumSize: 1 << 20, maximumDepth: 32, maximumElements: 20_000,
+                                            maximumAttributes: 32)
     }
 
     /// The XML namespace, bound to the prefix `xml` in every document.
