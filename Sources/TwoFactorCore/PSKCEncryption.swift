@@ -18,12 +18,23 @@ struct PSKCEncryption {
         "http://www.w3.org/2001/04/xmldsig-more#hmac-sha512": .sha512,
     ]
 
-    /// AES-CBC key sizes by XML Encryption URI.
-    static let cbcKeySizes: [String: Int] = [
-        xmlenc + "aes128-cbc": 16,
-        xmlenc + "aes192-cbc": 24,
-        xmlenc + "aes256-cbc": 32,
+    /// AES-CBC and AES key wrap key sizes by XML Encryption URI.
+    static let cipherKeySizes: [String: (keySize: Int, isKeyWrap: Bool)] = [
+        xmlenc + "aes128-cbc": (16, false),
+        xmlenc + "aes192-cbc": (24, false),
+        xmlenc + "aes256-cbc": (32, false),
+        xmlenc + "kw-aes128": (16, true),
+        xmlenc + "kw-aes192": (24, true),
+        xmlenc + "kw-aes256": (32, true),
     ]
+
+    /// What guards a value's integrity.
+    enum Integrity {
+        /// The MAC key itself: nothing (a wrong key shows in the values' MACs).
+        case macKey
+        /// A `Data` value, with its `ValueMAC` when it has one: required for CBC, checked when given.
+        case value(mac: [UInt8]?)
+    }
 
     /// The encryption key, once known.
     let key: [UInt8]
@@ -31,27 +42,37 @@ struct PSKCEncryption {
     var mac: (algorithm: HashAlgorithm, key: [UInt8])?
 
     /// Decrypts an `EncryptedValue` or `MACKey` element (`xenc:EncryptionMethod` and
-    /// `xenc:CipherData/xenc:CipherValue`), checking `valueMAC` first when given.
+    /// `xenc:CipherData/xenc:CipherValue`), checking the value's MAC first.
     /// The messages name what is wrong, never a key or a value.
-    func decrypt(_ element: XMLElement, valueMAC: [UInt8]?) throws(PSKCFile.ParseError) -> [UInt8] {
+    func decrypt(_ element: XMLElement, integrity: Integrity) throws(PSKCFile.ParseError) -> [UInt8] {
         let cipherValue = try Self.cipherValue(element)
         guard let method = element.children(Self.xmlenc, "EncryptionMethod").first?.attribute("Algorithm") else {
             throw PSKCFile.ParseError("no xenc:EncryptionMethod Algorithm")
         }
-        guard let keySize = Self.cbcKeySizes[method] else {
+        guard let cipher = Self.cipherKeySizes[method] else {
             throw PSKCFile.ParseError("encryption algorithm \(PSKCFile.quoted(method)) is not supported "
-                                      + "(aes128-cbc, aes192-cbc, aes256-cbc)")
+                                      + "(aes128-cbc, aes192-cbc, aes256-cbc, kw-aes128, kw-aes192, kw-aes256)")
         }
-        guard key.count == keySize else {
-            throw PSKCFile.ParseError("the key is \(key.count) bytes; \(method.split(separator: "#").last ?? "") needs \(keySize)")
+        guard key.count == cipher.keySize else {
+            throw PSKCFile.ParseError("the key is \(key.count) bytes; \(method.split(separator: "#").last ?? "") "
+                                      + "needs \(cipher.keySize)")
         }
-        if let valueMAC {
-            guard let mac else { throw PSKCFile.ParseError("a ValueMAC without a MACMethod") }
-            guard let computed = mac.algorithm.hmac(key: mac.key, message: cipherValue),
-                  ConstantTime.equal(computed, valueMAC) else {
-                throw PSKCFile.ParseError("wrong MAC (a wrong key or password, or a damaged file)")
+        if case .value(let valueMAC) = integrity {
+            // CBC has no integrity of its own: the MAC is what tells a wrong key from a right one.
+            guard valueMAC != nil || cipher.isKeyWrap else { throw PSKCFile.ParseError("no ValueMAC") }
+            if let valueMAC {
+                guard let mac else { throw PSKCFile.ParseError("a ValueMAC without a MACMethod") }
+                guard let computed = mac.algorithm.hmac(key: mac.key, message: cipherValue),
+                      ConstantTime.equal(computed, valueMAC) else {
+                    throw PSKCFile.ParseError("wrong MAC (a wrong key or password, or a damaged file)")
+                }
             }
         }
+        return cipher.isKeyWrap ? try unwrap(cipherValue) : try cbcDecrypt(cipherValue)
+    }
+
+    /// AES-CBC with the IV before the cipher text and PKCS #7 padding.
+    private func cbcDecrypt(_ cipherValue: [UInt8]) throws(PSKCFile.ParseError) -> [UInt8] {
         guard cipherValue.count >= 32, cipherValue.count % 16 == 0 else {
             throw PSKCFile.ParseError("the cipher value is not an IV and whole AES blocks")
         }
@@ -72,6 +93,27 @@ struct PSKCEncryption {
             throw PSKCFile.ParseError("cannot decrypt (a wrong key or password?)")
         }
         plain.removeLast(Int(padding))
+        return plain
+    }
+
+    /// AES key unwrap (RFC 3394, or RFC 5649 with padding).
+    private func unwrap(_ cipherValue: [UInt8]) throws(PSKCFile.ParseError) -> [UInt8] {
+        guard cipherValue.count >= 16, cipherValue.count % 8 == 0 else {
+            throw PSKCFile.ParseError("the cipher value is not whole key-wrap blocks")
+        }
+        var plain = [UInt8](repeating: 0, count: cipherValue.count - 8)
+        let length = key.withUnsafeBufferPointer { keyBytes in
+            cipherValue.withUnsafeBufferPointer { cipherBytes in
+                plain.withUnsafeMutableBufferPointer { plainBytes in
+                    s2fa_aes_key_unwrap(keyBytes.baseAddress, keyBytes.count, cipherBytes.baseAddress, cipherBytes.count,
+                                        plainBytes.baseAddress)
+                }
+            }
+        }
+        guard length > 0, length <= plain.count else {
+            throw PSKCFile.ParseError("cannot unwrap (a wrong key or password, or a damaged file)")
+        }
+        plain.removeLast(plain.count - length)
         return plain
     }
 

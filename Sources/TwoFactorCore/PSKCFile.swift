@@ -11,9 +11,10 @@
 /// `EncryptedValue` with a `ValueMAC`: AES-CBC (128, 192 or 256 bits, the IV before the cipher
 /// text) under a pre-shared key (`EncryptionKey/ds:KeyName`) or a PBKDF2-derived one
 /// (`EncryptionKey/xenc11:DerivedKey`, HMAC-SHA1/256/512), MAC'd with the `MACMethod`
-/// (HMAC-SHA1/256/512 over IV and cipher text) under its encrypted `MACKey`. A wrong MAC is
-/// refused. Other elements (`Issuer`, `UserId`, `CryptoModuleInfo`, a signature) are ignored;
-/// a `PINPolicy` is a finding (swift-2fa has no PINs). Key wrap (kw-aes) is not supported.
+/// (HMAC-SHA1/256/512 over IV and cipher text) under its encrypted `MACKey`; or AES key wrap
+/// (kw-aes128/192/256, RFC 3394 or with RFC 5649 padding), MAC'd when the file has one. A
+/// wrong MAC is refused. Other elements (`Issuer`, `UserId`, `CryptoModuleInfo`, a signature)
+/// are ignored; a `PINPolicy` is a finding (swift-2fa has no PINs).
 public struct PSKCFile: Equatable, Sendable {
     /// What the caller has to open encrypted values.
     public enum KeyMaterial: Equatable, Sendable {
@@ -154,7 +155,9 @@ public struct PSKCFile: Equatable, Sendable {
             throw error.inside("EncryptionKey")
         }
         var encryption = PSKCEncryption(key: key)
-        if let method = root.children(pskc, "MACMethod").first {
+        // python-pskc writes a MACMethod without an Algorithm (and no ValueMAC) for key-wrapped
+        // files: that is no MAC method, and a ValueMAC or a CBC value is then refused.
+        if let method = root.children(pskc, "MACMethod").first, method.attribute("Algorithm") != nil {
             do throws(ParseError) {
                 guard let name = method.attribute("Algorithm"), let algorithm = PSKCEncryption.hmacNames[name] else {
                     throw ParseError("the algorithm is not hmac-sha1, hmac-sha256 or hmac-sha512")
@@ -162,7 +165,7 @@ public struct PSKCFile: Equatable, Sendable {
                 guard let macKey = method.children(pskc, "MACKey").first else { throw ParseError("no MACKey") }
                 let decrypted: [UInt8]
                 do throws(ParseError) {
-                    decrypted = try encryption.decrypt(macKey, valueMAC: nil)
+                    decrypted = try encryption.decrypt(macKey, integrity: .macKey)
                 } catch {
                     throw error.inside("MACKey")
                 }
@@ -346,11 +349,12 @@ public struct PSKCFile: Equatable, Sendable {
         guard let encryption, let encrypted = element.children(pskc, "EncryptedValue").first else {
             throw ParseError("an EncryptedValue in a file without an EncryptionKey")
         }
-        // CBC has no integrity of its own: the MAC is what tells a wrong key from a right one.
-        guard encryption.mac != nil else { throw ParseError("an EncryptedValue without a MACMethod") }
-        guard let macElement = element.children(pskc, "ValueMAC").first else { throw ParseError("no ValueMAC") }
-        guard let mac = Base64.decode(macElement.text) else { throw ParseError("ValueMAC is not base64") }
-        return try encryption.decrypt(encrypted, valueMAC: mac)
+        var mac: [UInt8]?
+        if let macElement = element.children(pskc, "ValueMAC").first {
+            guard let bytes = Base64.decode(macElement.text) else { throw ParseError("ValueMAC is not base64") }
+            mac = bytes
+        }
+        return try encryption.decrypt(encrypted, integrity: .value(mac: mac))
     }
 
     private static func trimmed(_ text: String) -> String {

@@ -42,7 +42,7 @@ struct PSKCFileTests {
     static func material(for file: String, _ expected: Expected) -> PSKCFile.KeyMaterial {
         if file.hasPrefix("pbkdf2") { return .password(Array(expected.password.utf8)) }
         if file.hasPrefix("psk-aes128") { return .key(bytes(hex: expected.pre_shared_key_128)) }
-        if file.hasPrefix("psk-aes256") { return .key(bytes(hex: expected.pre_shared_key_256)) }
+        if file.hasPrefix("psk-") { return .key(bytes(hex: expected.pre_shared_key_256)) }
         return .none
     }
 
@@ -56,12 +56,19 @@ struct PSKCFileTests {
         }
     }
 
-    @Test("every generated file gives back the keys python-pskc was given",
-          arguments: ["plain.pskcxml", "psk-aes128-hmac-sha1.pskcxml", "psk-aes256-hmac-sha256.pskcxml",
-                      "pbkdf2-sha1-aes128.pskcxml", "pbkdf2-sha256-aes256.pskcxml"])
+    static let generatedFiles = [
+        "pbkdf2-sha1-aes128.pskcxml", "pbkdf2-sha256-aes256.pskcxml", "pbkdf2-sha512-kw-aes128-hmac-sha512.pskcxml",
+        "plain.pskcxml", "psk-aes128-hmac-sha1.pskcxml", "psk-aes256-hmac-sha256.pskcxml", "psk-kw-aes256.pskcxml",
+    ]
+
+    @Test("the tests cover every file generate.py writes")
+    func everyFile() throws {
+        #expect(try Self.expected().files == Self.generatedFiles)
+    }
+
+    @Test("every generated file gives back the keys python-pskc was given", arguments: generatedFiles)
     func generatedFile(name: String) throws {
         let expected = try Self.expected()
-        #expect(expected.files.contains(name))
         let file = try PSKCFile.parse(try Self.text(name), keyMaterial: Self.material(for: name, expected))
         #expect(file.entries.count == expected.keys.count)
         for (entry, key) in zip(file.entries, expected.keys) {
@@ -145,6 +152,22 @@ struct PSKCFileTests {
         let noMAC = figure5.replacingOccurrences(of: "<ValueMAC>Su+NvtQfmvfJzF6bmQiJqoLRExc=\n                    </ValueMAC>",
                                                  with: "")
         #expect(Self.parseError(noMAC, key) == "KeyPackage 1: Key \"12345678\": Secret: no ValueMAC")
+    }
+
+    @Test("key wrap: a wrong key or a changed value fails the unwrap's own check")
+    func keyWrap() throws {
+        let text = try Self.text("psk-kw-aes256.pskcxml")
+        let expected = try Self.expected()
+        let unwrapFailed = "KeyPackage 1: Key \"hotp-1\": Secret: cannot unwrap (a wrong key or password, or a damaged file)"
+        var wrongKey = bytes(hex: expected.pre_shared_key_256)
+        wrongKey[31] ^= 1
+        #expect(Self.parseError(text, .key(wrongKey)) == unwrapFailed)
+        let secretValue = try #require(text.components(separatedBy: "<xenc:CipherValue>").dropFirst(2).first?
+            .components(separatedBy: "</xenc:CipherValue>").first)
+        var changed = Array(secretValue)
+        changed[5] = changed[5] == "A" ? "B" : "A"
+        #expect(Self.parseError(text.replacingOccurrences(of: secretValue, with: String(changed)),
+                                .key(bytes(hex: expected.pre_shared_key_256))) == unwrapFailed)
     }
 
     @Test("keys the model cannot hold are refused, naming the key package")

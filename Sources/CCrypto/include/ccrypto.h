@@ -50,6 +50,15 @@ int s2fa_pbkdf2(int hash, const uint8_t *password, size_t password_length,
 int s2fa_aes_cbc_decrypt(const uint8_t *key, size_t key_length, const uint8_t *iv,
                          const uint8_t *in, size_t length, uint8_t *out);
 
+/**
+ * AES key unwrap (PSKC's kw-aes128/192/256) of `length` bytes (a multiple of 8, at least 16)
+ * under a 16-, 24- or 32-byte key: RFC 3394 (the default IV) or RFC 5649 (the IV with the
+ * length, zero padding). Writes at most length - 8 bytes to out and returns the plaintext
+ * length, or 0 when the key size, the length or the integrity check is wrong.
+ */
+size_t s2fa_aes_key_unwrap(const uint8_t *key, size_t key_length,
+                           const uint8_t *in, size_t length, uint8_t *out);
+
 /** Fills out with bytes from the kernel CSPRNG (getrandom(2)). Returns 1 on success, 0 on failure. */
 int s2fa_random_bytes(uint8_t *out, size_t length);
 

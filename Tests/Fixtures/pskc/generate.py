@@ -45,6 +45,12 @@ FILES = {
     'pbkdf2-sha1-aes128.pskcxml': dict(password=PASSWORD, algorithm='aes128-cbc', iterations=1000),
     'pbkdf2-sha256-aes256.pskcxml': dict(password=PASSWORD, algorithm='aes256-cbc', iterations=2000,
                                          prf='hmac-sha256', mac='hmac-sha256'),
+    # Key wrap: RFC 3394 for the 32- and 64-byte secrets, RFC 5649 padding for the others and
+    # for the one-byte counter; no MAC (python-pskc adds one for CBC only), then one.
+    'psk-kw-aes256.pskcxml': dict(key=PRE_SHARED_KEY_256, algorithm='kw-aes256',
+                                  fields=['secret', 'counter', 'time_interval']),
+    'pbkdf2-sha512-kw-aes128-hmac-sha512.pskcxml': dict(password=PASSWORD, algorithm='kw-aes128', iterations=1000,
+                                                        prf='hmac-sha512', mac='hmac-sha512'),
 }
 
 
