@@ -76,15 +76,9 @@ struct PSKCEncryption {
         guard cipherValue.count >= 32, cipherValue.count % 16 == 0 else {
             throw PSKCFile.ParseError("the cipher value is not an IV and whole AES blocks")
         }
-        var plain = [UInt8](repeating: 0, count: cipherValue.count - 16)
-        let decrypted = key.withUnsafeBufferPointer { keyBytes in
-            cipherValue.withUnsafeBufferPointer { cipherBytes in
-                plain.withUnsafeMutableBufferPointer { plainBytes in
-                    guard let cipherBase = cipherBytes.baseAddress else { return Int32(0) }
-                    return s2fa_aes_cbc_decrypt(keyBytes.baseAddress, keyBytes.count, cipherBase,
-                                                cipherBase + 16, plainBytes.count, plainBytes.baseAddress)
-                }
-            }
+        var (decrypted, plain) = withBuffers(cipherValue, outputCount: cipherValue.count - 16) { key, cipher, plain in
+            guard let iv = cipher.baseAddress else { return Int32(0) }
+            return s2fa_aes_cbc_decrypt(key.baseAddress, key.count, iv, iv + 16, plain.count, plain.baseAddress)
         }
         guard decrypted == 1 else { throw PSKCFile.ParseError("cannot decrypt") }
         // PKCS#7 padding: 1 to 16 bytes, each the padding length.
@@ -101,20 +95,28 @@ struct PSKCEncryption {
         guard cipherValue.count >= 16, cipherValue.count % 8 == 0 else {
             throw PSKCFile.ParseError("the cipher value is not whole key-wrap blocks")
         }
-        var plain = [UInt8](repeating: 0, count: cipherValue.count - 8)
-        let length = key.withUnsafeBufferPointer { keyBytes in
-            cipherValue.withUnsafeBufferPointer { cipherBytes in
-                plain.withUnsafeMutableBufferPointer { plainBytes in
-                    s2fa_aes_key_unwrap(keyBytes.baseAddress, keyBytes.count, cipherBytes.baseAddress, cipherBytes.count,
-                                        plainBytes.baseAddress)
-                }
-            }
+        var (length, plain) = withBuffers(cipherValue, outputCount: cipherValue.count - 8) { key, cipher, plain in
+            s2fa_aes_key_unwrap(key.baseAddress, key.count, cipher.baseAddress, cipher.count, plain.baseAddress)
         }
         guard length > 0, length <= plain.count else {
             throw PSKCFile.ParseError("cannot unwrap (a wrong key or password, or a damaged file)")
         }
         plain.removeLast(plain.count - length)
         return plain
+    }
+
+    /// Calls CCrypto with the key, the cipher value and a zeroed output of `outputCount` bytes;
+    /// returns what the call returned and the output.
+    private func withBuffers<Result>(_ cipherValue: [UInt8], outputCount: Int,
+                                     _ call: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>,
+                                              UnsafeMutableBufferPointer<UInt8>) -> Result) -> (Result, [UInt8]) {
+        var output = [UInt8](repeating: 0, count: outputCount)
+        let result = key.withUnsafeBufferPointer { keyBytes in
+            cipherValue.withUnsafeBufferPointer { cipherBytes in
+                output.withUnsafeMutableBufferPointer { call(keyBytes, cipherBytes, $0) }
+            }
+        }
+        return (result, output)
     }
 
     /// The bytes of `xenc:CipherData/xenc:CipherValue`.
