@@ -117,6 +117,10 @@ struct OATHUsersFileTests {
         #expect(file.findings.allSatisfy { !$0.description.contains("s3cret") && $0.message.contains("PIN") })
         #expect(file.findings[0].description.hasPrefix("line 1: user alice has a PIN"))
         #expect(file.findings[1].message.contains("another module"))
+        // Nor is a PIN quoted when its line is refused.
+        let refused = Self.problems("HOTP alice s3cretPIN 31323g\nHOTP/T30 bob s3cretPIN \(Self.rfcSecret) x\n")
+        #expect(refused.map(\.line) == [1, 2])
+        #expect(refused.allSatisfy { !$0.description.contains("s3cret") })
     }
 
     @Test("HOTP: the counter liboath wrote with its code is used; the next one is accepted")
