@@ -47,7 +47,7 @@ usage() {
 
 # What every tier that runs swift test needs to build the package (pamtest-driver links libpamtest).
 build_packages=(libpam0g-dev nettle-dev libqrencode-dev libpamtest0-dev)
-unit_packages=(oathtool util-linux)
+unit_packages=(oathtool util-linux python3-pskc)  # python3-pskc: PSKCFileTests regenerates its fixtures
 module_packages=(
     libpam-wrapper libnss-wrapper oathtool zbar-tools util-linux passwd
     clang libssl-dev  # the leak test's client (Benchmarks/client.c)

@@ -43,6 +43,9 @@ if ! flock -n 9; then
 fi
 
 ALL="secret_record user_state otpauth_uri code_input module_options postgres_wire config_file login"
+# The importers of other tools' files (absent in older trees).
+[ -f "$ROOT/Sources/TwoFactorCore/OATHUsersFile.swift" ] && ALL="$ALL oath_import"
+[ -f "$ROOT/Sources/TwoFactorCore/PSKCFile.swift" ] && ALL="$ALL pskc_import"
 # The google-authenticator import parser: part of TwoFactorCore (compiled with it),
 # or, in older trees, of the CLI target (then compiled in as an extra source).
 GA_SOURCE=""

@@ -12,7 +12,8 @@ public enum HashAlgorithm: String, CaseIterable, Sendable {
         self.init(rawValue: cleaned)
     }
 
-    private var cryptoID: Int32 {
+    /// The hash's number in CCrypto (`enum s2fa_hash`).
+    var cryptoID: Int32 {
         switch self {
         case .sha1: return Int32(S2FA_SHA1.rawValue)
         case .sha256: return Int32(S2FA_SHA256.rawValue)

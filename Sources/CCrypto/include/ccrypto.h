@@ -34,6 +34,31 @@ int s2fa_pbkdf2_sha256(const uint8_t *password, size_t password_length,
                        const uint8_t *salt, size_t salt_length,
                        uint32_t iterations, uint8_t *out, size_t out_length);
 
+/**
+ * PBKDF2 with HMAC of the s2fa_hash `hash` (PSKC's PBKDF2-encrypted files name SHA-1, SHA-256
+ * or SHA-512). Returns 1 on success, 0 for an unknown hash, no iterations or no output.
+ */
+int s2fa_pbkdf2(int hash, const uint8_t *password, size_t password_length,
+                const uint8_t *salt, size_t salt_length,
+                uint32_t iterations, uint8_t *out, size_t out_length);
+
+/**
+ * AES-CBC decryption of `length` bytes (a positive multiple of 16) from in to out (the same
+ * size; padding is the caller's), under a 16-, 24- or 32-byte key and a 16-byte IV.
+ * Returns 1 on success, 0 for a bad key size or length.
+ */
+int s2fa_aes_cbc_decrypt(const uint8_t *key, size_t key_length, const uint8_t *iv,
+                         const uint8_t *in, size_t length, uint8_t *out);
+
+/**
+ * AES key unwrap (PSKC's kw-aes128/192/256) of `length` bytes (a multiple of 8, at least 16)
+ * under a 16-, 24- or 32-byte key: RFC 3394 (the default IV) or RFC 5649 (the IV with the
+ * length, zero padding). Writes at most length - 8 bytes to out and returns the plaintext
+ * length, or 0 when the key size, the length or the integrity check is wrong.
+ */
+size_t s2fa_aes_key_unwrap(const uint8_t *key, size_t key_length,
+                           const uint8_t *in, size_t length, uint8_t *out);
+
 /** Fills out with bytes from the kernel CSPRNG (getrandom(2)). Returns 1 on success, 0 on failure. */
 int s2fa_random_bytes(uint8_t *out, size_t length);
 
