@@ -17,10 +17,10 @@
 #   fleet    the fleet store against a throwaway PostgreSQL (FleetTests, Tests/fleet/run.sh).
 #   fuzz     a short run (20 s) of every fuzz harness (Fuzz/run.sh). Any user.
 #
-# Not part of the full run yet:
 #   embedded the module tier against the Embedded Swift build of the module
-#            (packaging/embedded/build.sh, into .build/embedded; docs/embedded.md). Not
-#            together with module: the two run the same suites against different builds.
+#            (packaging/embedded/build.sh, into .build/embedded; docs/embedded.md). The
+#            full run runs it after the other swift suites; asked for alone, not together
+#            with module: the two run the same suites against different builds.
 #
 # Root: module, embedded, command, e2e and fleet need it (the tests chown files to other
 # users, run commands as them, create users, start sshd, sudo, cockpit-ws and PostgreSQL),
@@ -85,7 +85,8 @@ for argument in "$@"; do
         *) echo "test.sh: unknown argument '$argument' (see ./test.sh --help)" >&2; exit 64 ;;
     esac
 done
-((${#tiers[@]})) || tiers=("${all_tiers[@]}")
+full_run=0
+((${#tiers[@]})) || { tiers=("${all_tiers[@]}"); full_run=1; }
 wants() { [[ " ${tiers[*]} " == *" $1 "* ]]; }
 if wants module && wants embedded; then
     echo "test.sh: module and embedded run the same suites against two builds of the module; ask for one at a time" >&2
@@ -180,6 +181,21 @@ if [ ${#filters[@]} -gt 0 ]; then
     swift_skipped=$(grep -c '^➜ Test .* skipped' "$log" || true)
     [ "$swift_skipped" -eq 0 ] || echo "test.sh: $swift_skipped tests skipped, each with its reason above"
     total=$((total + ${swift_tests:-0} - swift_skipped))
+fi
+
+# The full run also runs the module's suites against the Embedded Swift build of the
+# module (the embedded tier), so a change the Embedded compiler refuses fails CI.
+if [ "$full_run" -eq 1 ]; then
+    echo "== swift test (PAMModuleTests against the Embedded Swift module)"
+    rm -rf /tmp/pam.?
+    packaging/embedded/build.sh .build/embedded
+    embedded_status=0
+    S2FA_TEST_MODULE="$PWD/.build/embedded/pam_swift2fa.so" swift test --skip-build --filter '^PAMModuleTests\.' \
+        >"$log" 2>&1 || embedded_status=$?
+    grep -E '^(✘|↳|➜)|Test run with' "$log" | grep -vE '↳ (Testing Library|Target Platform)' || true
+    [ "$embedded_status" -eq 0 ] || { echo "test.sh: the module tests against the Embedded build failed" >&2; exit 1; }
+    embedded_tests=$(sed -n 's/.*Test run with \([0-9]*\) tests\{0,1\} in .* passed.*/\1/p' "$log" | tail -n 1)
+    total=$((total + ${embedded_tests:-0}))
 fi
 
 # The scripts end with "N passed, 0 failed".

@@ -16,15 +16,22 @@ struct EventHookCommandTests {
         #expect(chmod(program, 0o755) == 0)
         let config = hooks.path + "/swift-2fa.conf"
         try "notify = \(program)\n".write(toFile: config, atomically: false, encoding: .utf8)
-        _ = try temp.enroll(extra: ["--config", config])
-        _ = try temp.enroll(extra: ["--config", config, "--force"])
-        #expect(try CLI.run(["reset", "--config", config] + temp.args()).status == 0)
-        var lines: [String] = []
-        for _ in 0..<100 {
-            lines = (hooks.read("events.json") ?? "").split(separator: "\n").map(String.init)
-            if lines.count >= 3 { break }
-            usleep(50_000)
+        // Each hook runs detached: wait for its line before the next command.
+        func lines(_ count: Int) -> [String] {
+            var lines: [String] = []
+            for _ in 0..<100 {
+                lines = (hooks.read("events.json") ?? "").split(separator: "\n").map(String.init)
+                if lines.count >= count { break }
+                usleep(50_000)
+            }
+            return lines
         }
+        _ = try temp.enroll(extra: ["--config", config])
+        _ = lines(1)
+        _ = try temp.enroll(extra: ["--config", config, "--force"])
+        _ = lines(2)
+        #expect(try CLI.run(["reset", "--config", config] + temp.args()).status == 0)
+        let lines = lines(3)
         let events = try lines.map { line in
             try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         }
