@@ -138,6 +138,7 @@ let package = Package(
             resources: [.embedInCode("FleetSchema/migrate.sql"),
                         .embedInCode("FleetSchema/migrations/001-tables.sql"),
                         .embedInCode("FleetSchema/migrations/002-enrollment-right.sql"),
+                        .embedInCode("FleetSchema/migrations/003-grace.sql"),
                         .embedInCode("FleetSchema/functions.sql"),
                         .embedInCode("PoolerUnit/swift-2fa-pooler.service")]
         ),

@@ -95,8 +95,22 @@ struct Authenticator {
                        log: PAMLog) throws(AttemptEnd) -> AttemptEnd {
         let store = served.store
         let reason = account == nil ? "unknown user" : store.notEnrolledReason
-        let notifier = EventNotifier(program: options.notifyProgram, service: conversation.item(PAM_SERVICE) ?? "",
-                                     rhost: conversation.item(PAM_RHOST), log: log)
+        let service = conversation.item(PAM_SERVICE) ?? ""
+        let rhost = conversation.item(PAM_RHOST)
+        let notifier = EventNotifier(program: options.notifyProgram, service: service, rhost: rhost, log: log)
+        // grace_period: a stack that prompts for the code (not a split_answer one), a known
+        // account, a place to key it on.
+        let graceKey = options.grace.seconds > 0 && options.answerSource == .prompt && account != nil
+            ? options.grace.keyText(rhost: rhost, tty: conversation.item(PAM_TTY)) : nil
+        if let graceKey {
+            let age: Int64?
+            do throws(EnrollmentStoreError) { age = try store.graceAge(user: user, service: service, key: graceKey) } catch {
+                throw LoginOutcomes.refusal(error)
+            }
+            if let age, options.grace.covers(age: age) {
+                return AttemptEnd("accepted-grace", "age=\(age)", code: PAM_SUCCESS)
+            }
+        }
         var digits = OTPParameters.standard.digits
         if store.readsEnrollmentBeforePrompt || options.nullok || options.answerSource == .split || options.enroll {
             let enrolledDigits: Int?
@@ -119,7 +133,7 @@ struct Authenticator {
             served.database?.handOver()
             return AttemptEnd("code-kept", "for the use_first_pass instance", code: PAM_IGNORE)
         }
-        let context = LoginContext(service: conversation.item(PAM_SERVICE) ?? "", rhost: conversation.item(PAM_RHOST))
+        let context = LoginContext(service: service, rhost: rhost, graceKey: graceKey)
         let verification: LoginVerification
         do throws(EnrollmentStoreError) { verification = try store.verify(user: user, answer: answer, context: context) } catch {
             throw LoginOutcomes.refusal(error)

@@ -30,7 +30,7 @@ public struct ConfigFile: Equatable, Sendable {
     /// libpq connection string: everything after the first `=`, trimmed; `database_timeout`;
     /// `pooler`, the local PgBouncer's socket directory).
     public static let keys: Set<String> = ["window", "throttle_after", "throttle_delay", "throttle_max", "lock_after", "store",
-                                           "exempt_group", "require_group", "exempt_network",
+                                           "exempt_group", "require_group", "exempt_network", "grace_period", "grace_key",
                                            "database", "database_timeout", "pooler", "notify"]
     /// Keys that only the file may set, never a module line: a connection string can hold
     /// credentials and must not sit in a world-readable /etc/pam.d file, and the program

@@ -44,6 +44,8 @@ public struct ModuleOptions: Equatable, Sendable {
     public var enrollQR = EnrollQR.auto
     /// Who is not asked for a code (`exempt_group=`, `require_group=`, `exempt_network=`).
     public var exemptions = Exemptions()
+    /// `grace_period=` and `grace_key=`; a period of 0 (the default) is off.
+    public var grace = GracePeriod(seconds: 0)
     public var policy = VerificationPolicy.standard
     /// The fleet database's libpq connection string (`database =`, configuration file only).
     public var databaseConninfo: String?
@@ -79,6 +81,7 @@ public struct ModuleOptions: Equatable, Sendable {
         "echo_code", "echo_verification_code", "prompt=", "authtok_prompt=", "window=",
         "throttle_after=", "throttle_delay=", "throttle_max=", "lock_after=", "debug",
         "enroll", "enroll_group=", "enroll_qr=", "exempt_group=", "require_group=", "exempt_network=",
+        "grace_period=", "grace_key=",
     ]
 
     /// The configuration file the arguments name (`config=PATH`), or the default. Fails on
@@ -185,6 +188,12 @@ public struct ModuleOptions: Equatable, Sendable {
             exemptions.requiredGroups = try Exemptions.groups(key, value)
         case "exempt_network":
             exemptions.exemptNetworks = try Exemptions.networks(key, value)
+        case "grace_period": try number(GracePeriod.range) { $0.grace.seconds = $1 }
+        case "grace_key":
+            guard let value, let key = GracePeriod.Key(rawValue: value) else {
+                throw OptionError("option 'grace_key' needs rhost, rhost+tty or tty")
+            }
+            grace.key = key
         case "enroll_qr":
             guard let value, let mode = EnrollQR(rawValue: value) else {
                 throw OptionError("option 'enroll_qr' needs auto, always or never")

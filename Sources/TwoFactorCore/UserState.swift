@@ -11,6 +11,7 @@
 ///     enrollment <SecretRecord.fingerprint of the enrollment the steps and backup codes belong to>
 ///     last_accepted <Unix time of the last accepted login>
 ///     used_backup <salt hex of a used backup code>
+///     grace <service, hex> <place, hex> <Unix time of the accepted code>
 ///
 /// `backup_failures` is optional (0 when absent, and written only when not 0), and so is
 /// `last_accepted` (written only when set), so files written before them are read unchanged.
@@ -39,6 +40,9 @@ public struct UserState: Equatable, Sendable {
     /// When a login was last accepted with the second factor (Unix time), set by the store
     /// after the policy's decision (never by `VerificationPolicy`); nil when unknown.
     public var lastAccepted: Int64?
+    /// The graces of `grace_period=` (`GracePeriod`), oldest first, set by the store after an
+    /// accepted code (never by `VerificationPolicy`), cleared by unlock and by a new enrollment.
+    public var graces: [GraceRecord] = []
 
     public static let currentVersion = 1
     static let kind = "state file"
@@ -53,7 +57,8 @@ public struct UserState: Equatable, Sendable {
     public init() {}
 
     public init(lastStep: UInt64, failures: Int, throttledUntil: Int64, locked: Bool, usedBackupSalts: [String],
-                enrollment: String? = nil, backupFailures: Int = 0, lastAccepted: Int64? = nil) {
+                enrollment: String? = nil, backupFailures: Int = 0, lastAccepted: Int64? = nil,
+                graces: [GraceRecord] = []) {
         self.lastStep = lastStep
         self.failures = failures
         self.throttledUntil = throttledUntil
@@ -62,6 +67,7 @@ public struct UserState: Equatable, Sendable {
         self.enrollment = enrollment
         self.backupFailures = backupFailures
         self.lastAccepted = lastAccepted
+        self.graces = graces
     }
 
     /// The state of a new enrollment whose confirming code was at `lastStep`.
@@ -70,14 +76,15 @@ public struct UserState: Equatable, Sendable {
                   enrollment: record.fingerprint)
     }
 
-    /// This state after an admin's unlock: no failures, back-off or lock; the used time
-    /// steps and backup codes are kept, so no code becomes usable again.
+    /// This state after an admin's unlock: no failures, back-off, lock or grace; the used
+    /// time steps and backup codes are kept, so no code becomes usable again.
     public func unlocked() -> UserState {
         var cleared = self
         cleared.failures = 0
         cleared.throttledUntil = 0
         cleared.locked = false
         cleared.backupFailures = 0
+        cleared.graces = []
         return cleared
     }
 
@@ -92,6 +99,7 @@ public struct UserState: Equatable, Sendable {
         if let enrollment, enrollment != fingerprint {
             next.lastStep = 0
             next.usedBackupSalts = []
+            next.graces = []
         }
         next.enrollment = fingerprint
         return next
@@ -111,6 +119,9 @@ public struct UserState: Equatable, Sendable {
         if let enrollment { text += "enrollment \(enrollment)\n" }
         if let lastAccepted { text += "last_accepted \(max(lastAccepted, 0))\n" }
         for salt in usedBackupSalts { text += "used_backup \(salt)\n" }
+        for grace in graces {
+            text += "grace \(Hex.encode(Array(grace.service.utf8))) \(Hex.encode(Array(grace.key.utf8))) \(max(grace.time, 0))\n"
+        }
         return text
     }
 
@@ -120,7 +131,7 @@ public struct UserState: Equatable, Sendable {
         guard lines.version == currentVersion else { throw FileFormatError("\(kind) has an unsupported version") }
         try lines.requireKnownKeys(
             ["version", "last_step", "failures", "throttled_until", "locked", "backup_failures", "enrollment",
-             "used_backup", "last_accepted"], kind: kind, quoteKey: true)
+             "used_backup", "last_accepted", "grace"], kind: kind, quoteKey: true)
         let lastStepText = try lines.single("last_step", kind: kind)
         guard lastStepText.count <= 20, let lastStep = UInt64(lastStepText) else {
             throw FileFormatError("\(kind) has an invalid last_step value")
@@ -151,9 +162,22 @@ public struct UserState: Equatable, Sendable {
             }
             salts.append(String(salt).lowercased())
         }
+        var graces: [GraceRecord] = []
+        for line in lines.values("grace") {
+            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+            guard graces.count < GracePeriod.maximumRecords, parts.count == 3,
+                  parts[0].utf8.count <= 2 * GracePeriod.maximumServiceBytes,
+                  !parts[1].isEmpty, parts[1].utf8.count <= 2 * GracePeriod.maximumKeyBytes, parts[2].utf8.count <= 19,
+                  let service = Hex.decode(parts[0]), let key = Hex.decode(parts[1]),
+                  let time = Int64(parts[2]), time >= 0 else {
+                throw FileFormatError("\(kind) has a malformed grace line")
+            }
+            graces.append(GraceRecord(service: String(decoding: service, as: UTF8.self),
+                                      key: String(decoding: key, as: UTF8.self), time: time))
+        }
         return UserState(lastStep: lastStep, failures: Int(failures), throttledUntil: throttledUntil,
                          locked: locked == 1, usedBackupSalts: salts, enrollment: enrollment,
-                         backupFailures: Int(backupFailures), lastAccepted: lastAccepted)
+                         backupFailures: Int(backupFailures), lastAccepted: lastAccepted, graces: graces)
     }
 
     private static func clamped<Value: Comparable>(_ value: Value, to range: ClosedRange<Value>) -> Value {

@@ -40,6 +40,10 @@ public final class FileEnrollmentAdministration<Secret: SecretFile>: EnrollmentA
         try logins.promptDigits(user: user)
     }
 
+    public func graceAge(user: String, service: String, key: String) throws(EnrollmentStoreError) -> Int64? {
+        try logins.graceAge(user: user, service: service, key: key)
+    }
+
     /// As a login, with the store created first when it is missing (the lock lives there).
     public func verify(user: String, answer: String, context: LoginContext) throws(EnrollmentStoreError) -> LoginVerification {
         try files { () throws(StoreError) in try store.createDirectory() }
@@ -145,9 +149,11 @@ public final class FileEnrollmentAdministration<Secret: SecretFile>: EnrollmentA
             var updated = current
             updated.backupCodes = backup.hashes
             try files { () throws(StoreError) in try secretFile.write(updated) }
+            // The old codes' use, and every grace, end with them.
             var state = try readState(user: user)
-            if !state.usedBackupSalts.isEmpty {
+            if !state.usedBackupSalts.isEmpty || !state.graces.isEmpty {
                 state.usedBackupSalts = []
+                state.graces = []
                 try writeState(state, user: user)
             }
         }

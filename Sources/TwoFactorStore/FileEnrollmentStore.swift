@@ -43,6 +43,15 @@ public final class FileEnrollmentStore: EnrollmentStore {
         return enrolled?.parameters.digits
     }
 
+    public func graceAge(user: String, service: String, key: String) throws(EnrollmentStoreError) -> Int64? {
+        do throws(StoreError) {
+            try store.checkDirectory()
+            return try store.readState(user: user).graceAge(service: service, key: key, now: now())
+        } catch {
+            throw EnrollmentStoreError(.stateError, error.description)
+        }
+    }
+
     public func verify(user: String, answer: String, context: LoginContext) throws(EnrollmentStoreError) -> LoginVerification {
         if !hasRead { _ = try promptDigits(user: user) }
         guard let enrolled, let readSecret else {
@@ -71,9 +80,8 @@ public final class FileEnrollmentStore: EnrollmentStore {
         let time = now()
         let decision = policy.verify(answer: answer, record: record, state: state, now: time)
         if decision.stateChanged {
-            var next = decision.state
-            // The store's own record, kept outside the policy (the fleet's SQL twin has none).
-            if decision.outcome.isAccepted { next.lastAccepted = time }
+            let next = decision.state.recordingLogin(decision.outcome, at: time, service: context.service,
+                                                     graceKey: context.graceKey)
             do throws(StoreError) { try store.writeState(next, user: user) } catch {
                 throw EnrollmentStoreError(.stateError, "\(decision.outcome.logName) but not saved: \(error)")
             }

@@ -21,7 +21,18 @@ public final class FleetEnrollmentStore<Connection: FleetConnection>: Enrollment
         try connect().promptDigits(user: user)
     }
 
+    public func graceAge(user: String, service: String, key: String) throws(EnrollmentStoreError) -> Int64? {
+        try connect().graceAge(user: user, service: service, key: key)
+    }
+
+    /// An accepted code with `context.graceKey` set records the grace with a second call on
+    /// the same connection.
     public func verify(user: String, answer: String, context: LoginContext) throws(EnrollmentStoreError) -> LoginVerification {
-        try connect().verify(user: user, answer: answer, service: context.service, rhost: context.rhost)
+        let store = try connect()
+        let verification = try store.verify(user: user, answer: answer, service: context.service, rhost: context.rhost)
+        if verification.outcome == .acceptedTOTP, let key = context.graceKey {
+            try store.recordGrace(user: user, service: context.service, key: key)
+        }
+        return verification
     }
 }

@@ -34,6 +34,20 @@ public struct FleetStore<Connection: FleetConnection> {
         return LoginVerification(outcome, failures: failures, throttledUntil: until)
     }
 
+    /// Seconds since the user's grace for `service` and the place `key` began, by the
+    /// database's clock; nil when none is recorded.
+    public func graceAge(user: String, service: String, key: String) throws(EnrollmentStoreError) -> Int64? {
+        let row = try single(connection.run("SELECT swift2fa.grace_age($1, $2, $3)", [user, service, key]), columns: 1)
+        guard let text = row[0] else { return nil }
+        guard let age = Int64(text) else { throw EnrollmentStoreError(.databaseError, "swift2fa.grace_age returned \(text)") }
+        return age
+    }
+
+    /// Records a grace for `service` and the place `key` now (after an accepted code).
+    public func recordGrace(user: String, service: String, key: String) throws(EnrollmentStoreError) {
+        _ = try connection.run("SELECT swift2fa.record_grace($1, $2, $3)", [user, service, key])
+    }
+
     /// The number of digits of the user's codes (for the prompt); nil when not enrolled.
     public func promptDigits(user: String) throws(EnrollmentStoreError) -> Int? {
         let row = try single(connection.run("SELECT swift2fa.prompt_digits($1)", [user]), columns: 1)

@@ -81,6 +81,7 @@ extension InMemoryEnrollmentStore: EnrollmentAdministration {
         record.backupCodes = backup.hashes
         records[user] = record
         states[user]?.usedBackupSalts = []
+        states[user]?.graces = []
         return backup.codes
     }
 

@@ -30,15 +30,19 @@ public final class InMemoryEnrollmentStore: EnrollmentStore {
         return records[user]?.parameters.digits
     }
 
+    public func graceAge(user: String, service: String, key: String) throws(EnrollmentStoreError) -> Int64? {
+        try failIfAsked()
+        return states[user]?.graceAge(service: service, key: key, now: now)
+    }
+
     public func verify(user: String, answer: String, context: LoginContext) throws(EnrollmentStoreError) -> LoginVerification {
         try failIfAsked()
         guard let record = records[user] else { return LoginVerification(.notEnrolled, failures: 0, throttledUntil: 0) }
         let before = states[user] ?? UserState()
         let decision = policy.verify(answer: answer, record: record, state: before, now: now)
         if decision.stateChanged {
-            var next = decision.state
-            if decision.outcome.isAccepted { next.lastAccepted = now }
-            states[user] = next
+            states[user] = decision.state.recordingLogin(decision.outcome, at: now, service: context.service,
+                                                        graceKey: context.graceKey)
         }
         return LoginVerification(decision, record: record, before: before)
     }

@@ -18,6 +18,7 @@ struct FleetStoreTests {
             let store = FleetEnrollmentStore(connect: { () throws(EnrollmentStoreError) in admin })
             try AdministrationContract.run(store, user: "alice", now: AuthenticatorApp.now)
             try AdministrationContract.enrollAtLogin(store, user: "alice", now: AuthenticatorApp.now)
+            try AdministrationContract.grace(store, user: "alice", now: AuthenticatorApp.now)
         }
     }
 

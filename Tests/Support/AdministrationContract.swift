@@ -132,4 +132,44 @@ public enum AdministrationContract {
         }
         #expect(try store.reset(user: user))
     }
+
+    /// The grace of `grace_period=` for `user` (who must have nothing yet): an accepted code
+    /// with a place records it, a backup code does not, and unlock, new backup codes, a new
+    /// enrollment and reset each clear it.
+    public static func grace(_ store: some EnrollmentAdministration, user: String, now: () -> Int64) throws {
+        let secret = Array("grace enrollment 001".utf8)
+        let step = UInt64(now() / 30)
+        let record = SecretRecord(secret: secret, parameters: .standard, created: now())
+        var backupCodes = try store.activate(user: user, record: record, lastStep: step - 3, replace: false).backupCodes
+        let place = "tty /dev/pts/7"
+        let withGrace = LoginContext(service: "sudo", rhost: nil, graceKey: place)
+        func age() throws -> Int64? { try store.graceAge(user: user, service: "sudo", key: place) }
+        func code(_ back: UInt64) -> String { AuthenticatorApp.code(secret, at: Int64(step - back) * 30) }
+
+        #expect(try age() == nil)
+        #expect(try store.verify(user: user, answer: backupCodes[0], context: withGrace).outcome == .acceptedBackup)
+        #expect(try age() == nil, "a backup code gives no grace")
+        #expect(try store.verify(user: user, answer: code(1), context: withGrace).outcome == .acceptedTOTP)
+        let started = try #require(try age(), "an accepted code records the grace")
+        #expect(started >= 0 && started < 10)
+        #expect(try store.graceAge(user: user, service: "sshd", key: place) == nil, "only for its service")
+        #expect(try store.graceAge(user: user, service: "sudo", key: "tty /dev/pts/8") == nil, "only for its place")
+        _ = try store.unlock(user: user)
+        #expect(try age() == nil, "unlock ends it")
+
+        #expect(try store.verify(user: user, answer: code(0), context: withGrace).outcome == .acceptedTOTP)
+        #expect(try age() != nil)
+        backupCodes = try #require(try store.regenerateBackupCodes(user: user))
+        #expect(try age() == nil, "new backup codes end it")
+
+        let fresh = SecretRecord(secret: Array("grace enrollment 002".utf8), parameters: .standard, created: now())
+        _ = try store.activate(user: user, record: fresh, lastStep: step - 3, replace: true)
+        #expect(try store.verify(user: user, answer: AuthenticatorApp.code(fresh.secret, at: now()), context: withGrace)
+                .outcome == .acceptedTOTP)
+        #expect(try age() != nil)
+        _ = try store.activate(user: user, record: record, lastStep: step, replace: true)
+        #expect(try age() == nil, "a new enrollment ends it")
+        #expect(try store.reset(user: user))
+        #expect(try age() == nil)
+    }
 }

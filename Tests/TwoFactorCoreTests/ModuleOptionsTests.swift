@@ -44,6 +44,8 @@ struct ModuleOptionsTests {
         case "exempt_group=": return "exempt_group=wheel"
         case "require_group=": return "require_group=staff"
         case "exempt_network=": return "exempt_network=10.0.0.0/8"
+        case "grace_period=": return "grace_period=300"
+        case "grace_key=": return "grace_key=tty"
         default: return name
         }
     }

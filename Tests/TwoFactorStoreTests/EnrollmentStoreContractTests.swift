@@ -158,6 +158,7 @@ struct EnrollmentAdministrationContractTests {
         let files = try FileFixture()
         try AdministrationContract.run(files.administration, user: "alice", now: files.clock.read)
         try AdministrationContract.enrollAtLogin(files.administration, user: "alice", now: files.clock.read)
+        try AdministrationContract.grace(files.administration, user: "alice", now: files.clock.read)
     }
 
     @Test("memory: the same life")
@@ -165,6 +166,7 @@ struct EnrollmentAdministrationContractTests {
         let memory = InMemoryEnrollmentStore(now: EnrollmentStoreContractTests.start)
         try AdministrationContract.run(memory, user: "alice", now: { memory.now })
         try AdministrationContract.enrollAtLogin(memory, user: "alice", now: { memory.now })
+        try AdministrationContract.grace(memory, user: "alice", now: { memory.now })
     }
 
     @Test("files: a pending enrollment that expired is reported as such, and a change that fails leaves the old enrollment")

@@ -192,6 +192,27 @@ $$;
 
 -- Server functions -------------------------------------------------------------------------
 
+-- Seconds since the grace of `p_user` for `p_service` and the place `p_place` began, by the
+-- database's clock; NULL when none is recorded.
+CREATE OR REPLACE FUNCTION swift2fa.grace_age(p_user text, p_service text, p_place text) RETURNS bigint
+LANGUAGE sql STABLE SECURITY DEFINER AS $$
+    SELECT swift2fa.now_seconds() - accepted_at FROM swift2fa.grace
+     WHERE user_name = p_user AND service = p_service AND place = p_place
+$$;
+
+-- Records a grace for `p_service` and the place `p_place` now, after a code was accepted.
+-- A service or place too long for the table, or a user not enrolled, records nothing.
+CREATE OR REPLACE FUNCTION swift2fa.record_grace(p_user text, p_service text, p_place text) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+BEGIN
+    PERFORM swift2fa.require_read_write();
+    IF octet_length(p_service) > 256 OR octet_length(p_place) NOT BETWEEN 1 AND 512 THEN RETURN; END IF;
+    INSERT INTO swift2fa.grace (user_name, service, place, accepted_at)
+    SELECT p_user, p_service, p_place, swift2fa.now_seconds() FROM swift2fa.enrollment WHERE user_name = p_user
+    ON CONFLICT (user_name, service, place) DO UPDATE SET accepted_at = EXCLUDED.accepted_at;
+END
+$$;
+
 -- One login attempt: checks `p_answer` (a TOTP code or a backup code, as typed) for `p_user`
 -- and applies replay, throttle and lock exactly like the module, in one transaction under the
 -- user's row lock, then writes the state and an audit row.
@@ -494,6 +515,7 @@ BEGIN
     IF NOT FOUND THEN RETURN; END IF;
     UPDATE swift2fa.enrollment SET failures = 0, throttled_until = 0, backup_failures = 0, locked = false
      WHERE user_name = p_user;
+    DELETE FROM swift2fa.grace WHERE user_name = p_user;
     PERFORM swift2fa.audit_attempt(p_user, 'admin-unlock', NULL, 'unlocked', e.failures);
     failures := e.failures; locked := e.locked;
     RETURN NEXT;
@@ -510,6 +532,7 @@ BEGIN
     SELECT * INTO e FROM swift2fa.enrollment WHERE user_name = p_user FOR UPDATE;
     IF NOT FOUND THEN RETURN false; END IF;
     PERFORM swift2fa.store_backup_codes(p_user, e.secret, p_codes);
+    DELETE FROM swift2fa.grace WHERE user_name = p_user;
     PERFORM swift2fa.audit_attempt(p_user, 'admin-backup-codes', NULL, 'regenerated', NULL);
     RETURN true;
 END
@@ -533,7 +556,8 @@ $$;
 -- EXECUTE on the server functions, and with `p_enroll` on the enrollment functions too.
 CREATE OR REPLACE FUNCTION swift2fa.server_functions() RETURNS text[]
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT ARRAY['swift2fa.verify(text, text, text, text)', 'swift2fa.prompt_digits(text)']
+    SELECT ARRAY['swift2fa.verify(text, text, text, text)', 'swift2fa.prompt_digits(text)',
+                 'swift2fa.grace_age(text, text, text)', 'swift2fa.record_grace(text, text, text)']
 $$;
 
 -- Enrollment at login: a right of its own (`db grant-server ROLE --enroll`), off by default.
@@ -645,5 +669,20 @@ BEGIN
         END LOOP;
         EXECUTE format('REVOKE CONNECT ON DATABASE %I FROM PUBLIC', current_database());
     END IF;
+END
+$$;
+
+-- Every role with the server rights has every server function, also one added since it was
+-- granted (db init re-applies this file), so an upgrade needs no grant-server again.
+DO $$
+DECLARE
+    r name;
+    f text;
+BEGIN
+    FOR r IN SELECT role FROM swift2fa.server_roles() LOOP
+        FOREACH f IN ARRAY swift2fa.server_functions() LOOP
+            EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', f, r);
+        END LOOP;
+    END LOOP;
 END
 $$;

@@ -11,6 +11,7 @@ enum DbSchema {
     static let migrations = [
         SchemaFile(path: "migrations/001-tables.sql", contents: PackageResources._01_tables_sql),
         SchemaFile(path: "migrations/002-enrollment-right.sql", contents: PackageResources._02_enrollment_right_sql),
+        SchemaFile(path: "migrations/003-grace.sql", contents: PackageResources._03_grace_sql),
     ]
 
     /// Functions, grants and checks, safe to run again.
