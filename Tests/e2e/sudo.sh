@@ -8,7 +8,7 @@ export TEST_NAME=sudo
 # shellcheck source=SCRIPTDIR/lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
 enter_private_namespace "$@"
-require_cmds sudo runuser oathtool python3 useradd userdel chpasswd
+require_cmds sudo runuser oathtool python3 useradd userdel chpasswd expect
 resolve_artifacts
 setup_workdir
 private_pam_dir
@@ -69,18 +69,18 @@ check "unenrolled user refused without nullok" 1 yes "$BOB" "$BOB_PW" 123456
 check "backup code works" 0 yes "$ALICE" "$ALICE_PW" "${BACKUP_CODES[0]}"
 check "same backup code refused the second time" 1 yes "$ALICE" "$ALICE_PW" "${BACKUP_CODES[0]}"
 
-# --- grace_period keyed on the terminal: two sudo calls on one pseudo-terminal (script(1)),
-# each with -k (so sudo's own timestamp does not skip PAM). The first asks password and code,
-# the second only the password, within the grace; a sudo from another terminal is asked again.
+# --- grace_period keyed on the terminal: two sudo calls on one pseudo-terminal
+# (lib/pty_answers.exp), each with -k (so sudo's own timestamp does not skip PAM), and sudo's
+# own prompts (with -p sudo shows every hidden PAM prompt, the code's too, as its own). The first
+# asks password and code, the second only the password, within the grace; a sudo without that
+# terminal is asked again.
 install_pam_service sudo sudo "grace_period=600" "grace_key=tty"
 sleep $((31 - $(date +%s) % 30)) # a fresh step: the codes above used this one
-CODE=$(fresh_code)
-printf '%s\n%s\n%s\n' "$ALICE_PW" "$CODE" "$ALICE_PW" | runuser -u "$ALICE" -- \
-    script -qec 'sudo -S -k -p "Password: " true; echo "first=$?"; sudo -S -k -p "Password: " true; echo "second=$?"' /dev/null \
+expect -f "$E2E_DIR/lib/pty_answers.exp" "$ALICE_PW" "$(fresh_code)" runuser -u "$ALICE" -- \
+    bash -c 'sudo -k true; echo "first=$?"; sudo -k true; echo "second=$?"' \
     >"$WORK/grace.out" 2>&1 || true
 transcript=$(tr -d '\r' <"$WORK/grace.out")
-codes_asked=$(grep -o 'Verification code:' <<<"$transcript" | wc -l)
-if [[ $transcript == *"first=0"* && $transcript == *"second=0"* && $codes_asked == 1 ]]; then
+if [[ $transcript == *"first=0"* && $transcript == *"second=0"* && $transcript == *"codes asked: 1"* ]]; then
     pass "grace_key=tty: on one terminal the second sudo is not asked for the code"
 else
     fail "grace_key=tty: on one terminal the second sudo is not asked for the code" "${transcript//$'\n'/ | }"
