@@ -54,7 +54,7 @@ public struct OATHUsersFile: Equatable, Sendable {
     public struct ParseError: Error, Equatable, Sendable, CustomStringConvertible {
         public var problems: [Note]
 
-        public var description: String { problems.map(\.description).joined(separator: "\n") }
+        public var description: String { problems.map { $0.description }.joined(separator: "\n") }
     }
 
     /// The keys in file order.
