@@ -61,6 +61,62 @@ size_t s2fa_hmac(int hash, const uint8_t *key, size_t key_length,
     }
 }
 
+/* Dynamic truncation (RFC 4226 section 5.3) of one MAC of `length` bytes. */
+static uint32_t truncated(const uint8_t *mac, size_t length)
+{
+    size_t offset = mac[length - 1] & 0x0F;
+    return ((uint32_t)(mac[offset] & 0x7F) << 24) | ((uint32_t)mac[offset + 1] << 16)
+        | ((uint32_t)mac[offset + 2] << 8) | (uint32_t)mac[offset + 3];
+}
+
+/* The counter as 8 big-endian bytes. */
+static void big_endian(uint64_t counter, uint8_t bytes[8])
+{
+    for (int i = 7; i >= 0; i--) {
+        bytes[i] = (uint8_t)(counter & 0xFF);
+        counter >>= 8;
+    }
+}
+
+/* One loop per hash: Nettle's digest leaves the context ready for the next message under
+ * the same key, so the key's pads are computed once. */
+#define HOTP_VALUES(kind, size)                                                     \
+    do {                                                                            \
+        struct hmac_##kind##_ctx ctx;                                               \
+        uint8_t mac[size];                                                          \
+        uint8_t message[8];                                                         \
+        hmac_##kind##_set_key(&ctx, key_length, nonnull(key));                      \
+        for (size_t i = 0; i < count; i++) {                                        \
+            big_endian(first_counter + (uint64_t)i, message);                       \
+            hmac_##kind##_update(&ctx, sizeof message, message);                    \
+            hmac_##kind##_digest(&ctx, size, mac);                                  \
+            values[i] = truncated(mac, size);                                       \
+        }                                                                           \
+        explicit_bzero(&ctx, sizeof ctx);                                           \
+        explicit_bzero(mac, sizeof mac);                                            \
+    } while (0)
+
+size_t s2fa_hotp_values(int hash, const uint8_t *key, size_t key_length,
+                        uint64_t first_counter, size_t count, uint32_t *values)
+{
+    if (values == NULL && count > 0) {
+        return 0;
+    }
+    switch (hash) {
+    case S2FA_SHA1:
+        HOTP_VALUES(sha1, SHA1_DIGEST_SIZE);
+        return count;
+    case S2FA_SHA256:
+        HOTP_VALUES(sha256, SHA256_DIGEST_SIZE);
+        return count;
+    case S2FA_SHA512:
+        HOTP_VALUES(sha512, SHA512_DIGEST_SIZE);
+        return count;
+    default:
+        return 0;
+    }
+}
+
 int s2fa_equal_constant_time(const uint8_t *a, const uint8_t *b, size_t length)
 {
     if (length == 0) {

@@ -6,10 +6,13 @@ struct AttemptEnd: Error {
     let result: String
     let reason: String?
     let code: Int32
+    /// The label of the credential whose code was accepted (`credential="…"`).
+    let credential: String?
 
-    init(_ result: String, _ reason: String?, code: Int32) {
+    init(_ result: String, _ reason: String?, code: Int32, credential: String? = nil) {
         self.result = result
         self.reason = reason
         self.code = code
+        self.credential = credential
     }
 }

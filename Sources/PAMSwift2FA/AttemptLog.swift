@@ -1,7 +1,8 @@
 import CPAM
 
 /// The one final log line of an attempt, with every variable field quoted:
-/// `user="alice" service="sshd" rhost="192.0.2.1" result=accepted-totp`, plus `reason="..."`.
+/// `user="alice" service="sshd" rhost="192.0.2.1" result=accepted-totp`, plus `credential="..."`
+/// (the credential whose code was accepted) and `reason="..."`.
 /// When PAM was given another spelling of the account, `pam_user="ALICE"` follows `user`.
 struct AttemptLog {
     let handle: OpaquePointer
@@ -19,10 +20,11 @@ struct AttemptLog {
     }
 
     /// Writes the line and returns `code`, so callers can `return attempt.finish(...)`.
-    func finish(_ result: String, reason: String?, code: Int32) -> Int32 {
+    func finish(_ result: String, reason: String?, code: Int32, credential: String? = nil) -> Int32 {
         var line = "user=\(Self.quoted(user))"
         if let givenUser { line += " pam_user=\(Self.quoted(givenUser))" }
         line += " service=\(Self.quoted(service)) rhost=\(Self.quoted(rhost)) result=\(result)"
+        if let credential { line += " credential=\(Self.quoted(credential))" }
         if let reason { line += " reason=\(Self.quoted(reason))" }
         let priority = code == PAM_SUCCESS || code == PAM_IGNORE ? LOG_NOTICE : LOG_WARNING
         s2fa_pam_log(handle, priority, line)

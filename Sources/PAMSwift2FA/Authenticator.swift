@@ -24,7 +24,7 @@ struct Authenticator {
             rhost: conversation.item(PAM_RHOST) ?? "")
         do throws(AttemptEnd) {
             let accepted = try run(arguments: arguments, attempt: &attempt)
-            return attempt.finish(accepted.result, reason: accepted.reason, code: accepted.code)
+            return attempt.finish(accepted.result, reason: accepted.reason, code: accepted.code, credential: accepted.credential)
         } catch {
             return attempt.finish(error.result, reason: error.reason, code: error.code)
         }

@@ -8,14 +8,15 @@ enum LoginOutcomes {
     static func end(_ verification: LoginVerification, user: String, notEnrolledReason: String) throws(AttemptEnd) -> AttemptEnd {
         let word = verification.outcome.rawValue
         switch verification.outcome {
-        case .acceptedTOTP, .acceptedBackup:
-            return AttemptEnd(word, nil, code: PAM_SUCCESS)
+        case .acceptedTOTP, .acceptedHOTP, .acceptedBackup:
+            return AttemptEnd(word, nil, code: PAM_SUCCESS, credential: verification.credential)
         case .throttled:
             throw AttemptEnd(word, "until \(verification.throttledUntil) after \(verification.failures) failures", code: PAM_AUTH_ERR)
         case .locked:
             throw AttemptEnd(word, "run swift-2fa-setup unlock --user \(user)", code: PAM_AUTH_ERR)
         case .rejected, .replayed:
-            throw AttemptEnd(word, "\(verification.failures) consecutive failures", code: PAM_AUTH_ERR)
+            let failures = "\(verification.failures) consecutive failures"
+            throw AttemptEnd(word, verification.drift.map { failures + "; " + $0 } ?? failures, code: PAM_AUTH_ERR)
         case .notEnrolled:
             throw AttemptEnd(word, notEnrolledReason, code: PAM_AUTH_ERR)
         case .enrollmentChanged:

@@ -29,7 +29,7 @@ public struct ConfigFile: Equatable, Sendable {
     /// Keys the file may set: the policy, the store, the exemptions, and the fleet database (`database`, a
     /// libpq connection string: everything after the first `=`, trimmed; `database_timeout`;
     /// `pooler`, the local PgBouncer's socket directory).
-    public static let keys: Set<String> = ["window", "throttle_after", "throttle_delay", "throttle_max", "lock_after", "store",
+    public static let keys: Set<String> = ["window", "hotp_window", "throttle_after", "throttle_delay", "throttle_max", "lock_after", "store",
                                            "exempt_group", "require_group", "exempt_network", "grace_period", "grace_key",
                                            "database", "database_timeout", "pooler", "notify"]
     /// Keys that only the file may set, never a module line: a connection string can hold

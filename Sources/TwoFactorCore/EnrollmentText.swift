@@ -17,9 +17,12 @@ public enum EnrollmentText {
     }
 
     /// The line above the grouped secret, naming the parameters an app must use.
-    public static func typeSecretIntro(_ parameters: OTPParameters) -> String {
-        "Or type this secret into the app or a password manager "
-            + "(time-based, \(parameters.algorithm.rawValue), \(parameters.digits) digits, every \(parameters.period) s):"
+    public static func typeSecretIntro(_ uri: OTPAuthURI) -> String {
+        let parameters = uri.parameters
+        let counting = uri.counter.map { "counter-based from \($0)" } ?? "time-based"
+        let every = uri.counter == nil ? ", every \(parameters.period) s" : ""
+        return "Or type this secret into the app or a password manager "
+            + "(\(counting), \(parameters.algorithm.rawValue), \(parameters.digits) digits\(every)):"
     }
 
     /// The backup codes with the advice to keep them, one line each.
@@ -54,7 +57,7 @@ public enum EnrollmentText {
             lines.append("(No QR code here: libqrencode is not installed on this server.)")
             lines.append("")
         }
-        lines.append(typeSecretIntro(uri.parameters))
+        lines.append(typeSecretIntro(uri))
         lines.append("    \(groupedSecret(uri.secret))")
         lines.append("")
         lines.append("otpauth URI:")

@@ -64,7 +64,7 @@ public struct GoogleAuthenticatorFile: Equatable, Sendable {
         while lines.last?.isEmpty == true { lines.removeLast() }
         guard let first = lines.first else { throw ParseError(message: "the file is empty") }
         guard first.utf8.count <= 256, !first.isEmpty, let secret = Base32.decode(String(first)),
-              SecretRecord.allowedSecretLengths.contains(secret.count) else {
+              Credential.allowedSecretLengths.contains(secret.count) else {
             throw ParseError(message: "line 1 is not a valid base32 secret")
         }
         var result = GoogleAuthenticatorFile(secret: secret, period: 30, scratchCodes: [], usedSteps: [], ignoredOptions: [])

@@ -79,7 +79,7 @@ extension UserState {
         guard outcome.isAccepted else { return self }
         var next = self
         next.lastAccepted = time
-        if case .acceptedTOTP = outcome, let graceKey { next = next.recordingGrace(service: service, key: graceKey, time: time) }
+        if case .acceptedCode = outcome, let graceKey { next = next.recordingGrace(service: service, key: graceKey, time: time) }
         return next
     }
 

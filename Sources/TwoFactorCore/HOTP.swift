@@ -2,7 +2,7 @@ import CCrypto
 
 /// RFC 4226 HMAC-based one-time passwords, the building block of TOTP.
 public enum HOTP {
-    /// Codes have 6 or 8 digits.
+    /// Codes have 6, 7 or 8 digits.
     public static let allowedDigits: ClosedRange<Int> = 6...8
 
     /// The code for `counter`, as a zero-padded decimal string of `digits` digits.

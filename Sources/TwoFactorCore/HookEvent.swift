@@ -15,6 +15,12 @@ public struct HookEvent: Equatable, Sendable {
         case replaced
         /// An enrollment was removed (`reset`, `disable`).
         case reset
+        /// A credential joined an enrollment (`enroll --add`, an import).
+        case credentialAdded = "credential-added"
+        /// A credential was removed (`credentials remove`).
+        case credentialRemoved = "credential-removed"
+        /// A rejected code matched a TOTP credential's codes outside the window: a clock is off.
+        case driftFound = "drift-found"
     }
 
     /// Two or fewer backup codes left is worth telling.

@@ -78,7 +78,7 @@ public struct ModuleOptions: Equatable, Sendable {
     /// Every option name, for documentation and error messages.
     public static let names = [
         "secret=", "store=", "config=", "nullok", "split_answer", "try_first_pass", "use_first_pass",
-        "echo_code", "echo_verification_code", "prompt=", "authtok_prompt=", "window=",
+        "echo_code", "echo_verification_code", "prompt=", "authtok_prompt=", "window=", "hotp_window=",
         "throttle_after=", "throttle_delay=", "throttle_max=", "lock_after=", "debug",
         "enroll", "enroll_group=", "enroll_qr=", "exempt_group=", "require_group=", "exempt_network=",
         "grace_period=", "grace_key=",
@@ -200,6 +200,7 @@ public struct ModuleOptions: Equatable, Sendable {
             }
             enrollQR = mode
         case "window": try number(VerificationPolicy.windowRange) { $0.policy.window = $1 }
+        case "hotp_window": try number(VerificationPolicy.hotpWindowRange) { $0.policy.hotpWindow = $1 }
         case "throttle_after": try number(ThrottlePolicy.throttleAfterRange) { $0.policy.throttle.throttleAfter = $1 }
         case "throttle_delay": try number(ThrottlePolicy.baseDelayRange) { $0.policy.throttle.baseDelay = $1 }
         case "throttle_max": try number(ThrottlePolicy.maxDelayRange) { $0.policy.throttle.maxDelay = $1 }

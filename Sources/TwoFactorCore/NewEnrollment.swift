@@ -12,13 +12,14 @@ public enum NewEnrollment {
     /// How many codes a user may try before an interactive enrollment gives up.
     public static let tries = 3
 
-    /// The time step `code` belongs to when it is a current code (window ±1, the module's
-    /// default) of the record's secret; nil otherwise. Backup codes do not count here.
+    /// The time step (TOTP) or counter (HOTP) `code` belongs to when it is a current code of
+    /// one of the record's credentials (the module's default windows); nil otherwise. Backup
+    /// codes do not count here.
     public static func acceptedStep(of code: String, record: SecretRecord, now: Int64) -> UInt64? {
         var secretOnly = record
         secretOnly.backupCodes = []
         let decision = VerificationPolicy.standard.verify(answer: code, record: secretOnly, state: UserState(), now: now)
-        if case .acceptedTOTP(let step) = decision.outcome { return step }
+        if case .acceptedCode(let match) = decision.outcome { return match.counter }
         return nil
     }
 }

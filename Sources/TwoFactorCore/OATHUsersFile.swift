@@ -134,9 +134,9 @@ public struct OATHUsersFile: Equatable, Sendable {
         let hadPIN = fields[2] != "-"
         guard fields.count >= 4 else { throw LineError("no secret") }
         guard let secret = Hex.decode(fields[3]) else { throw LineError("the secret is not hexadecimal") }
-        guard SecretRecord.allowedSecretLengths.contains(secret.count) else {
+        guard Credential.allowedSecretLengths.contains(secret.count) else {
             throw LineError("the secret is \(secret.count) bytes; swift-2fa needs "
-                            + "\(SecretRecord.allowedSecretLengths.lowerBound) to \(SecretRecord.allowedSecretLengths.upperBound)")
+                            + "\(Credential.allowedSecretLengths.lowerBound) to \(Credential.allowedSecretLengths.upperBound)")
         }
         guard fields.count <= 7 else { throw LineError("unexpected fields after the time of the last code") }
         var counter: UInt64 = 0

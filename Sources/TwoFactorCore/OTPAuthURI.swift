@@ -1,25 +1,47 @@
-/// `otpauth://totp/...` URIs in the Key Uri Format that authenticator apps scan.
+/// `otpauth://totp/...` (and `otpauth://hotp/...`) URIs in the Key Uri Format that
+/// authenticator apps scan.
 public struct OTPAuthURI: Equatable, Sendable {
     public var issuer: String
     public var account: String
     public var secret: [UInt8]
+    /// For HOTP, the period is not used.
     public var parameters: OTPParameters
+    /// The first counter of a HOTP URI; nil for TOTP.
+    public var counter: UInt64?
 
-    public init(issuer: String, account: String, secret: [UInt8], parameters: OTPParameters) {
+    public init(issuer: String, account: String, secret: [UInt8], parameters: OTPParameters, counter: UInt64? = nil) {
         self.issuer = issuer
         self.account = account
         self.secret = secret
         self.parameters = parameters
+        self.counter = counter
+    }
+
+    /// The URI of `credential`.
+    public init(issuer: String, account: String, credential: Credential) {
+        var counter: UInt64?
+        var period = OTPParameters.standard.period
+        switch credential.kind {
+        case .totp(let seconds, _): period = seconds
+        case .hotp(let next): counter = next
+        }
+        self.init(issuer: issuer, account: account, secret: credential.secret,
+                  parameters: OTPParameters(algorithm: credential.algorithm, digits: credential.digits, period: period),
+                  counter: counter)
     }
 
     /// The URI: label `issuer:account`, the `issuer` parameter, and `algorithm`, `digits`
-    /// and `period` only when they differ from SHA1 / 6 / 30.
+    /// and `period` only when they differ from SHA1 / 6 / 30; a HOTP URI has `counter`.
     public var text: String {
-        var uri = "otpauth://totp/\(Self.percentEncoded(issuer)):\(Self.percentEncoded(account))"
+        var uri = "otpauth://\(counter == nil ? "totp" : "hotp")/\(Self.percentEncoded(issuer)):\(Self.percentEncoded(account))"
         uri += "?secret=\(Base32.encode(secret))&issuer=\(Self.percentEncoded(issuer))"
         if parameters.algorithm != .sha1 { uri += "&algorithm=\(parameters.algorithm.rawValue)" }
         if parameters.digits != 6 { uri += "&digits=\(parameters.digits)" }
-        if parameters.period != 30 { uri += "&period=\(parameters.period)" }
+        if let counter {
+            uri += "&counter=\(counter)"
+        } else if parameters.period != 30 {
+            uri += "&period=\(parameters.period)"
+        }
         return uri
     }
 
@@ -73,7 +95,7 @@ public struct OTPAuthURI: Equatable, Sendable {
             default: continue
             }
         }
-        guard let secret, !secret.isEmpty, secret.count <= SecretRecord.allowedSecretLengths.upperBound,
+        guard let secret, !secret.isEmpty, secret.count <= Credential.allowedSecretLengths.upperBound,
               parameters.isValid, issuer.utf8.count <= Self.maximumNameLength,
               account.utf8.count <= Self.maximumNameLength else { return nil }
         self.init(issuer: issuer, account: account, secret: secret, parameters: parameters)

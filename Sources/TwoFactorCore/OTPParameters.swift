@@ -19,9 +19,9 @@ public struct OTPParameters: Equatable, Sendable {
         self.period = period
     }
 
-    /// True when digits is 6 or 8 and the period is within 15...300 s.
+    /// True when digits is 6, 7 or 8 and the period is within 15...300 s.
     public var isValid: Bool {
-        (digits == 6 || digits == 8) && Self.allowedPeriods.contains(period)
+        Credential.allowedDigits.contains(digits) && Self.allowedPeriods.contains(period)
     }
 
     /// True when apps that ignore the URI parameters would still compute the right codes.

@@ -281,9 +281,9 @@ public struct PSKCFile: Equatable, Sendable {
             }
         }
         guard let secret = try value("Secret") else { throw ParseError("no Secret") }
-        guard SecretRecord.allowedSecretLengths.contains(secret.count) else {
-            throw ParseError("Secret: \(secret.count) bytes; swift-2fa needs \(SecretRecord.allowedSecretLengths.lowerBound) "
-                             + "to \(SecretRecord.allowedSecretLengths.upperBound)")
+        guard Credential.allowedSecretLengths.contains(secret.count) else {
+            throw ParseError("Secret: \(secret.count) bytes; swift-2fa needs \(Credential.allowedSecretLengths.lowerBound) "
+                             + "to \(Credential.allowedSecretLengths.upperBound)")
         }
         let kind: ImportedCredential.Kind
         if algorithmName == hotpAlgorithm {

@@ -1,27 +1,28 @@
 /// The mutable per-user state a login reads and updates under the user's lock.
 ///
-/// It lives in the root-owned store, never in the secret file. Format (version 1):
+/// It lives in the root-owned store, never in the secret file. Format (version 2):
 ///
-///     version 1
-///     last_step 58839821
+///     version 2
 ///     failures 0
 ///     throttled_until 0
 ///     locked 0
 ///     backup_failures 0
-///     enrollment <SecretRecord.fingerprint of the enrollment the steps and backup codes belong to>
 ///     last_accepted <Unix time of the last accepted login>
 ///     used_backup <salt hex of a used backup code>
 ///     grace <service, hex> <place, hex> <Unix time of the accepted code>
+///     credential <Credential.fingerprint, or - for the first credential> <last used step or counter, or -> <Unix time last used, or ->
+///     drift <Credential.fingerprint> <steps> <Unix time>
 ///
-/// `backup_failures` is optional (0 when absent, and written only when not 0), and so is
-/// `last_accepted` (written only when set), so files written before them are read unchanged.
+/// `backup_failures` is optional (0 when absent, and written only when not 0), and so are
+/// `last_accepted` and `drift` (written only when set). Version 1 files (`last_step` and
+/// `enrollment`, the fingerprint of the one secret) are read as the state of the credential
+/// with that fingerprint (of the first credential, without `enrollment`), and written as
+/// version 2 by the next login.
 ///
 /// Every state the module can hold, it can write and read back: `serialized()` clamps each
 /// number into the range `parse` accepts (`failuresRange`, `throttledUntilRange`), so a clock
 /// far in the future or past cannot produce a file that every later login refuses.
 public struct UserState: Equatable, Sendable {
-    /// The highest TOTP time step accepted so far; codes at or below it are replays.
-    public var lastStep: UInt64 = 0
     /// Consecutive failed attempts since the last success.
     public var failures: Int = 0
     /// Unix time until which code attempts are refused unchecked (backup codes are still
@@ -35,18 +36,22 @@ public struct UserState: Equatable, Sendable {
     public var locked: Bool = false
     /// Salts (hex) of backup codes already used.
     public var usedBackupSalts: [String] = []
-    /// The fingerprint of the enrollment `lastStep` and `usedBackupSalts` refer to.
-    public var enrollment: String?
+    /// The replay state of each credential that was used, by fingerprint.
+    public var credentials: [CredentialState] = []
+    /// The last rejected code that matched a credential's clock outside the window.
+    public var lastDrift: DriftFinding?
     /// When a login was last accepted with the second factor (Unix time), set by the store
     /// after the policy's decision (never by `VerificationPolicy`); nil when unknown.
     public var lastAccepted: Int64?
     /// The graces of `grace_period=` (`GracePeriod`), oldest first, set by the store after an
-    /// accepted code (never by `VerificationPolicy`), cleared by unlock and by a new enrollment.
+    /// accepted code (never by `VerificationPolicy`), cleared by unlock and by credential changes.
     public var graces: [GraceRecord] = []
 
-    public static let currentVersion = 1
+    public static let currentVersion = 2
     static let kind = "state file"
     static let maximumFailures = 1_000_000
+    /// Most `credential` lines a state file holds (stale ones go at the next `bound(to:)`).
+    static let maximumCredentialStates = 2 * Credential.maximumCount
     /// The failure counts (`failures`, `backup_failures`) a state file holds.
     public static let failuresRange: ClosedRange<Int> = 0...maximumFailures
     /// The `throttled_until` times a state file holds: any Unix time from 1970 on. A time
@@ -56,28 +61,43 @@ public struct UserState: Equatable, Sendable {
     /// The state of a user who never logged in.
     public init() {}
 
-    public init(lastStep: UInt64, failures: Int, throttledUntil: Int64, locked: Bool, usedBackupSalts: [String],
-                enrollment: String? = nil, backupFailures: Int = 0, lastAccepted: Int64? = nil,
-                graces: [GraceRecord] = []) {
-        self.lastStep = lastStep
+    public init(failures: Int, throttledUntil: Int64, locked: Bool, usedBackupSalts: [String],
+                credentials: [CredentialState] = [], backupFailures: Int = 0, lastAccepted: Int64? = nil,
+                graces: [GraceRecord] = [], lastDrift: DriftFinding? = nil) {
         self.failures = failures
         self.throttledUntil = throttledUntil
         self.locked = locked
         self.usedBackupSalts = usedBackupSalts
-        self.enrollment = enrollment
+        self.credentials = credentials
         self.backupFailures = backupFailures
         self.lastAccepted = lastAccepted
         self.graces = graces
+        self.lastDrift = lastDrift
     }
 
-    /// The state of a new enrollment whose confirming code was at `lastStep`.
-    public static func fresh(for record: SecretRecord, lastStep: UInt64) -> UserState {
-        UserState(lastStep: lastStep, failures: 0, throttledUntil: 0, locked: false, usedBackupSalts: [],
-                  enrollment: record.fingerprint)
+    /// The state of a new enrollment whose credential `credential` accepted its first code at
+    /// `counter` (a time step for TOTP), so that code cannot log in again.
+    public static func fresh(confirming credential: Credential, at counter: UInt64) -> UserState {
+        UserState(failures: 0, throttledUntil: 0, locked: false, usedBackupSalts: [],
+                  credentials: [CredentialState(fingerprint: credential.fingerprint, lastCounter: counter)])
+    }
+
+    /// The replay state of `credential`; an unused one when none is recorded.
+    public func state(of credential: Credential) -> CredentialState {
+        let fingerprint = credential.fingerprint
+        return credentials.first { $0.fingerprint == fingerprint } ?? CredentialState(fingerprint: fingerprint)
+    }
+
+    /// This state with `credential`'s replay state replaced by `next`.
+    public func updating(_ next: CredentialState) -> UserState {
+        var updated = self
+        updated.credentials.removeAll { $0.fingerprint == next.fingerprint }
+        updated.credentials.append(next)
+        return updated
     }
 
     /// This state after an admin's unlock: no failures, back-off, lock or grace; the used
-    /// time steps and backup codes are kept, so no code becomes usable again.
+    /// time steps, counters and backup codes are kept, so no code becomes usable again.
     public func unlocked() -> UserState {
         var cleared = self
         cleared.failures = 0
@@ -88,20 +108,24 @@ public struct UserState: Equatable, Sendable {
         return cleared
     }
 
-    /// This state as it applies to `record`, marked with its fingerprint. When it was
-    /// recorded for another enrollment (a new secret, period or algorithm), the time step
-    /// and the used backup codes start over, since they mean nothing for the new secret;
-    /// failures, back-off and the lock are kept. A state with no recorded enrollment
-    /// (written before fingerprints, or by hand) is taken to belong to `record`.
+    /// This state as it applies to `record`: the replay state of credentials the record no
+    /// longer holds (removed, or replaced by a new secret) is dropped, and with it the graces;
+    /// failures, back-off, the lock and the used backup codes (their salts are unique; new
+    /// backup codes come with a state that forgets the old) are kept. The state of a version 1 file without an enrollment fingerprint is
+    /// taken to belong to the record's first credential.
     public func bound(to record: SecretRecord) -> UserState {
-        let fingerprint = record.fingerprint
         var next = self
-        if let enrollment, enrollment != fingerprint {
-            next.lastStep = 0
-            next.usedBackupSalts = []
-            next.graces = []
+        let fingerprints = record.credentials.map { $0.fingerprint }
+        if let unbound = next.credentials.firstIndex(where: { $0.fingerprint.isEmpty }) {
+            if let first = fingerprints.first, !next.credentials.contains(where: { $0.fingerprint == first }) {
+                next.credentials[unbound].fingerprint = first
+            }
         }
-        next.enrollment = fingerprint
+        let before = next.credentials.count
+        next.credentials.removeAll { !fingerprints.contains($0.fingerprint) }
+        // A credential replaced or removed (outside the command, which clears them itself) ends the graces.
+        if next.credentials.count < before { next.graces = [] }
+        if let drift = next.lastDrift, !fingerprints.contains(drift.fingerprint) { next.lastDrift = nil }
         return next
     }
 
@@ -113,43 +137,42 @@ public struct UserState: Equatable, Sendable {
         // Appended line by line: `[String].joined(separator:)` is an unspecialized generic
         // in the static stdlib whose first call resolves associated types at run time
         // (80,000 instructions in every new login process, measured with callgrind).
-        var text = "version \(Self.currentVersion)\nlast_step \(lastStep)\nfailures \(failures)\n"
+        var text = "version \(Self.currentVersion)\nfailures \(failures)\n"
             + "throttled_until \(throttledUntil)\nlocked \(locked ? 1 : 0)\n"
         if backupFailures != 0 { text += "backup_failures \(backupFailures)\n" }
-        if let enrollment { text += "enrollment \(enrollment)\n" }
         if let lastAccepted { text += "last_accepted \(max(lastAccepted, 0))\n" }
         for salt in usedBackupSalts { text += "used_backup \(salt)\n" }
         for grace in graces {
             text += "grace \(Hex.encode(Array(grace.service.utf8))) \(Hex.encode(Array(grace.key.utf8))) \(max(grace.time, 0))\n"
         }
+        for credential in credentials.suffix(Self.maximumCredentialStates)
+        where credential.fingerprint.isEmpty || CredentialState.isFingerprint(credential.fingerprint) {
+            text += "credential \(credential.fingerprint.isEmpty ? "-" : credential.fingerprint) "
+                + "\(credential.lastCounter.map { String($0) } ?? "-") "
+                + "\(credential.lastUsed.map { String(max($0, 0)) } ?? "-")\n"
+        }
+        if let lastDrift, CredentialState.isFingerprint(lastDrift.fingerprint), DriftFinding.stepsRange.contains(lastDrift.steps) {
+            text += "drift \(lastDrift.fingerprint) \(lastDrift.steps) \(max(lastDrift.time, 0))\n"
+        }
         return text
     }
 
-    /// Parses the file text; a failure says what is wrong.
+    /// Parses the file text (version 1 or 2); a failure says what is wrong.
     public static func parse(_ text: String) throws(FileFormatError) -> UserState {
         let lines = try KeyValueLines.parse(text, kind: kind)
-        guard lines.version == currentVersion else { throw FileFormatError("\(kind) has an unsupported version") }
-        try lines.requireKnownKeys(
-            ["version", "last_step", "failures", "throttled_until", "locked", "backup_failures", "enrollment",
-             "used_backup", "last_accepted", "grace"], kind: kind, quoteKey: true)
-        let lastStepText = try lines.single("last_step", kind: kind)
-        guard lastStepText.count <= 20, let lastStep = UInt64(lastStepText) else {
-            throw FileFormatError("\(kind) has an invalid last_step value")
+        guard let version = lines.version, version == 1 || version == currentVersion else {
+            throw FileFormatError("\(kind) has an unsupported version")
         }
+        let versionKeys: Set<String> = version == 1 ? ["last_step", "enrollment"] : ["credential", "drift"]
+        try lines.requireKnownKeys(
+            versionKeys.union(["version", "failures", "throttled_until", "locked", "backup_failures", "used_backup",
+                               "last_accepted", "grace"]), kind: kind, quoteKey: true)
         let failures = try lines.integer("failures", in: Self.int64Range(failuresRange), kind: kind)
         let throttledUntil = try lines.integer("throttled_until", in: throttledUntilRange, kind: kind)
         let locked = try lines.integer("locked", in: 0...1, kind: kind)
         var backupFailures: Int64 = 0
         if !lines.values("backup_failures").isEmpty {
             backupFailures = try lines.integer("backup_failures", in: Self.int64Range(failuresRange), kind: kind)
-        }
-        var enrollment: String?
-        if !lines.values("enrollment").isEmpty {
-            let value = try lines.single("enrollment", kind: kind)
-            guard value.count == 16, Hex.decode(value) != nil else {
-                throw FileFormatError("\(kind) has an invalid enrollment value")
-            }
-            enrollment = value.lowercased()
         }
         var lastAccepted: Int64?
         if !lines.values("last_accepted").isEmpty {
@@ -175,9 +198,63 @@ public struct UserState: Equatable, Sendable {
             graces.append(GraceRecord(service: String(decoding: service, as: UTF8.self),
                                       key: String(decoding: key, as: UTF8.self), time: time))
         }
-        return UserState(lastStep: lastStep, failures: Int(failures), throttledUntil: throttledUntil,
-                         locked: locked == 1, usedBackupSalts: salts, enrollment: enrollment,
-                         backupFailures: Int(backupFailures), lastAccepted: lastAccepted, graces: graces)
+        let credentials = version == 1 ? try version1Credential(lines) : try credentialStates(lines)
+        var lastDrift: DriftFinding?
+        if !lines.values("drift").isEmpty {
+            let parts = try lines.single("drift", kind: kind).split(separator: " ", omittingEmptySubsequences: false)
+            guard parts.count == 3, CredentialState.isFingerprint(parts[0]), parts[1].utf8.count <= 4, parts[2].utf8.count <= 19,
+                  let steps = Int(parts[1]), DriftFinding.stepsRange.contains(steps), let time = Int64(parts[2]), time >= 0 else {
+                throw FileFormatError("\(kind) has a malformed drift line")
+            }
+            lastDrift = DriftFinding(fingerprint: String(parts[0]).lowercased(), steps: steps, time: time)
+        }
+        return UserState(failures: Int(failures), throttledUntil: throttledUntil, locked: locked == 1,
+                         usedBackupSalts: salts, credentials: credentials, backupFailures: Int(backupFailures),
+                         lastAccepted: lastAccepted, graces: graces, lastDrift: lastDrift)
+    }
+
+    /// The `credential` lines of a version 2 file.
+    private static func credentialStates(_ lines: KeyValueLines) throws(FileFormatError) -> [CredentialState] {
+        var states: [CredentialState] = []
+        for line in lines.values("credential") {
+            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+            guard states.count < maximumCredentialStates, parts.count == 3,
+                  parts[0] == "-" || CredentialState.isFingerprint(parts[0]), parts[1].utf8.count <= 20, parts[2].utf8.count <= 19 else {
+                throw FileFormatError("\(kind) has a malformed credential line")
+            }
+            // `-`: the state of a version 1 file without a fingerprint, not yet bound to a record.
+            let fingerprint = parts[0] == "-" ? "" : String(parts[0]).lowercased()
+            var state = CredentialState(fingerprint: fingerprint)
+            if parts[1] != "-" {
+                guard let counter = UInt64(parts[1]) else { throw FileFormatError("\(kind) has a malformed credential line") }
+                state.lastCounter = counter
+            }
+            if parts[2] != "-" {
+                guard let time = Int64(parts[2]), time >= 0 else { throw FileFormatError("\(kind) has a malformed credential line") }
+                state.lastUsed = time
+            }
+            guard !states.contains(where: { $0.fingerprint == fingerprint }) else {
+                throw FileFormatError("\(kind) repeats a credential line")
+            }
+            states.append(state)
+        }
+        return states
+    }
+
+    /// The one secret's `last_step` and `enrollment` of a version 1 file, as a credential's
+    /// state (unbound, an empty fingerprint, without `enrollment`).
+    private static func version1Credential(_ lines: KeyValueLines) throws(FileFormatError) -> [CredentialState] {
+        let lastStepText = try lines.single("last_step", kind: kind)
+        guard lastStepText.count <= 20, let lastStep = UInt64(lastStepText) else {
+            throw FileFormatError("\(kind) has an invalid last_step value")
+        }
+        var fingerprint = ""
+        if !lines.values("enrollment").isEmpty {
+            let value = try lines.single("enrollment", kind: kind)
+            guard CredentialState.isFingerprint(value) else { throw FileFormatError("\(kind) has an invalid enrollment value") }
+            fingerprint = value.lowercased()
+        }
+        return [CredentialState(fingerprint: fingerprint, lastCounter: lastStep == 0 ? nil : lastStep)]
     }
 
     private static func clamped<Value: Comparable>(_ value: Value, to range: ClosedRange<Value>) -> Value {

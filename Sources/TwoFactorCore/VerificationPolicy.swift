@@ -1,7 +1,7 @@
 /// What a login attempt came to. The module logs it as the `result=` field.
 public enum VerificationOutcome: Equatable, Sendable {
-    /// A fresh TOTP code for this time step.
-    case acceptedTOTP(step: UInt64)
+    /// A fresh code of one of the user's credentials.
+    case acceptedCode(CodeMatch)
     /// An unused backup code; it is now used up.
     case acceptedBackup
     /// Neither a valid code nor a valid backup code.
@@ -16,7 +16,7 @@ public enum VerificationOutcome: Equatable, Sendable {
     /// True for the two accepting outcomes.
     public var isAccepted: Bool {
         switch self {
-        case .acceptedTOTP, .acceptedBackup: return true
+        case .acceptedCode, .acceptedBackup: return true
         default: return false
         }
     }
@@ -24,7 +24,7 @@ public enum VerificationOutcome: Equatable, Sendable {
     /// The word the log line uses.
     public var logName: String {
         switch self {
-        case .acceptedTOTP: return "accepted-totp"
+        case .acceptedCode(let match): return match.isHOTP ? "accepted-hotp" : "accepted-totp"
         case .acceptedBackup: return "accepted-backup"
         case .rejected: return "rejected"
         case .replayed: return "replayed"
@@ -34,20 +34,41 @@ public enum VerificationOutcome: Equatable, Sendable {
     }
 }
 
-/// The verification rules: window, replay, throttling, lock-out and backup codes.
+/// The credential a code was accepted for, and its time step or counter.
+public struct CodeMatch: Equatable, Sendable {
+    public let credentialID: Int
+    public let label: String
+    public let isHOTP: Bool
+    /// The time step (TOTP) or counter (HOTP) of the code.
+    public let counter: UInt64
+
+    public init(credentialID: Int, label: String, isHOTP: Bool, counter: UInt64) {
+        self.credentialID = credentialID
+        self.label = label
+        self.isHOTP = isHOTP
+        self.counter = counter
+    }
+}
+
+/// The verification rules: windows, replay, throttling, lock-out and backup codes, over
+/// every credential of the user.
 ///
 /// Pure: it takes the enrollment, the current state and the time, and returns the
 /// outcome with the state to store. The caller holds the user's lock across
 /// reading the state, calling `verify` and writing the new state.
 ///
-/// Throttling and the lock follow `ThrottlePolicy`. Equal work: whatever the path
-/// (accepted, rejected, replayed, throttled, locked), an answer shaped like a code costs
-/// the whole window of HMACs, and an answer shaped like a backup code costs its tag's HMAC
-/// and one slow hash (one per untagged code for a record written before tags). For a user
+/// Throttling and the lock follow `ThrottlePolicy`. Equal work: an answer shaped like a
+/// code that is not accepted (rejected, replayed, throttled, locked, not enrolled, unknown
+/// user) costs `CodeCheck.refusalHMACs` HMACs, whatever the number and kind of the user's
+/// credentials; an answer shaped like a backup code costs its tag's HMAC and one slow hash
+/// (one per untagged code for a record written before tags). An accepted code costs only
+/// its credentials' windows: whoever typed it learns that it was right anyway. For a user
 /// who is unknown or not enrolled the module calls `performEquivalentWork` instead.
 public struct VerificationPolicy: Equatable, Sendable {
-    /// Steps accepted either side of the current one.
+    /// Steps accepted either side of the current one (TOTP).
     public var window: Int
+    /// Counters accepted after the next expected one (HOTP).
+    public var hotpWindow: Int
     public var throttle: ThrottlePolicy
     /// PBKDF2 iterations of the dummy hash that stands in when no stored backup code can
     /// match: the default, what real codes use. Lowered only by tests and fuzz harnesses
@@ -55,12 +76,16 @@ public struct VerificationPolicy: Equatable, Sendable {
     var dummyHashIterations = BackupCodeHash.defaultIterations
 
     public static let windowRange: ClosedRange<Int> = 0...10
+    public static let hotpWindowRange: ClosedRange<Int> = 0...CodeCheck.stepsPerCredential - 1
+    /// The default HOTP look-ahead.
+    public static let standardHOTPWindow = 10
 
-    /// Window ±1, standard throttling.
+    /// Window ±1, HOTP look-ahead 10, standard throttling.
     public static let standard = VerificationPolicy(window: 1, throttle: .standard)
 
-    public init(window: Int, throttle: ThrottlePolicy) {
+    public init(window: Int, hotpWindow: Int = standardHOTPWindow, throttle: ThrottlePolicy) {
         self.window = window
+        self.hotpWindow = hotpWindow
         self.throttle = throttle
     }
 
@@ -70,78 +95,89 @@ public struct VerificationPolicy: Equatable, Sendable {
         public let state: UserState
         /// False when the state is unchanged and need not be written.
         public let stateChanged: Bool
-        /// The expensive work done, the same on every path for a given answer shape.
+        /// The expensive work done, the same on every refusing path for a given answer shape.
         public let work: VerificationWork
+        /// A rejected code that matched a TOTP credential outside the window (never accepted).
+        public let drift: DriftFinding?
     }
 
-    /// Verifies one answer (a TOTP code or a backup code, as typed) at time `now`.
-    /// A state recorded for another enrollment is first rebound to this one (`UserState.bound(to:)`).
+    /// Verifies one answer (a code of any credential, or a backup code, as typed) at time `now`.
+    /// The state is first bound to the record (`UserState.bound(to:)`).
     ///
     /// - Locked: refused (`locked`), unchanged.
     /// - Throttled: an answer shaped like a code, or like neither a code nor a backup code,
     ///   is refused unchecked (`throttled`), unchanged. A backup-shaped answer is checked
     ///   while the period's backup tries last (`ThrottlePolicy.allowsBackupCheck`): a valid
     ///   one is accepted, a wrong one counts only as a backup try (`rejected`).
-    /// - Otherwise: a fresh code or an unused backup code is accepted; anything else is
-    ///   one failure (`replayed` or `rejected`).
+    /// - Otherwise: a fresh code of a credential (the first credential's, when several match)
+    ///   or an unused backup code is accepted; anything else is one failure (`replayed` or
+    ///   `rejected`). A rejected code is compared with each TOTP credential's steps ±20
+    ///   (`DriftFinding`) and a match is recorded as `UserState.lastDrift`, never accepted.
     ///
-    /// An 8-digit answer for an 8-digit record is shaped like both; while throttled it is
-    /// refused unchecked, even if it is an imported backup code.
+    /// An answer is shaped like a code when it has as many digits as one of the credentials.
+    /// An 8-digit answer for a record with an 8-digit credential is shaped like both; while
+    /// throttled it is refused unchecked, even if it is an imported backup code.
     public func verify(answer: String, record: SecretRecord, state stored: UserState, now: Int64) -> Decision {
         let state = stored.bound(to: record)
         let trimmed = Self.trimmed(answer)
-        let codeShaped = Self.isCodeShaped(trimmed, digits: record.parameters.digits)
+        let typed = CodeCheck.TypedCode(trimmed)
+        let codeShaped = typed.map { code in record.credentials.contains { $0.digits == code.digits } } ?? false
         let backupCandidate = BackupCodes.normalize(trimmed)
 
         // The expensive checks run first, on every path, so a refusal costs what a check
         // does; their results are used only where the rules below allow.
         var work = VerificationWork()
-        let totp = codeShaped ? checkTOTP(Array(trimmed.utf8), record: record, state: state, now: now, work: &work)
-                              : .noMatch
+        var codes = CodeCheck(window: window, hotpWindow: hotpWindow)
+        let match = codeShaped ? typed.flatMap { codes.match($0, record: record, state: state, now: now, work: &work) } : nil
         let backupSalt = backupCandidate.flatMap { matchingBackupSalt($0, record: record, state: state, work: &work) }
 
-        func unchanged(_ outcome: VerificationOutcome) -> Decision {
-            Decision(outcome: outcome, state: stored, stateChanged: false, work: work)
-        }
-        func changed(_ outcome: VerificationOutcome, _ next: UserState) -> Decision {
-            Decision(outcome: outcome, state: next, stateChanged: true, work: work)
+        func finish(_ outcome: VerificationOutcome, _ next: UserState?) -> Decision {
+            var drift: DriftFinding?
+            if codeShaped, !outcome.isAccepted, let typed {
+                drift = codes.refuse(typed, record: record, now: now, work: &work)
+            }
+            guard var next else { return Decision(outcome: outcome, state: stored, stateChanged: false, work: work, drift: nil) }
+            if outcome == .rejected, let drift { next.lastDrift = drift } else { drift = nil }
+            return Decision(outcome: outcome, state: next, stateChanged: true, work: work, drift: drift)
         }
 
-        if state.locked { return unchanged(.locked) }
+        if state.locked { return finish(.locked, nil) }
 
         if now < state.throttledUntil {
             guard backupCandidate != nil, !codeShaped, throttle.allowsBackupCheck(state) else {
-                return unchanged(.throttled(until: state.throttledUntil))
+                return finish(.throttled(until: state.throttledUntil), nil)
             }
-            if let salt = backupSalt { return changed(.acceptedBackup, Self.succeeded(state, usingBackup: salt)) }
-            return changed(.rejected, throttle.recordingBackupFailure(state))
+            if let salt = backupSalt { return finish(.acceptedBackup, Self.succeeded(state, usingBackup: salt)) }
+            return finish(.rejected, throttle.recordingBackupFailure(state))
         }
 
-        if case .accepted(let step) = totp {
+        if case .accepted(let found)? = match, let credential = record.credentials.first(where: { $0.id == found.credentialID }) {
             var next = Self.succeeded(state, usingBackup: nil)
-            next.lastStep = step
-            return changed(.acceptedTOTP(step: step), next)
+            next = next.updating(CredentialState(fingerprint: credential.fingerprint, lastCounter: found.counter, lastUsed: now))
+            return finish(.acceptedCode(found), next)
         }
-        if let salt = backupSalt { return changed(.acceptedBackup, Self.succeeded(state, usingBackup: salt)) }
+        if let salt = backupSalt { return finish(.acceptedBackup, Self.succeeded(state, usingBackup: salt)) }
         let next = throttle.recordingFailure(state, now: now)
-        if case .replayed = totp { return changed(.replayed, next) }
-        return changed(.rejected, next)
+        if case .replayed? = match { return finish(.replayed, next) }
+        return finish(.rejected, next)
     }
 
     /// The expensive work `verify` does for `answer`, for a user who is unknown or not
-    /// enrolled, so that timing does not tell such users from enrolled ones: the window of
-    /// HMACs if the answer is shaped like a `digits`-digit code, and a tag HMAC plus one slow
-    /// hash (default iterations) if it is shaped like a backup code. Nothing is accepted.
-    /// `digits` outside 6 or 8 is taken as 6.
+    /// enrolled, so that timing does not tell such users from enrolled ones: what a refused
+    /// code costs if the answer is shaped like a `digits`-digit code, and a tag HMAC plus one
+    /// slow hash (default iterations) if it is shaped like a backup code. Nothing is accepted.
+    /// `digits` outside 6...8 is taken as 6.
     @discardableResult
     public func performEquivalentWork(answer: String, digits: Int) -> VerificationWork {
         var parameters = OTPParameters.standard
-        if digits == 8 { parameters.digits = 8 }
+        if Credential.allowedDigits.contains(digits) { parameters.digits = digits }
         // A placeholder enrollment without backup codes: the same code path as a real
         // user's wrong answer. The time only has to be a plausible one.
         let placeholder = SecretRecord(secret: Self.placeholderSecret, parameters: parameters,
                                        created: Self.placeholderTime)
-        return verify(answer: answer, record: placeholder, state: UserState(), now: Self.placeholderTime).work
+        var locked = UserState()
+        locked.locked = true
+        return verify(answer: answer, record: placeholder, state: locked, now: Self.placeholderTime).work
     }
 
     private static let placeholderSecret = [UInt8](repeating: 0, count: 20)
@@ -158,42 +194,10 @@ public struct VerificationPolicy: Equatable, Sendable {
         return next
     }
 
-    /// True when the answer is `digits` ASCII digits.
-    private static func isCodeShaped(_ trimmed: String, digits: Int) -> Bool {
-        trimmed.utf8.count == digits && trimmed.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
-    }
-
     /// Backup codes of `record` not yet used according to `state`.
     public static func unusedBackupCodes(record: SecretRecord, state: UserState) -> [BackupCodeHash] {
         let used = Set(state.usedBackupSalts)
         return record.backupCodes.filter { !used.contains(Hex.encode($0.salt)) }
-    }
-
-    private enum TOTPCheck { case accepted(UInt64), replayed, noMatch }
-
-    private func checkTOTP(_ typed: [UInt8], record: SecretRecord, state: UserState, now: Int64,
-                           work: inout VerificationWork) -> TOTPCheck {
-        guard let totp = record.totp, let current = totp.step(at: now) else { return .noMatch }
-        let width = UInt64(max(0, min(window, Self.windowRange.upperBound)))
-        let first = current >= width ? current - width : 0
-        let (last, overflow) = current.addingReportingOverflow(width)
-        guard !overflow else { return .noMatch }
-        var result = TOTPCheck.noMatch
-        var step = first
-        // Every step in the window is computed, so timing does not tell which one matched.
-        while true {
-            work.hmacs += 1
-            if let code = totp.code(forStep: step), ConstantTime.equal(Array(code.utf8), typed) {
-                if step > state.lastStep {
-                    if case .accepted = result {} else { result = .accepted(step) }
-                } else if case .noMatch = result {
-                    result = .replayed
-                }
-            }
-            if step >= last { break }
-            step += 1
-        }
-        return result
     }
 
     /// The salt (hex) of the unused backup code `normalized` is, if any.
@@ -204,7 +208,7 @@ public struct VerificationPolicy: Equatable, Sendable {
     /// candidates are hashed, without stopping at a match.
     private func matchingBackupSalt(_ normalized: String, record: SecretRecord, state: UserState,
                                     work: inout VerificationWork) -> String? {
-        let typedTag = BackupCodeHash.tag(normalizedCode: normalized, secret: record.secret, work: &work)
+        let typedTag = BackupCodeHash.tag(normalizedCode: normalized, secret: record.backupKey, work: &work)
         var candidates: [BackupCodeHash] = []
         var taggedFound = false
         for code in Self.unusedBackupCodes(record: record, state: state) {

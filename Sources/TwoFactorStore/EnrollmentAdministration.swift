@@ -22,12 +22,31 @@ public protocol EnrollmentAdministration: EnrollmentStore {
 
     /// Records `record` as the user's pending enrollment (logins ignore it) until it is
     /// confirmed or expires `NewEnrollment.pendingLifetime` seconds from now; returns the
-    /// Unix time it expires at.
+    /// Unix time it expires at. With `SecretRecord.addsToEnrollment`, its credential is to
+    /// join the active enrollment.
     func beginPending(user: String, record: SecretRecord) throws(EnrollmentStoreError) -> Int64
 
     /// Activates the pending enrollment when `code` is one of its current codes, with ten
-    /// new backup codes; `replace` lets it replace an active enrollment.
+    /// new backup codes; `replace` lets it replace an active enrollment. A pending credential
+    /// (`SecretRecord.addsToEnrollment`) joins the active enrollment instead, without new
+    /// backup codes.
     func confirmPending(user: String, code: String, replace: Bool) throws(EnrollmentStoreError) -> PendingConfirmation
+
+    /// Adds `credential` (its id is chosen here) to the user's active enrollment, its code
+    /// at `counter` (a time step for TOTP) checked by the caller and now used. Returns the
+    /// credential as stored. Clears the graces.
+    func addCredential(user: String, credential: Credential, counter: UInt64) throws(EnrollmentStoreError) -> Credential
+
+    /// Removes the credential `name` (an id or a label); the last one is refused
+    /// (`.invalidArgument`: removing it is `reset`). Clears the graces.
+    func removeCredential(user: String, name: String) throws(EnrollmentStoreError) -> Credential
+
+    /// Labels the credential `name` (an id or a label) `label`.
+    func renameCredential(user: String, name: String, label: String) throws(EnrollmentStoreError) -> Credential
+
+    /// Resynchronises the credential `name` from two consecutive codes (`CredentialResync`):
+    /// stores its new counter or clock offset, and the codes as used. Clears the graces.
+    func resyncCredential(user: String, name: String, first: String, second: String) throws(EnrollmentStoreError) -> CredentialResync.Found
 
     /// Activates `record`, whose first code the caller checked at time step `lastStep`, with
     /// ten new backup codes (returned, to be shown once). Without `replace`, an enrolled user
@@ -109,10 +128,13 @@ public struct EnrollmentStatus: Equatable, Sendable {
     /// Set while throttled.
     public var throttledUntil: Int64?
     public var locked: Bool
-    /// The active enrollment's credentials (one secret today); nil when not enrolled.
-    public var credentials: Int?
+    /// The active enrollment's credentials; empty when not enrolled.
+    public var credentials: [CredentialStatus] = []
     /// When a login was last accepted with the second factor (Unix time); nil when unknown.
     public var lastAccepted: Int64?
+    /// The last rejected code that matched a credential's clock outside the window: the
+    /// credential's label, and the log's reason.
+    public var lastDrift: (credential: String, reason: String, time: Int64)?
 
     public init(phase: Phase, parameters: OTPParameters? = nil, created: Int64? = nil, backupCodesLeft: Int? = nil,
                 backupCodesNeedRegeneration: Bool? = nil, pendingUntil: Int64? = nil, failures: Int = 0,
@@ -126,8 +148,19 @@ public struct EnrollmentStatus: Equatable, Sendable {
         self.failures = failures
         self.throttledUntil = throttledUntil
         self.locked = locked
-        self.credentials = phase == .enrolled ? 1 : nil
         self.lastAccepted = lastAccepted
+    }
+
+    /// The number of credentials of an active enrollment; nil when not enrolled.
+    public var credentialCount: Int? { phase == .enrolled ? credentials.count : nil }
+
+    public static func == (left: EnrollmentStatus, right: EnrollmentStatus) -> Bool {
+        left.phase == right.phase && left.parameters == right.parameters && left.created == right.created
+            && left.backupCodesLeft == right.backupCodesLeft && left.backupCodesNeedRegeneration == right.backupCodesNeedRegeneration
+            && left.pendingUntil == right.pendingUntil && left.failures == right.failures
+            && left.throttledUntil == right.throttledUntil && left.locked == right.locked && left.credentials == right.credentials
+            && left.lastAccepted == right.lastAccepted && left.lastDrift?.credential == right.lastDrift?.credential
+            && left.lastDrift?.reason == right.lastDrift?.reason && left.lastDrift?.time == right.lastDrift?.time
     }
 }
 
@@ -143,12 +176,17 @@ extension EnrollmentStatus {
             pendingUntil = until
         }
         if let record {
+            let bound = state.bound(to: record)
             phase = .enrolled
-            credentials = 1
-            parameters = record.parameters
+            credentials = record.credentials.map { CredentialStatus($0, state: bound.state(of: $0)) }
+            parameters = record.credentials.first?.totpParameters
             created = record.created
             backupCodesLeft = VerificationPolicy.unusedBackupCodes(record: record, state: state).count
             backupCodesNeedRegeneration = record.backupCodesNeedRegeneration
+            if let finding = bound.lastDrift,
+               let drifting = record.credentials.first(where: { $0.fingerprint == finding.fingerprint }) {
+                lastDrift = (drifting.label, finding.reason(period: drifting.totpParameters?.period ?? 0), finding.time)
+            }
         }
     }
 }

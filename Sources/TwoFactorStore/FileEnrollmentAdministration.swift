@@ -85,6 +85,19 @@ public final class FileEnrollmentAdministration<Secret: SecretFile>: EnrollmentA
         guard let step = NewEnrollment.acceptedStep(of: code, record: pending, now: time) else {
             return .rejected(pendingUntil: until)
         }
+        if pending.addsToEnrollment {
+            guard let credential = pending.credentials.first else {
+                throw EnrollmentStoreError(.fileError, "the pending credential of \(user) is empty")
+            }
+            try locked(user: user) { () throws(EnrollmentStoreError) in
+                guard try readPending(user: user) == pending else {
+                    throw EnrollmentStoreError(.fileError, "the pending enrollment of \(user) changed meanwhile; try again")
+                }
+                _ = try addLocked(user: user, credential: credential, counter: step)
+                try files { () throws(StoreError) in try AtomicFile.remove(store.pendingPath(for: user)) }
+            }
+            return .accepted(backupCodes: [])
+        }
         let (active, codes) = try withNewBackupCodes(pending)
         try locked(user: user) { () throws(EnrollmentStoreError) in
             // Checked without the lock above; make sure no other enrollment replaced it since.
@@ -94,6 +107,41 @@ public final class FileEnrollmentAdministration<Secret: SecretFile>: EnrollmentA
             _ = try install(active, user: user, lastStep: step, replace: replace, stateWritable: true)
         }
         return .accepted(backupCodes: codes)
+    }
+
+    public func addCredential(user: String, credential: Credential, counter: UInt64) throws(EnrollmentStoreError) -> Credential {
+        try locked(user: user) { () throws(EnrollmentStoreError) -> Credential in
+            try addLocked(user: user, credential: credential, counter: counter)
+        }
+    }
+
+    public func removeCredential(user: String, name: String) throws(EnrollmentStoreError) -> Credential {
+        try changingCredentials(user: user) { record, state throws(CredentialChangeError) in
+            let (next, removed) = try record.removing(name)
+            return (next, state, removed)
+        }
+    }
+
+    public func renameCredential(user: String, name: String, label: String) throws(EnrollmentStoreError) -> Credential {
+        try changingCredentials(user: user, clearsGraces: false) { record, state throws(CredentialChangeError) in
+            let next = try record.renaming(name, to: label)
+            return (next, state, try next.credentialNamed(label))
+        }
+    }
+
+    public func resyncCredential(user: String, name: String, first: String,
+                                 second: String) throws(EnrollmentStoreError) -> CredentialResync.Found {
+        let time = now()
+        return try changingCredentials(user: user) { record, state throws(CredentialChangeError) in
+            let credential = try record.credentialNamed(name)
+            let found = try CredentialResync.find(credential, first: first, second: second, state: state.state(of: credential),
+                                                  now: time)
+            let next = try record.replacingKind(of: name, with: found.kind)
+            let resynced = try next.credentialNamed(name)
+            var used = state.state(of: resynced)
+            used.lastCounter = max(used.lastCounter ?? 0, found.lastCounter)
+            return (next, state.updating(used), found)
+        }
     }
 
     public func activate(user: String, record: SecretRecord, lastStep: UInt64,
@@ -108,7 +156,7 @@ public final class FileEnrollmentAdministration<Secret: SecretFile>: EnrollmentA
     public func importEnrollment(user: String, record: SecretRecord, scratchCodes: [String], lastStep: UInt64,
                                  replace: Bool) throws(EnrollmentStoreError) -> Activation {
         var imported = record
-        guard let tagged = BackupCodes.hashes(for: scratchCodes, secret: record.secret) else {
+        guard let tagged = BackupCodes.hashes(for: scratchCodes, secret: record.backupKey) else {
             throw EnrollmentStoreError(.invalidArgument, "the scratch codes cannot be hashed")
         }
         imported.backupCodes = tagged.hashes
@@ -139,25 +187,17 @@ public final class FileEnrollmentAdministration<Secret: SecretFile>: EnrollmentA
     }
 
     public func regenerateBackupCodes(user: String) throws(EnrollmentStoreError) -> [String]? {
-        guard let record = try readSecret() else { return nil }
-        let backup = try NewBackupCodes.make(secret: record.secret)
-        try locked(user: user) { () throws(EnrollmentStoreError) in
-            // The codes are tagged with the secret; it must not have been replaced since.
-            guard let current = try readSecret(), current.secret == record.secret else {
-                throw EnrollmentStoreError(.fileError, "the enrollment of \(user) changed meanwhile; try again")
-            }
-            var updated = current
-            updated.backupCodes = backup.hashes
-            try files { () throws(StoreError) in try secretFile.write(updated) }
-            // The old codes' use, and every grace, end with them.
-            var state = try readState(user: user)
-            if !state.usedBackupSalts.isEmpty || !state.graces.isEmpty {
-                state.usedBackupSalts = []
-                state.graces = []
-                try writeState(state, user: user)
-            }
+        guard try readSecret() != nil else { return nil }
+        let backup = try NewBackupCodes.make()
+        return try changingCredentials(user: user) { record, state throws(CredentialChangeError) in
+            var next = record
+            next.backupKey = backup.key
+            next.backupCodes = backup.hashes
+            // The old codes' use ends with them.
+            var cleared = state
+            cleared.usedBackupSalts = []
+            return (next, cleared, backup.codes)
         }
-        return backup.codes
     }
 
     public func offerAtLogin(user: String, record: SecretRecord) throws(EnrollmentStoreError) -> LoginOfferRefusal? {
@@ -183,11 +223,55 @@ public final class FileEnrollmentAdministration<Secret: SecretFile>: EnrollmentA
 
     /// `record` made now, with ten new backup codes: the record to install and the codes to show.
     private func withNewBackupCodes(_ record: SecretRecord) throws(EnrollmentStoreError) -> (SecretRecord, [String]) {
-        let backup = try NewBackupCodes.make(secret: record.secret)
-        var active = record
-        active.backupCodes = backup.hashes
+        var (active, codes) = try NewBackupCodes.replacing(in: record)
         active.created = now()
-        return (active, backup.codes)
+        return (active, codes)
+    }
+
+    /// Adds `credential` to the active enrollment with the lock held; its code at `counter` is used.
+    private func addLocked(user: String, credential: Credential, counter: UInt64) throws(EnrollmentStoreError) -> Credential {
+        guard let record = try readSecret() else { throw EnrollmentStoreError(.notEnrolled, "\(user) is not enrolled") }
+        let added: (record: SecretRecord, added: Credential)
+        do throws(CredentialChangeError) { added = try record.adding(credential) } catch {
+            throw EnrollmentStoreError(.invalidArgument, error.description)
+        }
+        var state = try readState(user: user).bound(to: added.record)
+        state = state.updating(CredentialState(fingerprint: added.added.fingerprint, lastCounter: counter))
+        state.graces = []
+        try writeBoth(added.record, previous: record, state: state, user: user)
+        return added.added
+    }
+
+    /// Applies `change` to the active enrollment and its state with the lock held and writes
+    /// both, the graces cleared unless `clearsGraces` is false; returns the change's value.
+    private func changingCredentials<Value>(user: String, clearsGraces: Bool = true,
+                                            _ change: (SecretRecord, UserState) throws(CredentialChangeError) -> (SecretRecord, UserState, Value))
+        throws(EnrollmentStoreError) -> Value {
+        try locked(user: user) { () throws(EnrollmentStoreError) -> Value in
+            guard let record = try readSecret() else { throw EnrollmentStoreError(.notEnrolled, "\(user) is not enrolled") }
+            let before = try readState(user: user).bound(to: record)
+            let changed: (SecretRecord, UserState, Value)
+            do throws(CredentialChangeError) {
+                changed = try change(record, before)
+            } catch {
+                throw EnrollmentStoreError(.invalidArgument, error.description)
+            }
+            var state = changed.1
+            if clearsGraces { state.graces = [] }
+            try writeBoth(changed.0, previous: record, state: state, user: user)
+            return changed.2
+        }
+    }
+
+    /// Writes the secret, then the state; when the state cannot be written, the previous
+    /// secret is put back, so a failure changes nothing. With the lock held.
+    private func writeBoth(_ record: SecretRecord, previous: SecretRecord, state: UserState,
+                           user: String) throws(EnrollmentStoreError) {
+        try files { () throws(StoreError) in try secretFile.write(record) }
+        do throws(EnrollmentStoreError) { try writeState(state, user: user) } catch {
+            try? secretFile.write(previous)
+            throw error
+        }
     }
 
     /// Writes the secret and a fresh state whose last step is `lastStep` (so the confirming
@@ -210,7 +294,10 @@ public final class FileEnrollmentAdministration<Secret: SecretFile>: EnrollmentA
         try files { () throws(StoreError) in try secretFile.write(active) }
         guard stateWritable else { return false }
         do throws(EnrollmentStoreError) {
-            try writeState(UserState.fresh(for: active, lastStep: lastStep), user: user)
+            guard let first = active.credentials.first else {
+                throw EnrollmentStoreError(.invalidArgument, "an enrollment without a credential")
+            }
+            try writeState(UserState.fresh(confirming: first, at: lastStep), user: user)
         } catch {
             // Put the previous enrollment back, so the failure changes nothing.
             if let previous { try? secretFile.write(previous) } else { try? secretFile.remove() }

@@ -40,7 +40,7 @@ public final class FileEnrollmentStore: EnrollmentStore {
             throw EnrollmentStoreError(file: error)
         }
         hasRead = true
-        return enrolled?.parameters.digits
+        return enrolled?.promptDigits
     }
 
     public func graceAge(user: String, service: String, key: String) throws(EnrollmentStoreError) -> Int64? {
@@ -74,7 +74,7 @@ public final class FileEnrollmentStore: EnrollmentStore {
             throw EnrollmentStoreError(.stateError, error.description)
         }
         guard let record, record == enrolled else {
-            policy.performEquivalentWork(answer: answer, digits: enrolled.parameters.digits)
+            policy.performEquivalentWork(answer: answer, digits: enrolled.promptDigits ?? OTPParameters.standard.digits)
             return LoginVerification(.enrollmentChanged, failures: state.failures, throttledUntil: state.throttledUntil)
         }
         let time = now()

@@ -18,12 +18,19 @@ extension FleetEnrollmentStore: EnrollmentAdministration {
         case "not enrolled": phase = .notEnrolled
         default: throw EnrollmentStoreError(.databaseError, "swift2fa.status returned the status \(status.status)")
         }
-        return EnrollmentStatus(
+        var result = EnrollmentStatus(
             phase: phase, parameters: status.parameters, created: status.created,
             backupCodesLeft: status.backupCodesLeft,
             backupCodesNeedRegeneration: phase == .enrolled ? false : nil, pendingUntil: status.pendingUntil,
             failures: status.failures, throttledUntil: status.throttledUntil, locked: status.locked,
             lastAccepted: status.lastAccepted)
+        if phase == .enrolled, let parameters = status.parameters {
+            // The fleet's one TOTP credential.
+            result.credentials = [CredentialStatus(
+                id: 1, label: Credential.defaultLabel, kind: "TOTP", algorithm: parameters.algorithm, digits: parameters.digits,
+                period: parameters.period, offset: 0, nextCounter: nil, created: status.created ?? 0, lastUsed: status.lastAccepted)]
+        }
+        return result
     }
 
     public func hasEnrollment(user: String) throws(EnrollmentStoreError) -> Bool {
@@ -31,7 +38,8 @@ extension FleetEnrollmentStore: EnrollmentAdministration {
     }
 
     public func beginPending(user: String, record: SecretRecord) throws(EnrollmentStoreError) -> Int64 {
-        try connect().beginPending(user: user, secret: record.secret, parameters: record.parameters)
+        let (secret, parameters) = try Self.single(record)
+        return try connect().beginPending(user: user, secret: secret, parameters: parameters)
     }
 
     public func confirmPending(user: String, code: String, replace: Bool) throws(EnrollmentStoreError) -> PendingConfirmation {
@@ -47,8 +55,9 @@ extension FleetEnrollmentStore: EnrollmentAdministration {
 
     public func activate(user: String, record: SecretRecord, lastStep: UInt64,
                          replace: Bool) throws(EnrollmentStoreError) -> Activation {
+        let (secret, parameters) = try Self.single(record)
         let codes = try NewBackupCodes.forDatabase()
-        try connect().enroll(user: user, secret: record.secret, parameters: record.parameters, lastStep: lastStep,
+        try connect().enroll(user: user, secret: secret, parameters: parameters, lastStep: lastStep,
                              backupCodes: codes, replace: replace)
         return Activation(backupCodes: codes, stateReset: true)
     }
@@ -57,10 +66,12 @@ extension FleetEnrollmentStore: EnrollmentAdministration {
                                  replace: Bool) throws(EnrollmentStoreError) -> Activation {
         // The database hashes and tags the codes itself; the file store's rule decides which
         // are kept (one per tag).
-        guard let tagged = BackupCodes.hashes(for: scratchCodes, secret: record.secret, iterations: 1) else {
+        _ = try Self.single(record)
+        guard let tagged = BackupCodes.hashes(for: scratchCodes, secret: record.backupKey, iterations: 1),
+              let first = record.credentials.first else {
             throw EnrollmentStoreError(.invalidArgument, "the scratch codes cannot be hashed")
         }
-        try connect().importEnrollment(user: user, record: record, state: UserState.fresh(for: record, lastStep: lastStep),
+        try connect().importEnrollment(user: user, record: record, state: UserState.fresh(confirming: first, at: lastStep),
                                        backupCodes: tagged.kept, replace: replace)
         return Activation(backupCodes: tagged.kept, stateReset: true)
     }
@@ -115,5 +126,37 @@ extension FleetEnrollmentStore: EnrollmentAdministration {
         case .notPending: return .changedMeanwhile("the database did not confirm the enrollment (not-pending)")
         case .expired: return .changedMeanwhile("the database did not confirm the enrollment (expired)")
         }
+    }
+
+    public func addCredential(user: String, credential: Credential, counter: UInt64) throws(EnrollmentStoreError) -> Credential {
+        throw Self.oneCredential
+    }
+
+    public func removeCredential(user: String, name: String) throws(EnrollmentStoreError) -> Credential {
+        throw Self.oneCredential
+    }
+
+    public func renameCredential(user: String, name: String, label: String) throws(EnrollmentStoreError) -> Credential {
+        throw Self.oneCredential
+    }
+
+    public func resyncCredential(user: String, name: String, first: String,
+                                 second: String) throws(EnrollmentStoreError) -> CredentialResync.Found {
+        throw Self.oneCredential
+    }
+
+    /// The fleet's schema holds one TOTP secret per user, without a clock offset (issue #19's
+    /// fleet migration is still to come).
+    static var oneCredential: EnrollmentStoreError {
+        EnrollmentStoreError(.invalidArgument, "the fleet database holds one TOTP credential per user (6 or 8 digits); "
+                             + "several credentials, HOTP and resync work with the file store only, for now")
+    }
+
+    /// The one TOTP credential of `record`, as the fleet's schema holds it.
+    static func single(_ record: SecretRecord) throws(EnrollmentStoreError) -> (secret: [UInt8], parameters: OTPParameters) {
+        guard record.credentials.count == 1, let credential = record.credentials.first, !record.addsToEnrollment,
+              case .totp(_, 0) = credential.kind, let parameters = credential.totpParameters,
+              parameters.digits != 7 else { throw oneCredential }
+        return (credential.secret, parameters)
     }
 }

@@ -109,13 +109,15 @@ public struct FleetStore<Connection: FleetConnection> {
     /// hashes cannot move (PBKDF2 there, bcrypt here): `backupCodes` are the new ones.
     public func importEnrollment(user: String, record: SecretRecord, state: UserState, backupCodes: [String],
                                  replace: Bool) throws(EnrollmentStoreError) {
+        let (secret, parameters) = try FleetEnrollmentStore<Connection>.single(record)
         let bound = state.bound(to: record)
+        let lastStep = record.credentials.first.map { bound.state(of: $0).lastCounter ?? 0 } ?? 0
         _ = try connection.run("""
             SELECT swift2fa.admin_import($1, $2::bytea, $3, $4::integer, $5::integer, $6::bigint, $7::bigint,
                                          $8::integer, $9::bigint, $10::boolean, $11::text[], $12::boolean)
             """,
-            [user, Self.byteaText(record.secret), record.parameters.algorithm.rawValue, String(record.parameters.digits),
-             String(record.parameters.period), String(record.created), String(Int64(clamping: bound.lastStep)),
+            [user, Self.byteaText(secret), parameters.algorithm.rawValue, String(parameters.digits),
+             String(parameters.period), String(record.created), String(Int64(clamping: lastStep)),
              String(bound.failures), String(bound.throttledUntil), bound.locked ? "true" : "false",
              Self.arrayText(backupCodes), replace ? "true" : "false"])
     }

@@ -31,8 +31,65 @@ extension InMemoryEnrollmentStore: EnrollmentAdministration {
         guard let step = NewEnrollment.acceptedStep(of: code, record: waiting, now: now) else {
             return .rejected(pendingUntil: until)
         }
+        if waiting.addsToEnrollment, let credential = waiting.credentials.first {
+            _ = try addCredential(user: user, credential: credential, counter: step)
+            pending[user] = nil
+            return .accepted(backupCodes: [])
+        }
         let codes = try install(waiting, user: user, lastStep: step, replace: replace)
         return .accepted(backupCodes: codes)
+    }
+
+    public func addCredential(user: String, credential: Credential, counter: UInt64) throws(EnrollmentStoreError) -> Credential {
+        try changing(user: user) { record, state throws(CredentialChangeError) in
+            let (next, added) = try record.adding(credential)
+            return (next, state.updating(CredentialState(fingerprint: added.fingerprint, lastCounter: counter)), added)
+        }
+    }
+
+    public func removeCredential(user: String, name: String) throws(EnrollmentStoreError) -> Credential {
+        try changing(user: user) { record, state throws(CredentialChangeError) in
+            let (next, removed) = try record.removing(name)
+            return (next, state, removed)
+        }
+    }
+
+    public func renameCredential(user: String, name: String, label: String) throws(EnrollmentStoreError) -> Credential {
+        try changing(user: user) { record, state throws(CredentialChangeError) in
+            let next = try record.renaming(name, to: label)
+            return (next, state, try next.credentialNamed(label))
+        }
+    }
+
+    public func resyncCredential(user: String, name: String, first: String,
+                                 second: String) throws(EnrollmentStoreError) -> CredentialResync.Found {
+        let time = now
+        return try changing(user: user) { record, state throws(CredentialChangeError) in
+            let credential = try record.credentialNamed(name)
+            let found = try CredentialResync.find(credential, first: first, second: second, state: state.state(of: credential),
+                                                  now: time)
+            let next = try record.replacingKind(of: name, with: found.kind)
+            var used = state.state(of: try next.credentialNamed(name))
+            used.lastCounter = max(used.lastCounter ?? 0, found.lastCounter)
+            return (next, state.updating(used), found)
+        }
+    }
+
+    /// Applies `change` to the user's enrollment and state; the graces end.
+    private func changing<Value>(user: String,
+                                 _ change: (SecretRecord, UserState) throws(CredentialChangeError) -> (SecretRecord, UserState, Value))
+        throws(EnrollmentStoreError) -> Value {
+        try failIfAsked()
+        guard let record = records[user] else { throw EnrollmentStoreError(.notEnrolled, "\(user) is not enrolled") }
+        let changed: (SecretRecord, UserState, Value)
+        do throws(CredentialChangeError) { changed = try change(record, (states[user] ?? UserState()).bound(to: record)) } catch {
+            throw EnrollmentStoreError(.invalidArgument, error.description)
+        }
+        records[user] = changed.0
+        var state = changed.1
+        state.graces = []
+        states[user] = state
+        return changed.2
     }
 
     public func activate(user: String, record: SecretRecord, lastStep: UInt64,
@@ -44,7 +101,7 @@ extension InMemoryEnrollmentStore: EnrollmentAdministration {
     public func importEnrollment(user: String, record: SecretRecord, scratchCodes: [String], lastStep: UInt64,
                                  replace: Bool) throws(EnrollmentStoreError) -> Activation {
         try failIfAsked()
-        guard let tagged = BackupCodes.hashes(for: scratchCodes, secret: record.secret, iterations: 1) else {
+        guard let tagged = BackupCodes.hashes(for: scratchCodes, secret: record.backupKey, iterations: 1) else {
             throw EnrollmentStoreError(.invalidArgument, "the scratch codes cannot be hashed")
         }
         if records[user] != nil && !replace { throw EnrollmentStoreError(.alreadyEnrolled, "\(user) is already enrolled") }
@@ -52,7 +109,7 @@ extension InMemoryEnrollmentStore: EnrollmentAdministration {
         imported.pendingUntil = nil
         imported.backupCodes = tagged.hashes
         records[user] = imported
-        states[user] = UserState.fresh(for: imported, lastStep: lastStep)
+        states[user] = try Self.fresh(imported, at: lastStep)
         pending[user] = nil
         return Activation(backupCodes: tagged.kept, stateReset: true)
     }
@@ -76,13 +133,12 @@ extension InMemoryEnrollmentStore: EnrollmentAdministration {
 
     public func regenerateBackupCodes(user: String) throws(EnrollmentStoreError) -> [String]? {
         try failIfAsked()
-        guard var record = records[user] else { return nil }
-        let backup = try NewBackupCodes.make(secret: record.secret, iterations: 1)
-        record.backupCodes = backup.hashes
-        records[user] = record
+        guard let record = records[user] else { return nil }
+        let (updated, codes) = try NewBackupCodes.replacing(in: record, iterations: 1)
+        records[user] = updated
         states[user]?.usedBackupSalts = []
         states[user]?.graces = []
-        return backup.codes
+        return codes
     }
 
     public func offerAtLogin(user: String, record: SecretRecord) throws(EnrollmentStoreError) -> LoginOfferRefusal? {
@@ -101,14 +157,18 @@ extension InMemoryEnrollmentStore: EnrollmentAdministration {
     private func install(_ record: SecretRecord, user: String, lastStep: UInt64,
                          replace: Bool) throws(EnrollmentStoreError) -> [String] {
         if records[user] != nil && !replace { throw EnrollmentStoreError(.alreadyEnrolled, "\(user) is already enrolled") }
-        let backup = try NewBackupCodes.make(secret: record.secret, iterations: 1)
-        var active = record
+        var (active, codes) = try NewBackupCodes.replacing(in: record, iterations: 1)
         active.pendingUntil = nil
-        active.backupCodes = backup.hashes
         active.created = now
         records[user] = active
-        states[user] = UserState.fresh(for: active, lastStep: lastStep)
+        states[user] = try Self.fresh(active, at: lastStep)
         pending[user] = nil
-        return backup.codes
+        return codes
+    }
+
+    /// The state of a new enrollment whose first credential's code at `counter` was used.
+    private static func fresh(_ record: SecretRecord, at counter: UInt64) throws(EnrollmentStoreError) -> UserState {
+        guard let first = record.credentials.first else { throw EnrollmentStoreError(.invalidArgument, "an enrollment without a credential") }
+        return UserState.fresh(confirming: first, at: counter)
     }
 }

@@ -27,7 +27,7 @@ public final class InMemoryEnrollmentStore: EnrollmentStore {
 
     public func promptDigits(user: String) throws(EnrollmentStoreError) -> Int? {
         try failIfAsked()
-        return records[user]?.parameters.digits
+        return records[user]?.promptDigits
     }
 
     public func graceAge(user: String, service: String, key: String) throws(EnrollmentStoreError) -> Int64? {

@@ -7,19 +7,20 @@ public struct LoginVerification: Equatable, Sendable {
     /// the fleet's `verify()` answer and audit table, and the command's messages.
     public enum Outcome: String, Equatable, Sendable, CaseIterable {
         case acceptedTOTP = "accepted-totp"
+        case acceptedHOTP = "accepted-hotp"
         case acceptedBackup = "accepted-backup"
         case rejected, replayed, throttled, locked
         case notEnrolled = "not-enrolled"
         /// The enrollment was replaced or removed while the user was at the prompt.
         case enrollmentChanged = "enrollment-changed"
 
-        /// True for the two accepting outcomes.
-        public var isAccepted: Bool { self == .acceptedTOTP || self == .acceptedBackup }
+        /// True for the accepting outcomes.
+        public var isAccepted: Bool { self == .acceptedTOTP || self == .acceptedHOTP || self == .acceptedBackup }
 
         /// The outcome of the pure policy (`VerificationPolicy.verify`).
         public init(_ outcome: VerificationOutcome) {
             switch outcome {
-            case .acceptedTOTP: self = .acceptedTOTP
+            case .acceptedCode(let match): self = match.isHOTP ? .acceptedHOTP : .acceptedTOTP
             case .acceptedBackup: self = .acceptedBackup
             case .rejected: self = .rejected
             case .replayed: self = .replayed
@@ -38,6 +39,11 @@ public struct LoginVerification: Equatable, Sendable {
     public let backupCodesLeft: Int?
     /// True when this attempt locked the second factor (the fleet's store does not say).
     public let lockedNow: Bool
+    /// The label of the credential whose code was accepted.
+    public var credential: String?
+    /// For a rejected code that matched a TOTP credential's clock outside the window, the
+    /// log's reason (`DriftFinding.reason(period:)`).
+    public var drift: String?
 
     public init(_ outcome: Outcome, failures: Int, throttledUntil: Int64, backupCodesLeft: Int? = nil,
                 lockedNow: Bool = false) {
@@ -55,10 +61,15 @@ public struct LoginVerification: Equatable, Sendable {
         self.init(Outcome(decision.outcome), failures: decision.state.failures, throttledUntil: until,
                   backupCodesLeft: VerificationPolicy.unusedBackupCodes(record: record, state: decision.state).count,
                   lockedNow: decision.state.locked && !before.locked)
+        if case .acceptedCode(let match) = decision.outcome { credential = match.label }
+        if let finding = decision.drift,
+           let drifting = record.credentials.first(where: { $0.fingerprint == finding.fingerprint }) {
+            drift = "credential \(drifting.label): " + finding.reason(period: drifting.totpParameters?.period ?? 0)
+        }
     }
 
     /// The events this attempt gives the admin's hook: a backup code used (and few left),
-    /// the second factor locked.
+    /// the second factor locked, a clock drift found.
     public var hookEvents: [HookEvent.Kind] {
         var events: [HookEvent.Kind] = []
         if outcome == .acceptedBackup {
@@ -66,6 +77,7 @@ public struct LoginVerification: Equatable, Sendable {
             if let backupCodesLeft, backupCodesLeft <= HookEvent.lowBackupCodes { events.append(.backupCodesLow) }
         }
         if lockedNow { events.append(.locked) }
+        if drift != nil { events.append(.driftFound) }
         return events
     }
 }

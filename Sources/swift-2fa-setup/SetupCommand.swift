@@ -13,6 +13,7 @@ struct SetupCommand: ParsableCommand {
             EXAMPLES:
               swift-2fa-setup                                  enroll yourself interactively
               sudo swift-2fa-setup enroll --user alice         enroll alice (root)
+              swift-2fa-setup enroll --add --label phone2      add a second phone
               sudo swift-2fa-setup reset --user alice          lost phone: remove alice's enrollment
               sudo swift-2fa-setup report --service sshd       who can log in and is not enrolled yet
 
@@ -21,7 +22,7 @@ struct SetupCommand: ParsableCommand {
         version: ProductVersion.current,
         subcommands: [
             EnrollCommand.self, ConfirmCommand.self, StatusCommand.self, VerifyCommand.self,
-            BackupCodesCommand.self, DisableCommand.self, UnlockCommand.self, ResetCommand.self,
+            CredentialsCommand.self, ResyncCommand.self, BackupCodesCommand.self, DisableCommand.self, UnlockCommand.self, ResetCommand.self,
             ImportCommand.self, ReportCommand.self, DbCommand.self, PamCommand.self,
             SshCommand.self,
         ],

@@ -89,7 +89,7 @@ struct PolicyConstantsTests {
                     #expect(try Self.accepts(sql, statement) == swift, "period \(period): \(statement)")
                 }
             }
-            let lengths = SecretRecord.allowedSecretLengths
+            let lengths = Credential.allowedSecretLengths
             for length in [lengths.lowerBound - 1, lengths.lowerBound, lengths.upperBound, lengths.upperBound + 1] {
                 let bytes = "'\\x" + String(repeating: "ab", count: length) + "'::bytea"
                 for statement in parameters(bytes, "SHA1", 6, 30) {

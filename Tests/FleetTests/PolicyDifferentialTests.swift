@@ -138,7 +138,7 @@ struct PolicyDifferentialTests {
                 let expected = SQLPolicy.Answer(outcome: decision.outcome.logName, failures: model.state.failures,
                                                 throttledUntil: model.state.throttledUntil)
                 if answer != expected { throw fail("answer: SQL \(answer), Swift \(expected)") }
-                if case .acceptedTOTP(let step) = decision.outcome, stored.lastStep != step {
+                if let step = decision.outcome.acceptedStep, stored.lastStep != step {
                     throw fail("accepted step: SQL \(stored.lastStep), Swift \(step)")
                 }
                 if case .throttled(let until) = decision.outcome, answer.throttledUntil != until {
@@ -152,12 +152,12 @@ struct PolicyDifferentialTests {
     static func compare(_ model: Model, _ stored: SQLPolicy.State, _ fail: (String) -> Finding) throws {
         let swift = model.state
         let usedSQL = model.indexes(ofTags: stored.usedTags)
-        let same = stored.lastStep == swift.lastStep && stored.failures == swift.failures
+        let same = stored.lastStep == swift.lastStep(of: model.record) && stored.failures == swift.failures
             && stored.throttledUntil == swift.throttledUntil && stored.backupFailures == swift.backupFailures
             && stored.locked == swift.locked && usedSQL == model.usedIndexes
             && stored.usedTags.count == usedSQL.count
         if !same {
-            throw fail("state: SQL \(stored) (codes \(usedSQL.sorted())), Swift last_step \(swift.lastStep) "
+            throw fail("state: SQL \(stored) (codes \(usedSQL.sorted())), Swift last_step \(swift.lastStep(of: model.record)) "
                        + "failures \(swift.failures) throttled_until \(swift.throttledUntil) "
                        + "backup_failures \(swift.backupFailures) locked \(swift.locked) codes \(model.usedIndexes.sorted())")
         }
@@ -204,7 +204,8 @@ struct PolicyDifferentialTests {
     static func enroll(_ model: inout Model, sql: SQLPolicy, random: inout SeededGenerator, log: inout [String]) throws {
         let current = try #require(model.totp?.step(at: model.now))
         let lastStep: UInt64 = Bool.random(using: &random) ? 0 : current - UInt64.random(in: 0...1, using: &random)
-        model.state = UserState.fresh(for: model.record, lastStep: lastStep)
+        model.state = UserState(lastStep: lastStep, failures: 0, throttledUntil: 0, locked: false, usedBackupSalts: [],
+                                enrollment: model.record.fingerprint)
         try sql.enroll(model.record, lastStep: lastStep, codes: model.codes, now: model.now)
         log.append("enroll \(model.record.parameters) secret \(model.record.secret.count) bytes, last step \(lastStep), codes \(model.codes)")
     }
@@ -240,7 +241,7 @@ struct PolicyDifferentialTests {
         case 0..<30:
             typed = code(model, offset: Int64.random(in: -(window + 2)...(window + 2), using: &random))
         case 30..<40:
-            typed = try #require(model.totp?.code(forStep: model.state.lastStep))
+            typed = try #require(model.totp?.code(forStep: model.state.lastStep(of: model.record)))
         case 40..<50:
             typed = String((0..<digits).map { _ in Character(String(Int.random(in: 0...9, using: &random))) })
         case 50..<62:

@@ -50,7 +50,8 @@ struct SQLThrottleBoundTests {
         swiftPolicy.dummyHashIterations = 1
         _ = try sql.reset()
         try sql.enroll(record, lastStep: 0, codes: generated.codes, now: start)
-        var state = UserState.fresh(for: record, lastStep: 0)
+        var state = UserState(lastStep: 0, failures: 0, throttledUntil: 0, locked: false, usedBackupSalts: [],
+                              enrollment: record.fingerprint)
         return try ThrottleAttack.run(strategy, start: start, seed: seed, limit: 20_000, answer: { shape, now, random in
             switch shape {
             case .code: return wrongCode(totp, window: policy.window, at: now)

@@ -166,7 +166,7 @@ struct EnrollAtLoginTests {
         #expect(record.secret == uri.secret && record.pendingUntil == nil)
         #expect(record.backupCodes.count == 10)
         let state = try harness.store.readState(user: "root")
-        #expect(state == UserState.fresh(for: record, lastStep: FaultSupport.step(record)))
+        #expect(state == UserState.fresh(confirming: try #require(record.credentials.first), at: FaultSupport.step(record)))
 
         // The next login asks for a code, refuses the enrollment's code, takes a new one and a backup code.
         let replay = try harness.authenticate("root", answers: [shownCode])

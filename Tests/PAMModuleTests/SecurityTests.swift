@@ -230,7 +230,7 @@ struct SecurityTests {
             result.attempts += 1
             let decision = policy.verify(answer: guess, record: record, state: state, now: now)
             switch decision.outcome {
-            case .acceptedTOTP, .acceptedBackup:
+            case .acceptedCode, .acceptedBackup:
                 result.successes += 1
                 result.checked += 1
                 state = decision.state

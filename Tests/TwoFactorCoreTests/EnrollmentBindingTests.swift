@@ -32,7 +32,7 @@ struct EnrollmentBindingTests {
         other = base; other.parameters.algorithm = .sha256; variants.append(other)
         other = base; other.parameters.digits = 8; variants.append(other)
         other = base; other.parameters.period = 60; variants.append(other)
-        other = base; other.created += 1; variants.append(other)
+        other = base; other.credentials[0].created += 1; variants.append(other)
         let fingerprints = Set(variants.map(\.fingerprint) + [base.fingerprint])
         #expect(fingerprints.count == variants.count + 1)
     }
@@ -47,9 +47,9 @@ struct EnrollmentBindingTests {
         #expect(try SecretRecord.parse(other.serialized()).fingerprint == Self.record.fingerprint)
     }
 
-    @Test("fresh(for:lastStep:) starts clean and bound")
-    func fresh() {
-        let state = UserState.fresh(for: Self.record, lastStep: 123)
+    @Test("fresh(confirming:at:) starts clean and bound")
+    func fresh() throws {
+        let state = UserState.fresh(confirming: try #require(Self.record.credentials.first), at: 123)
         #expect(state == UserState(lastStep: 123, failures: 0, throttledUntil: 0, locked: false, usedBackupSalts: [],
                                    enrollment: Self.record.fingerprint))
     }
@@ -61,15 +61,15 @@ struct EnrollmentBindingTests {
         #expect(state.bound(to: Self.record) == state)
     }
 
-    @Test("bound(to:) restarts steps and used codes for another enrollment, keeping failures, throttle and lock",
+    @Test("bound(to:) drops the state of another credential, keeping failures, throttle, lock and used backup codes",
           arguments: ["0000000000000000", "2515BA44BDACA0FB", "2515ba44bdaca0fc"])
     func boundOther(enrollment: String) {
         let state = UserState(lastStep: 99, failures: 7, throttledUntil: 5000, locked: true,
                               usedBackupSalts: [String(repeating: "ab", count: 16)], enrollment: enrollment)
         let bound = state.bound(to: Self.record)
-        #expect(bound.lastStep == 0)
-        #expect(bound.usedBackupSalts.isEmpty)
-        #expect(bound.enrollment == Self.record.fingerprint)
+        #expect(bound.lastStep(of: Self.record) == 0)
+        #expect(bound.usedBackupSalts == [String(repeating: "ab", count: 16)], "salts are unique: a used code stays used")
+        #expect(bound.credentials.isEmpty)
         #expect(bound.failures == 7)
         #expect(bound.throttledUntil == 5000)
         #expect(bound.locked)
@@ -84,13 +84,13 @@ struct EnrollmentBindingTests {
                                    enrollment: Self.record.fingerprint))
     }
 
-    @Test("the enrollment line is written and read back")
+    @Test("the credential line is written and read back")
     func serialization() throws {
-        let state = UserState.fresh(for: Self.record, lastStep: 42)
+        let state = UserState.fresh(confirming: try #require(Self.record.credentials.first), at: 42)
         let text = state.serialized()
-        #expect(text.split(separator: "\n").contains("enrollment \(Self.record.fingerprint)"))
+        #expect(text.split(separator: "\n").contains("credential \(Self.record.fingerprint) 42 -"))
         #expect(try UserState.parse(text) == state)
-        #expect(!UserState().serialized().contains("enrollment"), "no line without an enrollment")
+        #expect(!UserState().serialized().contains("credential"), "no line without a credential state")
         #expect(try UserState.parse(UserState().serialized()).enrollment == nil)
     }
 
@@ -126,7 +126,7 @@ struct EnrollmentBindingTests {
                                                           state: stale, now: VerificationPolicyTests.now)
         #expect(decision.outcome == .acceptedTOTP(step: step))
         #expect(decision.state.enrollment == record.fingerprint)
-        #expect(decision.state.lastStep == step)
+        #expect(decision.state.lastStep(of: record) == step)
     }
 
     @Test("the same state with this enrollment's fingerprint does treat it as a replay")

@@ -59,7 +59,7 @@ struct GracePeriodTests {
         #expect(state.unlocked().graces.isEmpty)
         let record = SecretRecord(secret: Array(repeating: 1, count: 20), parameters: .standard, created: 1)
         var bound = state
-        bound.enrollment = "0123456789abcdef"
+        bound.credentials = [CredentialState(fingerprint: "0123456789abcdef", lastCounter: 1)]
         #expect(bound.bound(to: record).graces.isEmpty, "another enrollment's graces go")
         for bad in ["grace 7375646f 74\n", "grace zz 7475 1\n", "grace 7375646f 7475 -1\n", "grace 7375646f  1\n"] {
             #expect(throws: FileFormatError.self, "\(bad)") { try UserState.parse("version 1\nlast_step 0\nfailures 0\nthrottled_until 0\nlocked 0\n" + bad) }

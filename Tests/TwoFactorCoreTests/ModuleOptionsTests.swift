@@ -35,6 +35,7 @@ struct ModuleOptionsTests {
         case "prompt=": return "prompt=Code: "
         case "authtok_prompt=": return "authtok_prompt=OTP: "
         case "window=": return "window=2"
+        case "hotp_window=": return "hotp_window=20"
         case "throttle_after=": return "throttle_after=5"
         case "throttle_delay=": return "throttle_delay=10"
         case "throttle_max=": return "throttle_max=600"
@@ -87,6 +88,9 @@ struct ModuleOptionsTests {
         #expect(try Self.parsed(["debug"]).debug)
         #expect(try Self.parsed(["window=0"]).policy.window == 0)
         #expect(try Self.parsed(["window=10"]).policy.window == 10)
+        #expect(try Self.parsed(["hotp_window=0"]).policy.hotpWindow == 0)
+        #expect(try Self.parsed(["hotp_window=40"]).policy.hotpWindow == 40)
+        Self.expectRefused(["hotp_window=41"], mentioning: "hotp_window")
         #expect(try Self.parsed(["throttle_after=1"]).policy.throttle.throttleAfter == 1)
         #expect(try Self.parsed(["throttle_delay=5"]).policy.throttle.baseDelay == 5)
         #expect(try Self.parsed(["throttle_max=86400"]).policy.throttle.maxDelay == 86_400)

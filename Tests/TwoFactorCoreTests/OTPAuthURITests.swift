@@ -185,7 +185,7 @@ struct OTPAuthURITests {
         "otpauth://totp/Ex%ZZample:alice?secret=JBSWY3DPEHPK3PXP",
         "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&issuer=Ex%",
         "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&issuer=%FF",
-        "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&digits=7",
+        "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&digits=9",
         "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&digits=5",
         "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&digits=six",
         "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&digits=00006",

@@ -194,7 +194,7 @@ struct RobustnessTests {
                 #expect(now >= state.throttledUntil)
                 #expect(decision.state.failures == state.failures + 1)
                 #expect(decision.state.backupFailures == 0)
-            case .acceptedTOTP, .acceptedBackup:
+            case .acceptedCode, .acceptedBackup:
                 #expect(decision.state.failures == 0)
             }
         }
@@ -210,7 +210,7 @@ struct RobustnessTests {
             let text = index % 2 == 0 ? Self.randomText(&generator, alphabet: Self.printable) : Self.mutate(valid, &generator)
             do throws(GoogleAuthenticatorFile.ParseError) {
                 let parsed = try GoogleAuthenticatorFile.parse(text)
-                #expect(SecretRecord.allowedSecretLengths.contains(parsed.secret.count))
+                #expect(Credential.allowedSecretLengths.contains(parsed.secret.count))
                 #expect(OTPParameters.allowedPeriods.contains(parsed.period))
                 #expect(parsed.scratchCodes.count <= SecretRecord.maximumBackupCodes)
                 #expect(parsed.scratchCodes.allSatisfy { BackupCodes.normalize($0) == $0 })
@@ -242,7 +242,7 @@ extension SecretRecordTests {
     /// What any successfully parsed record must satisfy.
     static func isPlausible(_ record: SecretRecord) -> Bool {
         record.parameters.isValid
-            && SecretRecord.allowedSecretLengths.contains(record.secret.count)
+            && Credential.allowedSecretLengths.contains(record.secret.count)
             && record.backupCodes.count <= SecretRecord.maximumBackupCodes
             && record.created >= 0
             && record.totp != nil

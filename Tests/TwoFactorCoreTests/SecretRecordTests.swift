@@ -100,7 +100,7 @@ struct SecretRecordTests {
                                               pendingUntil: Bool.random(using: &generator) ? 1_800_000_000 : nil)
                     let text = record.serialized()
                     #expect(text.hasSuffix("\n"))
-                    #expect(text.contains("version 1\n"))
+                    #expect(text.contains("version 2\n"))
                     #expect(try SecretRecord.parse(text) == record)
                 }
             }
@@ -113,18 +113,17 @@ struct SecretRecordTests {
         let record = SecretRecord(secret: Self.secret, parameters: OTPParameters(algorithm: .sha512, digits: 8, period: 60),
                                   created: 42, backupCodes: [backup], pendingUntil: 99)
         let lines = record.serialized().split(separator: "\n").map(String.init)
-        #expect(lines.contains("version 1"))
-        #expect(lines.contains("secret \(Self.secretText)"))
-        #expect(lines.contains("algorithm SHA512"))
-        #expect(lines.contains("digits 8"))
-        #expect(lines.contains("period 60"))
+        #expect(lines.contains("version 2"))
+        #expect(lines.contains("credential id=1 label=default kind=totp algorithm=SHA512 digits=8 period=60 offset=0 created=42 "
+                               + "secret=\(Self.secretText)"))
+        #expect(lines.contains("backup_key \(Self.secretText)"), "a one-credential record's backup tags are keyed with its secret")
         #expect(lines.contains("created 42"))
         #expect(lines.contains("pending_until 99"))
         #expect(lines.contains("backup \(backup.serialized)"))
-        #expect(lines.first { !$0.hasPrefix("#") } == "version 1")
+        #expect(lines.first { !$0.hasPrefix("#") } == "version 2")
         let withoutPending = SecretRecord(secret: Self.secret, parameters: .standard, created: 42)
         #expect(!withoutPending.serialized().contains("pending_until"))
-        #expect(!withoutPending.serialized().contains("backup"))
+        #expect(!withoutPending.serialized().contains("\nbackup "))
     }
 
     @Test("secret lengths 10 and 128 bytes are accepted")
@@ -153,7 +152,7 @@ struct SecretRecordTests {
         Self.expectRefused("secret \(Self.secretText)\nversion 1\nalgorithm SHA1\ndigits 6\nperiod 30\ncreated 1\n")
     }
 
-    @Test("unsupported versions are refused", arguments: ["2", "0", "-1", "01x", "99999", "1.0", "one"])
+    @Test("unsupported versions are refused", arguments: ["3", "0", "-1", "01x", "99999", "1.0", "one"])
     func unsupportedVersion(version: String) {
         Self.expectRefused(Self.validText(version: version), mentioning: "version")
     }
@@ -208,7 +207,7 @@ struct SecretRecordTests {
         Self.expectRefused(Self.validText(secret: Self.secretText + String(repeating: " ", count: 300)))
     }
 
-    @Test("digits other than 6 or 8 are refused", arguments: ["7", "9", "5", "0", "-6", "06x", "", "10", "99999999999999999999999"])
+    @Test("digits other than 6, 7 or 8 are refused", arguments: ["9", "5", "0", "-6", "06x", "", "10", "99999999999999999999999"])
     func badDigits(digits: String) {
         Self.expectRefused(Self.validText(digits: digits))
     }

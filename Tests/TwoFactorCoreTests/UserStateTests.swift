@@ -68,7 +68,7 @@ struct UserStateTests {
         }
         for state in states {
             let text = state.serialized()
-            #expect(text.hasPrefix("version 1\n"))
+            #expect(text.hasPrefix("version 2\n"))
             #expect(try UserState.parse(text) == state)
         }
     }
@@ -76,8 +76,8 @@ struct UserStateTests {
     @Test("the serialized text has the documented lines")
     func serializedLines() {
         let state = UserState(lastStep: 7, failures: 3, throttledUntil: 99, locked: true, usedBackupSalts: [Self.salt1])
-        #expect(state.serialized() == "version 1\nlast_step 7\nfailures 3\nthrottled_until 99\nlocked 1\nused_backup \(Self.salt1)\n")
-        #expect(UserState().serialized() == "version 1\nlast_step 0\nfailures 0\nthrottled_until 0\nlocked 0\n")
+        #expect(state.serialized() == "version 2\nfailures 3\nthrottled_until 99\nlocked 1\nused_backup \(Self.salt1)\ncredential - 7 -\n")
+        #expect(UserState().serialized() == "version 2\nfailures 0\nthrottled_until 0\nlocked 0\n")
     }
 
     @Test("backup_failures: optional, 0 when absent, written only when not 0, round trips")
@@ -88,7 +88,7 @@ struct UserStateTests {
         #expect(parsed.failures == 2)
         let state = UserState(lastStep: 7, failures: 3, throttledUntil: 99, locked: false, usedBackupSalts: [],
                               backupFailures: 3)
-        #expect(state.serialized() == "version 1\nlast_step 7\nfailures 3\nthrottled_until 99\nlocked 0\nbackup_failures 3\n")
+        #expect(state.serialized() == "version 2\nfailures 3\nthrottled_until 99\nlocked 0\nbackup_failures 3\ncredential - 7 -\n")
         #expect(try UserState.parse(state.serialized()) == state)
         #expect(!UserState().serialized().contains("backup_failures"))
         #expect(try UserState.parse(Self.validText(extra: ["backup_failures 1000000"])).backupFailures == 1_000_000)
@@ -108,7 +108,7 @@ struct UserStateTests {
     @Test("missing or unsupported version is refused")
     func versions() {
         Self.expectRefused(Self.validText().replacingLine(startingWith: "version", with: "# no version"), mentioning: "version")
-        Self.expectRefused(Self.validText(version: "2"), mentioning: "version")
+        Self.expectRefused(Self.validText(version: "3"), mentioning: "version")
         Self.expectRefused(Self.validText(version: "0"), mentioning: "version")
         Self.expectRefused(Self.validText(version: "x"), mentioning: "version")
         Self.expectRefused("last_step 1\nversion 1\nfailures 0\nthrottled_until 0\nlocked 0\n", mentioning: "version")

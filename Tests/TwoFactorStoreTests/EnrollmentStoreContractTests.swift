@@ -131,7 +131,7 @@ struct EnrollmentStoreContractTests {
         fixture.now += 40
         #expect(try fixture.login(Self.backupCode).outcome == .acceptedBackup)
         #expect(try administration.status(user: "alice").lastAccepted == Self.start + 80)
-        #expect(try administration.status(user: "alice").credentials == 1)
+        #expect(try administration.status(user: "alice").credentialCount == 1)
     }
 
     @Test("a store that fails says so; it is never 'not enrolled'")
@@ -193,7 +193,7 @@ struct EnrollmentAdministrationContractTests {
                                                                             created: clock.value),
                                         lastStep: 0, replace: true)
         }
-        #expect(try file.read()?.secret == secret)
+        #expect(try file.read()?.credentials.first?.secret == secret)
     }
 
     /// A file store in a private directory, for alice, with a clock the test moves.

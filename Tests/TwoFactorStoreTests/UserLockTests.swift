@@ -93,7 +93,8 @@ struct StoreTests {
         let directory = try TemporaryDirectory("s2fa-store")
         let store = Store(directory: directory.path)
         #expect(try store.readState(user: "alice") == UserState())
-        let state = UserState(lastStep: 42, failures: 2, throttledUntil: 99, locked: false, usedBackupSalts: [])
+        let state = UserState(failures: 2, throttledUntil: 99, locked: false, usedBackupSalts: [],
+                              credentials: [CredentialState(fingerprint: "0123456789abcdef", lastCounter: 42, lastUsed: 7)])
         try store.writeState(state, user: "alice")
         #expect(try store.readState(user: "alice") == state)
     }

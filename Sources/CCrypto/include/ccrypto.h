@@ -26,6 +26,15 @@ size_t s2fa_hmac(int hash, const uint8_t *key, size_t key_length,
                  const uint8_t *data, size_t data_length,
                  uint8_t *out, size_t out_capacity);
 
+/**
+ * RFC 4226 dynamic truncation (a 31-bit number) of HMAC(key, counter) for `count`
+ * consecutive counters from `first_counter` (wrapping past 2^64 - 1), into values[0..count):
+ * the key is set up once for all of them. Returns the number written: count, or 0 for an
+ * unknown hash.
+ */
+size_t s2fa_hotp_values(int hash, const uint8_t *key, size_t key_length,
+                        uint64_t first_counter, size_t count, uint32_t *values);
+
 /** 1 when the two buffers are equal, compared in constant time (Nettle's memeql_sec); else 0. */
 int s2fa_equal_constant_time(const uint8_t *a, const uint8_t *b, size_t length);
 

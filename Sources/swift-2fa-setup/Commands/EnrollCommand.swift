@@ -3,22 +3,34 @@ import Glibc
 import TwoFactorCore
 import TwoFactorStore
 
-/// `enroll`: a new secret, shown as QR code, text and URI, activated by a verified code.
+/// `enroll`: a new credential (an app's secret, shown as QR code, text and URI, or an
+/// admin-assigned seed), activated by a verified code: a first enrollment, a replacement
+/// (`--force`), or a credential added to an enrollment (`--add`).
 struct EnrollCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enroll",
-        abstract: "Enroll a user: show a new secret, then activate it once a code from the app is right.",
+        abstract: "Enroll a user, or add a credential (a second phone, a hardware token) with --add.",
         discussion: """
-            Nothing is written until a code from the app verifies (3 tries); an existing \
-            enrollment is replaced only with --force. The backup codes are shown once.
+            Nothing is written until a code of the new credential verifies (3 tries); an \
+            existing enrollment is replaced only with --force. The backup codes are shown once.
 
-            With --pending, the new secret is recorded as a pending enrollment that logins \
+            With --add, the new credential joins the user's enrollment (at most 8), and the \
+            backup codes stay. Anyone but root naming --user first gives a code of an existing \
+            credential (--existing-code, or asked).
+
+            With --pending, the new credential is recorded as a pending enrollment that logins \
             ignore, valid for 10 minutes, and 'confirm' activates it (for panels and scripts).
+
+            --seed-stdin reads a hardware token's seed (hex or base32) from standard input; \
+            give the token's code with --code (or use --pending and 'confirm').
 
             EXAMPLES:
               swift-2fa-setup enroll
               sudo swift-2fa-setup enroll --user alice --issuer example.org --qr ansi
               sudo swift-2fa-setup enroll --user alice --pending --json
+              swift-2fa-setup enroll --add --label second-phone
+              echo 3132333435363738393031323334353637383930 | \\
+                sudo swift-2fa-setup enroll --user alice --add --label yubikey-5 --hotp --seed-stdin --code 755224
               swift-2fa-setup enroll --secret-file ~/.swift-2fa
 
             \(ExitStatus.helpText)
@@ -26,20 +38,13 @@ struct EnrollCommand: ParsableCommand {
 
     @OptionGroup var target: UserOptions
 
+    @OptionGroup var credential: CredentialOptions
+
     @Option(help: ArgumentHelp("The issuer shown in the app, without ':'. Default: the host name.", valueName: "name"))
     var issuer: String?
 
     @Option(help: ArgumentHelp("The account name shown in the app, without ':'. Default: the user name.", valueName: "text"))
-    var label: String?
-
-    @Option(help: ArgumentHelp("SHA1, SHA256 or SHA512. Some apps support only SHA1.", valueName: "name"))
-    var algorithm: String = "SHA1"
-
-    @Option(help: "Digits per code: 6 or 8. Some apps support only 6.")
-    var digits: Int = 6
-
-    @Option(help: ArgumentHelp("Seconds per code, 15 to 300. Some apps support only 30.", valueName: "seconds"))
-    var period: Int = 30
+    var account: String?
 
     @Option(help: "How to draw the QR code in the terminal: utf8, ansi (explicit black on white) or none.")
     var qr: QRStyle = .utf8
@@ -48,29 +53,35 @@ struct EnrollCommand: ParsableCommand {
         "Also write the QR code as an SVG image to this file (mode 0600: it contains the secret).", valueName: "path"))
     var qrSVG: String?
 
-    @Option(help: ArgumentHelp("The code from the app, instead of asking for it.", valueName: "code"))
+    @Option(help: ArgumentHelp("A code of the new credential, instead of asking for it.", valueName: "code"))
     var code: String?
 
     @Flag(help: "Replace an existing enrollment (after the new code verifies).")
     var force = false
 
+    @Flag(help: "Add the credential to the user's enrollment instead of replacing it (needs --label).")
+    var add = false
+
+    @Option(name: .customLong("existing-code"), help: ArgumentHelp(
+        "With --add: a code of one of your existing credentials, instead of asking for it.", valueName: "code"))
+    var existingCode: String?
+
     @Flag(help: "Record a pending enrollment for 'confirm' instead of asking for a code.")
     var pending = false
 
-    @Flag(help: "With --pending: print one JSON object {user, secret, uri, qr_svg, expires}.")
+    @Flag(help: "With --pending: print one JSON object {user, credential, secret, uri, qr_svg, expires}.")
     var json = false
 
     func validate() throws {
-        guard HashAlgorithm(name: algorithm) != nil else {
-            throw ValidationError("--algorithm must be SHA1, SHA256 or SHA512")
-        }
-        guard digits == 6 || digits == 8 else { throw ValidationError("--digits must be 6 or 8") }
-        guard OTPParameters.allowedPeriods.contains(period) else {
-            throw ValidationError("--period must be from \(OTPParameters.allowedPeriods.lowerBound) to \(OTPParameters.allowedPeriods.upperBound) seconds")
-        }
         if json && !pending { throw ValidationError("--json needs --pending") }
         if pending && code != nil { throw ValidationError("--code cannot be used with --pending; pass it to 'confirm'") }
-        for (name, value) in [("--issuer", issuer), ("--label", label)] {
+        if add && force { throw ValidationError("--add keeps the enrollment; --force replaces it: give one of them") }
+        if add && credential.label == nil { throw ValidationError("--add needs --label") }
+        if existingCode != nil && !add { throw ValidationError("--existing-code needs --add") }
+        if credential.seedStdin && !pending && code == nil {
+            throw ValidationError("--seed-stdin takes standard input: give the token's code with --code, or use --pending")
+        }
+        for (name, value) in [("--issuer", issuer), ("--account", account)] {
             guard let value else { continue }
             guard !value.isEmpty, value.utf8.count <= 200, value.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else {
                 throw ValidationError("\(name) needs printable text of 1 to 200 bytes")
@@ -88,33 +99,40 @@ struct EnrollCommand: ParsableCommand {
         if !target.inFleet && (pending || !homeSelf) {
             try target.checkStoreWritable(homeHint: !pending)
         }
-        try target.requireReplaceable(force: force)
+        if add {
+            try target.requireEnrollment()
+            try target.authorize(code: existingCode, credentialCodeOnly: true)
+        } else {
+            try target.requireReplaceable(force: force)
+        }
 
         let now = Enrollment.now()
-        let (record, display) = try newSecret(target: target, now: now)
+        let newCredential = try credential.credential(now: now)
+        let record = try Enrollment.record(with: newCredential, adding: add, now: now)
+        let display = try self.display(newCredential, target: target)
         if pending {
             try recordPending(record, display: display, target: target)
+        } else if add {
+            try addInteractively(record, display: display, target: target)
         } else {
             try enrollInteractively(record, display: display, target: target)
         }
     }
 
-    /// A new secret with the requested parameters, and how it is shown (written to
-    /// `--qr-svg` too).
-    private func newSecret(target: ManagedUser, now: Int64) throws(SetupFailure) -> (SecretRecord, EnrollmentDisplay) {
-        let parameters = OTPParameters(algorithm: HashAlgorithm(name: algorithm) ?? .sha1, digits: digits, period: period)
-        let record = try Enrollment.newRecord(parameters: parameters, now: now)
+    /// How the new credential is shown (written to `--qr-svg` too); nil for a seed the admin
+    /// gave (`--seed-stdin`), which is not shown again.
+    private func display(_ newCredential: Credential, target: ManagedUser) throws(SetupFailure) -> EnrollmentDisplay? {
+        guard !credential.seedStdin else { return nil }
         let display = try EnrollmentDisplay(uri: OTPAuthURI(
-            issuer: issuer ?? HostName.current(), account: label ?? target.user,
-            secret: record.secret, parameters: parameters))
+            issuer: issuer ?? HostName.current(), account: account ?? target.user, credential: newCredential))
         if let qrSVG {
             do throws(StoreError) { try AtomicFile.write(display.svg, to: qrSVG) } catch { throw SetupFailure(error) }
         }
-        return (record, display)
+        return display
     }
 
     /// Records the pending enrollment and prints what the panel or user needs to confirm it.
-    private func recordPending(_ record: SecretRecord, display: EnrollmentDisplay, target: ManagedUser) throws(SetupFailure) {
+    private func recordPending(_ record: SecretRecord, display: EnrollmentDisplay?, target: ManagedUser) throws(SetupFailure) {
         let user = target.user
         let force = force
         let until = try enrollmentCall { () throws(EnrollmentStoreError) in
@@ -132,22 +150,23 @@ struct EnrollCommand: ParsableCommand {
     }
 
     /// Prints a recorded pending enrollment: the JSON object, or the secret and how to confirm it.
-    private func announcePending(_ record: SecretRecord, display: EnrollmentDisplay, expires: String,
+    private func announcePending(_ record: SecretRecord, display: EnrollmentDisplay?, expires: String,
                          target: ManagedUser) throws(SetupFailure) {
         if json {
-            try Output.json(PendingOutput(user: target.user, secret: Base32.encode(record.secret),
-                                          uri: display.uri.text, qrSVG: display.svg, expires: expires))
+            try Output.json(PendingOutput(user: target.user, credential: record.credentials.first?.label ?? "",
+                                          secret: display.map { Base32.encode($0.uri.secret) }, uri: display?.uri.text,
+                                          qrSVG: display?.svg, expires: expires))
             return
         }
-        display.show(style: qr, codeCheckFollows: false)
-        Output.line("Pending until \(expires). Activate it with a code from the app:")
+        display?.show(style: qr, codeCheckFollows: false)
+        Output.line("Pending until \(expires). Activate it with a code of the new credential:")
         Output.line("    swift-2fa-setup confirm --user \(target.user)\(self.target.repeatedForHint) --code CODE")
     }
 
-    /// Shows the secret and returns the time step of the code the user then gives (3 tries,
-    /// or --code once). On failure the QR code file (`--qr-svg`) is removed again.
-    private func showAndConfirm(_ record: SecretRecord, display: EnrollmentDisplay) throws(SetupFailure) -> UInt64 {
-        display.show(style: qr, codeCheckFollows: true)
+    /// Shows the secret and returns the time step (or counter) of the code the user then
+    /// gives (3 tries, or --code once). On failure the QR code file (`--qr-svg`) is removed again.
+    private func showAndConfirm(_ record: SecretRecord, display: EnrollmentDisplay?) throws(SetupFailure) -> UInt64 {
+        display?.show(style: qr, codeCheckFollows: true)
         do {
             return try acceptedStep(record)
         } catch {
@@ -156,8 +175,21 @@ struct EnrollCommand: ParsableCommand {
         }
     }
 
+    /// Shows the secret, asks for a code (3 tries, or --code once) and adds the credential.
+    private func addInteractively(_ record: SecretRecord, display: EnrollmentDisplay?, target: ManagedUser) throws(SetupFailure) {
+        let step = try showAndConfirm(record, display: display)
+        let user = target.user
+        guard let newCredential = record.credentials.first else { throw .usage("no credential to add") }
+        let added = try storeCall { () throws(EnrollmentStoreError) in
+            try target.enrollments.addCredential(user: user, credential: newCredential, counter: step)
+        }
+        target.notify(.credentialAdded)
+        Output.line()
+        Output.line("Credential \(added.id) (\(added.label)) added for \(user).")
+    }
+
     /// Shows the secret, asks for a code (3 tries, or --code once) and activates.
-    private func enrollInteractively(_ record: SecretRecord, display: EnrollmentDisplay, target: ManagedUser) throws(SetupFailure) {
+    private func enrollInteractively(_ record: SecretRecord, display: EnrollmentDisplay?, target: ManagedUser) throws(SetupFailure) {
         let step = try showAndConfirm(record, display: display)
         let user = target.user
         let event = target.activationEvent(replace: force)
@@ -176,13 +208,13 @@ struct EnrollCommand: ParsableCommand {
     private func acceptedStep(_ record: SecretRecord) throws(SetupFailure) -> UInt64 {
         if let code {
             guard let step = NewEnrollment.acceptedStep(of: code, record: record, now: Enrollment.now()) else {
-                throw SetupFailure(.refused, "the code is not right for the new secret; nothing was written")
+                throw SetupFailure(.refused, "the code is not right for the new credential; nothing was written")
             }
             return step
         }
         let tries = NewEnrollment.tries
         for attempt in 1...tries {
-            Output.write("Enter the \(record.parameters.digits)-digit code from your app: ")
+            Output.write("Enter the \(record.promptDigits ?? OTPParameters.standard.digits)-digit code of the new credential: ")
             guard let line = readLine() else {
                 Output.line()
                 throw SetupFailure(.refused, "no code entered; nothing was written")
@@ -198,16 +230,19 @@ struct EnrollCommand: ParsableCommand {
     }
 }
 
-/// The JSON object of `enroll --pending --json`.
+/// The JSON object of `enroll --pending --json` (no secret, URI or QR code for a seed the
+/// admin gave with `--seed-stdin`).
 struct PendingOutput: Encodable {
     let user: String
-    let secret: String
-    let uri: String
-    let qrSVG: String
+    /// The new credential's label.
+    let credential: String
+    let secret: String?
+    let uri: String?
+    let qrSVG: String?
     let expires: String
 
     enum CodingKeys: String, CodingKey {
-        case user, secret, uri, expires
+        case user, credential, secret, uri, expires
         case qrSVG = "qr_svg"
     }
 }

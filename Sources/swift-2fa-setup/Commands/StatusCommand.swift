@@ -35,7 +35,9 @@ struct StatusCommand: ParsableCommand {
             period: status.parameters?.period, created: status.created.map(Output.isoDate),
             backupCodesLeft: status.backupCodesLeft, backupCodesNeedRegeneration: status.backupCodesNeedRegeneration,
             pendingUntil: status.pendingUntil.map(Output.isoDate), failures: status.failures,
-            throttledUntil: status.throttledUntil.map(Output.isoDate), locked: status.locked)
+            throttledUntil: status.throttledUntil.map(Output.isoDate), locked: status.locked,
+            credentials: status.credentials.map(CredentialOutput.init),
+            lastDrift: status.lastDrift.map { DriftOutput(credential: $0.credential, finding: $0.reason, time: Output.isoDate($0.time)) })
         if json {
             try Output.json(report)
         } else {
@@ -63,9 +65,14 @@ struct StatusOutput: Encodable {
     let failures: Int
     let throttledUntil: String?
     let locked: Bool
+    /// The active enrollment's credentials; empty when not enrolled.
+    let credentials: [CredentialOutput]
+    /// The last rejected code that matched a credential's clock outside the window.
+    let lastDrift: DriftOutput?
 
     enum CodingKeys: String, CodingKey {
-        case user, status, algorithm, digits, period, created, failures, locked
+        case user, status, algorithm, digits, period, created, failures, locked, credentials
+        case lastDrift = "last_drift"
         case secretFile = "secret_file"
         case backupCodesLeft = "backup_codes_left"
         case backupCodesNeedRegeneration = "backup_codes_need_regeneration"
@@ -89,6 +96,8 @@ struct StatusOutput: Encodable {
         try container.encode(failures, forKey: .failures)
         try container.encode(throttledUntil, forKey: .throttledUntil)
         try container.encode(locked, forKey: .locked)
+        try container.encode(credentials, forKey: .credentials)
+        try container.encode(lastDrift, forKey: .lastDrift)
     }
 
     /// The text form, one `name: value` per line.
@@ -100,6 +109,14 @@ struct StatusOutput: Encodable {
             Output.line("codes:             \(algorithm), \(digits) digits, every \(period) s")
         }
         if let created { Output.line("created:           \(created)") }
+        if !credentials.isEmpty {
+            Output.line("credentials:")
+            for credential in credentials { Output.line("    " + credential.line) }
+        }
+        if let lastDrift {
+            Output.line("last drift:        \(lastDrift.credential): \(lastDrift.finding), at \(lastDrift.time) "
+                        + "(swift-2fa-setup resync --credential \(lastDrift.credential))")
+        }
         if let backupCodesLeft { Output.line("backup codes left: \(backupCodesLeft)") }
         if backupCodesNeedRegeneration == true {
             Output.line("backup codes:      old format, slower to check at every login; "
@@ -110,4 +127,12 @@ struct StatusOutput: Encodable {
         if let throttledUntil { Output.line("throttled until:   \(throttledUntil)") }
         if locked { Output.line("locked:            yes (root can run 'swift-2fa-setup unlock --user \(user)')") }
     }
+}
+
+/// The last clock drift a login found (`status --json`'s `last_drift`).
+struct DriftOutput: Encodable {
+    let credential: String
+    /// `code matches step -3: clock off about 90 s`.
+    let finding: String
+    let time: String
 }

@@ -178,7 +178,8 @@ struct DbImportCommand: ParsableCommand {
                 try fleet.importEnrollment(user: name, record: record, state: state, backupCodes: [], replace: force)
             }
             imported += 1
-            Output.line("imported \(name) (last step \(state.bound(to: record).lastStep)); "
+            let lastStep = record.credentials.first.flatMap { state.bound(to: record).state(of: $0).lastCounter } ?? 0
+            Output.line("imported \(name) (last step \(lastStep)); "
                         + "backup codes were not moved: run 'swift-2fa-setup backup-codes --regenerate --user \(name)'")
         }
         Output.line("imported \(imported) enrollment\(imported == 1 ? "" : "s")")

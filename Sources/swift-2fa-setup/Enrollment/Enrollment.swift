@@ -8,11 +8,13 @@ enum Enrollment {
     /// The current Unix time.
     static func now() -> Int64 { Int64(time(nil)) }
 
-    /// A new record with a fresh secret from the system CSPRNG and no backup codes.
-    static func newRecord(parameters: OTPParameters, now: Int64) throws(SetupFailure) -> SecretRecord {
-        guard let secret = SecureRandom.bytes(NewEnrollment.secretLength) else {
+    /// A record of `credential` alone, without backup codes (activation makes them and their
+    /// key; until then a random placeholder key): a new enrollment, or with `adding` a
+    /// credential to join the active one.
+    static func record(with credential: Credential, adding: Bool, now: Int64) throws(SetupFailure) -> SecretRecord {
+        guard let placeholderKey = SecureRandom.bytes(NewEnrollment.secretLength) else {
             throw .io("the system random number generator failed")
         }
-        return SecretRecord(secret: secret, parameters: parameters, created: now)
+        return SecretRecord(credentials: [credential], created: now, backupKey: placeholderKey, addsToEnrollment: adding)
     }
 }

@@ -30,14 +30,14 @@ struct EnrollmentDisplay {
             for line in TerminalQR.lines(matrix, style: style) { Output.line(line) }
             Output.line()
         }
-        Output.line(EnrollmentText.typeSecretIntro(parameters))
+        Output.line(EnrollmentText.typeSecretIntro(uri))
         Output.line("    \(EnrollmentText.groupedSecret(uri.secret))")
         Output.line()
         Output.line("otpauth URI:")
         Output.line("    \(uri.text)")
         Output.line()
-        if !parameters.isStandard {
-            Output.line("Warning: this enrollment does not use SHA1, 6 digits and 30 s. Some apps ignore the")
+        if !parameters.isStandard || uri.counter != nil {
+            Output.line("Warning: this enrollment does not use TOTP, SHA1, 6 digits and 30 s. Some apps ignore the")
             if codeCheckFollows {
                 Output.line("algorithm, digits and period of the URI and then show codes that never work;")
                 Output.line("the code check below catches that.")

@@ -34,7 +34,7 @@ extension ManagedUser {
     /// The refusal for an answer that was not accepted.
     func refusal(for verification: LoginVerification) -> SetupFailure {
         switch verification.outcome {
-        case .acceptedTOTP, .acceptedBackup, .rejected, .enrollmentChanged:
+        case .acceptedTOTP, .acceptedHOTP, .acceptedBackup, .rejected, .enrollmentChanged:
             return SetupFailure(.refused, "wrong code for \(user)")
         case .replayed:
             return SetupFailure(.refused, "this code of \(user) was already used; wait for the next one")
@@ -51,19 +51,21 @@ extension ManagedUser {
 
     /// Authorizes a change that needs the user's consent: root naming `--user` needs no
     /// code; anyone else must give a code (prompted for when `code` is nil), which is used
-    /// up as at a login.
-    func authorize(code: String?) throws(SetupFailure) {
-        guard let answer = try consentAnswer(code: code) else { return }
+    /// up as at a login. With `credentialCodeOnly`, a backup code does not do.
+    func authorize(code: String?, credentialCodeOnly: Bool = false) throws(SetupFailure) {
+        guard let answer = try consentAnswer(code: code, backupAllowed: !credentialCodeOnly) else { return }
         let verification = try verify(answer)
-        guard verification.outcome.isAccepted else { throw refusal(for: verification) }
+        guard verification.outcome.isAccepted, !(credentialCodeOnly && verification.outcome == .acceptedBackup) else {
+            throw refusal(for: verification)
+        }
     }
 
     /// The code that authorizes a change for the user: nil when root names `--user` and gives
     /// no code (no consent needed); else `code`, or one prompted for on the terminal.
-    private func consentAnswer(code: String?) throws(SetupFailure) -> String? {
+    private func consentAnswer(code: String?, backupAllowed: Bool) throws(SetupFailure) -> String? {
         if invokerIsRoot && userGiven && code == nil { return nil }
         if let code { return code }
-        Output.write("Enter a code from your app, or a backup code: ")
+        Output.write(backupAllowed ? "Enter a code from your app, or a backup code: " : "Enter a code of one of your credentials: ")
         guard let line = readLine() else { throw SetupFailure(.refused, "no code entered") }
         return line
     }

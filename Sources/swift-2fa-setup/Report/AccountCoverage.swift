@@ -27,7 +27,7 @@ struct AccountCoverage: Encodable {
     /// The JSON object of one account: every key present, an unknown value `null`.
     func encode(to encoder: Encoder) throws {
         try Row(user: user, uid: account.passwd.uid, shell: account.shell, loginWith: account.loginWith, status: state,
-                credentials: JSONNullable(status?.credentials), locked: JSONNullable(status?.locked),
+                credentials: JSONNullable(status?.credentialCount), locked: JSONNullable(status?.locked),
                 failures: JSONNullable(status?.failures),
                 throttledUntil: JSONNullable(status?.throttledUntil.map(Output.isoDate)),
                 backupCodesLeft: JSONNullable(status?.backupCodesLeft),

@@ -57,7 +57,7 @@ struct ReportCommand: ParsableCommand {
         let rows = coverage.rows
         let header = ["USER", "STATUS", "CREDENTIALS", "LOCK", "BACKUP", "LAST 2FA LOGIN", "EXEMPT"]
         let cells = rows.map { row in
-            [row.user, row.state, row.status?.credentials.map(String.init) ?? "-", row.lock ?? "-",
+            [row.user, row.state, row.status?.credentialCount.map(String.init) ?? "-", row.lock ?? "-",
              row.status?.backupCodesLeft.map(String.init) ?? "-", row.status?.lastAccepted.map(Output.isoDate) ?? "-",
              row.exemption ?? "-"]
         }
