@@ -1,16 +1,16 @@
 import CCrypto
 
-/// The code side of one verification (`VerificationPolicy.verify`): each credential's window,
-/// then, for a code that is not accepted, the drift search (`DriftFinding`) and padding, so
-/// that a refusal costs `refusalHMACs` HMACs whatever the number and kind of the user's
-/// credentials.
-public struct CodeCheck {
-    /// HMACs one credential can cost: a TOTP credential's steps ±20 (its window is among
-    /// them); a HOTP credential's look-ahead is at most this (`VerificationPolicy.hotpWindowRange`).
-    public static let stepsPerCredential = 2 * DriftFinding.searchedSteps + 1
-    /// HMACs of every code-shaped answer that is not accepted: what `Credential.maximumCount`
-    /// credentials cost at most.
-    public static let refusalHMACs = Credential.maximumCount * stepsPerCredential
+/// The code side of one verification (`VerificationPolicy.verify`), in `Credential.maximumCount`
+/// slots: the user's credentials, then placeholders. Every slot does the same steps (its
+/// fingerprint, its replay state, its window; for a code that is not accepted, the drift
+/// search and padding up to `stepsPerCredential` HMACs), so that neither the work nor the
+/// time tells how many credentials a user has, or whether the user is enrolled.
+struct CodeCheck {
+    /// HMACs one slot costs for a refused code: a TOTP credential's steps ±20 (its window is
+    /// among them); a HOTP credential's look-ahead is at most this (`VerificationPolicy.hotpWindowRange`).
+    static let stepsPerCredential = 2 * DriftFinding.searchedSteps + 1
+    /// HMACs of every code-shaped answer that is not accepted.
+    static let refusalHMACs = Credential.maximumCount * stepsPerCredential
 
     /// An answer of 6 to 8 ASCII digits, as a number.
     struct TypedCode {
@@ -38,30 +38,55 @@ public struct CodeCheck {
         case replayed
     }
 
-    private let window: Int
-    private let hotpWindow: Int
-    /// Code HMACs computed so far.
-    private var spent = 0
-
-    init(window: Int, hotpWindow: Int) {
-        self.window = max(0, min(window, VerificationPolicy.windowRange.upperBound))
-        self.hotpWindow = max(0, min(hotpWindow, VerificationPolicy.hotpWindowRange.upperBound))
+    /// One slot: a credential of the record (`real`) or a placeholder, with its fingerprint
+    /// and the HMACs spent on it so far.
+    private struct Slot {
+        let credential: Credential
+        let fingerprint: String
+        let real: Bool
+        var spent = 0
     }
 
-    /// Compares `typed` with the window of every credential with as many digits: TOTP steps
-    /// ±`window` around the credential's current step, HOTP counters from the next expected
-    /// one (`Credential.Kind.hotp` or one past the last used, the higher) up to `hotpWindow`
-    /// ahead. Every value of every window is computed. The first credential with a fresh
-    /// match wins, at its lowest fresh step or counter.
-    mutating func match(_ typed: TypedCode, record: SecretRecord, state: UserState, now: Int64,
-                        work: inout VerificationWork) -> Match? {
+    private let window: Int
+    private let hotpWindow: Int
+    private var slots: [Slot]
+
+    /// The slots of `record`: its credentials, then placeholders up to `Credential.maximumCount`.
+    init(record: SecretRecord, window: Int, hotpWindow: Int) {
+        self.window = max(0, min(window, VerificationPolicy.windowRange.upperBound))
+        self.hotpWindow = max(0, min(hotpWindow, VerificationPolicy.hotpWindowRange.upperBound))
+        var slots: [Slot] = []
+        slots.reserveCapacity(Credential.maximumCount)
+        for index in 0..<Credential.maximumCount {
+            let real = index < record.credentials.count
+            let credential = real ? record.credentials[index] : Self.placeholder
+            slots.append(Slot(credential: credential, fingerprint: credential.fingerprint, real: real))
+        }
+        self.slots = slots
+    }
+
+    /// The fingerprints of the record's credentials, in order.
+    var fingerprints: [String] { slots.filter { $0.real }.map { $0.fingerprint } }
+
+    /// A placeholder slot's credential: what an app's TOTP credential costs.
+    private static let placeholder = Credential(id: 1, label: "placeholder", kind: .totp(period: 30, offset: 0),
+                                                algorithm: .sha1, digits: 6, secret: [UInt8](repeating: 0, count: 20),
+                                                created: 0)
+
+    /// Compares `typed` with every slot's window: TOTP steps ±`window` around the credential's
+    /// current step, HOTP counters from the next expected one (`Credential.Kind.hotp` or one
+    /// past the last used, the higher) up to `hotpWindow` ahead. Every value of every window
+    /// is computed. The first credential with a fresh match wins, at its lowest fresh step or
+    /// counter; placeholders and credentials of another length never match.
+    mutating func match(_ typed: TypedCode, state: UserState, now: Int64, work: inout VerificationWork) -> Match? {
         var result: Match?
-        for credential in record.credentials where credential.digits == typed.digits {
-            let used = state.state(of: credential)
+        for index in slots.indices {
+            let slot = slots[index]
+            let used = state.state(fingerprint: slot.fingerprint)
             let range: (first: UInt64, count: Int)?
-            switch credential.kind {
+            switch slot.credential.kind {
             case .totp:
-                range = credential.step(at: now).flatMap { Self.span(around: $0, offsets: -window...window) }
+                range = slot.credential.step(at: now).flatMap { Self.span(around: $0, offsets: -window...window) }
             case .hotp(let counter):
                 var next = counter
                 if let last = used.lastCounter, last >= next {
@@ -71,73 +96,89 @@ public struct CodeCheck {
                 range = Self.span(around: next, offsets: 0...hotpWindow)
             }
             guard let range else { continue }
-            compute(credential, range, typed, work: &work) { counter in
+            let counts = slot.real && slot.credential.digits == typed.digits
+            compute(index, range, typed, work: &work) { counter in
+                guard counts else { return }
                 if used.hasUsed(counter) {
                     if result == nil { result = .replayed }
                 } else if case .accepted? = result {
                 } else {
-                    result = .accepted(CodeMatch(credentialID: credential.id, label: credential.label,
-                                                 isHOTP: !credential.isTOTP, counter: counter))
+                    result = .accepted(CodeMatch(credentialID: slot.credential.id, label: slot.credential.label,
+                                                 isHOTP: !slot.credential.isTOTP, counter: counter))
                 }
             }
         }
         return result
     }
 
-    /// For a code that is not accepted: compares it with each TOTP credential's steps ±20
-    /// outside its window, then pads the work to `refusalHMACs`. Returns the match closest to
-    /// the expected step, if any.
-    mutating func refuse(_ typed: TypedCode, record: SecretRecord, now: Int64,
-                         work: inout VerificationWork) -> DriftFinding? {
+    /// For a code that is not accepted: compares it with each TOTP slot's steps ±20 outside its
+    /// window (a HOTP slot computes as many counters after its window), then pads every slot
+    /// to `stepsPerCredential` HMACs. Returns the real credential's match closest to its
+    /// expected step, if any.
+    mutating func refuse(_ typed: TypedCode, now: Int64, work: inout VerificationWork) -> DriftFinding? {
         var finding: DriftFinding?
         let searched = DriftFinding.searchedSteps
-        for credential in record.credentials where credential.digits == typed.digits {
-            guard credential.isTOTP, let current = credential.step(at: now), window < searched else { continue }
-            let flanks = [Self.span(around: current, offsets: -searched...(-window - 1)),
-                          Self.span(around: current, offsets: (window + 1)...searched)]
-            for flank in flanks {
-                guard let flank else { continue }
-                compute(credential, flank, typed, work: &work) { step in
-                    let steps = step >= current ? Int(step - current) : -Int(current - step)
-                    if finding.map({ steps.magnitude < $0.steps.magnitude }) ?? true {
-                        finding = DriftFinding(fingerprint: credential.fingerprint, steps: steps, time: now)
+        for index in slots.indices {
+            let slot = slots[index]
+            let counts = slot.real && slot.credential.digits == typed.digits
+            switch slot.credential.kind {
+            case .totp:
+                guard let current = slot.credential.step(at: now), window < searched else { break }
+                for flank in [Self.span(around: current, offsets: -searched...(-window - 1)),
+                              Self.span(around: current, offsets: (window + 1)...searched)] {
+                    guard let flank else { continue }
+                    compute(index, flank, typed, work: &work) { step in
+                        guard counts else { return }
+                        let steps = step >= current ? Int(step - current) : -Int(current - step)
+                        if finding.map({ steps.magnitude < $0.steps.magnitude }) ?? true {
+                            finding = DriftFinding(fingerprint: slot.fingerprint, steps: steps, time: now)
+                        }
                     }
                 }
-            }
-        }
-        let padding = Self.refusalHMACs - spent
-        if padding > 0 {
-            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: padding) { values in
-                Self.placeholderKey.withUnsafeBufferPointer { key in
-                    _ = s2fa_hotp_values(Int32(S2FA_SHA1.rawValue), key.baseAddress, key.count, 0, padding, values.baseAddress)
+            case .hotp(let counter):
+                // Counters after the window: the same HMACs a TOTP slot's flanks cost, never compared.
+                if hotpWindow + 1 < Self.stepsPerCredential,
+                   let after = Self.span(around: counter, offsets: (hotpWindow + 1)...(Self.stepsPerCredential - 1)) {
+                    compute(index, after, typed, work: &work) { _ in }
                 }
             }
-            work.hmacs += padding
-            spent += padding
+            pad(index, work: &work)
         }
         return finding
     }
 
-    /// The key of the padding HMACs (their results are never compared with anything).
-    private static let placeholderKey = [UInt8](repeating: 0, count: 20)
+    /// HMACs under a placeholder key, up to the slot's `stepsPerCredential` (where a window was
+    /// cut at the ends of the counter).
+    private mutating func pad(_ index: Int, work: inout VerificationWork) {
+        let missing = Self.stepsPerCredential - slots[index].spent
+        guard missing > 0 else { return }
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: missing) { values in
+            Self.placeholder.secret.withUnsafeBufferPointer { key in
+                _ = s2fa_hotp_values(Int32(S2FA_SHA1.rawValue), key.baseAddress, key.count, 0, missing, values.baseAddress)
+            }
+        }
+        work.hmacs += missing
+        slots[index].spent += missing
+    }
 
-    /// Computes the codes of `credential` for `range` and calls `found` with each counter whose
+    /// Computes the codes of slot `index` for `range` and calls `found` with each counter whose
     /// code is `typed`. The comparison is of two numbers, in constant time.
-    private mutating func compute(_ credential: Credential, _ range: (first: UInt64, count: Int), _ typed: TypedCode,
+    private mutating func compute(_ index: Int, _ range: (first: UInt64, count: Int), _ typed: TypedCode,
                                   work: inout VerificationWork, found: (UInt64) -> Void) {
         guard range.count > 0 else { return }
+        let credential = slots[index].credential
         var modulus: UInt32 = 1
         for _ in 0..<typed.digits { modulus &*= 10 }
         work.hmacs += range.count
-        spent += range.count
+        slots[index].spent += range.count
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: range.count) { values in
             let written = credential.secret.withUnsafeBufferPointer { key in
                 s2fa_hotp_values(credential.algorithm.cryptoID, key.baseAddress, key.count, range.first, range.count,
                                  values.baseAddress)
             }
             guard written == range.count else { return }
-            for index in 0..<range.count where values[index] % modulus == typed.value {
-                found(range.first &+ UInt64(index))
+            for offset in 0..<range.count where values[offset] % modulus == typed.value {
+                found(range.first &+ UInt64(offset))
             }
         }
     }

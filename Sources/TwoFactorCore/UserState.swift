@@ -84,8 +84,12 @@ public struct UserState: Equatable, Sendable {
 
     /// The replay state of `credential`; an unused one when none is recorded.
     public func state(of credential: Credential) -> CredentialState {
-        let fingerprint = credential.fingerprint
-        return credentials.first { $0.fingerprint == fingerprint } ?? CredentialState(fingerprint: fingerprint)
+        state(fingerprint: credential.fingerprint)
+    }
+
+    /// The replay state of the credential with `fingerprint`; an unused one when none is recorded.
+    func state(fingerprint: String) -> CredentialState {
+        credentials.first { $0.fingerprint == fingerprint } ?? CredentialState(fingerprint: fingerprint)
     }
 
     /// This state with `credential`'s replay state replaced by `next`.
@@ -114,8 +118,12 @@ public struct UserState: Equatable, Sendable {
     /// backup codes come with a state that forgets the old) are kept. The state of a version 1 file without an enrollment fingerprint is
     /// taken to belong to the record's first credential.
     public func bound(to record: SecretRecord) -> UserState {
+        bound(to: record, fingerprints: record.credentials.map { $0.fingerprint })
+    }
+
+    /// `bound(to:)` with the fingerprints of the record's credentials computed already.
+    func bound(to record: SecretRecord, fingerprints: [String]) -> UserState {
         var next = self
-        let fingerprints = record.credentials.map { $0.fingerprint }
         if let unbound = next.credentials.firstIndex(where: { $0.fingerprint.isEmpty }) {
             if let first = fingerprints.first, !next.credentials.contains(where: { $0.fingerprint == first }) {
                 next.credentials[unbound].fingerprint = first

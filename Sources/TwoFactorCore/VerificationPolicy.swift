@@ -118,7 +118,8 @@ public struct VerificationPolicy: Equatable, Sendable {
     /// An 8-digit answer for a record with an 8-digit credential is shaped like both; while
     /// throttled it is refused unchecked, even if it is an imported backup code.
     public func verify(answer: String, record: SecretRecord, state stored: UserState, now: Int64) -> Decision {
-        let state = stored.bound(to: record)
+        var codes = CodeCheck(record: record, window: window, hotpWindow: hotpWindow)
+        let state = stored.bound(to: record, fingerprints: codes.fingerprints)
         let trimmed = Self.trimmed(answer)
         let typed = CodeCheck.TypedCode(trimmed)
         let codeShaped = typed.map { code in record.credentials.contains { $0.digits == code.digits } } ?? false
@@ -127,14 +128,13 @@ public struct VerificationPolicy: Equatable, Sendable {
         // The expensive checks run first, on every path, so a refusal costs what a check
         // does; their results are used only where the rules below allow.
         var work = VerificationWork()
-        var codes = CodeCheck(window: window, hotpWindow: hotpWindow)
-        let match = codeShaped ? typed.flatMap { codes.match($0, record: record, state: state, now: now, work: &work) } : nil
+        let match = codeShaped ? typed.flatMap { codes.match($0, state: state, now: now, work: &work) } : nil
         let backupSalt = backupCandidate.flatMap { matchingBackupSalt($0, record: record, state: state, work: &work) }
 
         func finish(_ outcome: VerificationOutcome, _ next: UserState?) -> Decision {
             var drift: DriftFinding?
             if codeShaped, !outcome.isAccepted, let typed {
-                drift = codes.refuse(typed, record: record, now: now, work: &work)
+                drift = codes.refuse(typed, now: now, work: &work)
             }
             guard var next else { return Decision(outcome: outcome, state: stored, stateChanged: false, work: work, drift: nil) }
             if outcome == .rejected, let drift { next.lastDrift = drift } else { drift = nil }
