@@ -37,12 +37,7 @@ enum CLI {
     /// The code `oathtool` (an independent implementation) computes for `secret` at `time`.
     static func oathtool(_ secret: String, at time: Int64 = AuthenticatorApp.now(), digits: Int = 6,
                          algorithm: String = "SHA1", period: Int = 30) throws -> String {
-        let result = try Program.run("/usr/bin/oathtool", [
-            "--totp=\(algorithm.lowercased())", "-b", "-d", "\(digits)", "-s", "\(period)s",
-            "--now", "@\(time)", secret,
-        ])
-        #expect(result.status == 0, "oathtool failed: \(result.stderr)")
-        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try OathTool.totp(secret, at: time, digits: digits, algorithm: algorithm, period: period)
     }
 }
 

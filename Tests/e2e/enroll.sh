@@ -96,7 +96,7 @@ grep -q "$(printf '%s' "$SECRET" | sed 's/.\{4\}/& /g; s/ $//')" "$OUT/ssh-first
     pass "ssh: the secret is shown in groups of four" || fail "ssh: the secret is shown in groups of four"
 qr_decodes "$OUT/ssh-first-login.txt" && pass "ssh: the QR code in the terminal decodes (zbarimg) to the URI shown" ||
     fail "ssh: the QR code in the terminal decodes to the URI shown"
-stored "$DAVE" && [[ $(state_field "$DAVE" last_step) != 0 ]] && pass "ssh: enrollment stored with the confirming step as last step" ||
+stored "$DAVE" && [[ $(last_step "$DAVE") != 0 ]] && pass "ssh: enrollment stored with the confirming step as last step" ||
     fail "ssh: enrollment stored with the confirming step as last step"
 
 ssh_try "ssh: next login asks for a code; the enrollment's code is refused as a replay" 1 "$DAVE" "$DAVE_PW" "$CODE"

@@ -28,7 +28,7 @@ ssh_try "nullok: enrolled user still needs the code (wrong code refused)" 1 "$AL
 install_pam_service sshd sshd
 CODE=$(fresh_code)
 ssh_try "password + valid code logs in" 0 "$ALICE" "$ALICE_PW" "$CODE"
-last_step=$(state_field "$ALICE" last_step)
+last_step=$(last_step "$ALICE")
 [[ $last_step != 0 ]] && pass "accepted step recorded in the store (last_step $last_step)" || fail "accepted step recorded in the store"
 failures_before=$(state_field "$ALICE" failures)
 ssh_try "replayed code refused" 1 "$ALICE" "$ALICE_PW" "$CODE"

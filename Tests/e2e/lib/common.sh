@@ -295,6 +295,15 @@ state_field() {
     printf '%s\n' "${value:-0}"
 }
 
+# last_step USER: the step (or counter) last accepted for the user's first credential, from
+# the state file's first `credential FINGERPRINT LAST LAST_USED` line (0 when none).
+last_step() {
+    local value
+    value=$(awk '$1 == "credential" { print $3; exit }' "$STORE/$1.state" 2>/dev/null || true)
+    [[ $value =~ ^[0-9]+$ ]] || value=0
+    printf '%s\n' "$value"
+}
+
 pam_dir_checksum() { (cd /etc/pam.d && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1; }
 
 # pam_try NAME WANTED(0|1) SERVICE USER ANSWER...: one pamtester authenticate of USER on
