@@ -195,6 +195,8 @@ extension EnrollmentStatus {
 public enum PendingConfirmation: Equatable, Sendable {
     /// Active now, with these backup codes (to be shown once).
     case accepted(backupCodes: [String])
+    /// A pending credential (`SecretRecord.addsToEnrollment`) joined the enrollment, as stored.
+    case added(Credential)
     /// The code is wrong; the enrollment stays pending (until the time, when the store says).
     case rejected(pendingUntil: Int64?)
     /// Nothing is pending.

@@ -89,14 +89,15 @@ public final class FileEnrollmentAdministration<Secret: SecretFile>: EnrollmentA
             guard let credential = pending.credentials.first else {
                 throw EnrollmentStoreError(.fileError, "the pending credential of \(user) is empty")
             }
-            try locked(user: user) { () throws(EnrollmentStoreError) in
+            let added = try locked(user: user) { () throws(EnrollmentStoreError) -> Credential in
                 guard try readPending(user: user) == pending else {
                     throw EnrollmentStoreError(.fileError, "the pending enrollment of \(user) changed meanwhile; try again")
                 }
-                _ = try addLocked(user: user, credential: credential, counter: step)
+                let added = try addLocked(user: user, credential: credential, counter: step)
                 try files { () throws(StoreError) in try AtomicFile.remove(store.pendingPath(for: user)) }
+                return added
             }
-            return .accepted(backupCodes: [])
+            return .added(added)
         }
         let (active, codes) = try withNewBackupCodes(pending)
         try locked(user: user) { () throws(EnrollmentStoreError) in

@@ -122,6 +122,7 @@ extension FleetEnrollmentStore: EnrollmentAdministration {
         }
         switch confirmation {
         case .accepted(let codes): return .activated(backupCodes: codes)
+        case .added: return .changedMeanwhile("the database added a credential instead")
         case .rejected: return .changedMeanwhile("the database did not confirm the enrollment (rejected)")
         case .notPending: return .changedMeanwhile("the database did not confirm the enrollment (not-pending)")
         case .expired: return .changedMeanwhile("the database did not confirm the enrollment (expired)")

@@ -32,9 +32,9 @@ extension InMemoryEnrollmentStore: EnrollmentAdministration {
             return .rejected(pendingUntil: until)
         }
         if waiting.addsToEnrollment, let credential = waiting.credentials.first {
-            _ = try addCredential(user: user, credential: credential, counter: step)
+            let added = try addCredential(user: user, credential: credential, counter: step)
             pending[user] = nil
-            return .accepted(backupCodes: [])
+            return .added(added)
         }
         let codes = try install(waiting, user: user, lastStep: step, replace: replace)
         return .accepted(backupCodes: codes)

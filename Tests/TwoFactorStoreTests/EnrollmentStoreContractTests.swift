@@ -159,6 +159,7 @@ struct EnrollmentAdministrationContractTests {
         try AdministrationContract.run(files.administration, user: "alice", now: files.clock.read)
         try AdministrationContract.enrollAtLogin(files.administration, user: "alice", now: files.clock.read)
         try AdministrationContract.grace(files.administration, user: "alice", now: files.clock.read)
+        try CredentialContract.run(files.administration, user: "alice", now: files.clock.read)
     }
 
     @Test("memory: the same life")
@@ -167,6 +168,7 @@ struct EnrollmentAdministrationContractTests {
         try AdministrationContract.run(memory, user: "alice", now: { memory.now })
         try AdministrationContract.enrollAtLogin(memory, user: "alice", now: { memory.now })
         try AdministrationContract.grace(memory, user: "alice", now: { memory.now })
+        try CredentialContract.run(memory, user: "alice", now: { memory.now })
     }
 
     @Test("files: a pending enrollment that expired is reported as such, and a change that fails leaves the old enrollment")

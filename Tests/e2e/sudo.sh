@@ -12,6 +12,7 @@ require_cmds sudo runuser oathtool python3 useradd userdel chpasswd expect
 resolve_artifacts
 setup_workdir
 private_pam_dir
+private_syslog
 
 create_alice_and_bob
 E2E_CLEANUP_CMDS+=("rm -f /run/sudo/ts/$ALICE /run/sudo/ts/$BOB /var/lib/sudo/lectured/$ALICE /var/lib/sudo/lectured/$BOB")
@@ -86,3 +87,25 @@ else
     fail "grace_key=tty: on one terminal the second sudo is not asked for the code" "${transcript//$'\n'/ | }"
 fi
 check "grace_key=tty: sudo without that terminal is asked again (wrong code refused)" 1 yes "$ALICE" "$ALICE_PW" "$(wrong_code)"
+
+# --- a hardware token (HOTP, 8 digits, RFC 4226's seed) added to alice's enrollment with its
+# seed on standard input; oathtool --hotp computes the token's codes.
+install_pam_service sudo sudo
+TOKEN_HEX=3132333435363738393031323334353637383930
+token_code() { oathtool --hotp -d 8 -c "$1" "$TOKEN_HEX"; }
+if printf '%s\n' "$TOKEN_HEX" | "$S2FA_SETUP" enroll --user "$ALICE" --add --label yubikey-5 --hotp --digits 8 \
+    --seed-stdin --code "$(token_code 0)" --store "$STORE" >"$WORK/token.out" 2>&1; then
+    pass "hotp: the token is added with its seed from standard input and its first code"
+else
+    fail "hotp: the token is added with its seed from standard input and its first code" "$(tr '\n' ' ' <"$WORK/token.out")"
+fi
+check "hotp: sudo with the token's next code runs" 0 yes "$ALICE" "$ALICE_PW" "$(token_code 3)"
+check "hotp: the same token code again is refused" 1 yes "$ALICE" "$ALICE_PW" "$(token_code 3)"
+check "hotp: an earlier counter is refused" 1 yes "$ALICE" "$ALICE_PW" "$(token_code 2)"
+check "hotp: the next counter runs" 0 yes "$ALICE" "$ALICE_PW" "$(token_code 4)"
+check "hotp: beyond the look-ahead (counters 5 to 15) is refused" 1 yes "$ALICE" "$ALICE_PW" "$(token_code 16)"
+if module_log_lines | grep -q 'result=accepted-hotp credential="yubikey-5"' && ! grep -q "$(token_code 4)" "$SYSLOG"; then
+    pass "hotp: the log line names the token, not the code"
+else
+    fail "hotp: the log line names the token, not the code" "$(module_log_lines | tail -3 | tr '\n' ' ')"
+fi

@@ -25,7 +25,7 @@ struct ConfirmCommand: ParsableCommand {
     @Flag(help: "Replace an existing enrollment.")
     var force = false
 
-    @Flag(help: "Print one JSON object {user, backup_codes}.")
+    @Flag(help: "Print one JSON object {user, backup_codes}; for an added credential {user, credential, id}.")
     var json = false
 
     func run() throws {
@@ -40,6 +40,14 @@ struct ConfirmCommand: ParsableCommand {
         case .accepted(let backupCodes):
             codes = backupCodes
             target.notify(event)
+        case .added(let credential):
+            target.notify(.credentialAdded)
+            if json {
+                try Output.json(AddedCredentialOutput(user: user, credential: credential.label, id: credential.id))
+            } else {
+                Output.line("Credential \(credential.id) (\(credential.label)) added for \(user).")
+            }
+            return
         case .rejected(let until):
             throw SetupFailure(.refused, "wrong code; the enrollment of \(user) is still pending"
                                + (until.map { " until \(Output.isoDate($0))" } ?? ""))
@@ -69,4 +77,11 @@ struct NewBackupCodesOutput: Encodable {
         case user
         case backupCodes = "backup_codes"
     }
+}
+
+/// The JSON object of `confirm --json` for a credential added with `enroll --add --pending`.
+struct AddedCredentialOutput: Encodable {
+    let user: String
+    let credential: String
+    let id: Int
 }
