@@ -12,7 +12,7 @@ struct EnrollmentStoreChoice {
     /// Where `enroll` puts a new enrollment (the same fleet store, or the file store's
     /// administration in the store directory); nil for an unknown account, and in home mode,
     /// which `enroll` excludes.
-    let enrollments: (any EnrollmentAdministration)?
+    let enrollments: (any LoginEnrollmentStore)?
     /// The fleet's connection for this attempt; closed (or handed on) by the caller.
     let database: AttemptDatabase?
 

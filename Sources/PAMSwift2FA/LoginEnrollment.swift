@@ -15,7 +15,7 @@ import TwoFactorStore
 /// Nothing is stored unless a code was right. Under `nullok` an empty answer means
 /// "not now" and every refusal becomes PAM_IGNORE, so the offer comes again next time.
 ///
-/// The store decides what "offer" and "activate" mean (`EnrollmentAdministration`
+/// The store decides what "offer" and "activate" mean (`LoginEnrollmentStore`
 /// `offerAtLogin`, `activateAtLogin`): the file store stores nothing before a right code and
 /// activates under the user's lock; the fleet first makes the new secret a pending
 /// enrollment with the server role's `begin_pending`, before it is shown, and the right code
@@ -25,7 +25,7 @@ struct LoginEnrollment {
     let conversation: Conversation
     let options: ModuleOptions
     /// Where the new enrollment goes.
-    let enrollments: any EnrollmentAdministration
+    let enrollments: any LoginEnrollmentStore
     /// The canonical account (no enrollment).
     let account: PasswdEntry
     let log: PAMLog

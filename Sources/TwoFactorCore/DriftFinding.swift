@@ -23,7 +23,7 @@ public struct DriftFinding: Equatable, Sendable {
     /// The log's reason text for a credential of `period` seconds:
     /// `code matches step -3: clock off about 90 s`.
     public func reason(period: Int) -> String {
-        let seconds = steps.magnitude * UInt(max(period, 0))
-        return "code matches step \(steps): clock off about \(seconds) s"
+        let (seconds, overflow) = steps.magnitude.multipliedReportingOverflow(by: UInt(max(period, 0)))
+        return "code matches step \(steps): clock off about \(overflow ? UInt.max : seconds) s"
     }
 }

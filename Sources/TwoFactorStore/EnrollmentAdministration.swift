@@ -9,7 +9,7 @@ import TwoFactorCore
 /// a database adds its own role checks (`.notAllowed`). A change that needs the user's
 /// consent is preceded by the caller's `verify` of a code. Every failure is an
 /// `EnrollmentStoreError`, and a refused change leaves the store as it was.
-public protocol EnrollmentAdministration: EnrollmentStore {
+public protocol EnrollmentAdministration: LoginEnrollmentStore {
     /// Where the user's enrollment lives, for `status`: the secret file, or the database.
     func location(of user: String) -> String
 
@@ -70,18 +70,6 @@ public protocol EnrollmentAdministration: EnrollmentStore {
     /// Replaces every backup code with ten new ones (returned, to be shown once); nil when
     /// the user is not enrolled.
     func regenerateBackupCodes(user: String) throws(EnrollmentStoreError) -> [String]?
-
-    /// Enrollment at login (the module's `enroll`), before the new secret `record` is shown:
-    /// nil when the user may be offered it, else why not. The file store stores nothing yet
-    /// (nothing is stored unless a code was right) and refuses while a pending enrollment
-    /// waits for `confirm`; the fleet makes `record` the user's pending enrollment with the
-    /// server role, and refuses when the role lacks the enrollment right, an enrollment the
-    /// admin started waits, or the user was enrolled meanwhile.
-    func offerAtLogin(user: String, record: SecretRecord) throws(EnrollmentStoreError) -> LoginOfferRefusal?
-
-    /// Enrollment at login, once the user typed `code`, a right code of `record` at time step
-    /// `step`: activates it with ten new backup codes, unless the user was enrolled meanwhile.
-    func activateAtLogin(user: String, record: SecretRecord, code: String, step: UInt64) throws(EnrollmentStoreError) -> LoginActivation
 }
 
 /// Why a user is not offered enrollment at login.
