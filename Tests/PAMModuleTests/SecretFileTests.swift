@@ -31,9 +31,9 @@ struct SecretFileTests {
     @Test("malformed contents are refused", arguments: [
         ("empty", ""),
         ("truncated", String(validText.prefix(60))),
-        ("unknown version", validText.replacingOccurrences(of: "version 1", with: "version 9")),
+        ("unknown version", validText.replacingOccurrences(of: "version 2", with: "version 9")),
         ("binary", "\u{0}\u{1}\u{2}\u{FF}garbage"),
-        ("no secret", validText.split(separator: "\n").filter { !$0.hasPrefix("secret") }.joined(separator: "\n")),
+        ("no credential", validText.split(separator: "\n").filter { !$0.hasPrefix("credential") }.joined(separator: "\n")),
     ])
     func malformed(name: String, text: String) throws {
         let harness = try PAMHarness()

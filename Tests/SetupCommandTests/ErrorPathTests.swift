@@ -32,7 +32,7 @@ struct ErrorPathTests {
     @Test func usageErrors() throws {
         let temp = try TempStore()
         for (arguments, mentions) in [
-            (["enroll", "--digits", "7"], "--digits"),
+            (["enroll", "--digits", "9"], "--digits"),
             (["enroll", "--period", "10"], "--period"),
             (["enroll", "--algorithm", "MD5"], "--algorithm"),
             (["enroll", "--json"], "--pending"),

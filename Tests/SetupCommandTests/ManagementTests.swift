@@ -148,7 +148,7 @@ struct ManagementTests {
         // The new codes are tagged for the secret, so a login hashes only one of them.
         #expect(!record.backupCodesNeedRegeneration)
         for (code, hash) in zip(fresh, record.backupCodes) {
-            #expect(hash.tag == BackupCodeHash.tag(normalizedCode: try #require(BackupCodes.normalize(code)), secret: record.secret))
+            #expect(hash.tag == BackupCodeHash.tag(normalizedCode: try #require(BackupCodes.normalize(code)), secret: record.backupKey))
         }
     }
 

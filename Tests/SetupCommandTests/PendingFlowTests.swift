@@ -114,10 +114,10 @@ struct PendingFlowTests {
         #expect(try CLI.run(["confirm", "--force", "--code", try CLI.oathtool(secret)] + temp.args()).status == 0)
     }
 
-    @Test("a ':' in --issuer or --label is refused (Key Uri Format)")
+    @Test("a ':' in --issuer or --account is refused (Key Uri Format)")
     func colonInIssuerOrLabel() throws {
         let temp = try TempStore()
-        for (option, value) in [("--issuer", "Acme:Corp"), ("--label", "alice:work"), ("--issuer", ":")] {
+        for (option, value) in [("--issuer", "Acme:Corp"), ("--account", "alice:work"), ("--issuer", ":")] {
             for mode in [["--pending", "--json"], ["--qr", "none", "--code", "123456"]] {
                 let result = try CLI.run(["enroll", option, value] + mode + temp.args())
                 #expect(result.status == 64, "\(option) \(value): \(result.stderr)")
@@ -128,7 +128,7 @@ struct PendingFlowTests {
         }
         #expect(temp.snapshot().isEmpty)
         // Other punctuation is fine and is percent-encoded in the URI.
-        let fine = try CLI.run(["enroll", "--pending", "--json", "--issuer", "Acme Corp.", "--label", "alice@example.org"] + temp.args())
+        let fine = try CLI.run(["enroll", "--pending", "--json", "--issuer", "Acme Corp.", "--account", "alice@example.org"] + temp.args())
         #expect(fine.status == 0, "\(fine.stderr)")
         #expect((try fine.json()["uri"] as? String)?.hasPrefix("otpauth://totp/Acme%20Corp.:alice%40example.org?") == true)
     }

@@ -21,7 +21,7 @@ struct QRCodeTests {
 
     @Test(arguments: [
         [String](),
-        ["--algorithm", "SHA512", "--digits", "8", "--period", "60", "--issuer", "Ex Co / ü &", "--label", "alice@example.org"],
+        ["--algorithm", "SHA512", "--digits", "8", "--period", "60", "--issuer", "Ex Co / ü &", "--account", "alice@example.org"],
     ])
     func svgDecodesToThePrintedURI(extra: [String]) throws {
         let temp = try TempStore()

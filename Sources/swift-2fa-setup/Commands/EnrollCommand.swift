@@ -214,7 +214,7 @@ struct EnrollCommand: ParsableCommand {
         }
         let tries = NewEnrollment.tries
         for attempt in 1...tries {
-            Output.write("Enter the \(record.promptDigits ?? OTPParameters.standard.digits)-digit code of the new credential: ")
+            Output.write("Enter the \(record.promptDigits ?? OTPParameters.standard.digits)-digit code from your app: ")
             guard let line = readLine() else {
                 Output.line()
                 throw SetupFailure(.refused, "no code entered; nothing was written")

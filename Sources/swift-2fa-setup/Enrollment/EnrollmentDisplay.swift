@@ -37,7 +37,7 @@ struct EnrollmentDisplay {
         Output.line("    \(uri.text)")
         Output.line()
         if !parameters.isStandard || uri.counter != nil {
-            Output.line("Warning: this enrollment does not use TOTP, SHA1, 6 digits and 30 s. Some apps ignore the")
+            Output.line("Warning: this enrollment does not use SHA1, 6 digits and 30 s (time-based). Some apps ignore the")
             if codeCheckFollows {
                 Output.line("algorithm, digits and period of the URI and then show codes that never work;")
                 Output.line("the code check below catches that.")
