@@ -69,4 +69,16 @@ public enum CredentialResync {
             return Found(kind: .totp(period: period, offset: Int(offset)), lastCounter: second, shift: offset)
         }
     }
+
+    /// Resynchronises the credential `name` of `record` (an id or a label) at `now`: the
+    /// record with its new kind, the state with both codes used, and what was found.
+    public static func apply(to name: String, first: String, second: String, record: SecretRecord, state: UserState,
+                             now: Int64) throws(CredentialChangeError) -> (record: SecretRecord, state: UserState, found: Found) {
+        let credential = try record.credentialNamed(name)
+        let found = try find(credential, first: first, second: second, state: state.state(of: credential), now: now)
+        let next = try record.replacingKind(of: name, with: found.kind)
+        var used = state.state(of: try next.credentialNamed(name))
+        used.lastCounter = max(used.lastCounter ?? 0, found.lastCounter)
+        return (next, state.updating(used), found)
+    }
 }

@@ -65,13 +65,7 @@ extension InMemoryEnrollmentStore: EnrollmentAdministration {
                                  second: String) throws(EnrollmentStoreError) -> CredentialResync.Found {
         let time = now
         return try changing(user: user) { record, state throws(CredentialChangeError) in
-            let credential = try record.credentialNamed(name)
-            let found = try CredentialResync.find(credential, first: first, second: second, state: state.state(of: credential),
-                                                  now: time)
-            let next = try record.replacingKind(of: name, with: found.kind)
-            var used = state.state(of: try next.credentialNamed(name))
-            used.lastCounter = max(used.lastCounter ?? 0, found.lastCounter)
-            return (next, state.updating(used), found)
+            try CredentialResync.apply(to: name, first: first, second: second, record: record, state: state, now: time)
         }
     }
 
