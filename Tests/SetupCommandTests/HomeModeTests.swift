@@ -115,4 +115,34 @@ struct HomeModeTests {
         #expect(Base32.encode(record.secret) == secret)
         #expect(temp.snapshot().isEmpty)
     }
+
+    @Test("a user adds a credential to their own enrollment only with a code of an existing one")
+    func aUserAddsACredentialWithAnExistingCode() throws {
+        let temp = try TempStore()
+        let home = try nobodyDirectory(temp)
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let file = home + "/.swift-2fa"
+        let (secret, _) = try temp.enroll("nobody", extra: ["--secret-file", file])
+        // A store the user may use (its lock and state), as a per-user store would be.
+        for entry in [temp.path] + temp.snapshot().keys.map({ temp.path + "/" + $0 }) {
+            #expect(chown(entry, nobody, nobody) == 0, "\(entry)")
+        }
+        let seed = "3132333435363738393031323334353637383930"
+        let token = try OathTool.hotp(hex: seed, counter: 0)
+        let add = ["enroll", "--add", "--label", "token", "--hotp", "--seed-stdin", "--code", token,
+                   "--store", temp.path, "--secret-file", file]
+        let before = try String(contentsOfFile: file, encoding: .utf8)
+        // No existing code (standard input holds the seed): refused, nothing written.
+        let none = try CLI.run(add, input: seed + "\n", asNobody: true)
+        #expect(none.status == 1 && none.hasOneErrorLine, "\(none.stderr)")
+        let wrong = try CLI.run(add + ["--existing-code", "000000"], input: seed + "\n", asNobody: true)
+        #expect(wrong.status == 1, "\(wrong.stderr)")
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == before)
+        let right = try CLI.oathtool(secret, at: AuthenticatorApp.now() + 30)
+        let added = try CLI.run(add + ["--existing-code", right], input: seed + "\n", asNobody: true)
+        #expect(added.status == 0, "\(added.stderr)")
+        let record = try #require(try Store.readSecret(at: file, owners: [nobody]))
+        #expect(record.credentials.map(\.label) == ["default", "token"])
+        #expect(owner(file) == nobody)
+    }
 }
