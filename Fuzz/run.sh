@@ -156,7 +156,8 @@ build() {
     name=$1
     if [ "$name" = login ]; then
         echo "== building login (the module, TwoFactorStore and TwoFactorCore as instrumented libraries)"
-        if ! build_login >"$OUT/build-login.log" 2>&1; then
+        # In OUT: whole-module builds with -g leave the module's files in the working directory.
+        if ! (cd "$OUT" && build_login) >"$OUT/build-login.log" 2>&1; then
             cat "$OUT/build-login.log"
             echo "FAIL: cannot build login"
             exit 1
@@ -167,12 +168,12 @@ build() {
     [ "$name" = ga_import ] && extra="$GA_SOURCE"
     echo "== building $name"
     # shellcheck disable=SC2086
-    if ! "$SWIFTC" $SWIFT_MODE -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld \
+    if ! (cd "$OUT" && "$SWIFTC" $SWIFT_MODE -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld \
         -module-name Fuzz_$name \
         -I "$OUT/modules/CCrypto" \
         "$ROOT"/Sources/TwoFactorCore/*.swift $extra \
         "$HERE/harnesses/FuzzSupport.swift" "$HERE/harnesses/$name.swift" \
-        "$OUT/crypto.o" $EMBEDDED_LINK -lnettle -o "$OUT/$name" >"$OUT/build-$name.log" 2>&1; then
+        "$OUT/crypto.o" $EMBEDDED_LINK -lnettle -o "$OUT/$name") >"$OUT/build-$name.log" 2>&1; then
         cat "$OUT/build-$name.log"
         echo "FAIL: cannot build $name"
         exit 1
