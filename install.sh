@@ -22,7 +22,7 @@ DO_BUILD=1
 DO_DEPS=1
 # Which build of the module: embedded (Embedded Swift, packaging/embedded/build.sh) or full
 # (swift build, with the Swift runtime). See docs/embedded.md.
-MODULE_RUNTIME=full
+MODULE_RUNTIME=embedded
 FORCE=0
 PURGE=0
 ACTION=install
@@ -53,9 +53,9 @@ Options:
   --build-dir DIR     Swift build directory (swift build --scratch-path DIR;
                       default: .build in the source tree)
   --module-runtime=embedded|full
-                      which build of the module to install (default: full):
-                      embedded is built in Embedded Swift (no Swift runtime,
-                      about 0.5 MB; packaging/embedded/build.sh into
+                      which build of the module to install (default:
+                      embedded): embedded is built in Embedded Swift (no Swift
+                      runtime, about 0.5 MB; packaging/embedded/build.sh into
                       DIR/embedded), full is swift build's module with the
                       Swift runtime linked in (about 6 MB, DIR/release).
                       The command is the same in both
@@ -75,6 +75,7 @@ Options:
 Examples:
   ./$PROGRAM                            # build and install
   ./$PROGRAM --destdir /tmp/stage --no-deps   # staged install, e.g. for packaging
+  ./$PROGRAM --module-runtime=full      # the module with the full Swift runtime
   ./$PROGRAM --uninstall
   packaging/build-deb.sh dist           # the Debian package, dist/swift-2fa_*.deb
 EOF
@@ -168,9 +169,9 @@ require_debian() {
     if ((${#missing[@]})); then
         die "this installer supports Debian and Ubuntu only; missing: $(join ', ' "${missing[@]}").
   Elsewhere: install the development files of PAM, GNU Nettle and libqrencode, then run
-    swift build -c release --product pam_swift2fa && swift build -c release --product $CLI_NAME
-  and copy .build/release/libpam_swift2fa.so to the directory of pam_unix.so as $MODULE_NAME
-  (mode 0644, owner root), and .build/release/$CLI_NAME to $PREFIX/bin."
+    packaging/embedded/build.sh .build/embedded && swift build -c release --product $CLI_NAME
+  and copy .build/embedded/$MODULE_NAME to the directory of pam_unix.so (mode 0644, owner
+  root), and .build/release/$CLI_NAME to $PREFIX/bin."
     fi
 }
 

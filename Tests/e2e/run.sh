@@ -88,8 +88,13 @@ if "$REPO_ROOT/install.sh" --destdir "$STAGE" --no-deps "${BUILD_ARGS[@]}" "${DI
         note FAIL "install: module needs no Swift runtime, Foundation or libstdc++ at run time (got: $needed)"
     readelf -d "$S2FA_MODULE" | grep -qE '\((RPATH|RUNPATH)\)' && note FAIL "install: module has no RPATH/RUNPATH" ||
         note PASS "install: module has no RPATH/RUNPATH"
+    # The full module carries the Swift runtime. The Embedded one has none: over 1 MiB, it
+    # pulled in something large (issue 21's goal of 512 KB is measured in docs/benchmarks.md).
     size=$(stat -c %s "$S2FA_MODULE")
-    ((size < 8 * 1024 * 1024)) && note PASS "install: module is under 8 MiB ($size bytes)" || note FAIL "install: module is under 8 MiB ($size bytes)"
+    limit=$((8 * 1024 * 1024)) limit_text="8 MiB"
+    [[ $S2FA_MODULE_RUNTIME == full ]] || limit=$((1024 * 1024)) limit_text="1 MiB"
+    ((size <= limit)) && note PASS "install: module is at most $limit_text ($size bytes)" ||
+        note FAIL "install: module is at most $limit_text ($size bytes)"
     # The Swift runtime's argv scanner (reads /proc/self/maps at every load) is left out.
     grep -qa '/proc/self/maps' "$S2FA_MODULE" && note FAIL "install: module carries no /proc/self/maps scanner" ||
         note PASS "install: module carries no /proc/self/maps scanner"
