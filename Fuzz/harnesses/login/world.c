@@ -449,16 +449,18 @@ __attribute__((swiftcall)) int wrap_swift_openat(int dirfd, const char *path, in
 /* The Embedded build (Fuzz/run.sh --embedded) has no overlay: its Glibc stand-in calls the C
  * open and openat, wrapped by their C names. The mode argument is there only with O_CREAT or
  * O_TMPFILE. */
+static unsigned mode_argument(int flags, va_list arguments)
+{
+    return ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) ? va_arg(arguments, unsigned) : 0;
+}
+
 int __real_openat(int dirfd, const char *path, int flags, ...);
 int __wrap_openat(int dirfd, const char *path, int flags, ...)
 {
-    unsigned mode = 0;
-    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
-        va_list arguments;
-        va_start(arguments, flags);
-        mode = va_arg(arguments, unsigned);
-        va_end(arguments);
-    }
+    va_list arguments;
+    va_start(arguments, flags);
+    unsigned mode = mode_argument(flags, arguments);
+    va_end(arguments);
     if (!lf_active && !is_fake_fd(dirfd)) {
         return __real_openat(dirfd, path, flags, mode);
     }
@@ -467,13 +469,10 @@ int __wrap_openat(int dirfd, const char *path, int flags, ...)
 
 int __wrap_open(const char *path, int flags, ...)
 {
-    unsigned mode = 0;
-    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
-        va_list arguments;
-        va_start(arguments, flags);
-        mode = va_arg(arguments, unsigned);
-        va_end(arguments);
-    }
+    va_list arguments;
+    va_start(arguments, flags);
+    unsigned mode = mode_argument(flags, arguments);
+    va_end(arguments);
     return __wrap_openat(AT_FDCWD, path, flags, mode);
 }
 #endif
