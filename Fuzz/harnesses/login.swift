@@ -410,7 +410,8 @@ public func loginInitialize(_ argc: UnsafeMutablePointer<Int32>?, _ argv: Unsafe
 
 /// Refuses to fuzz unless the module's file calls and clock really reach world.c: the
 /// harness's own references to Swift's open/openat (the same symbols as the module's, wrapped
-/// by mangled name in Fuzz/run.sh) must find a file that exists only in memory, and time()
+/// by mangled name in Fuzz/run.sh; with --embedded, the C open/openat that the Glibc stand-in
+/// calls) must find a file that exists only in memory, and time()
 /// must answer the harness's clock. A toolchain that renames those symbols would otherwise let
 /// fuzzed paths such as `store=/etc` reach the real file system.
 private func checkWrapping() {
