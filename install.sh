@@ -20,6 +20,9 @@ DESTDIR=${DESTDIR:-}
 BUILD_DIR=""
 DO_BUILD=1
 DO_DEPS=1
+# Which build of the module: embedded (Embedded Swift, packaging/embedded/build.sh) or full
+# (swift build, with the Swift runtime). See docs/embedded.md.
+MODULE_RUNTIME=embedded
 FORCE=0
 PURGE=0
 ACTION=install
@@ -49,7 +52,14 @@ Options:
                       packaging/build-deb.sh builds the Debian package this way
   --build-dir DIR     Swift build directory (swift build --scratch-path DIR;
                       default: .build in the source tree)
-  --no-build          do not build; install what DIR/release already holds
+  --module-runtime=embedded|full
+                      which build of the module to install (default:
+                      embedded): embedded is built in Embedded Swift (no Swift
+                      runtime, about 0.5 MB; packaging/embedded/build.sh into
+                      DIR/embedded), full is swift build's module with the
+                      Swift runtime linked in (about 6 MB, DIR/release).
+                      The command is the same in both
+  --no-build          do not build; install what DIR already holds
   --no-deps           do not install packages with apt-get
   --uninstall         remove what the install put in place (keeps the store;
                       add --purge to delete it, with every enrollment). Refuses
@@ -65,6 +75,7 @@ Options:
 Examples:
   ./$PROGRAM                            # build and install
   ./$PROGRAM --destdir /tmp/stage --no-deps   # staged install, e.g. for packaging
+  ./$PROGRAM --module-runtime=full      # the module with the full Swift runtime
   ./$PROGRAM --uninstall
   packaging/build-deb.sh dist           # the Debian package, dist/swift-2fa_*.deb
 EOF
@@ -86,6 +97,8 @@ parse_args() {
             --destdir=*) DESTDIR=${1#*=} ;;
             --build-dir | --scratch-path) need_arg "$@"; BUILD_DIR=$2; shift ;;
             --build-dir=* | --scratch-path=*) BUILD_DIR=${1#*=} ;;
+            --module-runtime) need_arg "$@"; MODULE_RUNTIME=$2; shift ;;
+            --module-runtime=*) MODULE_RUNTIME=${1#*=} ;;
             --no-build) DO_BUILD=0 ;;
             --no-deps) DO_DEPS=0 ;;
             --uninstall) ACTION=uninstall ;;
@@ -107,6 +120,8 @@ parse_args() {
         [[ $ACTION == uninstall ]] && die "--uninstall cannot be combined with --enable or --disable"
         ACTION=pam
     fi
+    [[ $MODULE_RUNTIME == embedded || $MODULE_RUNTIME == full ]] ||
+        die "--module-runtime is embedded or full, not '$MODULE_RUNTIME'"
     [[ $PREFIX == /* ]] || die "--prefix needs an absolute path, not '$PREFIX'"
     if [[ -n $DESTDIR ]]; then
         [[ $DESTDIR == /* ]] || DESTDIR=$(pwd)/$DESTDIR
@@ -154,9 +169,9 @@ require_debian() {
     if ((${#missing[@]})); then
         die "this installer supports Debian and Ubuntu only; missing: $(join ', ' "${missing[@]}").
   Elsewhere: install the development files of PAM, GNU Nettle and libqrencode, then run
-    swift build -c release --product pam_swift2fa && swift build -c release --product $CLI_NAME
-  and copy .build/release/libpam_swift2fa.so to the directory of pam_unix.so as $MODULE_NAME
-  (mode 0644, owner root), and .build/release/$CLI_NAME to $PREFIX/bin."
+    packaging/embedded/build.sh .build/embedded && swift build -c release --product $CLI_NAME
+  and copy .build/embedded/$MODULE_NAME to the directory of pam_unix.so (mode 0644, owner
+  root), and .build/release/$CLI_NAME to $PREFIX/bin."
     fi
 }
 
@@ -211,9 +226,25 @@ build() {
     find_swift
     say "building in release mode (swift build -c release --scratch-path $BUILD_DIR)"
     (cd "$SOURCE_DIR" &&
-        "$SWIFT" build -c release --scratch-path "$BUILD_DIR" --product pam_swift2fa &&
         "$SWIFT" build -c release --scratch-path "$BUILD_DIR" --product "$CLI_NAME" --static-swift-stdlib) ||
         die "the build failed (see above)"
+    if [[ $MODULE_RUNTIME == full ]]; then
+        (cd "$SOURCE_DIR" && "$SWIFT" build -c release --scratch-path "$BUILD_DIR" --product pam_swift2fa) ||
+            die "the build failed (see above)"
+    else
+        say "building the module in Embedded Swift (packaging/embedded/build.sh $BUILD_DIR/embedded)"
+        PATH=$(dirname "$SWIFT"):$PATH "$SOURCE_DIR/packaging/embedded/build.sh" "$BUILD_DIR/embedded" ||
+            die "the Embedded Swift build of the module failed (see above; --module-runtime=full builds it with the Swift runtime)"
+    fi
+}
+
+# The built module that --module-runtime names.
+built_module() {
+    if [[ $MODULE_RUNTIME == full ]]; then
+        printf '%s' "$BUILD_DIR/release/libpam_swift2fa.so"
+    else
+        printf '%s' "$BUILD_DIR/embedded/$MODULE_NAME"
+    fi
 }
 
 # tidy_module_dynamic_section FILE: two entries SwiftPM leaves in the module's dynamic
@@ -290,7 +321,8 @@ do_install() {
     fi
     if [[ -z $DESTDIR ]]; then apt_install "${CHECK_DEPS[@]}"; fi
     ((DO_BUILD)) && build
-    local module=$BUILD_DIR/release/libpam_swift2fa.so cli=$BUILD_DIR/release/$CLI_NAME
+    local module cli=$BUILD_DIR/release/$CLI_NAME
+    module=$(built_module)
     [[ -f $module ]] || die "$module is missing: build first (run without --no-build)"
     [[ -x $cli ]] || die "$cli is missing: build first (run without --no-build)"
 

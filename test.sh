@@ -13,9 +13,11 @@
 #            pam editing and its pamtester try, ssh check|enable|disable against the real
 #            sshd -T and -t, the fleet subcommands.
 #   e2e      real sshd, sudo and cockpit-ws logins, install.sh and the .deb (Tests/e2e/run.sh),
-#            each in a private mount namespace.
+#            each in a private mount namespace, with the module install.sh installs by default
+#            (the Embedded Swift build; Tests/e2e/run.sh --module-runtime=full for the other).
 #   fleet    the fleet store against a throwaway PostgreSQL (FleetTests, Tests/fleet/run.sh).
-#   fuzz     a short run (20 s) of every fuzz harness (Fuzz/run.sh). Any user.
+#   fuzz     a short run (20 s) of every fuzz harness (Fuzz/run.sh), then of every harness
+#            built in Embedded Swift as the installed module is (Fuzz/run.sh --embedded). Any user.
 #
 #   embedded the module tier against the Embedded Swift build of the module
 #            (packaging/embedded/build.sh, into .build/embedded; docs/embedded.md). The
@@ -217,9 +219,13 @@ fi
 
 if wants fuzz; then
     echo "== fuzzing (short run)"
-    Fuzz/run.sh 20 | tee "$log"
-    fuzz_passed=$({ grep -oE '^[a-z_]+ ok runs=' "$log" || true; } | sort -u | wc -l)
-    total=$((total + fuzz_passed))
+    # fuzz_run ARGS...: one Fuzz/run.sh; each harness that passed counts once.
+    fuzz_run() {
+        Fuzz/run.sh "$@" | tee "$log"
+        total=$((total + $({ grep -oE '^[a-z_]+ ok runs=' "$log" || true; } | sort -u | wc -l)))
+    }
+    fuzz_run 20
+    fuzz_run --embedded 20
 fi
 
 # One closing line for everything run: tests of swift test, end-to-end checks, fleet-store

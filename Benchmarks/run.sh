@@ -7,11 +7,19 @@
 #   BENCH_ONLY=cold,warm_1 Benchmarks/run.sh   # some phases only
 #     (phases: hmac callgrind cold cold_libcrypto warm_1 warm_2 scaling fleet)
 #   BENCH_ONLY=fleet Benchmarks/run.sh   # fleet mode only (Benchmarks/fleet.py, a throwaway PostgreSQL)
+#   Benchmarks/run.sh --module-runtime=full   # the full-Swift build of the module (default:
+#                                             # install.sh's, the Embedded Swift one)
 #
 # Prints a table (each figure also as a ratio to google-authenticator) and writes
 # Benchmarks/results/latest.json. Work files go to $BENCH_DIR (default
 # /var/tmp/swift-2fa-bench, on the same file system as /var/lib). Not part of `swift test`.
 set -eu
+INSTALL_ARGS=""
+case ${1:-} in
+    --module-runtime=embedded | --module-runtime=full) INSTALL_ARGS=$1 ;;
+    "") ;;
+    *) echo "Benchmarks/run.sh: unknown argument '$1' (--module-runtime=embedded|full)" >&2; exit 64 ;;
+esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 BIN="$HERE/results/bin"
@@ -40,10 +48,11 @@ CC=${CC:-cc}
 BENCH_DIR=${BENCH_DIR:-/var/tmp/swift-2fa-bench}
 export BENCH_DIR
 STAGE="$BENCH_DIR/stage"
-echo "== install.sh --destdir $STAGE --build-dir .build-bench --no-deps"
+echo "== install.sh --destdir $STAGE --build-dir .build-bench --no-deps $INSTALL_ARGS"
 rm -rf "$STAGE"
 mkdir -p "$BENCH_DIR"
-(cd "$ROOT" && ./install.sh --destdir "$STAGE" --build-dir .build-bench --no-deps)
+# shellcheck disable=SC2086
+(cd "$ROOT" && ./install.sh --destdir "$STAGE" --build-dir .build-bench --no-deps $INSTALL_ARGS)
 BENCH_MODULE=$(find "$STAGE" -name pam_swift2fa.so -type f | head -1)
 [ -n "$BENCH_MODULE" ] || { echo "pam_swift2fa.so not found under $STAGE" >&2; exit 1; }
 export BENCH_MODULE

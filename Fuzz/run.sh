@@ -2,7 +2,7 @@
 # Builds the libFuzzer harnesses and runs each one for SECONDS (default 60), one after
 # the other (one CPU at a time). Fails when any harness crashes or a property fails.
 #
-#   Fuzz/run.sh [SECONDS] [HARNESS...]
+#   Fuzz/run.sh [--embedded] [SECONDS] [HARNESS...]
 #
 # Harnesses are Swift files in Fuzz/harnesses/ compiled with
 # `swiftc -sanitize=fuzzer,address -parse-as-library` together with the TwoFactorCore
@@ -11,6 +11,11 @@
 # (git-ignored); the committed seeds in Fuzz/corpus/<name>/ are read-only inputs.
 # A crash leaves its input in Fuzz/out/artifacts/<name>/; copy it to Fuzz/regressions/.
 # Inputs in Fuzz/regressions/<name>/ are replayed before fuzzing starts.
+#
+# --embedded: the same harnesses, with the module's sources (and the harness) compiled in
+# Embedded Swift as packaging/embedded/build.sh compiles them (-enable-experimental-feature
+# Embedded, whole-module, its Glibc stand-in, the toolchain's Unicode tables); binaries,
+# corpora and the summary go to Fuzz/out/embedded/. See docs/embedded.md.
 #
 # Environment: SWIFTC, CLANG (default: from PATH or /opt/swift/usr/bin),
 # FUZZ_JOBS_LOG (default Fuzz/out/summary.txt), FUZZ_MAX_LEN (default 4096),
@@ -21,16 +26,32 @@ set -eu
 # hiding the real failure; let libFuzzer and ASan report crashes alone.
 export SWIFT_BACKTRACE=enable=no
 
+EMBEDDED=0
+if [ "${1:-}" = --embedded ]; then
+    EMBEDDED=1
+    shift
+fi
 SECONDS_EACH=${1:-60}
 [ $# -gt 0 ] && shift
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 OUT="$HERE/out"
+[ "$EMBEDDED" -eq 0 ] || OUT="$HERE/out/embedded"
 TOOLCHAIN=/opt/swift/usr/bin
 SWIFTC=${SWIFTC:-$(command -v swiftc || echo "$TOOLCHAIN/swiftc")}
 CLANG=${CLANG:-$(dirname "$SWIFTC")/clang}
 [ -x "$CLANG" ] || CLANG=$(command -v clang)
 MAX_LEN=${FUZZ_MAX_LEN:-4096}
+# What every swiftc call adds for --embedded, what an Embedded harness links besides, and how
+# world.c (the login harness's libpam and files) reaches the module's open and openat.
+SWIFT_MODE=""
+EMBEDDED_LINK=""
+WORLD_MODE=""
+if [ "$EMBEDDED" -eq 1 ]; then
+    WORLD_MODE="-DLF_EMBEDDED_SWIFT"
+    SWIFT_MODE="-target x86_64-unknown-linux-gnu -enable-experimental-feature Embedded -wmo"
+    EMBEDDED_LINK="$(dirname "$(readlink -f "$SWIFTC")")/../lib/swift/embedded/x86_64-unknown-linux-gnu/libswiftUnicodeDataTables.a"
+fi
 SUMMARY=${FUZZ_JOBS_LOG:-$OUT/summary.txt}
 
 # One run at a time per tree: two runs would rebuild the same binaries and archives in
@@ -75,12 +96,18 @@ echo "== building crypto shim"
 # SwiftPM builds them), the C shims of Sources/CPAM, and Fuzz/harnesses/login/world.c in
 # place of libpam, the pooler, libqrencode and the file system. The module's file and socket
 # calls, time(), the name-service lookups, PBKDF2 and the event hook's start are wrapped at link time (--wrap); Swift's own
-# open/openat live in libswiftGlibc.so, so their references are wrapped by mangled name.
+# open/openat live in libswiftGlibc.so, so their references are wrapped by mangled name. In
+# Embedded Swift they are the Glibc stand-in's C open and openat (packaging/embedded/Glibc),
+# wrapped by their C names.
 LOGIN_WRAPS="time stat lstat fstat read write close fsync fchmod fchown flock renameat unlinkat mkdir usleep
 socket connect send recv poll getsockopt getpeername
-getpwnam_r getpwuid_r getgrnam_r getgrouplist s2fa_pbkdf2_sha256 s2fa_run_detached
-\$s5Glibc4openys5Int32VSPys4Int8VG_ADtF \$s5Glibc4openys5Int32VSPys4Int8VG_ADs6UInt32VtF
+getpwnam_r getpwuid_r getgrnam_r getgrouplist s2fa_pbkdf2_sha256 s2fa_run_detached"
+if [ "$EMBEDDED" -eq 1 ]; then
+    LOGIN_WRAPS="$LOGIN_WRAPS open openat"
+else
+    LOGIN_WRAPS="$LOGIN_WRAPS \$s5Glibc4openys5Int32VSPys4Int8VG_ADtF \$s5Glibc4openys5Int32VSPys4Int8VG_ADs6UInt32VtF
 \$s5Glibc6openatys5Int32VAD_SPys4Int8VGADs6UInt32VtF"
+fi
 
 build_login() {
     lib="$OUT/login-lib"
@@ -94,31 +121,43 @@ build_login() {
     printf 'module LoginWorld {\n    header "%s"\n    export *\n}\n' "$HERE/harnesses/login/world.h" \
         > "$lib/LoginWorld/module.modulemap"
     includes="-I $lib -I $OUT/modules/CCrypto -I $lib/CPAM -I $lib/CQRLoader -I $lib/CDetachedRun -I $lib/LoginWorld"
+    glibc=""
+    if [ "$EMBEDDED" -eq 1 ]; then
+        # The Glibc stand-in of the Embedded build, as one more module before the others.
+        includes="$includes -I $ROOT/packaging/embedded/Glibc"
+        # shellcheck disable=SC2086
+        "$SWIFTC" $SWIFT_MODE -sanitize=fuzzer,address -parse-as-library -O -g -static -emit-library -emit-module \
+            -module-name Glibc $includes "$ROOT/packaging/embedded/Glibc/Glibc.swift" \
+            -emit-module-path "$lib/Glibc.swiftmodule" -o "$lib/libGlibc.a" || return 1
+        glibc="$lib/libGlibc.a"
+    fi
     for target in TwoFactorCore TwoFactorStore PAMSwift2FA; do
         # shellcheck disable=SC2086
-        "$SWIFTC" -sanitize=fuzzer,address -parse-as-library -O -g -static -emit-library -emit-module \
+        "$SWIFTC" $SWIFT_MODE -sanitize=fuzzer,address -parse-as-library -O -g -static -emit-library -emit-module \
             -module-name "$target" $includes "$ROOT/Sources/$target/"*.swift \
             -emit-module-path "$lib/$target.swiftmodule" -o "$lib/lib$target.a" || return 1
     done
     for source in "$ROOT/Sources/CPAM/pam_wrappers.c" "$ROOT/Sources/CPAM/pam_entry.c" "$HERE/harnesses/login/world.c"; do
-        "$CLANG" -c -g -O1 -fsanitize=address,fuzzer-no-link -I"$ROOT/Sources/CPAM/include" \
+        # shellcheck disable=SC2086
+        "$CLANG" -c -g -O1 -fsanitize=address,fuzzer-no-link $WORLD_MODE -I"$ROOT/Sources/CPAM/include" \
             -I"$ROOT/Sources/CCrypto/include" \
             "$source" -o "$lib/$(basename "$source" .c).o" || return 1
     done
     wraps=""
     for symbol in $LOGIN_WRAPS; do wraps="$wraps -Xlinker --wrap=$symbol"; done
     # shellcheck disable=SC2086
-    "$SWIFTC" -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld -module-name Fuzz_login $includes \
+    "$SWIFTC" $SWIFT_MODE -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld -module-name Fuzz_login $includes \
         "$HERE/harnesses/FuzzSupport.swift" "$HERE/harnesses/login.swift" \
-        "$lib/libPAMSwift2FA.a" "$lib/libTwoFactorStore.a" "$lib/libTwoFactorCore.a" \
-        "$lib/pam_wrappers.o" "$lib/pam_entry.o" "$lib/world.o" "$OUT/crypto.o" -lnettle $wraps -o "$OUT/login"
+        "$lib/libPAMSwift2FA.a" "$lib/libTwoFactorStore.a" "$lib/libTwoFactorCore.a" $glibc \
+        "$lib/pam_wrappers.o" "$lib/pam_entry.o" "$lib/world.o" "$OUT/crypto.o" $EMBEDDED_LINK -lnettle $wraps -o "$OUT/login"
 }
 
 build() {
     name=$1
     if [ "$name" = login ]; then
         echo "== building login (the module, TwoFactorStore and TwoFactorCore as instrumented libraries)"
-        if ! build_login >"$OUT/build-login.log" 2>&1; then
+        # In OUT: whole-module builds with -g leave the module's files in the working directory.
+        if ! (cd "$OUT" && build_login) >"$OUT/build-login.log" 2>&1; then
             cat "$OUT/build-login.log"
             echo "FAIL: cannot build login"
             exit 1
@@ -129,12 +168,12 @@ build() {
     [ "$name" = ga_import ] && extra="$GA_SOURCE"
     echo "== building $name"
     # shellcheck disable=SC2086
-    if ! "$SWIFTC" -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld \
+    if ! (cd "$OUT" && "$SWIFTC" $SWIFT_MODE -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld \
         -module-name Fuzz_$name \
         -I "$OUT/modules/CCrypto" \
         "$ROOT"/Sources/TwoFactorCore/*.swift $extra \
         "$HERE/harnesses/FuzzSupport.swift" "$HERE/harnesses/$name.swift" \
-        "$OUT/crypto.o" -lnettle -o "$OUT/$name" >"$OUT/build-$name.log" 2>&1; then
+        "$OUT/crypto.o" $EMBEDDED_LINK -lnettle -o "$OUT/$name") >"$OUT/build-$name.log" 2>&1; then
         cat "$OUT/build-$name.log"
         echo "FAIL: cannot build $name"
         exit 1

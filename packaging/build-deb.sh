@@ -5,7 +5,7 @@
 # metadata. The version is the first entry of packaging/deb/changelog. Needs dpkg-dev,
 # not root. The package installs on Debian 12 and later without Swift.
 #
-#   packaging/build-deb.sh [--no-build] [--no-deps] [--build-dir DIR] OUT_DIR
+#   packaging/build-deb.sh [--no-build] [--no-deps] [--build-dir DIR] [--module-runtime=embedded|full] OUT_DIR
 set -euo pipefail
 umask 022  # the package's directories are 0755, whatever the caller's umask
 
@@ -23,9 +23,11 @@ usage() {
 Usage: packaging/$PROGRAM [OPTIONS] OUT_DIR
 
 Builds OUT_DIR/swift-2fa_VERSION_ARCH.deb. Options (passed to install.sh):
-  --no-build          package what the build directory's release/ already holds
+  --no-build          package what the build directory already holds
   --no-deps           do not install build packages with apt-get
   --build-dir DIR     Swift build directory (default: .build in the source tree)
+  --module-runtime=embedded|full
+                      the build of the module to package (default: install.sh's)
   -h, --help          this text
 EOF
 }
@@ -36,7 +38,8 @@ while [[ $# -gt 0 ]]; do
     case $1 in
         --no-build | --no-deps) STAGE_ARGS+=("$1") ;;
         --build-dir) [[ $# -ge 2 ]] || die "--build-dir needs a value"; STAGE_ARGS+=(--build-dir "$2"); shift ;;
-        --build-dir=*) STAGE_ARGS+=("$1") ;;
+        --build-dir=* | --module-runtime=*) STAGE_ARGS+=("$1") ;;
+        --module-runtime) [[ $# -ge 2 ]] || die "--module-runtime needs a value"; STAGE_ARGS+=(--module-runtime "$2"); shift ;;
         -h | --help) usage; exit 0 ;;
         -*) die "unknown option '$1' (see --help)" ;;
         *) [[ -z $OUT_DIR ]] || die "one OUT_DIR only (see --help)"; OUT_DIR=$1 ;;

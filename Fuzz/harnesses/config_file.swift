@@ -42,7 +42,8 @@ public func fuzzConfigFile(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         fuzzCheck(false, "printed entries do not parse: \(printed.debugDescription)")
         return 0
     }
-    fuzzCheck(again.entries.map(\.key) == config.entries.map(\.key) && again.entries.map(\.value) == config.entries.map(\.value),
+    fuzzCheck(again.entries.map { $0.key } == config.entries.map { $0.key }
+                  && again.entries.map { $0.value } == config.entries.map { $0.value },
               "printed entries read back differently")
 
     // The options on top of the file.

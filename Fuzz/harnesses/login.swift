@@ -128,8 +128,23 @@ private func fingerprint(secret: [UInt8], algorithm: String, digits: Int, period
     return hexText(Array(mac.prefix(8)))
 }
 
-/// At most 600 characters of a value, for a violation's message.
-private func short(_ value: Any) -> String { String(String(describing: value).prefix(600)) }
+/// A text in quotes, or nil, for the messages below (debugDescription is not in Embedded Swift).
+private func quoted(_ text: String?) -> String { text.map { "\"\($0)\"" } ?? "nil" }
+
+/// At most 600 characters of some lines, for a violation's message.
+private func short(_ lines: [String]) -> String { String(("[" + lines.map(quoted).joined(separator: ", ") + "]").prefix(600)) }
+
+/// Where the first `needle` in `text` ends, comparing bytes. String's firstRange(of:) and
+/// contains(_: String) are in the string-processing library, which Embedded Swift lacks.
+private func end(of needle: String, in text: String) -> String.Index? {
+    let bytes = Array(text.utf8)
+    let pattern = Array(needle.utf8)
+    guard !pattern.isEmpty, bytes.count >= pattern.count else { return nil }
+    for start in 0...(bytes.count - pattern.count) where bytes[start..<(start + pattern.count)].elementsEqual(pattern) {
+        return text.utf8.index(text.utf8.startIndex, offsetBy: start + pattern.count)
+    }
+    return nil
+}
 
 private func stripped(_ text: String) -> String {
     let bytes = Array(text.utf8)
@@ -241,8 +256,8 @@ private let conversation: @convention(c) (
     attempt.messages += 1
     let style = message.pointee.msg_style
     let text = message.pointee.msg.map { String(cString: $0) } ?? ""
-    if style == PAM_TEXT_INFO, attempt.shownSecret == nil, let range = text.firstRange(of: "secret=") {
-        let value = text[range.upperBound...].prefix { $0 != "&" && $0 != "\n" }
+    if style == PAM_TEXT_INFO, attempt.shownSecret == nil, let start = end(of: "secret=", in: text) {
+        let value = text[start...].prefix { $0 != "&" && $0 != "\n" }
         attempt.shownSecret = unbase32(value)
     }
     let failing = attempt.messages == attempt.failingCall
@@ -395,7 +410,8 @@ public func loginInitialize(_ argc: UnsafeMutablePointer<Int32>?, _ argv: Unsafe
 
 /// Refuses to fuzz unless the module's file calls and clock really reach world.c: the
 /// harness's own references to Swift's open/openat (the same symbols as the module's, wrapped
-/// by mangled name in Fuzz/run.sh) must find a file that exists only in memory, and time()
+/// by mangled name in Fuzz/run.sh; with --embedded, the C open/openat that the Glibc stand-in
+/// calls) must find a file that exists only in memory, and time()
 /// must answer the harness's clock. A toolchain that renames those symbols would otherwise let
 /// fuzzed paths such as `store=/etc` reach the real file system.
 private func checkWrapping() {
@@ -713,7 +729,7 @@ public func fuzzLogin(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let stateFileBefore = contents(statePath)
     let temporaryFilesBefore = lf_temporary_files()
     if verbose {
-        fputs("files: state choice \(stateChoice) at \(statePath): \(stateFileBefore.map { String(decoding: $0, as: UTF8.self) }.debugDescription); secret at \(secretPath)\n", stderr)
+        fputs("files: state choice \(stateChoice) at \(statePath): \(quoted(stateFileBefore.map { String(decoding: $0, as: UTF8.self) })); secret at \(secretPath)\n", stderr)
     }
 
     // The call.
@@ -730,12 +746,12 @@ public func fuzzLogin(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var logLines: [String] = []
     for index in 0..<lf_log_count() { logLines.append(lf_log_line(index).map { String(cString: $0) } ?? "") }
     let finalLines = logLines.filter { $0.hasPrefix("user=\"") }
-    if verbose { fputs("login: rc=\(rc) arguments=\(arguments) answers=\(attempt.given.map(\.debugDescription)) log=\(logLines)\n", stderr) }
+    if verbose { fputs("login: rc=\(rc) arguments=\(arguments) answers=\(short(attempt.given)) log=\(logLines)\n", stderr) }
     fuzzCheck(finalLines.count == 1, "\(finalLines.count) final log lines: \(short(logLines))")
     let echoedText = attempt.echoed.joined(separator: "\u{1}") + attempt.given.joined(separator: "\u{1}")
-    let secrets = [base32(attempt.secret)] + attempt.backups.map(\.plain)
-    for secret in secrets where secret.utf8.count >= 8 && !echoedText.contains(secret) {
-        fuzzCheck(!logLines.contains { $0.contains(secret) }, "a secret or backup code in the log: \(short(logLines))")
+    let secrets = [base32(attempt.secret)] + attempt.backups.map { $0.plain }
+    for secret in secrets where secret.utf8.count >= 8 && end(of: secret, in: echoedText) == nil {
+        fuzzCheck(!logLines.contains { end(of: secret, in: $0) != nil }, "a secret or backup code in the log: \(short(logLines))")
     }
 
     // The files.
@@ -817,7 +833,7 @@ private func oracleAccepts(_ answer: String, secretText: String, lockedSecretTex
     let throttleAfter = numericSetting("throttle_after", arguments: arguments, config: config, default: 3, lenient: 100)
     let typed = stripped(answer)
     if verbose {
-        fputs("oracle: window \(window) throttle_after \(throttleAfter) last step \(lastStep) state \(state) now \(now) config \(config.debugDescription)\n", stderr)
+        fputs("oracle: window \(window) throttle_after \(throttleAfter) last step \(lastStep) state \(state) now \(now) config \(quoted(config))\n", stderr)
     }
     if now >= state.throttledUntil, now >= 0, record.parameters.period > 0 {
         let current = now / Int64(record.parameters.period)

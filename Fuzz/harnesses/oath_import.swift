@@ -30,7 +30,7 @@ public func fuzzOATHUsersFile(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
                   "a finding names a line without a key")
     } catch {
         fuzzCheck(!error.problems.isEmpty, "a refusal without a problem")
-        let lines = error.problems.compactMap(\.line)
+        let lines = error.problems.compactMap { $0.line }
         fuzzCheck(lines == lines.sorted() && Set(lines).count == lines.count, "problems out of order or repeated")
         fuzzCheck(lines.allSatisfy { $0 >= 1 && $0 <= lineCount }, "a problem names a line outside the file")
     }

@@ -53,7 +53,7 @@ public func fuzzPostgresWire(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
     if let first = whole.events.first { fuzzCheck(first == .ready, "a result before start-up ended") }
     if whole.events.count == 2, case .result(.rows(let rows)) = whole.events[1] {
         fuzzCheck(rows.count <= PostgresSession.maximumRows, "too many rows")
-        fuzzCheck(Set(rows.map(\.count)).count <= 1, "rows of different widths")
+        fuzzCheck(Set(rows.map { $0.count }).count <= 1, "rows of different widths")
     }
     // The encoder never traps, whatever text it is given.
     let text = fuzzText(data, size)

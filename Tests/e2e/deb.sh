@@ -25,12 +25,13 @@ install -d -m 0755 -o nobody "$WORK/dist"
 chmod 0711 "$WORK"
 builder=(runuser -u nobody --)
 as="not as root"
-if ! runuser -u nobody -- test -r "$REPO_ROOT/man/pam_swift2fa.8" -a -r "$BUILD_DIR/release/libpam_swift2fa.so"; then
+if ! runuser -u nobody -- test -r "$REPO_ROOT/man/pam_swift2fa.8" -a -r "$(built_module "$BUILD_DIR")"; then
     log "nobody cannot read $REPO_ROOT or $BUILD_DIR: the package is built as root"
     builder=()
     as="as root"
 fi
-"${builder[@]}" "$REPO_ROOT/packaging/build-deb.sh" --no-build --no-deps --build-dir "$BUILD_DIR" "$WORK/dist" >"$WORK/deb.log" 2>&1 &&
+"${builder[@]}" "$REPO_ROOT/packaging/build-deb.sh" --no-build --no-deps --build-dir "$BUILD_DIR" \
+    --module-runtime="${S2FA_MODULE_RUNTIME:-embedded}" "$WORK/dist" >"$WORK/deb.log" 2>&1 &&
     pass "packaging/build-deb.sh builds a package ($as)" || { cat "$WORK/deb.log" >&2; fail "packaging/build-deb.sh builds a package ($as)"; exit 1; }
 DEB=$(ls "$WORK"/dist/swift-2fa_*.deb)
 MULTIARCH=$(dpkg-architecture -qDEB_HOST_MULTIARCH)

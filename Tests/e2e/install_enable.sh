@@ -117,7 +117,9 @@ E2E_CLEANUP_CMDS+=("rm -rf -- '$SHARED'")
 chmod 0755 "$SHARED"
 install -d -m 0755 "$SHARED/src" "$SHARED/build/release" "$SHARED/bin" "$SHARED/stub" "$SHARED/out"
 cp -a "$REPO_ROOT/install.sh" "$REPO_ROOT/test.sh" "$REPO_ROOT/man" "$SHARED/src/"
-install -m 0644 "$BUILD_DIR/release/libpam_swift2fa.so" "$SHARED/build/release/"
+MODULE_BUILT=$(built_module "$BUILD_DIR")
+RUNTIME_ARG=--module-runtime=${S2FA_MODULE_RUNTIME:-embedded}
+install -D -m 0644 "$MODULE_BUILT" "$SHARED/build/${MODULE_BUILT#"$BUILD_DIR"/}"
 install -m 0755 "$BUILD_DIR/release/swift-2fa-setup" "$SHARED/build/release/"
 USER1=$(new_user_name)
 E2E_USERS+=("$USER1")
@@ -132,7 +134,7 @@ chmod 0755 "$SHARED/stub/sudo"
 
 # Root, with no usable sudo: installs, and never calls sudo.
 RC=0
-OUT=$(PATH=$SHARED/stub:$PATH "$SHARED/src/install.sh" --no-build --no-deps --build-dir "$SHARED/build" --prefix "$WORK/prefix-root" 2>&1) || RC=$?
+OUT=$(PATH=$SHARED/stub:$PATH "$SHARED/src/install.sh" --no-build --no-deps --build-dir "$SHARED/build" "$RUNTIME_ARG" --prefix "$WORK/prefix-root" 2>&1) || RC=$?
 expect_rc "root without sudo: ./install.sh installs" 0 "$RC" "$OUT"
 [[ -x $WORK/prefix-root/bin/swift-2fa-setup && ! -e $SHARED/out/sudo-called ]] && pass "root without sudo: installed, sudo never called" ||
     fail "root without sudo: installed, sudo never called" "$(cat "$SHARED/out/sudo-called" 2>/dev/null)"
@@ -142,7 +144,7 @@ printf '%s ALL=(root) NOPASSWD: %s/src/install.sh\n' "$USER1" "$SHARED" >/etc/su
 chmod 0440 /etc/sudoers.d/s2fa-e2e-install
 rm -f "$PAMDIR/pam_swift2fa.so"
 RC=0
-OUT=$(cd "$SHARED" && runuser -u "$USER1" -- ./src/install.sh --no-build --no-deps --build-dir "$SHARED/build" --prefix "$SHARED/prefix-sudo" 2>&1 </dev/null) || RC=$?
+OUT=$(cd "$SHARED" && runuser -u "$USER1" -- ./src/install.sh --no-build --no-deps --build-dir "$SHARED/build" "$RUNTIME_ARG" --prefix "$SHARED/prefix-sudo" 2>&1 </dev/null) || RC=$?
 expect_rc "a user with sudo: ./install.sh installs" 0 "$RC" "$OUT"
 [[ $OUT == *"not root: running it again through sudo"* ]] && pass "a user with sudo: it says it runs again through sudo" || fail "a user with sudo: it says it runs again through sudo" "$OUT"
 [[ $(stat -c %U "$SHARED/prefix-sudo/bin/swift-2fa-setup" 2>/dev/null) == root && $(stat -c %U "$PAMDIR/pam_swift2fa.so" 2>/dev/null) == root ]] &&
@@ -151,7 +153,7 @@ rm -f /etc/sudoers.d/s2fa-e2e-install
 
 # A user without sudo: told to use a root shell, nothing installed.
 RC=0
-OUT=$(cd "$SHARED" && runuser -u "$USER1" -- "$SHARED/bin/env" PATH="$SHARED/bin" ./src/install.sh --no-build --no-deps --build-dir "$SHARED/build" --prefix "$SHARED/prefix-nosudo" 2>&1) || RC=$?
+OUT=$(cd "$SHARED" && runuser -u "$USER1" -- "$SHARED/bin/env" PATH="$SHARED/bin" ./src/install.sh --no-build --no-deps --build-dir "$SHARED/build" "$RUNTIME_ARG" --prefix "$SHARED/prefix-nosudo" 2>&1) || RC=$?
 expect_rc "a user without sudo: ./install.sh refused" 1 "$RC" "$OUT"
 [[ $OUT == *"sudo is not installed"*"su -"* && ! -e $SHARED/prefix-nosudo ]] && pass "a user without sudo: it says to use a root shell, and installs nothing" ||
     fail "a user without sudo: it says to use a root shell, and installs nothing" "$OUT"

@@ -2,12 +2,13 @@
 # Runs the end-to-end tests: real sshd, sudo and cockpit-ws logging in through
 # pam_swift2fa, plus install.sh and the Debian package, each in a private mount namespace.
 #
-#   sudo Tests/e2e/run.sh [--no-build] [--build-dir DIR] [TEST...]
+#   sudo Tests/e2e/run.sh [--no-build] [--build-dir DIR] [--module-runtime=embedded|full] [TEST...]
 #
 # TEST is any of: install examples recipes stack_rules ssh ssh_setup fleet_ssh fleet_su_env sudo cockpit enroll environment deb (default: all). First the module and the
 # command are installed by install.sh into a staging root (a temporary DESTDIR);
-# the tests use them from there. The last line of output is "N passed, M failed";
-# the exit status is non-zero when anything failed.
+# the tests use them from there. --module-runtime picks the build of the module that
+# install.sh installs (default: embedded, the Embedded Swift one). The last line of output
+# is "N passed, M failed"; the exit status is non-zero when anything failed.
 #
 # The host's /etc/pam.d is compared (sha256 of every file) before and after the run.
 # note() always returns 0, so "A && note PASS || note FAIL" is safe.
@@ -18,18 +19,26 @@ E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$E2E_DIR/../.." && pwd)
 BUILD_ARGS=()
 DIR_ARGS=()
+# The build of the module under test, for install.sh and for the scripts that install it
+# again themselves (install_enable.sh, deb.sh).
+export S2FA_MODULE_RUNTIME=embedded
 TESTS=()
 while [[ $# -gt 0 ]]; do
     case $1 in
         --no-build) BUILD_ARGS+=(--no-build) ;;
         --build-dir) DIR_ARGS+=(--build-dir "$2"); export S2FA_BUILD_DIR=$2; shift ;;
         --build-dir=*) DIR_ARGS+=("$1"); export S2FA_BUILD_DIR=${1#*=} ;;
-        -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --module-runtime) S2FA_MODULE_RUNTIME=$2; shift ;;
+        --module-runtime=*) S2FA_MODULE_RUNTIME=${1#*=} ;;
+        -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         install | examples | recipes | stack_rules | ssh | ssh_setup | fleet_ssh | fleet_su_env | sudo | cockpit | enroll | environment | deb) TESTS+=("$1") ;;
         *) echo "run.sh: unknown argument '$1'" >&2; exit 64 ;;
     esac
     shift
 done
+[[ $S2FA_MODULE_RUNTIME == embedded || $S2FA_MODULE_RUNTIME == full ]] ||
+    { echo "run.sh: --module-runtime is embedded or full, not '$S2FA_MODULE_RUNTIME'" >&2; exit 64; }
+DIR_ARGS+=("--module-runtime=$S2FA_MODULE_RUNTIME")
 ((${#TESTS[@]})) || TESTS=(install examples recipes stack_rules ssh ssh_setup fleet_ssh fleet_su_env sudo cockpit enroll environment deb)
 
 if [[ $(id -u) -ne 0 ]]; then
@@ -79,8 +88,13 @@ if "$REPO_ROOT/install.sh" --destdir "$STAGE" --no-deps "${BUILD_ARGS[@]}" "${DI
         note FAIL "install: module needs no Swift runtime, Foundation or libstdc++ at run time (got: $needed)"
     readelf -d "$S2FA_MODULE" | grep -qE '\((RPATH|RUNPATH)\)' && note FAIL "install: module has no RPATH/RUNPATH" ||
         note PASS "install: module has no RPATH/RUNPATH"
+    # The full module carries the Swift runtime. The Embedded one has none: over 1 MiB, it
+    # pulled in something large (issue 21's goal of 512 KB is measured in docs/benchmarks.md).
     size=$(stat -c %s "$S2FA_MODULE")
-    ((size < 8 * 1024 * 1024)) && note PASS "install: module is under 8 MiB ($size bytes)" || note FAIL "install: module is under 8 MiB ($size bytes)"
+    limit=$((8 * 1024 * 1024)) limit_text="8 MiB"
+    [[ $S2FA_MODULE_RUNTIME == full ]] || limit=$((1024 * 1024)) limit_text="1 MiB"
+    ((size <= limit)) && note PASS "install: module is at most $limit_text ($size bytes)" ||
+        note FAIL "install: module is at most $limit_text ($size bytes)"
     # The Swift runtime's argv scanner (reads /proc/self/maps at every load) is left out.
     grep -qa '/proc/self/maps' "$S2FA_MODULE" && note FAIL "install: module carries no /proc/self/maps scanner" ||
         note PASS "install: module carries no /proc/self/maps scanner"

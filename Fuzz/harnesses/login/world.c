@@ -394,6 +394,17 @@ static int fs_open(const char *path, int flags, unsigned mode)
     return new_fd(node, (flags & O_ACCMODE) != O_RDONLY);
 }
 
+/* open and openat of a path the world holds: relative to dirfd, in the in-memory files. */
+static int fake_openat(int dirfd, const char *path, int flags, unsigned mode)
+{
+    char full[LF_PATH_MAX];
+    if (join(dirfd, path, full, sizeof full) != 0) {
+        return -1;
+    }
+    return fs_open(full, flags, mode);
+}
+
+#ifndef LF_EMBEDDED_SWIFT
 /* Swift's Glibc overlay defines open and openat itself (libswiftGlibc.so); the module's
  * references to them are wrapped by their mangled names. */
 extern __attribute__((swiftcall)) int
@@ -415,11 +426,7 @@ __attribute__((swiftcall)) int wrap_swift_open2(const char *path, int flags)
     if (!lf_active) {
         return real_swift_open2(path, flags);
     }
-    char full[LF_PATH_MAX];
-    if (join(AT_FDCWD, path, full, sizeof full) != 0) {
-        return -1;
-    }
-    return fs_open(full, flags, 0);
+    return fake_openat(AT_FDCWD, path, flags, 0);
 }
 
 __attribute__((swiftcall)) int wrap_swift_open3(const char *path, int flags, unsigned mode)
@@ -427,11 +434,7 @@ __attribute__((swiftcall)) int wrap_swift_open3(const char *path, int flags, uns
     if (!lf_active) {
         return real_swift_open3(path, flags, mode);
     }
-    char full[LF_PATH_MAX];
-    if (join(AT_FDCWD, path, full, sizeof full) != 0) {
-        return -1;
-    }
-    return fs_open(full, flags, mode);
+    return fake_openat(AT_FDCWD, path, flags, mode);
 }
 
 __attribute__((swiftcall)) int wrap_swift_openat(int dirfd, const char *path, int flags, unsigned mode)
@@ -439,12 +442,40 @@ __attribute__((swiftcall)) int wrap_swift_openat(int dirfd, const char *path, in
     if (!lf_active && !is_fake_fd(dirfd)) {
         return real_swift_openat(dirfd, path, flags, mode);
     }
-    char full[LF_PATH_MAX];
-    if (join(dirfd, path, full, sizeof full) != 0) {
-        return -1;
-    }
-    return fs_open(full, flags, mode);
+    return fake_openat(dirfd, path, flags, mode);
 }
+
+#else
+/* The Embedded build (Fuzz/run.sh --embedded) has no overlay: its Glibc stand-in calls the C
+ * open and openat, wrapped by their C names. The mode argument is there only with O_CREAT or
+ * O_TMPFILE. */
+static unsigned mode_argument(int flags, va_list arguments)
+{
+    return ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) ? va_arg(arguments, unsigned) : 0;
+}
+
+int __real_openat(int dirfd, const char *path, int flags, ...);
+int __wrap_openat(int dirfd, const char *path, int flags, ...)
+{
+    va_list arguments;
+    va_start(arguments, flags);
+    unsigned mode = mode_argument(flags, arguments);
+    va_end(arguments);
+    if (!lf_active && !is_fake_fd(dirfd)) {
+        return __real_openat(dirfd, path, flags, mode);
+    }
+    return fake_openat(dirfd, path, flags, mode);
+}
+
+int __wrap_open(const char *path, int flags, ...)
+{
+    va_list arguments;
+    va_start(arguments, flags);
+    unsigned mode = mode_argument(flags, arguments);
+    va_end(arguments);
+    return __wrap_openat(AT_FDCWD, path, flags, mode);
+}
+#endif
 
 ssize_t __real_read(int fd, void *buffer, size_t count);
 ssize_t __wrap_read(int fd, void *buffer, size_t count)

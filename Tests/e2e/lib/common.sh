@@ -65,6 +65,16 @@ enter_private_namespace() {
     mount --make-rprivate /
 }
 
+# built_module BUILD_DIR: the module install.sh builds into BUILD_DIR for the build that
+# run.sh --module-runtime chose (S2FA_MODULE_RUNTIME; a script run alone: embedded).
+built_module() {
+    if [[ ${S2FA_MODULE_RUNTIME:-embedded} == full ]]; then
+        printf '%s' "$1/release/libpam_swift2fa.so"
+    else
+        printf '%s' "$1/embedded/pam_swift2fa.so"
+    fi
+}
+
 resolve_artifacts() {
     if [[ -z ${S2FA_MODULE:-} ]]; then
         local c
