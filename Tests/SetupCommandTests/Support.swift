@@ -39,6 +39,24 @@ enum CLI {
                          algorithm: String = "SHA1", period: Int = 30) throws -> String {
         try OathTool.totp(secret, at: time, digits: digits, algorithm: algorithm, period: period)
     }
+
+    /// The HOTP code `oathtool` computes for the hex `secret` at `counter` (HMAC-SHA1).
+    static func oathtoolHOTP(hex secret: String, counter: UInt64, digits: Int = 6) throws -> String {
+        let result = try Program.run("/usr/bin/oathtool", ["--hotp", "-c", "\(counter)", "-d", "\(digits)", secret])
+        #expect(result.status == 0, "oathtool failed: \(result.stderr)")
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The base32 form of a hex secret, for `oathtool(_:)`.
+    static func base32(hex: String) throws -> String {
+        Base32.encode(try #require(Hex.decode(Substring(hex))))
+    }
+
+    /// `verify --json --code CODE` for `args`: its `result` (`accepted-hotp`, `rejected`, …).
+    static func verifyResult(_ code: String, _ args: [String]) throws -> String {
+        let result = try run(["verify", "--json", "--code", code] + args)
+        return try result.json()["result"] as? String ?? "no result: \(result.stderr)"
+    }
 }
 
 /// A private store directory (mode 0700) for one test, removed at the end.
