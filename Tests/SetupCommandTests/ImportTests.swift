@@ -101,7 +101,7 @@ struct ImportTests {
         let object = try imported.json()
         #expect(object["kind"] as? String == "HOTP" && object["counter"] as? Int == 1 && object["period"] == nil)
         #expect(object["backup_codes"] as? Int == 5)
-        func code(_ counter: UInt64) throws -> String { try CLI.oathtoolHOTP(hex: Hex.encode(secret), counter: counter) }
+        func code(_ counter: UInt64) throws -> String { try OathTool.hotp(hex: Hex.encode(secret), counter: counter) }
         #expect(try CLI.verifyResult(try code(0), temp.args()) == "rejected", "below the file's counter")
         #expect(try CLI.verifyResult(try code(1), temp.args()) == "accepted-hotp")
         #expect(try CLI.verifyResult(try code(1), temp.args()) == "rejected", "the counter moved past it")

@@ -47,7 +47,7 @@ struct PSKCImportTests {
         #expect(credentials.map { $0["algorithm"] as? String } == ["SHA1", "SHA256", "SHA1", "SHA512"])
         #expect(credentials.first?["next_counter"] as? Int == 42)
         let args = temp.args()
-        #expect(try CLI.verifyResult(try CLI.oathtoolHOTP(hex: Self.hotpSecret, counter: 42, digits: 8), args) == "accepted-hotp")
+        #expect(try CLI.verifyResult(try OathTool.hotp(hex: Self.hotpSecret, counter: 42, digits: 8), args) == "accepted-hotp")
         let sha256 = try CLI.oathtool(try CLI.base32(hex: Self.totpSHA256Secret), digits: 7, algorithm: "SHA256", period: 60)
         #expect(try CLI.verifyResult(sha256, args) == "accepted-totp")
         #expect(try CLI.verifyResult(try CLI.oathtool(try CLI.base32(hex: Self.totpSHA1Secret)), args) == "accepted-totp")

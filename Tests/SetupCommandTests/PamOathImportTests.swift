@@ -36,7 +36,7 @@ struct PamOathImportTests {
     private func goodFile(step: UInt64) throws -> String {
         let time = Int64(step) * 30
         let lastTOTP = try CLI.oathtool(try CLI.base32(hex: Self.rootTOTP), at: time, digits: 8)
-        let lastHOTP = try CLI.oathtoolHOTP(hex: Self.daemonHOTP, counter: 7)
+        let lastHOTP = try OathTool.hotp(hex: Self.daemonHOTP, counter: 7)
         return """
             # users.oath
             HOTP\troot\t-\t\(Self.rootHOTP)\t3
@@ -87,11 +87,11 @@ struct PamOathImportTests {
 
         // root: the HOTP counter carries over and moves; the last used TOTP step stays used.
         let root = temp.args("root")
-        #expect(try CLI.verifyResult(try CLI.oathtoolHOTP(hex: Self.rootHOTP, counter: 2), root) == "rejected")
-        let third = try CLI.oathtoolHOTP(hex: Self.rootHOTP, counter: 3)
+        #expect(try CLI.verifyResult(try OathTool.hotp(hex: Self.rootHOTP, counter: 2), root) == "rejected")
+        let third = try OathTool.hotp(hex: Self.rootHOTP, counter: 3)
         #expect(try CLI.verifyResult(third, root) == "accepted-hotp")
         #expect(try CLI.verifyResult(third, root) == "rejected", "the counter moved past it")
-        #expect(try CLI.verifyResult(try CLI.oathtoolHOTP(hex: Self.rootHOTP, counter: 5), root) == "accepted-hotp")
+        #expect(try CLI.verifyResult(try OathTool.hotp(hex: Self.rootHOTP, counter: 5), root) == "accepted-hotp")
         let status = try CLI.run(["status", "--json"] + root)
         let credentials = try #require(try status.json()["credentials"] as? [[String: Any]])
         #expect(credentials.first?["next_counter"] as? Int == 6)
@@ -101,13 +101,13 @@ struct PamOathImportTests {
 
         // nobody: 7 digits from counter 5 (the PIN is not asked for).
         let nobody = temp.args("nobody")
-        #expect(try CLI.verifyResult(try CLI.oathtoolHOTP(hex: Self.nobodyHOTP, counter: 5, digits: 7), nobody) == "accepted-hotp")
+        #expect(try CLI.verifyResult(try OathTool.hotp(hex: Self.nobodyHOTP, counter: 5, digits: 7), nobody) == "accepted-hotp")
 
         // daemon: 60-second codes; the accepted counter 7 is used, 8 is next.
         let daemon = temp.args("daemon")
         #expect(try CLI.verifyResult(try CLI.oathtool(try CLI.base32(hex: Self.daemonTOTP), period: 60), daemon) == "accepted-totp")
-        #expect(try CLI.verifyResult(try CLI.oathtoolHOTP(hex: Self.daemonHOTP, counter: 7), daemon) == "rejected")
-        #expect(try CLI.verifyResult(try CLI.oathtoolHOTP(hex: Self.daemonHOTP, counter: 8), daemon) == "accepted-hotp")
+        #expect(try CLI.verifyResult(try OathTool.hotp(hex: Self.daemonHOTP, counter: 7), daemon) == "rejected")
+        #expect(try CLI.verifyResult(try OathTool.hotp(hex: Self.daemonHOTP, counter: 8), daemon) == "accepted-hotp")
     }
 
     @Test("--user imports one user's lines; an enrolled user is refused unless --force or --add")

@@ -40,13 +40,6 @@ enum CLI {
         try OathTool.totp(secret, at: time, digits: digits, algorithm: algorithm, period: period)
     }
 
-    /// The HOTP code `oathtool` computes for the hex `secret` at `counter` (HMAC-SHA1).
-    static func oathtoolHOTP(hex secret: String, counter: UInt64, digits: Int = 6) throws -> String {
-        let result = try Program.run("/usr/bin/oathtool", ["--hotp", "-c", "\(counter)", "-d", "\(digits)", secret])
-        #expect(result.status == 0, "oathtool failed: \(result.stderr)")
-        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     /// The base32 form of a hex secret, for `oathtool(_:)`.
     static func base32(hex: String) throws -> String {
         Base32.encode(try #require(Hex.decode(Substring(hex))))
