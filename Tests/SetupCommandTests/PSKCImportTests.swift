@@ -19,17 +19,10 @@ struct PSKCImportTests {
     static let preSharedKey128 = "12345678901234567890123456789012"
     static let preSharedKey256 = "00112233445566778899aabbccddeeff0123456789abcdef0123456789abcdef"
 
-    /// A private, root-owned copy of the fixture `name` next to the store.
-    private func copy(_ name: String, for temp: TempStore) throws -> String {
-        let path = temp.path + "-" + name
-        let contents = try Data(contentsOf: Self.fixtures.appendingPathComponent(name))
-        #expect(FileManager.default.createFile(atPath: path, contents: contents, attributes: [.posixPermissions: 0o600]))
-        return path
-    }
-
-    /// Imports `name` for root with `options` and `input` on standard input.
+    /// Imports a private, root-owned copy of the fixture `name` for root with `options` and
+    /// `input` on standard input.
     private func importFile(_ name: String, _ temp: TempStore, options: [String] = [], input: String = "") throws -> ProgramResult {
-        let path = try copy(name, for: temp)
+        let path = temp.privateFile(name, contents: try Data(contentsOf: Self.fixtures.appendingPathComponent(name)))
         defer { try? FileManager.default.removeItem(atPath: path) }
         return try CLI.run(["import", "--json", "--pskc", path] + options + temp.args(), input: input)
     }

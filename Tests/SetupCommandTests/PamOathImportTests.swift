@@ -15,10 +15,8 @@ struct PamOathImportTests {
     static let daemonHOTP = "42424242424242424242424242424242424242424242"
 
     /// `text` as a users file next to the store, root's and private like /etc/users.oath.
-    private func write(_ text: String, for temp: TempStore) throws -> String {
-        let path = temp.path + "-users.oath"
-        #expect(FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]))
-        return path
+    private func write(_ text: String, for temp: TempStore) -> String {
+        temp.privateFile("users.oath", contents: Data(text.utf8))
     }
 
     /// pam_oath's local time of `time` (`2026-12-07T05:49:33L`), in the time zone the command runs in.
@@ -53,7 +51,7 @@ struct PamOathImportTests {
         let temp = try TempStore()
         var lines = try goodFile(step: UInt64(AuthenticatorApp.now() / 30)).split(separator: "\n", omittingEmptySubsequences: false)
         lines[4] = "HOTP/T45 daemon - \(Self.daemonTOTP)"
-        let path = try write(lines.joined(separator: "\n"), for: temp)
+        let path = write(lines.joined(separator: "\n"), for: temp)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let result = try CLI.run(["import", "--pam-oath", path, "--store", temp.path])
         #expect(result.status == 64, "\(result.stderr)")
@@ -75,7 +73,7 @@ struct PamOathImportTests {
         awayFromStepBoundary()
         let temp = try TempStore()
         let step = UInt64(AuthenticatorApp.now() / 30)
-        let path = try write(try goodFile(step: step), for: temp)
+        let path = write(try goodFile(step: step), for: temp)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let result = try CLI.run(["import", "--json", "--pam-oath", path, "--store", temp.path])
         #expect(result.status == 0, "\(result.stderr)")
@@ -113,7 +111,7 @@ struct PamOathImportTests {
     @Test("--user imports one user's lines; an enrolled user is refused unless --force or --add")
     func oneUserAndExistingEnrollments() throws {
         let temp = try TempStore()
-        let path = try write(try goodFile(step: UInt64(AuthenticatorApp.now() / 30)), for: temp)
+        let path = write(try goodFile(step: UInt64(AuthenticatorApp.now() / 30)), for: temp)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let first = try CLI.run(["import", "--pam-oath", path] + temp.args("daemon"))
         #expect(first.status == 0, "\(first.stderr)")

@@ -63,6 +63,14 @@ final class TempStore {
     /// `--store PATH --user USER`.
     func args(_ user: String = "root") -> [String] { ["--store", path, "--user", user] }
 
+    /// A file `<store>-<name>` next to the store, mode 0600 and owned by the test's user
+    /// (root), with `contents`; its path. The caller removes it.
+    func privateFile(_ name: String, contents: Data) -> String {
+        let path = self.path + "-" + name
+        #expect(FileManager.default.createFile(atPath: path, contents: contents, attributes: [.posixPermissions: 0o600]))
+        return path
+    }
+
     /// Every file below the store with its mode and contents, to prove nothing changed.
     func snapshot() -> [String: String] { TempStore.snapshot(of: path) }
 
