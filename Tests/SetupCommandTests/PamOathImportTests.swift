@@ -108,6 +108,17 @@ struct PamOathImportTests {
         #expect(try CLI.verifyResult(try OathTool.hotp(hex: Self.daemonHOTP, counter: 8), daemon) == "accepted-hotp")
     }
 
+    @Test("only root imports a users file")
+    func needsRoot() throws {
+        let temp = try TempStore()
+        let path = write(try goodFile(step: UInt64(AuthenticatorApp.now() / 30)), for: temp)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try CLI.run(["import", "--pam-oath", path, "--store", temp.path], asNobody: true)
+        #expect(result.status == 74, "\(result.stderr)")
+        #expect(result.stderr.contains("need root"), "\(result.stderr)")
+        #expect(temp.snapshot().isEmpty)
+    }
+
     @Test("--user imports one user's lines; an enrolled user is refused unless --force or --add")
     func oneUserAndExistingEnrollments() throws {
         let temp = try TempStore()
