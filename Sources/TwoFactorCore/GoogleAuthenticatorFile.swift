@@ -5,8 +5,9 @@
 /// name and its values separated by spaces or tabs; then one 8-digit scratch code per line.
 /// The options google-authenticator and its PAM module write or read:
 ///
-/// - `TOTP_AUTH`: time-based codes (the only kind imported).
-/// - `HOTP_COUNTER n`: counter-based codes; such a file is refused.
+/// - `TOTP_AUTH`: time-based codes.
+/// - `HOTP_COUNTER n`: counter-based codes, `n` the next counter the module accepts
+///   (`hotpCounter`); a file with both is refused.
 /// - `STEP_SIZE n`: seconds per code; becomes the period.
 /// - `DISALLOW_REUSE [step ...]`: time steps already used; they stay used (`lastUsedStep(now:)`).
 /// - `WINDOW_SIZE n`, `RATE_LIMIT n m [times ...]`: the module's `window=` and `throttle_*=`
@@ -32,11 +33,25 @@ public struct GoogleAuthenticatorFile: Equatable, Sendable {
     public var ignoredOptions: [String]
     /// The `TIME_SKEW` the module had learned, in time steps (0 when absent or unreadable).
     public var timeSkewSteps: Int = 0
+    /// For a counter-based file (`HOTP_COUNTER`), the next counter; nil for a time-based one.
+    public var hotpCounter: UInt64?
+    /// True when the file has a `TOTP_AUTH` line.
+    private var saysTOTP = false
 
     /// The names of options that are read but have no equivalent (see the type's comment).
     public static let ignoredOptionNames: Set<String> = [
         "WINDOW_SIZE", "RATE_LIMIT", "TIME_SKEW", "RESETTING_TIME_SKEW", "OTP_DISABLED",
     ]
+
+    /// The file's key as a credential to import (6 digits, SHA-1, as google-authenticator
+    /// makes them), labelled `label`: counter-based with `hotpCounter`, else time-based with
+    /// `period` and the `lastUsedStep(now:)` (none when 0).
+    public func credential(label: String, now: Int64) -> ImportedCredential {
+        let lastStep = lastUsedStep(now: now)
+        let kind: ImportedCredential.Kind = hotpCounter.map { .hotp(counter: $0) }
+            ?? .totp(period: period, lastUsedStep: lastStep == 0 ? nil : lastStep)
+        return ImportedCredential(label: label, kind: kind, algorithm: .sha1, digits: 6, secret: secret)
+    }
 
     /// The last time step that must count as used after the import: the latest
     /// `DISALLOW_REUSE` step, but never later than the step current at `now`, so a forged
@@ -78,6 +93,9 @@ public struct GoogleAuthenticatorFile: Equatable, Sendable {
                 throw ParseError(message: "line \(number) is neither an option nor an 8-digit scratch code")
             }
         }
+        guard !(result.saysTOTP && result.hotpCounter != nil) else {
+            throw ParseError(message: "the file has both TOTP_AUTH and HOTP_COUNTER")
+        }
         guard result.scratchCodes.count <= SecretRecord.maximumBackupCodes else {
             throw ParseError(message: "more than \(SecretRecord.maximumBackupCodes) scratch codes")
         }
@@ -92,10 +110,14 @@ public struct GoogleAuthenticatorFile: Equatable, Sendable {
         let values = words.dropFirst()
         switch name {
         case "TOTP_AUTH":
-            break
+            saysTOTP = true
         case "HOTP_COUNTER":
-            throw ParseError(message: "this is a counter-based (HOTP) file; swift-2fa supports only time-based (TOTP) "
-                             + "codes, so enroll again with 'swift-2fa-setup enroll'")
+            guard values.count == 1, let first = values.first, first.utf8.count <= 20,
+                  first.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+                  let counter = UInt64(first), hotpCounter == nil else {
+                throw ParseError(message: "line \(line): HOTP_COUNTER must be one counter value")
+            }
+            hotpCounter = counter
         case "STEP_SIZE":
             guard values.count == 1, let first = values.first, first.utf8.count <= 4, let period = Int(first),
                   OTPParameters.allowedPeriods.contains(period) else {

@@ -32,3 +32,24 @@ public struct ImportedCredential: Equatable, Sendable {
         self.secret = secret
     }
 }
+
+extension ImportedCredential {
+    /// The credential to store, made at `created` with `id` and `label`, and what it had
+    /// used already: the last used time step of a TOTP key, the counter before a HOTP key's
+    /// next one (nil when nothing was used).
+    public func credential(id: Int, label: String, created: Int64) -> (credential: Credential, used: CredentialState?) {
+        let credentialKind: Credential.Kind
+        let lastCounter: UInt64?
+        switch kind {
+        case .totp(let period, let lastUsedStep):
+            credentialKind = .totp(period: period, offset: 0)
+            lastCounter = lastUsedStep
+        case .hotp(let counter):
+            credentialKind = .hotp(counter: counter)
+            lastCounter = counter > 0 ? counter - 1 : nil
+        }
+        let credential = Credential(id: id, label: label, kind: credentialKind, algorithm: algorithm, digits: digits,
+                                    secret: secret, created: created)
+        return (credential, lastCounter.map { CredentialState(fingerprint: credential.fingerprint, lastCounter: $0) })
+    }
+}

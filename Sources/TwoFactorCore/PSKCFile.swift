@@ -367,7 +367,7 @@ public struct PSKCFile: Equatable, Sendable {
     }
 
     /// A value from the file for a message: quoted, printable ASCII, at most 40 characters.
-    static func quoted(_ text: String) -> String {
+    public static func quoted(_ text: String) -> String {
         "\"" + String(text.unicodeScalars.prefix(40).filter { $0.value >= 0x20 && $0.value < 0x7F && $0 != "\"" }) + "\""
     }
 }

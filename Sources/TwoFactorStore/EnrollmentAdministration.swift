@@ -53,11 +53,13 @@ public protocol EnrollmentAdministration: LoginEnrollmentStore {
     /// is refused (`.alreadyEnrolled`).
     func activate(user: String, record: SecretRecord, lastStep: UInt64, replace: Bool) throws(EnrollmentStoreError) -> Activation
 
-    /// Moves in an enrollment made elsewhere (a google-authenticator file): its secret, the
-    /// time steps already used up to `lastStep`, and its `scratchCodes` as backup codes (of
-    /// two with the same tag, the first).
-    func importEnrollment(user: String, record: SecretRecord, scratchCodes: [String], lastStep: UInt64,
-                          replace: Bool) throws(EnrollmentStoreError) -> Activation
+    /// Moves in an enrollment made elsewhere (a google-authenticator file, pam_oath's
+    /// users.oath, a PSKC file): the credentials of `record`, what each had used already
+    /// (`used`, by fingerprint: the last time step or counter), and `scratchCodes` as backup
+    /// codes (of two with the same tag, the first). `mode` says what happens to an existing
+    /// enrollment; with `.add` the credentials get the next free ids.
+    func importEnrollment(user: String, record: SecretRecord, used: [CredentialState], scratchCodes: [String],
+                          mode: ImportMode) throws(EnrollmentStoreError) -> Activation
 
     /// Removes the enrollment, the pending enrollment and the state; false when there was
     /// none of them.

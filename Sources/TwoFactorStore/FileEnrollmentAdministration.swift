@@ -105,7 +105,8 @@ public final class FileEnrollmentAdministration<Secret: SecretFile>: EnrollmentA
             guard try readPending(user: user) == pending else {
                 throw EnrollmentStoreError(.fileError, "the pending enrollment of \(user) changed meanwhile; try again")
             }
-            _ = try install(active, user: user, lastStep: step, replace: replace, stateWritable: true)
+            _ = try install(active, user: user, state: try UserState.fresh(confirmingFirstOf: active, at: step),
+                            replace: replace, stateWritable: true)
         }
         return .accepted(backupCodes: codes)
     }
@@ -142,22 +143,28 @@ public final class FileEnrollmentAdministration<Secret: SecretFile>: EnrollmentA
                          replace: Bool) throws(EnrollmentStoreError) -> Activation {
         let (active, codes) = try withNewBackupCodes(record)
         let stateReset = try lockedIfPossible(user: user) { writable throws(EnrollmentStoreError) in
-            try install(active, user: user, lastStep: lastStep, replace: replace, stateWritable: writable)
+            try install(active, user: user, state: try UserState.fresh(confirmingFirstOf: active, at: lastStep),
+                        replace: replace, stateWritable: writable)
         }
         return Activation(backupCodes: codes, stateReset: stateReset)
     }
 
-    public func importEnrollment(user: String, record: SecretRecord, scratchCodes: [String], lastStep: UInt64,
-                                 replace: Bool) throws(EnrollmentStoreError) -> Activation {
-        var imported = record
-        guard let tagged = BackupCodes.hashes(for: scratchCodes, secret: record.backupKey) else {
-            throw EnrollmentStoreError(.invalidArgument, "the scratch codes cannot be hashed")
+    public func importEnrollment(user: String, record: SecretRecord, used: [CredentialState], scratchCodes: [String],
+                                 mode: ImportMode) throws(EnrollmentStoreError) -> Activation {
+        guard mode != .add else {
+            try locked(user: user) { () throws(EnrollmentStoreError) in
+                guard let existing = try readSecret() else { throw EnrollmentStoreError(.notEnrolled, "\(user) is not enrolled") }
+                let merged = try ImportedEnrollment.adding(record, used: used, scratchCodes: scratchCodes, to: existing,
+                                                           state: try readState(user: user))
+                try writeBoth(merged.record, previous: existing, state: merged.state, user: user)
+            }
+            return Activation(backupCodes: [], stateReset: true)
         }
-        imported.backupCodes = tagged.hashes
+        let imported = try ImportedEnrollment.replacing(with: record, used: used, scratchCodes: scratchCodes)
         let stateReset = try lockedIfPossible(user: user) { writable throws(EnrollmentStoreError) in
-            try install(imported, user: user, lastStep: lastStep, replace: replace, stateWritable: writable)
+            try install(imported.record, user: user, state: imported.state, replace: mode == .replace, stateWritable: writable)
         }
-        return Activation(backupCodes: tagged.kept, stateReset: stateReset)
+        return Activation(backupCodes: imported.keptCodes, stateReset: stateReset)
     }
 
     public func reset(user: String) throws(EnrollmentStoreError) -> Bool {
@@ -208,7 +215,8 @@ public final class FileEnrollmentAdministration<Secret: SecretFile>: EnrollmentA
             guard try readSecret() == nil, try readPending(user: user) == nil else {
                 return .changedMeanwhile("\(user) was enrolled meanwhile; the new secret was not stored")
             }
-            _ = try install(active, user: user, lastStep: step, replace: false, stateWritable: true)
+            _ = try install(active, user: user, state: try UserState.fresh(confirmingFirstOf: active, at: step),
+                            replace: false, stateWritable: true)
             return .activated(backupCodes: codes)
         }
     }
@@ -268,12 +276,12 @@ public final class FileEnrollmentAdministration<Secret: SecretFile>: EnrollmentA
         }
     }
 
-    /// Writes the secret and a fresh state whose last step is `lastStep` (so the confirming
-    /// code cannot log in again), and removes any pending enrollment; with the lock held.
-    /// When the state cannot be written, the previous secret is put back. Without
-    /// `stateWritable` (see `stateOptional`) only the secret is written. Returns whether the
-    /// state was reset.
-    private func install(_ record: SecretRecord, user: String, lastStep: UInt64, replace: Bool,
+
+    /// Writes the secret and the new enrollment's `state`, and removes any pending
+    /// enrollment; with the lock held. When the state cannot be written, the previous secret
+    /// is put back. Without `stateWritable` (see `stateOptional`) only the secret is written.
+    /// Returns whether the state was reset.
+    private func install(_ record: SecretRecord, user: String, state: UserState, replace: Bool,
                          stateWritable: Bool) throws(EnrollmentStoreError) -> Bool {
         var active = record
         active.pendingUntil = nil
@@ -288,10 +296,7 @@ public final class FileEnrollmentAdministration<Secret: SecretFile>: EnrollmentA
         try files { () throws(StoreError) in try secretFile.write(active) }
         guard stateWritable else { return false }
         do throws(EnrollmentStoreError) {
-            guard let first = active.credentials.first else {
-                throw EnrollmentStoreError(.invalidArgument, "an enrollment without a credential")
-            }
-            try writeState(UserState.fresh(confirming: first, at: lastStep), user: user)
+            try writeState(state, user: user)
         } catch {
             // Put the previous enrollment back, so the failure changes nothing.
             if let previous { try? secretFile.write(previous) } else { try? secretFile.remove() }

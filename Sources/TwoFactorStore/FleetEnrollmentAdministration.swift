@@ -62,17 +62,19 @@ extension FleetEnrollmentStore: EnrollmentAdministration {
         return Activation(backupCodes: codes, stateReset: true)
     }
 
-    public func importEnrollment(user: String, record: SecretRecord, scratchCodes: [String], lastStep: UInt64,
-                                 replace: Bool) throws(EnrollmentStoreError) -> Activation {
+    /// Only a new or replacing enrollment of one TOTP credential (`single`).
+    public func importEnrollment(user: String, record: SecretRecord, used: [CredentialState], scratchCodes: [String],
+                                 mode: ImportMode) throws(EnrollmentStoreError) -> Activation {
+        guard mode != .add else { throw Self.oneCredential }
         // The database hashes and tags the codes itself; the file store's rule decides which
         // are kept (one per tag).
         _ = try Self.single(record)
-        guard let tagged = BackupCodes.hashes(for: scratchCodes, secret: record.backupKey, iterations: 1),
-              let first = record.credentials.first else {
+        guard let tagged = BackupCodes.hashes(for: scratchCodes, secret: record.backupKey, iterations: 1) else {
             throw EnrollmentStoreError(.invalidArgument, "the scratch codes cannot be hashed")
         }
-        try connect().importEnrollment(user: user, record: record, state: UserState.fresh(confirming: first, at: lastStep),
-                                       backupCodes: tagged.kept, replace: replace)
+        let state = UserState(failures: 0, throttledUntil: 0, locked: false, usedBackupSalts: [], credentials: used)
+        try connect().importEnrollment(user: user, record: record, state: state, backupCodes: tagged.kept,
+                                       replace: mode == .replace)
         return Activation(backupCodes: tagged.kept, stateReset: true)
     }
 

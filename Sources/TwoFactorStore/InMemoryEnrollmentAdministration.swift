@@ -92,20 +92,23 @@ extension InMemoryEnrollmentStore: EnrollmentAdministration {
         return Activation(backupCodes: try install(record, user: user, lastStep: lastStep, replace: replace), stateReset: true)
     }
 
-    public func importEnrollment(user: String, record: SecretRecord, scratchCodes: [String], lastStep: UInt64,
-                                 replace: Bool) throws(EnrollmentStoreError) -> Activation {
+    public func importEnrollment(user: String, record: SecretRecord, used: [CredentialState], scratchCodes: [String],
+                                 mode: ImportMode) throws(EnrollmentStoreError) -> Activation {
         try failIfAsked()
-        guard let tagged = BackupCodes.hashes(for: scratchCodes, secret: record.backupKey, iterations: 1) else {
-            throw EnrollmentStoreError(.invalidArgument, "the scratch codes cannot be hashed")
+        let imported: ImportedEnrollment
+        switch mode {
+        case .add:
+            guard let existing = records[user] else { throw EnrollmentStoreError(.notEnrolled, "\(user) is not enrolled") }
+            imported = try ImportedEnrollment.adding(record, used: used, scratchCodes: scratchCodes, to: existing,
+                                                     state: states[user] ?? UserState())
+        case .new, .replace:
+            if records[user] != nil && mode == .new { throw EnrollmentStoreError(.alreadyEnrolled, "\(user) is already enrolled") }
+            imported = try ImportedEnrollment.replacing(with: record, used: used, scratchCodes: scratchCodes, iterations: 1)
+            pending[user] = nil
         }
-        if records[user] != nil && !replace { throw EnrollmentStoreError(.alreadyEnrolled, "\(user) is already enrolled") }
-        var imported = record
-        imported.pendingUntil = nil
-        imported.backupCodes = tagged.hashes
-        records[user] = imported
-        states[user] = try Self.fresh(imported, at: lastStep)
-        pending[user] = nil
-        return Activation(backupCodes: tagged.kept, stateReset: true)
+        records[user] = imported.record
+        states[user] = imported.state
+        return Activation(backupCodes: imported.keptCodes, stateReset: true)
     }
 
     public func reset(user: String) throws(EnrollmentStoreError) -> Bool {
@@ -155,14 +158,8 @@ extension InMemoryEnrollmentStore: EnrollmentAdministration {
         active.pendingUntil = nil
         active.created = now
         records[user] = active
-        states[user] = try Self.fresh(active, at: lastStep)
+        states[user] = try UserState.fresh(confirmingFirstOf: active, at: lastStep)
         pending[user] = nil
         return codes
-    }
-
-    /// The state of a new enrollment whose first credential's code at `counter` was used.
-    private static func fresh(_ record: SecretRecord, at counter: UInt64) throws(EnrollmentStoreError) -> UserState {
-        guard let first = record.credentials.first else { throw EnrollmentStoreError(.invalidArgument, "an enrollment without a credential") }
-        return UserState.fresh(confirming: first, at: counter)
     }
 }

@@ -15,10 +15,13 @@ public enum SafeFile {
         public var allowedOwners: [uid_t]
         /// Permission bits the file must not have: by default any access by group or others.
         public var forbiddenModeBits: mode_t
+        /// The largest file read, in bytes: by default `SafeFile.maximumSize`.
+        public var maximumSize: Int
 
-        public init(allowedOwners: [uid_t], forbiddenModeBits: mode_t = 0o077) {
+        public init(allowedOwners: [uid_t], forbiddenModeBits: mode_t = 0o077, maximumSize: Int = SafeFile.maximumSize) {
             self.allowedOwners = allowedOwners
             self.forbiddenModeBits = forbiddenModeBits
+            self.maximumSize = maximumSize
         }
     }
 
@@ -58,7 +61,7 @@ public enum SafeFile {
         do throws(RequirementError) { try check(info, requirements: requirements) } catch {
             throw StoreError(.refuse, named, detail: error.description)
         }
-        return (try readAll(fd, named: named), info)
+        return (try readAll(fd, named: named, limit: requirements.maximumSize), info)
     }
 
     /// Returns when the status meets the requirements; otherwise throws what is wrong.
@@ -69,7 +72,7 @@ public enum SafeFile {
             let whatAccess = requirements.forbiddenModeBits & 0o044 == 0 ? "writable" : "accessible"
             throw RequirementError("is \(whatAccess) by group or others (mode \(octal(info.st_mode)))")
         }
-        if info.st_size > maximumSize { throw RequirementError("is larger than \(maximumSize) bytes") }
+        if info.st_size > requirements.maximumSize { throw RequirementError("is larger than \(requirements.maximumSize) bytes") }
     }
 
     /// How a file's status fails the requirements, e.g. "is owned by uid 1000"; the text
@@ -79,8 +82,8 @@ public enum SafeFile {
         public init(_ description: String) { self.description = description }
     }
 
-    /// Reads the rest of an open file, at most `maximumSize` bytes.
-    static func readAll(_ fd: Int32, named: String) throws(StoreError) -> [UInt8] {
+    /// Reads the rest of an open file, at most `limit` bytes.
+    static func readAll(_ fd: Int32, named: String, limit: Int) throws(StoreError) -> [UInt8] {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -88,7 +91,7 @@ public enum SafeFile {
             if count < 0 { throw .system(.read, named) }
             if count == 0 { break }
             bytes.append(contentsOf: chunk.prefix(count))
-            if bytes.count > maximumSize { throw StoreError(.refuse, named, detail: "is larger than \(maximumSize) bytes") }
+            if bytes.count > limit { throw StoreError(.refuse, named, detail: "is larger than \(limit) bytes") }
         }
         return bytes
     }

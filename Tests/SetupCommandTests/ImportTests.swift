@@ -86,8 +86,28 @@ struct ImportTests {
         #expect(temp.snapshot() == before)
     }
 
-    @Test func refusesHOTPFiles() throws {
-        try refusedImport("JBSWY3DPEHPK3PXPJBSWY3DPEH\n\" HOTP_COUNTER 1\n12345678\n", status: 64, mentions: "HOTP")
+    @Test("a counter-based file (HOTP_COUNTER) becomes a HOTP credential from its counter")
+    func importsACounterBasedFile() throws {
+        let temp = try TempStore()
+        let path = temp.path + "-ga"
+        let result = try Program.run("/usr/bin/google-authenticator", ["-c", "-f", "-q", "-C", "-r", "3", "-R", "30", "-w", "3", "-s", path])
+        try #require(result.status == 0, "google-authenticator failed: \(result.stderr)")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines.contains("\" HOTP_COUNTER 1"))
+        let secret = try #require(Base32.decode(lines[0]))
+        let imported = try CLI.run(["import", "--json", "--google-authenticator", path] + temp.args())
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let object = try imported.json()
+        #expect(object["kind"] as? String == "HOTP" && object["counter"] as? Int == 1 && object["period"] == nil)
+        #expect(object["backup_codes"] as? Int == 5)
+        func code(_ counter: UInt64) throws -> String { try OathTool.hotp(hex: Hex.encode(secret), counter: counter) }
+        #expect(try CLI.verifyResult(try code(0), temp.args()) == "rejected", "below the file's counter")
+        #expect(try CLI.verifyResult(try code(1), temp.args()) == "accepted-hotp")
+        #expect(try CLI.verifyResult(try code(1), temp.args()) == "rejected", "the counter moved past it")
+        #expect(try CLI.verifyResult(try code(2), temp.args()) == "accepted-hotp")
+        let scratch = try #require(lines.last)
+        #expect(try CLI.verifyResult(scratch, temp.args()) == "accepted-backup")
     }
 
     @Test func refusesInvalidBase32() throws {

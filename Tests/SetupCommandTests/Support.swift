@@ -39,6 +39,17 @@ enum CLI {
                          algorithm: String = "SHA1", period: Int = 30) throws -> String {
         try OathTool.totp(secret, at: time, digits: digits, algorithm: algorithm, period: period)
     }
+
+    /// The base32 form of a hex secret, for `oathtool(_:)`.
+    static func base32(hex: String) throws -> String {
+        Base32.encode(try #require(Hex.decode(Substring(hex))))
+    }
+
+    /// `verify --json --code CODE` for `args`: its `result` (`accepted-hotp`, `rejected`, …).
+    static func verifyResult(_ code: String, _ args: [String]) throws -> String {
+        let result = try run(["verify", "--json", "--code", code] + args)
+        return try result.json()["result"] as? String ?? "no result: \(result.stderr)"
+    }
 }
 
 /// A private store directory (mode 0700) for one test, removed at the end.
@@ -51,6 +62,14 @@ final class TempStore {
 
     /// `--store PATH --user USER`.
     func args(_ user: String = "root") -> [String] { ["--store", path, "--user", user] }
+
+    /// A file `<store>-<name>` next to the store, mode 0600 and owned by the test's user
+    /// (root), with `contents`; its path. The caller removes it.
+    func privateFile(_ name: String, contents: Data) -> String {
+        let path = self.path + "-" + name
+        #expect(FileManager.default.createFile(atPath: path, contents: contents, attributes: [.posixPermissions: 0o600]))
+        return path
+    }
 
     /// Every file below the store with its mode and contents, to prove nothing changed.
     func snapshot() -> [String: String] { TempStore.snapshot(of: path) }

@@ -93,8 +93,9 @@ public enum AdministrationContract {
         // Import: the secret, its used steps and its scratch codes (one per tag).
         let thirdSecret = Array("contract secret 0003".utf8)
         let third = SecretRecord(secret: thirdSecret, parameters: .standard, created: now())
-        let imported = try store.importEnrollment(user: user, record: third, scratchCodes: ["31415926", "27182818", "31415926"],
-                                                  lastStep: step, replace: true)
+        let thirdUsed = [CredentialState(fingerprint: third.fingerprint, lastCounter: step)]
+        let imported = try store.importEnrollment(user: user, record: third, used: thirdUsed,
+                                                  scratchCodes: ["31415926", "27182818", "31415926"], mode: .replace)
         #expect(imported.backupCodes == ["31415926", "27182818"])
         #expect(try store.status(user: user).backupCodesLeft == 2)
         #expect(try login("27182818").outcome == .acceptedBackup)
@@ -172,5 +173,74 @@ public enum AdministrationContract {
         #expect(try age() == nil, "a new enrollment ends it")
         #expect(try store.reset(user: user))
         #expect(try age() == nil)
+    }
+}
+
+extension AdministrationContract {
+    /// An import of several credentials for `user` (who must have nothing yet), in a store
+    /// that holds them (files, memory): a TOTP credential's used step and a HOTP credential's
+    /// counter carry over, an enrolled user is refused unless replaced or added to, added
+    /// credentials keep the backup codes, and a refused addition changes nothing.
+    public static func importSeveral(_ store: some EnrollmentAdministration, user: String, now: () -> Int64) throws {
+        let context = LoginContext(service: "contract", rhost: nil)
+        func login(_ answer: String) throws -> LoginVerification {
+            try store.verify(user: user, answer: answer, context: context)
+        }
+        let time = now()
+        let step = UInt64(time / 30)
+        let totp = Credential(id: 1, label: "phone", secret: Array("imported totp secret".utf8), parameters: .standard,
+                              created: time)
+        let hotp = Credential(id: 2, label: "token", kind: .hotp(counter: 5), algorithm: .sha1, digits: 8,
+                              secret: Array("imported hotp secret".utf8), created: time)
+        let backupKey = Array("imported backup key!".utf8)
+        let record = SecretRecord(credentials: [totp, hotp], created: time, backupKey: backupKey)
+        let used = [CredentialState(fingerprint: totp.fingerprint, lastCounter: step),
+                    CredentialState(fingerprint: hotp.fingerprint, lastCounter: 4)]
+        let activation = try store.importEnrollment(user: user, record: record, used: used, scratchCodes: ["12345678"],
+                                                    mode: .new)
+        #expect(activation.backupCodes == ["12345678"])
+        #expect(try store.status(user: user).credentialCount == 2)
+        #expect(try login(try #require(totp.code(forCounter: step))).outcome == .replayed, "the used step stays used")
+        #expect(try login(try #require(hotp.code(forCounter: 4))).outcome == .rejected, "below the counter")
+        #expect(try login(try #require(hotp.code(forCounter: 6))).outcome == .acceptedHOTP)
+        #expect(try !login(try #require(hotp.code(forCounter: 6))).outcome.isAccepted, "the counter moved past it")
+        #expect {
+            try store.importEnrollment(user: user, record: record, used: [], scratchCodes: [], mode: .new)
+        } throws: { ($0 as? EnrollmentStoreError)?.kind == .alreadyEnrolled }
+
+        // Added: next ids, the backup codes stay; a repeated label or a ninth credential changes nothing.
+        var third = hotp
+        third.label = "token-2"
+        third.secret = Array("imported third secret".utf8)
+        _ = try store.importEnrollment(user: user, record: SecretRecord(credentials: [third], created: time, backupKey: backupKey),
+                                       used: [], scratchCodes: [], mode: .add)
+        let added = try store.status(user: user)
+        #expect(added.credentials.map(\.label) == ["phone", "token", "token-2"])
+        #expect(added.credentials.map(\.id) == [1, 2, 3])
+        #expect(added.backupCodesLeft == 1)
+        #expect(try login(try #require(third.code(forCounter: 5))).outcome == .acceptedHOTP)
+        let before = try store.status(user: user)
+        let many = (0..<6).map { index in
+            var next = third
+            next.id = index + 1
+            next.label = "extra-\(index)"
+            return next
+        }
+        #expect {
+            try store.importEnrollment(user: user, record: SecretRecord(credentials: many, created: time, backupKey: backupKey),
+                                       used: [], scratchCodes: [], mode: .add)
+        } throws: { ($0 as? EnrollmentStoreError)?.kind == .invalidArgument }
+        #expect {
+            try store.importEnrollment(user: user, record: SecretRecord(credentials: [totp], created: time, backupKey: backupKey),
+                                       used: [], scratchCodes: [], mode: .add)
+        } throws: { ($0 as? EnrollmentStoreError)?.kind == .invalidArgument }
+        #expect(try store.status(user: user) == before)
+
+        // Replaced: only the new credential and the new scratch codes.
+        _ = try store.importEnrollment(user: user, record: SecretRecord(credentials: [totp], created: time, backupKey: backupKey),
+                                       used: [], scratchCodes: [], mode: .replace)
+        #expect(try store.status(user: user).credentials.map(\.label) == ["phone"])
+        #expect(try store.status(user: user).backupCodesLeft == 0)
+        #expect(try store.reset(user: user))
     }
 }

@@ -71,9 +71,26 @@ struct GoogleAuthenticatorFileTests {
         Self.expectRefused(Self.file([Self.secretText, "\" STEP_SIZE \(value)"]), mentioning: "STEP_SIZE")
     }
 
-    @Test("counter-based (HOTP) files are refused with an explanation")
-    func hotp() {
-        Self.expectRefused(Self.file([Self.secretText, "\" HOTP_COUNTER 1"] + Self.scratch), mentioning: "HOTP")
+    @Test("counter-based (HOTP) files: the counter becomes a HOTP credential's")
+    func hotp() throws {
+        let parsed = try GoogleAuthenticatorFile.parse(Self.file([Self.secretText, "\" HOTP_COUNTER 17"] + Self.scratch))
+        #expect(parsed.hotpCounter == 17)
+        #expect(parsed.scratchCodes == Self.scratch)
+        let credential = parsed.credential(label: "phone", now: 1_764_456_000)
+        #expect(credential.kind == .hotp(counter: 17))
+        #expect(credential.secret == parsed.secret && credential.digits == 6 && credential.label == "phone")
+        let timeBased = try GoogleAuthenticatorFile.parse(Self.file([Self.secretText, "\" DISALLOW_REUSE 58815200", "\" TOTP_AUTH"]))
+        #expect(timeBased.hotpCounter == nil)
+        #expect(timeBased.credential(label: "phone", now: 1_764_456_000).kind == .totp(period: 30, lastUsedStep: 58_815_200))
+    }
+
+    @Test("a HOTP_COUNTER that is no counter, or with TOTP_AUTH, is refused", arguments: [
+        ["\" HOTP_COUNTER"], ["\" HOTP_COUNTER -1"], ["\" HOTP_COUNTER 1 2"], ["\" HOTP_COUNTER x"],
+        ["\" HOTP_COUNTER 1", "\" HOTP_COUNTER 2"], ["\" HOTP_COUNTER 99999999999999999999999"],
+        ["\" HOTP_COUNTER 1", "\" TOTP_AUTH"],
+    ])
+    func badHOTPCounter(lines: [String]) {
+        Self.expectRefused(Self.file([Self.secretText] + lines), mentioning: lines.last == "\" TOTP_AUTH" ? "both" : "HOTP_COUNTER")
     }
 
     @Test("DISALLOW_REUSE: empty is fine, invalid steps are refused")

@@ -160,6 +160,7 @@ struct EnrollmentAdministrationContractTests {
         try AdministrationContract.enrollAtLogin(files.administration, user: "alice", now: files.clock.read)
         try AdministrationContract.grace(files.administration, user: "alice", now: files.clock.read)
         try CredentialContract.run(files.administration, user: "alice", now: files.clock.read)
+        try AdministrationContract.importSeveral(files.administration, user: "alice", now: files.clock.read)
     }
 
     @Test("memory: the same life")
@@ -169,6 +170,7 @@ struct EnrollmentAdministrationContractTests {
         try AdministrationContract.enrollAtLogin(memory, user: "alice", now: { memory.now })
         try AdministrationContract.grace(memory, user: "alice", now: { memory.now })
         try CredentialContract.run(memory, user: "alice", now: { memory.now })
+        try AdministrationContract.importSeveral(memory, user: "alice", now: { memory.now })
     }
 
     @Test("files: a pending enrollment that expired is reported as such, and a change that fails leaves the old enrollment")
