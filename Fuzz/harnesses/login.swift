@@ -396,6 +396,8 @@ nonisolated(unsafe) private var verbose = false
 nonisolated(unsafe) private var accepted = 0
 nonisolated(unsafe) private var acceptedEnrollment = 0
 nonisolated(unsafe) private var acceptedDatabase = 0
+/// Acceptances the oracle justified by a credential after the first (version 2 files).
+nonisolated(unsafe) private var acceptedLaterCredential = 0
 
 @_cdecl("LLVMFuzzerInitialize")
 public func loginInitialize(_ argc: UnsafeMutablePointer<Int32>?, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?) -> Int32 {
@@ -403,7 +405,7 @@ public func loginInitialize(_ argc: UnsafeMutablePointer<Int32>?, _ argv: Unsafe
     checkWrapping()
     atexit {
         print("login: \(inputs) attempts, \(accepted) accepted (\(acceptedEnrollment) by an enrollment at login, "
-              + "\(acceptedDatabase) by the scripted pooler)")
+              + "\(acceptedDatabase) by the scripted pooler, \(acceptedLaterCredential) by a code of a credential after the first)")
     }
     return 0
 }
@@ -919,6 +921,7 @@ private func oracleAccepts(_ answer: String, secretText: String, lockedSecretTex
             let algorithm = algorithmNames.firstIndex(of: credential.algorithm.rawValue) ?? 0
             for counter in counters where last.map({ counter > $0 }) ?? true {
                 if typed == hotp(credential.secret, algorithm: algorithm, counter: counter, digits: credential.digits) {
+                    if index > 0 { acceptedLaterCredential += 1 }
                     return true
                 }
             }
