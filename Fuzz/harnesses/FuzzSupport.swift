@@ -19,3 +19,34 @@ func fuzzCheck(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () 
         fatalError(message())
     }
 }
+
+/// The fuzzer's bytes read as a sequence of decisions: a byte past the end reads as 0, so
+/// every input, however short, is a complete one and 0 picks the ordinary case.
+struct Decisions {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var offset = 0
+
+    mutating func byte() -> UInt8 {
+        guard offset < bytes.count else { return 0 }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    mutating func u16() -> UInt16 { UInt16(byte()) | UInt16(byte()) << 8 }
+    mutating func u32() -> UInt32 { UInt32(u16()) | UInt32(u16()) << 16 }
+    mutating func u64() -> UInt64 { UInt64(u32()) | UInt64(u32()) << 32 }
+
+    mutating func data(_ count: Int) -> [UInt8] { (0..<count).map { _ in byte() } }
+
+    /// A length byte, then that many bytes (at most `maximum`).
+    mutating func blob(maximum: Int = 255) -> [UInt8] {
+        data(min(Int(byte()), maximum, max(0, bytes.count - offset)))
+    }
+
+    /// A longer blob: two length bytes.
+    mutating func longBlob(maximum: Int) -> [UInt8] {
+        data(min(Int(u16()), maximum, max(0, bytes.count - offset)))
+    }
+
+    mutating func text(maximum: Int = 255) -> String { String(decoding: blob(maximum: maximum), as: UTF8.self) }
+}

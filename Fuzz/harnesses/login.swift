@@ -12,52 +12,24 @@ import TwoFactorCore
 // Checked after every attempt:
 //  - no crash, no trap, no ASan report;
 //  - PAM_SUCCESS only when an answer the module was given is a code the oracle below accepts:
-//    a TOTP code of the supplied enrollment inside the window, after the last used step (with
-//    the state rebound when it belongs to another enrollment), not locked, not throttled; or an
-//    unused backup code of that enrollment (while throttled only within the backup tries); or
+//    a code of one of the supplied credentials (a version 1 file's one TOTP secret, or a version
+//    2 file's TOTP and HOTP credentials) inside its window (TOTP steps with the credential's
+//    offset, HOTP counters from the next expected one), after the last counter the state keeps
+//    under that credential's fingerprint, not locked, not throttled; or an unused backup code of
+//    that enrollment (while throttled only within the backup tries); or
 //    the right code for a secret the module itself showed for an enrollment at login; or a
 //    scripted pooler (world.c, behind the module's socket calls) that said "accepted". The oracle computes codes, fingerprints and
 //    PBKDF2 hashes with Nettle directly (world.c), not through the module's code;
 //  - exactly one final log line (`user="..." ... result=...`);
 //  - the supplied secret and backup codes never appear in a log line;
 //  - the secret file is never changed, except by an enrollment at login;
-//  - a state file the module wrote can be read back, and no temporary file is left behind
-//    when no file call failed.
+//  - a state file the module wrote can be read back, is version 2, and keeps replay state only
+//    under fingerprints of the record's credentials; no temporary file is left behind when no
+//    file call failed.
 //
 // The input is read as a sequence of decisions (see `Decisions`); a byte past the end reads
 // as 0, and 0 always picks the ordinary case, so the empty input is a valid enrollment
 // answered with the current code (and accepted).
-
-// MARK: - Reading the input
-
-private struct Decisions {
-    let bytes: UnsafeBufferPointer<UInt8>
-    var offset = 0
-
-    mutating func byte() -> UInt8 {
-        guard offset < bytes.count else { return 0 }
-        defer { offset += 1 }
-        return bytes[offset]
-    }
-
-    mutating func u16() -> UInt16 { UInt16(byte()) | UInt16(byte()) << 8 }
-    mutating func u32() -> UInt32 { UInt32(u16()) | UInt32(u16()) << 16 }
-    mutating func u64() -> UInt64 { UInt64(u32()) | UInt64(u32()) << 32 }
-
-    mutating func data(_ count: Int) -> [UInt8] { (0..<count).map { _ in byte() } }
-
-    /// A length byte, then that many bytes (at most `maximum`).
-    mutating func blob(maximum: Int = 255) -> [UInt8] {
-        data(min(Int(byte()), maximum, max(0, bytes.count - offset)))
-    }
-
-    /// A longer blob: two length bytes.
-    mutating func longBlob(maximum: Int) -> [UInt8] {
-        data(min(Int(u16()), maximum, max(0, bytes.count - offset)))
-    }
-
-    mutating func text(maximum: Int = 255) -> String { String(decoding: blob(maximum: maximum), as: UTF8.self) }
-}
 
 // MARK: - The oracle's own arithmetic (Nettle through world.c)
 
@@ -120,12 +92,25 @@ private func unbase32(_ text: Substring) -> [UInt8]? {
     return out
 }
 
-/// The enrollment fingerprint a state file records (the documented formula, computed here).
-private func fingerprint(secret: [UInt8], algorithm: String, digits: Int, period: Int, created: Int64) -> String {
-    let message = Array("swift-2fa enrollment \(algorithm) \(digits) \(period) \(created)".utf8)
+/// The fingerprint a state file keys a credential's replay state by (the documented formula,
+/// computed here): of a TOTP credential (`period` set; a version 1 enrollment's too) or a HOTP one.
+private func fingerprint(secret: [UInt8], algorithm: String, digits: Int, period: Int?, created: Int64) -> String {
+    let text = period.map { "swift-2fa enrollment \(algorithm) \(digits) \($0) \(created)" }
+        ?? "swift-2fa hotp \(algorithm) \(digits) \(created)"
+    let message = Array(text.utf8)
     var mac = [UInt8](repeating: 0, count: 64)
     _ = lf_hmac(1, secret, secret.count, message, message.count, &mac)
     return hexText(Array(mac.prefix(8)))
+}
+
+/// The fingerprints of a record's credentials, computed here.
+private func fingerprints(_ record: SecretRecord) -> [String] {
+    record.credentials.map { credential in
+        var period: Int?
+        if case .totp(let value, _) = credential.kind { period = value }
+        return fingerprint(secret: credential.secret, algorithm: credential.algorithm.rawValue, digits: credential.digits,
+                           period: period, created: credential.created)
+    }
 }
 
 /// A text in quotes, or nil, for the messages below (debugDescription is not in Embedded Swift).
@@ -175,12 +160,33 @@ private struct KnownBackup {
     let hash: [UInt8]
 }
 
+/// A credential of a version 2 secret file after the first (which is `Attempt.secret` and its
+/// parameters): a HOTP token or another TOTP app.
+private struct ExtraCredential {
+    var secret: [UInt8]
+    var algorithm: Int
+    var digits: Int
+    /// nil for HOTP.
+    var period: Int?
+    var offset: Int
+    /// A HOTP credential's counter in the secret file.
+    var counter: UInt64
+    /// The counter a HOTP answer uses: the file's, or one past the state's last.
+    var next: UInt64
+}
+
 /// What the oracle knows and the conversation answers with.
 private struct Attempt {
     var secret: [UInt8] = []
     var algorithm = 0
     var digits = 6
     var period = 30
+    /// The first credential's clock offset in steps (version 2 files).
+    var offset = 0
+    /// The other credentials of a version 2 file.
+    var extras: [ExtraCredential] = []
+    /// The key of the backup codes' tags: the secret in a version 1 file.
+    var backupKey: [UInt8] = []
     var backups: [KnownBackup] = []
     var now: Int64 = baseTime
     /// Answers for the prompts, in order (nil: the conversation fails there).
@@ -205,6 +211,8 @@ private enum ScriptedAnswer {
     case raw(String)
     case replay
     case enrollmentCode(stepOffset: Int)
+    /// The current code of another credential (`Attempt.extras`; the first's when there is none).
+    case credential(index: Int)
 }
 
 nonisolated(unsafe) private var attempt = Attempt()
@@ -219,7 +227,7 @@ private func answerText(_ scripted: ScriptedAnswer) -> String {
     case .totp(let offset, let padding):
         guard !attempt.secret.isEmpty else { return "123456" }
         let text = code(for: attempt.secret, algorithm: attempt.algorithm, digits: min(max(attempt.digits, 6), 8),
-                        period: max(attempt.period, 1), offset: offset)
+                        period: max(attempt.period, 1), offset: offset + attempt.offset)
         switch padding % 4 {
         case 1: return " \(text)"
         case 2: return "\(text)\r\n"
@@ -240,10 +248,17 @@ private func answerText(_ scripted: ScriptedAnswer) -> String {
     case .replay:
         guard !attempt.secret.isEmpty else { return "000000" }
         return code(for: attempt.secret, algorithm: attempt.algorithm, digits: min(max(attempt.digits, 6), 8),
-                    period: max(attempt.period, 1), offset: -1)
+                    period: max(attempt.period, 1), offset: attempt.offset - 1)
     case .enrollmentCode(let offset):
         guard let shown = attempt.shownSecret else { return "000000" }
         return code(for: shown, algorithm: 0, digits: 6, period: 30, offset: offset)
+    case .credential(let index):
+        guard !attempt.extras.isEmpty else { return answerText(.totp(stepOffset: 0, padding: 0)) }
+        let extra = attempt.extras[index % attempt.extras.count]
+        guard let period = extra.period else {
+            return hotp(extra.secret, algorithm: extra.algorithm, counter: extra.next, digits: extra.digits)
+        }
+        return code(for: extra.secret, algorithm: extra.algorithm, digits: extra.digits, period: period, offset: extra.offset)
     }
 }
 
@@ -396,6 +411,8 @@ nonisolated(unsafe) private var verbose = false
 nonisolated(unsafe) private var accepted = 0
 nonisolated(unsafe) private var acceptedEnrollment = 0
 nonisolated(unsafe) private var acceptedDatabase = 0
+/// Acceptances the oracle justified by a credential after the first (version 2 files).
+nonisolated(unsafe) private var acceptedLaterCredential = 0
 
 @_cdecl("LLVMFuzzerInitialize")
 public func loginInitialize(_ argc: UnsafeMutablePointer<Int32>?, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?) -> Int32 {
@@ -403,7 +420,7 @@ public func loginInitialize(_ argc: UnsafeMutablePointer<Int32>?, _ argv: Unsafe
     checkWrapping()
     atexit {
         print("login: \(inputs) attempts, \(accepted) accepted (\(acceptedEnrollment) by an enrollment at login, "
-              + "\(acceptedDatabase) by the scripted pooler)")
+              + "\(acceptedDatabase) by the scripted pooler, \(acceptedLaterCredential) by a code of a credential after the first)")
     }
     return 0
 }
@@ -453,7 +470,8 @@ public func fuzzLogin(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let answerChoice = input.byte()
     let first: ScriptedAnswer
     switch answerChoice % 8 {
-    case 0, 5: first = .totp(stepOffset: 0, padding: answerChoice >> 3)
+    case 0: first = .totp(stepOffset: 0, padding: answerChoice >> 3)
+    case 5: first = .credential(index: Int(answerChoice >> 3))
     case 1: first = .totp(stepOffset: Int(Int8(bitPattern: input.byte())) % 13, padding: 0)
     case 2: first = .backup(index: Int(input.byte()), style: 0)
     case 3: first = .backup(index: Int(input.byte()), style: input.byte())
@@ -575,18 +593,48 @@ public func fuzzLogin(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         lf_pbkdf2_sha256(plain, plain.utf8.count, salt, salt.count, iterations, &hash)
         attempt.backups.append(KnownBackup(plain: plain, iterations: iterations, salt: salt, hash: hash))
     }
-    var secretLines = [
-        "# swift-2fa secret file. Written by swift-2fa-setup; do not edit.", "version 1",
-        "secret \(base32(attempt.secret))",
-        "algorithm \(parameterChoice & 0x40 != 0 && parameterChoice & 0x80 != 0 ? "MD5" : algorithmNames[attempt.algorithm])",
-        "digits \(attempt.digits)", "period \(attempt.period)", "created \(created)",
-    ]
+    let algorithmName = parameterChoice & 0x40 != 0 && parameterChoice & 0x80 != 0 ? "MD5" : algorithmNames[attempt.algorithm]
+    var secretLines: [String]
+    attempt.backupKey = attempt.secret
+    if secretChoice & 0x40 == 0 {
+        secretLines = [
+            "# swift-2fa secret file. Written by swift-2fa-setup; do not edit.", "version 1",
+            "secret \(base32(attempt.secret))", "algorithm \(algorithmName)",
+            "digits \(attempt.digits)", "period \(attempt.period)", "created \(created)",
+        ]
+    } else {
+        // Version 2: the first credential is the one above, with a clock offset; up to three
+        // more (HOTP or TOTP) follow, and the backup key may be a key of its own.
+        let shape = input.byte()
+        attempt.offset = Int(Int8(bitPattern: shape)) % 11
+        if shape & 0x01 != 0 { attempt.backupKey = input.data(20) }
+        secretLines = [
+            "# swift-2fa secret file. Written by swift-2fa-setup; do not edit.", "version 2", "created \(created)",
+            "backup_key \(base32(attempt.backupKey))",
+            "credential id=1 label=phone kind=totp algorithm=\(algorithmName) digits=\(attempt.digits) period=\(attempt.period) "
+                + "offset=\(attempt.offset) created=\(created) secret=\(base32(attempt.secret))",
+        ]
+        for index in 0..<(Int(shape >> 1) % 4) {
+            let kind = input.byte()
+            let extraSecret = input.data([20, 10, 32, 64][Int(kind >> 4) % 4])
+            let counter = kind & 0x08 != 0 ? UInt64.max - UInt64(input.u16()) : UInt64(input.u16())
+            let extra = ExtraCredential(secret: extraSecret, algorithm: Int(kind >> 1) % 3, digits: [6, 7, 8, 8][Int(kind >> 2) % 4],
+                                        period: kind & 1 == 0 ? nil : 30, offset: Int(kind >> 5) % 3 - 1, counter: counter,
+                                        next: counter)
+            var line = "credential id=\(index + 2) label=token-\(index) algorithm=\(algorithmNames[extra.algorithm]) "
+                + "digits=\(extra.digits) created=\(created &+ Int64(index) + 1) secret=\(base32(extra.secret))"
+            line += extra.period.map { " kind=totp period=\($0) offset=\(extra.offset)" } ?? " kind=hotp counter=\(counter)"
+            secretLines.append(line)
+            attempt.extras.append(extra)
+        }
+        if shape & 0x80 != 0 { secretLines.append("pending_add 1") }
+    }
     for (index, backup) in attempt.backups.enumerated() {
         var line = "backup pbkdf2-sha256$\(backup.iterations)$\(hexText(backup.salt))$\(hexText(backup.hash))"
         if index % 2 == 0 {
             var mac = [UInt8](repeating: 0, count: 64)
             let message = Array("swift-2fa backup tag \(backup.plain)".utf8)
-            _ = lf_hmac(1, attempt.secret, attempt.secret.count, message, message.count, &mac)
+            _ = lf_hmac(1, attempt.backupKey, attempt.backupKey.count, message, message.count, &mac)
             line += "$" + hexText(Array(mac.prefix(4)))
         }
         secretLines.append(line)
@@ -635,14 +683,33 @@ public func fuzzLogin(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let throttledUntil = throttleByte == 0 ? 0 : max(0, attempt.now &+ Int64(throttleByte) * 10)
     let flags = input.byte()
     let usedMask = input.byte()
-    var stateText = "version 1\nlast_step \(lastStep)\nfailures \(failures)\nthrottled_until \(throttledUntil)\n"
-        + "locked \(flags & 1)\n"
+    let version2State = flags & 0x80 != 0
+    var stateText = (version2State ? "version 2\n" : "version 1\nlast_step \(lastStep)\n")
+        + "failures \(failures)\nthrottled_until \(throttledUntil)\nlocked \(flags & 1)\n"
     if flags & 2 != 0 { stateText += "backup_failures \((flags >> 2) % 5)\n" }
-    switch (flags >> 5) % 4 {
-    case 0, 1:
-        stateText += "enrollment \(fingerprint(secret: attempt.secret, algorithm: algorithmNames[attempt.algorithm], digits: attempt.digits, period: attempt.period, created: created))\n"
-    case 2: stateText += "enrollment 0123456789abcdef\n"
-    default: break
+    let firstPrint = fingerprint(secret: attempt.secret, algorithm: algorithmNames[attempt.algorithm], digits: attempt.digits,
+                                 period: attempt.period, created: created)
+    let enrollment = [firstPrint, firstPrint, "0123456789abcdef", nil][Int(flags >> 5) % 4]
+    if version2State {
+        // The first credential's state (right, another's, or `-`: a version 1 state not yet bound),
+        // then the others' around their expected counters.
+        stateText += "credential \(enrollment ?? "-") \(lastStep) \(usedMask & 0x80 != 0 ? "-" : String(attempt.now))\n"
+        for index in attempt.extras.indices {
+            let delta = Int64(Int8(bitPattern: usedMask &* UInt8(index + 3))) / 32
+            guard delta > -3 else { continue }
+            let extra = attempt.extras[index]
+            let print = fingerprint(secret: extra.secret, algorithm: algorithmNames[extra.algorithm], digits: extra.digits,
+                                    period: extra.period, created: created &+ Int64(index) + 1)
+            var expected = extra.counter
+            if let period = extra.period {
+                expected = UInt64(max(0, (attempt.now >= 0 ? attempt.now / Int64(period) : 0) + Int64(extra.offset)))
+            }
+            let last = delta >= 0 ? expected.addingReportingOverflow(UInt64(delta)).partialValue : expected &- UInt64(-delta)
+            if extra.period == nil, last >= extra.counter { attempt.extras[index].next = last &+ 1 }
+            stateText += "credential \(print) \(last) -\n"
+        }
+    } else if let enrollment {
+        stateText += "enrollment \(enrollment)\n"
     }
     for (index, backup) in attempt.backups.enumerated() where usedMask & (1 << UInt8(index)) != 0 {
         stateText += "used_backup \(hexText(backup.salt))\n"
@@ -749,7 +816,8 @@ public func fuzzLogin(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     if verbose { fputs("login: rc=\(rc) arguments=\(arguments) answers=\(short(attempt.given)) log=\(logLines)\n", stderr) }
     fuzzCheck(finalLines.count == 1, "\(finalLines.count) final log lines: \(short(logLines))")
     let echoedText = attempt.echoed.joined(separator: "\u{1}") + attempt.given.joined(separator: "\u{1}")
-    let secrets = [base32(attempt.secret)] + attempt.backups.map { $0.plain }
+    let secrets = [base32(attempt.secret), base32(attempt.backupKey)] + attempt.extras.map { base32($0.secret) }
+        + attempt.backups.map { $0.plain }
     for secret in secrets where secret.utf8.count >= 8 && end(of: secret, in: echoedText) == nil {
         fuzzCheck(!logLines.contains { end(of: secret, in: $0) != nil }, "a secret or backup code in the log: \(short(logLines))")
     }
@@ -759,7 +827,19 @@ public func fuzzLogin(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         fuzzCheck(after == before || (rereadChoice % 8 == 6 && after == Array(lockedSecretText.utf8)), "the secret file changed")
     }
     if let after = contents(statePath), after != stateFileBefore, attempt.now < Int64(1) << 61 {
-        do throws(FileFormatError) { _ = try UserState.parse(String(decoding: after, as: UTF8.self)) } catch {
+        let text = String(decoding: after, as: UTF8.self)
+        do throws(FileFormatError) {
+            let written = try UserState.parse(text)
+            fuzzCheck(text.hasPrefix("version 2\n"), "the module wrote a state of another version: \(short([text]))")
+            // Bound to the record it verified against: only its credentials' replay state, by the
+            // fingerprints computed here (for a well-formed secret file read the same way twice).
+            if attempt.shownSecret == nil, lf_faults_injected == 0, [0, 1, 5].contains(secretChoice % 8), rereadChoice & 0x80 == 0,
+               let record = try? SecretRecord.parse(secretText) {
+                let prints = fingerprints(record)
+                fuzzCheck(written.credentials.allSatisfy { prints.contains($0.fingerprint) },
+                          "the written state keeps replay state of no credential of the record: \(short([text])), fingerprints \(prints)")
+            }
+        } catch {
             fuzzCheck(false, "the module wrote a state it cannot read (\(error)): \(String(decoding: after.prefix(500), as: UTF8.self))")
         }
     }
@@ -818,28 +898,48 @@ private func oracleAccepts(_ answer: String, secretText: String, lockedSecretTex
         guard let parsed = try? UserState.parse(stateText) else { return false }
         state = parsed
     }
-    let algorithm = algorithmNames.firstIndex(of: record.parameters.algorithm.rawValue) ?? 0
-    let print = fingerprint(secret: record.secret, algorithm: algorithmNames[algorithm], digits: record.parameters.digits,
-                            period: record.parameters.period, created: record.created)
-    var lastStep = state.lastStep
-    var used = Set(state.usedBackupSalts)
-    if let enrollment = state.enrollment, enrollment != print {
-        lastStep = 0
-        used = []
+    // The replay state of each credential, by the fingerprint computed here: a credential's own
+    // line, or for the first credential a line not yet bound (`-`, or a version 1 file without
+    // `enrollment`) when it has none of its own. Used backup codes are the person's: always kept.
+    let prints = fingerprints(record)
+    func lastCounter(_ index: Int) -> UInt64? {
+        if let own = state.credentials.first(where: { $0.fingerprint == prints[index] }) { return own.lastCounter }
+        return index == 0 ? state.credentials.first { $0.fingerprint.isEmpty }?.lastCounter : nil
     }
+    let used = Set(state.usedBackupSalts)
     if state.locked { return false }
     let now = attempt.now
     let window = max(0, min(10, numericSetting("window", arguments: arguments, config: config, default: 1, lenient: 10)))
+    let hotpWindow = max(0, min(40, numericSetting("hotp_window", arguments: arguments, config: config, default: 10, lenient: 40)))
     let throttleAfter = numericSetting("throttle_after", arguments: arguments, config: config, default: 3, lenient: 100)
     let typed = stripped(answer)
     if verbose {
-        fputs("oracle: window \(window) throttle_after \(throttleAfter) last step \(lastStep) state \(state) now \(now) config \(quoted(config))\n", stderr)
+        fputs("oracle: window \(window) hotp_window \(hotpWindow) throttle_after \(throttleAfter) fingerprints \(short(prints)) "
+              + "state \(state) now \(now) config \(quoted(config))\n", stderr)
     }
-    if now >= state.throttledUntil, now >= 0, record.parameters.period > 0 {
-        let current = now / Int64(record.parameters.period)
-        for step in (current - Int64(window))...(current + Int64(window)) where step >= 0 && UInt64(step) > lastStep {
-            if typed == hotp(record.secret, algorithm: algorithm, counter: UInt64(step), digits: record.parameters.digits) {
-                return true
+    if now >= state.throttledUntil {
+        for (index, credential) in record.credentials.enumerated() {
+            let last = lastCounter(index)
+            var counters: [UInt64] = []
+            switch credential.kind {
+            case .totp(let period, let offset):
+                guard now >= 0, period > 0 else { continue }
+                let step = now / Int64(period) + Int64(offset)
+                counters = ((step - Int64(window))...(step + Int64(window))).filter { $0 >= 0 }.map { UInt64($0) }
+            case .hotp(let counter):
+                var next = counter
+                if let last, last >= next { next = last == UInt64.max ? last : last + 1 }
+                counters = (0...UInt64(hotpWindow)).compactMap { ahead in
+                    let (value, overflow) = next.addingReportingOverflow(ahead)
+                    return overflow ? nil : value
+                }
+            }
+            let algorithm = algorithmNames.firstIndex(of: credential.algorithm.rawValue) ?? 0
+            for counter in counters where last.map({ counter > $0 }) ?? true {
+                if typed == hotp(credential.secret, algorithm: algorithm, counter: counter, digits: credential.digits) {
+                    if index > 0 { acceptedLaterCredential += 1 }
+                    return true
+                }
             }
         }
     }

@@ -20,7 +20,7 @@ public func fuzzOATHUsersFile(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
             fuzzCheck(key.label == "oath-line-\(entry.line)", "label does not name the line")
             fuzzCheck(HOTP.allowedDigits.contains(key.digits), "digits out of range")
             fuzzCheck(key.algorithm == .sha1, "users.oath keys are SHA-1")
-            fuzzCheck(SecretRecord.allowedSecretLengths.contains(key.secret.count), "secret length out of range")
+            fuzzCheck(Credential.allowedSecretLengths.contains(key.secret.count), "secret length out of range")
             if case .totp(let period, let step) = key.kind {
                 fuzzCheck(period == 30 || period == 60, "period is not 30 or 60")
                 if let step { fuzzCheck(step <= UInt64(max(0, now)) / UInt64(period), "used step after now") }

@@ -26,7 +26,7 @@ public func fuzzPSKCFile(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             fuzzCheck(entry.package == index + 1, "package numbers out of order")
             fuzzCheck(!entry.keyID.isEmpty && !key.label.isEmpty, "a key without an id or label")
             fuzzCheck(HOTP.allowedDigits.contains(key.digits), "digits out of range")
-            fuzzCheck(SecretRecord.allowedSecretLengths.contains(key.secret.count), "secret length out of range")
+            fuzzCheck(Credential.allowedSecretLengths.contains(key.secret.count), "secret length out of range")
             if case .totp(let period, let step) = key.kind {
                 fuzzCheck(OTPParameters.allowedPeriods.contains(period), "period out of range")
                 fuzzCheck(step == nil, "a PSKC key with a used step")
