@@ -70,11 +70,17 @@ struct Authenticator {
             if entry.name != givenUser { attempt.givenUser = givenUser }
         }
 
-        let exemption = try ExemptionCheck(exemptions: options.exemptions, log: log)
-            .reason(account: account, rhost: conversation.item(PAM_RHOST))
-        if let exemption {
-            if options.answerSource == .split { try passWholeAnswerOn(options) }
-            return AttemptEnd("exempt", exemption, code: PAM_IGNORE)
+        // A split_answer instance asks before any password is checked. The caller knows its own
+        // address, so an exemption by network may choose the prompt (the password alone); one by
+        // group may not (it would tell who is in which group): that user gets everyone's prompt.
+        let exemptions = ExemptionCheck(exemptions: options.exemptions, log: log)
+        if let reason = exemptions.networkReason(rhost: conversation.item(PAM_RHOST)) {
+            if options.answerSource == .split { try passWholeAnswerOn(try askPasswordAlone(options)) }
+            return AttemptEnd("exempt", reason, code: PAM_IGNORE)
+        }
+        if let reason = try exemptions.groupReason(account: account) {
+            if options.answerSource == .split { try passWholeAnswerOn(try ask(options)) }
+            return AttemptEnd("exempt", reason, code: PAM_IGNORE)
         }
 
         if options.fleet != nil && options.policy != .standard {
@@ -86,11 +92,12 @@ struct Authenticator {
     }
 
     /// The login, whichever store serves it. Only a store that reads the enrollment before
-    /// the prompt anyway, and `nullok` (PAM_IGNORE before any prompt), `split_answer` (the
-    /// split needs the number of digits) and `enroll` (the offer comes instead of the prompt)
-    /// ask it before the prompt; then one `verify` checks the answer and applies the policy.
-    /// A user who is unknown or not enrolled is asked and checked like an enrolled one (the
-    /// store spends what a check costs), so whether a user is enrolled cannot be probed.
+    /// the prompt anyway, and `nullok` (PAM_IGNORE before any prompt, or after the one prompt
+    /// of `split_answer`), `split_answer` (the split needs the number of digits) and `enroll`
+    /// (the offer comes instead of the prompt) ask it before the prompt; then one `verify`
+    /// checks the answer and applies the policy. A user who is unknown or not enrolled is
+    /// asked and checked like an enrolled one (the store spends what a check costs), so
+    /// whether a user is enrolled cannot be probed.
     private func login(user: String, account: PasswdEntry?, served: EnrollmentStoreChoice, options: ModuleOptions,
                        log: PAMLog) throws(AttemptEnd) -> AttemptEnd {
         let store = served.store
@@ -125,6 +132,8 @@ struct Authenticator {
                 if enrollment.code == PAM_SUCCESS { notifier.tell([.enrolled], user: user) }
                 return enrollment
             } else if options.nullok {
+                // As for an enrolled user, so the prompt does not tell who is enrolled.
+                if options.answerSource == .split { try passWholeAnswerOn(try ask(options)) }
                 return AttemptEnd("not-enrolled", "\(reason), nullok", code: PAM_IGNORE)
             }
         }
@@ -174,22 +183,28 @@ struct Authenticator {
         }
     }
 
-    /// A `split_answer` instance for an exempt user, who types the password alone: the whole
-    /// answer becomes PAM_AUTHTOK and no code is kept.
-    private func passWholeAnswerOn(_ options: ModuleOptions) throws(AttemptEnd) {
-        guard let password = conversation.ask(options.prompt ?? Self.exemptSplitPrompt, echo: false) else {
-            throw AttemptEnd("conversation-error", "no answer from the application", code: PAM_CONV_ERR)
-        }
-        guard conversation.setItem(PAM_AUTHTOK, to: password) else {
+    /// A `split_answer` instance for a user who needs no code (exempt, or not enrolled with
+    /// `nullok`), who types the password alone: the whole `answer` becomes PAM_AUTHTOK and no
+    /// code is kept.
+    private func passWholeAnswerOn(_ answer: String) throws(AttemptEnd) {
+        guard conversation.setItem(PAM_AUTHTOK, to: answer) else {
             throw AttemptEnd("error", "cannot pass the password on", code: PAM_SYSTEM_ERR)
         }
     }
 
-    /// The prompt of a `split_answer` instance for an exempt user.
+    /// The prompt of a `split_answer` instance for a login exempt by its network.
     static let exemptSplitPrompt = "Password: "
 
+    private func askPasswordAlone(_ options: ModuleOptions) throws(AttemptEnd) -> String {
+        try ask(options.prompt ?? Self.exemptSplitPrompt, echo: false)
+    }
+
     private func ask(_ options: ModuleOptions) throws(AttemptEnd) -> String {
-        guard let answer = conversation.ask(options.effectivePrompt, echo: options.echoCode) else {
+        try ask(options.effectivePrompt, echo: options.echoCode)
+    }
+
+    private func ask(_ prompt: String, echo: Bool) throws(AttemptEnd) -> String {
+        guard let answer = conversation.ask(prompt, echo: echo) else {
             throw AttemptEnd("conversation-error", "no answer from the application", code: PAM_CONV_ERR)
         }
         return answer

@@ -14,10 +14,14 @@ struct ExemptionCheck {
     let exemptions: Exemptions
     let log: PAMLog
 
-    /// Why the login is exempt, or nil when the user is asked for a code.
-    func reason(account: PasswdEntry?, rhost: String?) throws(AttemptEnd) -> String? {
-        guard !exemptions.isEmpty else { return nil }
-        if let reason = exemptions.networkExemption(rhost: rhost) { return reason }
+    /// Why the login is exempt by `exempt_network`, or nil.
+    func networkReason(rhost: String?) -> String? {
+        exemptions.networkExemption(rhost: rhost)
+    }
+
+    /// Why the login is exempt by `require_group` or `exempt_group`, or nil when the user
+    /// is asked for a code (as far as groups go).
+    func groupReason(account: PasswdEntry?) throws(AttemptEnd) -> String? {
         guard let account, !exemptions.groupsToLookUp.isEmpty else { return nil }
         let userGroups: [gid_t]
         var members: Set<String> = []

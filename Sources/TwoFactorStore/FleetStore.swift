@@ -24,14 +24,20 @@ public struct FleetStore<Connection: FleetConnection> {
 
     /// Checks `answer` (a TOTP code or backup code, as typed) for `user` in one database
     /// transaction, and writes the new state and an audit row (with `service` and `rhost`).
+    /// The answer also says how many backup codes are left (nil when not enrolled) and
+    /// whether this attempt locked the factor, as the file store's does.
     public func verify(user: String, answer: String, service: String, rhost: String?) throws(EnrollmentStoreError) -> LoginVerification {
-        let row = try single(connection.run("SELECT outcome, failures, throttled_until FROM swift2fa.verify($1, $2, $3, $4)",
-                                      [user, answer, service, rhost]), columns: 3)
+        let row = try single(connection.run("""
+            SELECT outcome, failures, throttled_until, backup_codes_left, locked_now FROM swift2fa.verify($1, $2, $3, $4)
+            """, [user, answer, service, rhost]), columns: 5)
+        let backupCodesLeft = row[3].flatMap { Int($0) }
         guard let word = row[0], let outcome = LoginVerification.Outcome(rawValue: word), outcome != .enrollmentChanged,
-              let failures = row[1].flatMap({ Int($0) }), let until = row[2].flatMap({ Int64($0) }) else {
+              let failures = row[1].flatMap({ Int($0) }), let until = row[2].flatMap({ Int64($0) }),
+              row[3] == nil || backupCodesLeft != nil, let lockedNow = row[4], lockedNow == "t" || lockedNow == "f" else {
             throw EnrollmentStoreError(.databaseError, "swift2fa.verify returned an unknown answer")
         }
-        return LoginVerification(outcome, failures: failures, throttledUntil: until)
+        return LoginVerification(outcome, failures: failures, throttledUntil: until, backupCodesLeft: backupCodesLeft,
+                                 lockedNow: lockedNow == "t")
     }
 
     /// Seconds since the user's grace for `service` and the place `key` began, by the

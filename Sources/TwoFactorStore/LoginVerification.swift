@@ -35,9 +35,9 @@ public struct LoginVerification: Equatable, Sendable {
     public let failures: Int
     /// Unix time until which codes are refused unchecked; 0 when not throttled.
     public let throttledUntil: Int64
-    /// Backup codes left after this attempt, where the store says (the fleet's does not).
+    /// Backup codes left after this attempt; nil when the user is not enrolled.
     public let backupCodesLeft: Int?
-    /// True when this attempt locked the second factor (the fleet's store does not say).
+    /// True when this attempt locked the second factor.
     public let lockedNow: Bool
     /// The label of the credential whose code was accepted.
     public var credential: String?

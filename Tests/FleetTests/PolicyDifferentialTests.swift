@@ -3,12 +3,15 @@ import PolicySimulation
 import TestSupport
 import Testing
 @testable import TwoFactorCore
+import TwoFactorStore
 
 /// The fleet's SQL policy (`swift2fa.verify`) proven equal to the Swift one (`VerificationPolicy`)
 /// on generated sequences (issue 18, item 2): each seed enrolls a random user (algorithm, digits,
 /// period, secret, backup codes) under a random policy, then sends answers at generated times to
-/// both and compares every outcome and every resulting state. Between answers it unlocks, resets
-/// and re-enrolls, replaces the enrollment, regenerates the backup codes and changes the policy.
+/// both and compares every outcome, every resulting state, and what the module's event hook
+/// hears of (the backup codes left, whether the attempt locked the factor). Between answers it
+/// unlocks, resets and re-enrolls, replaces the enrollment, regenerates the backup codes and
+/// changes the policy.
 ///
 /// Backup codes are hashed differently (PBKDF2 with a salt in Swift, bcrypt in SQL), so they are
 /// compared by which code was used: the Swift state's salts and the database's tags are both
@@ -61,7 +64,7 @@ struct PolicyDifferentialTests {
             #expect(findings.isEmpty, "\(findings.count) seeds differ; the first:\n\(findings.prefix(3).joined(separator: "\n\n"))")
             #expect(answers >= 10_000)
             // The sequences reach every outcome and every admin operation, so each path is compared.
-            for event in Self.outcomes + ["unlock", "reset", "replace", "regenerate", "policy"] {
+            for event in Self.outcomes + ["locked now", "unlock", "reset", "replace", "regenerate", "policy"] {
                 #expect(seen[event, default: 0] > 0, "no \(event) in the generated sequences")
             }
         }
@@ -110,7 +113,9 @@ struct PolicyDifferentialTests {
                 guard try sql.reset() else { throw fail("reset found no enrollment") }
                 let (answer, state) = try sql.verify(code(model, offset: 0), now: model.now)
                 log.append("reset; verify -> \(answer.outcome)")
-                guard answer.outcome == "not-enrolled", state == nil else { throw fail("after reset: \(answer)") }
+                guard answer.outcome == "not-enrolled", answer.backupCodesLeft == nil, !answer.lockedNow, state == nil else {
+                    throw fail("after reset: \(answer)")
+                }
                 model = try newModel(&random, now: model.now, policy: model.policy)
                 try enroll(&model, sql: sql, random: &random, log: &log)
             case 25..<35:
@@ -129,14 +134,18 @@ struct PolicyDifferentialTests {
             default:
                 let typed = try answer(model, &random)
                 let decision = model.policy.verify(answer: typed, record: model.record, state: model.state, now: model.now)
+                // What the file store's verify tells the module (the hook's backup count and lock).
+                let told = LoginVerification(decision, record: model.record, before: model.state)
                 let (answer, stored) = try sql.verify(typed, now: model.now)
                 model.state = decision.state
                 answers += 1
                 seen[decision.outcome.logName, default: 0] += 1
+                if told.lockedNow { seen["locked now", default: 0] += 1 }
                 log.append("t=\(model.now) \(typed.debugDescription): Swift \(decision.outcome), SQL \(answer.outcome)")
                 guard let stored else { throw fail("the enrollment is gone") }
                 let expected = SQLPolicy.Answer(outcome: decision.outcome.logName, failures: model.state.failures,
-                                                throttledUntil: model.state.throttledUntil)
+                                                throttledUntil: model.state.throttledUntil,
+                                                backupCodesLeft: told.backupCodesLeft, lockedNow: told.lockedNow)
                 if answer != expected { throw fail("answer: SQL \(answer), Swift \(expected)") }
                 if let step = decision.outcome.acceptedStep, stored.lastStep != step {
                     throw fail("accepted step: SQL \(stored.lastStep), Swift \(step)")

@@ -38,6 +38,9 @@ struct SQLPolicy {
         var outcome: String
         var failures: Int
         var throttledUntil: Int64
+        /// Nil when not enrolled.
+        var backupCodesLeft: Int?
+        var lockedNow: Bool
     }
 
     static let testClock = URL(fileURLWithPath: FleetServer.script).deletingLastPathComponent()
@@ -97,16 +100,19 @@ struct SQLPolicy {
         let rows = try session.run("""
             UPDATE swift2fa_test.clock SET now_seconds = \(now) \\;
             SET ROLE server_a \\;
-            SELECT outcome, failures, throttled_until FROM swift2fa.verify(\(PsqlSession.literal(user)),
-                \(PsqlSession.literal(answer)), 'differential', NULL) \\;
+            SELECT outcome, failures, throttled_until, backup_codes_left, locked_now
+              FROM swift2fa.verify(\(PsqlSession.literal(user)), \(PsqlSession.literal(answer)), 'differential', NULL) \\;
             RESET ROLE \\;
             \(Self.stateQuery(user))
             """)
-        guard rows.count == 1 || rows.count == 2, rows[0].count == 3,
-              let failures = Int(rows[0][1]), let until = Int64(rows[0][2]) else {
+        // psql prints NULL as nothing.
+        guard rows.count == 1 || rows.count == 2, rows[0].count == 5,
+              let failures = Int(rows[0][1]), let until = Int64(rows[0][2]),
+              rows[0][3].isEmpty || Int(rows[0][3]) != nil, ["t", "f"].contains(rows[0][4]) else {
             throw FixtureError(text: "verify answered \(rows)")
         }
-        return (Answer(outcome: rows[0][0], failures: failures, throttledUntil: until),
+        return (Answer(outcome: rows[0][0], failures: failures, throttledUntil: until, backupCodesLeft: Int(rows[0][3]),
+                       lockedNow: rows[0][4] == "t"),
                 rows.count == 2 ? try Self.parseState(rows[1]) : nil)
     }
 

@@ -71,7 +71,7 @@ struct ExemptionTests {
         #expect(run.prompts.isEmpty)
     }
 
-    @Test("split_answer for an exempt user: the whole answer is the password, and no code is asked after")
+    @Test("split_answer from an exempt network: asked for the password alone, passed on whole; no code is asked after")
     func splitAnswer() throws {
         let harness = try PAMHarness()
         try OptionTests.oneFieldStack(harness, options: "exempt_network=192.0.2.0/24")
@@ -83,6 +83,42 @@ struct ExemptionTests {
         let other = try harness.authenticate("root", answers: ["hunter2000000"], items: ["PAM_RHOST": "198.51.100.1"])
         #expect(other.prompts.map(\.text) == ["Password & verification code: "])
         #expect(other.outcome == "rejected" && other.result != PAM.success)
+    }
+
+    /// The cases of `splitAnswerPromptByGroup`: the options, who is exempt by them, who is
+    /// asked but not enrolled, and who is asked and enrolled (bob is the one enrolled).
+    static let splitGroupCases: [(options: String, exempt: String, unenrolled: String, enrolled: String?)] = [
+        ("exempt_group=admins nullok", "alice", "carol", "bob"),
+        ("require_group=admins nullok", "bob", "alice", nil),
+    ]
+
+    @Test("split_answer: exempt by group or not, enrolled or not (nullok), everyone gets the same one prompt",
+          arguments: splitGroupCases)
+    func splitAnswerPromptByGroup(_ options: String, exempt: String, unenrolled: String, enrolled: String?) throws {
+        let harness = try PAMHarness()
+        // alice is in admins, bob and carol are not; bob is enrolled, alice and carol are not.
+        let environment = try FaultSupport.fakeUsers(harness, ["alice", "bob", "carol"], group: "admins")
+        try OptionTests.oneFieldStack(harness, options: options)
+        let record = try harness.enroll("bob")
+        let combined = ["Password & verification code: "]
+        // A wrong password: the prompt is all anyone sees before the password is checked.
+        for user in ["alice", "bob", "carol"] {
+            let run = try harness.authenticate(user, answers: ["hunter3000000"], items: environment)
+            #expect(run.prompts.map(\.text) == combined, "\(user): \(run.logs)")
+            #expect(run.result != PAM.success, "\(user)")
+        }
+        // The right password: a user who needs no code typed it alone, and it was passed on whole.
+        let noCode = try harness.authenticate(exempt, answers: ["hunter2"], items: environment)
+        #expect(noCode.result == PAM.success && noCode.outcome == "exempt", "\(noCode.logs)")
+        let notEnrolled = try harness.authenticate(unenrolled, answers: ["hunter2"], items: environment)
+        #expect(notEnrolled.result == PAM.success && notEnrolled.outcome == "not-enrolled", "\(notEnrolled.logs)")
+        #expect(!notEnrolled.logs.contains { $0.text.contains("result=code-kept") }, "no code kept")
+        if let enrolled {
+            PAMHarness.waitForFreshStep()
+            let code = AuthenticatorApp.code(record.secret, record.parameters)
+            let asked = try harness.authenticate(enrolled, answers: ["hunter2" + code], items: environment)
+            #expect(asked.result == PAM.success && asked.outcome == "accepted-totp", "\(asked.logs)")
+        }
     }
 
     @Test("options that are not lists of groups or numeric networks are refused: fail closed", arguments: [

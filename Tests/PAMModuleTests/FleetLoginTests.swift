@@ -27,11 +27,11 @@ struct FleetLoginTests {
     }
 
     /// Writes `NAME.conf` (mode 0600) in the harness: the conninfo (which only switches fleet
-    /// mode on: the module never reads it), the pooler's directory and the timeout.
+    /// mode on: the module never reads it), the pooler's directory and the timeout, then `more`.
     static func writeConfig(_ harness: PAMHarness, _ name: String, conninfo: String, pooler: String,
-                            timeout: Int = 3) throws -> String {
+                            timeout: Int = 3, more: String = "") throws -> String {
         let config = harness.root.appendingPathComponent("\(name).conf").path
-        try "database = \(conninfo)\npooler = \(pooler)\ndatabase_timeout = \(timeout)\n"
+        try "database = \(conninfo)\npooler = \(pooler)\ndatabase_timeout = \(timeout)\n\(more)"
             .write(toFile: config, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: config)
         return config
@@ -230,6 +230,51 @@ struct FleetLoginTests {
             #expect(run.result == PAM.success && run.outcome == "accepted-totp", "\(run.stderr)")
             let refused = try harness.authenticate("root", service: "wrongca", answers: [AuthenticatorApp.code(secret, offset: 1)])
             #expect(refused.result == PAM.authInfoUnavailable && refused.outcome == "database-unavailable", "\(refused.stderr)")
+        }
+    }
+
+    @Test("the event hook hears of a backup code used, few left, and the lock, as with the file store")
+    func hookEvents() throws {
+        let harness = try PAMHarness()
+        try FleetServer.with { server in
+            let program = try EventHookTests.hook(harness)
+            let config = try Self.writeConfig(harness, "a", conninfo: server.conninfo("server_a"),
+                                              pooler: server.pooler("server_a"), more: "notify = \(program)\n")
+            try harness.service(["auth required \(PAMHarness.wrapperModules)/pam_set_items.so",
+                                 harness.moduleLine("config=\(config)")], name: "a")
+            let admin = try server.store("twofa_admin")
+            let secret = try #require(SecureRandom.bytes(20))
+            let codes = ["abcde-fghjk", "bcdef-ghjkm", "cdefg-hjkmn"]
+            try admin.enroll(user: "root", secret: secret, parameters: .standard, lastStep: 0, backupCodes: codes, replace: false)
+            try admin.setSetting("throttle_after", to: 5)
+            try admin.setSetting("lock_after", to: 2)
+
+            let used = try harness.authenticate("root", service: "a", answers: [codes[0]], items: ["PAM_RHOST": "192.0.2.7"])
+            #expect(used.result == PAM.success && used.outcome == "accepted-backup", "\(used.stderr)")
+            let events = EventHookTests.events(harness, count: 2)
+            let objects = try events.map(EventHookTests.object)
+            // Detached hooks run side by side: in either order.
+            #expect(Set(objects.compactMap { $0["event"] as? String }) == ["backup-code-used", "backup-codes-low"], "\(events)")
+            #expect(objects.allSatisfy { $0["backup_codes_left"] as? Int == 2 && $0["service"] as? String == "a"
+                                         && $0["rhost"] as? String == "192.0.2.7" }, "\(events)")
+
+            PAMHarness.waitForFreshStep(margin: 10)
+            let wrong = AuthenticatorApp.code(secret, offset: 20)
+            #expect(try harness.authenticate("root", service: "a", answers: [wrong]).outcome == "rejected")
+            usleep(300_000)
+            #expect(EventHookTests.events(harness, count: 3).count == 2, "a wrong code below lock_after is no event")
+            let locking = try harness.authenticate("root", service: "a", answers: [wrong])
+            #expect(locking.outcome == "rejected" && locking.result == PAM.authError, "\(locking.stderr)")
+            let all = EventHookTests.events(harness, count: 3)
+            #expect(all.count == 3, "\(all)")
+            let locked = try all.map(EventHookTests.object).filter { $0["event"] as? String == "locked" }
+            #expect(locked.count == 1 && locked.first?["user"] as? String == "root", "\(all)")
+            #expect(try admin.status(user: "root").locked)
+
+            // Refused while locked: no second lock event.
+            #expect(try harness.authenticate("root", service: "a", answers: [AuthenticatorApp.code(secret)]).outcome == "locked")
+            usleep(300_000)
+            #expect(EventHookTests.events(harness, count: 4).count == 3)
         }
     }
 

@@ -246,14 +246,8 @@ import Testing
     /// The real try: pamtester in a private namespace, through the built module. Root only.
     @Test(.requiresRoot("pamtester runs in a private mount namespace"), .requires("/usr/bin/pamtester", package: "pamtester"))
     func checkTriesTheStackWithPamtester() throws {
-        let built = URL(fileURLWithPath: CLI.binary).deletingLastPathComponent().appendingPathComponent("libpam_swift2fa.so").path
-        try #require(FileManager.default.fileExists(atPath: built), "build the module first")
-        // Installed under its real name, as a PAM line names it.
-        let modules = try TempStore()
-        try FileManager.default.createDirectory(atPath: "\(modules.path)/good", withIntermediateDirectories: false)
-        try FileManager.default.createDirectory(atPath: "\(modules.path)/broken", withIntermediateDirectories: false)
-        let module = "\(modules.path)/good/pam_swift2fa.so"
-        try FileManager.default.copyItem(atPath: built, toPath: module)
+        let installed = try InstalledModule()
+        let module = installed.path
         let store = try TempStore()
         // A configuration that names a fleet database and another store: the check uses
         // neither (an empty configuration is mounted over it in the namespace).
@@ -295,7 +289,8 @@ import Testing
         #expect(optional.stdout.contains("FAILED: s2fa-optional:1: a wrong password does not end the stack"), "\(optional.stdout)")
         #expect(optional.stdout.contains("FAILED: a wrong password with a valid code was accepted"), "\(optional.stdout)")
 
-        let broken = "\(modules.path)/broken/pam_swift2fa.so"
+        let broken = "\(installed.directory.path)/broken/pam_swift2fa.so"
+        try FileManager.default.createDirectory(atPath: "\(installed.directory.path)/broken", withIntermediateDirectories: false)
         try "not an ELF file\n".write(toFile: broken, atomically: false, encoding: .utf8)
         try dir.write("s2fa-broken", "auth requisite pam_unix.so\nauth required \(broken) nullok store=\(store.path)\n")
         let failed = try dir.run(["check", "s2fa-broken"])

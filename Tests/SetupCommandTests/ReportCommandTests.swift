@@ -164,6 +164,37 @@ struct ReportCommandTests {
         #expect(world.directory.read("pam.d/login") == "auth required pam_unix.so nullok\n")
     }
 
+    @Test("pam require tries the new stack with pamtester: an unenrolled account is now refused; a stack that would let one in is put back",
+          .requires("/usr/bin/pamtester", package: "pamtester"))
+    func requireTriesTheStack() throws {
+        let world = try World([Account(name: "alice")])
+        let store = ["--store", world.store.path]
+        _ = try world.enroll("alice", store)
+        let module = try InstalledModule()
+        let asking = "auth requisite pam_unix.so\nauth required \(module.path) nullok store=\(world.store.path)\n"
+        try world.directory.write(asking, to: "pam.d/s2fa-require", mode: 0o644)
+        let enrolled = world.store.snapshot()
+        let tried = try world.run(["pam", "require", "s2fa-require", "--pam-dir", world.pamDir] + store)
+        #expect(tried.status == 0, "\(tried.stdout) \(tried.stderr)")
+        #expect(tried.stdout.contains("trying the 's2fa-require' stack with pamtester"), "\(tried.stdout)")
+        #expect(tried.stdout.contains("ok: a user who has not enrolled is refused (no nullok)"), "\(tried.stdout)")
+        #expect(tried.stdout.contains("ok: an enrolled user with password and valid code logs in"), "\(tried.stdout)")
+        #expect(!tried.stdout.contains("FAILED") && !tried.stdout.contains("--no-check"), "\(tried.stdout)")
+        #expect(world.directory.read("pam.d/s2fa-require") == asking.replacingOccurrences(of: " nullok", with: ""))
+        #expect(world.store.snapshot() == enrolled, "the try enrolled its throw-away user in a private store")
+
+        // pam_permit ahead of the module lets anyone in once nullok is gone: the try sees an
+        // unenrolled account accepted, and the file is put back as it was.
+        let open = "auth sufficient pam_permit.so\nauth required \(module.path) nullok store=\(world.store.path)\n"
+        try world.directory.write(open, to: "pam.d/s2fa-open", mode: 0o644)
+        let failed = try world.run(["pam", "require", "s2fa-open", "--pam-dir", world.pamDir] + store)
+        #expect(failed.status == 74, "\(failed.stdout) \(failed.stderr)")
+        #expect(failed.stdout.contains("FAILED: a user who has not enrolled was accepted without nullok"), "\(failed.stdout)")
+        #expect(failed.stdout.contains("restored") && failed.stderr.contains("the files are as they were"),
+                "\(failed.stdout) \(failed.stderr)")
+        #expect(world.directory.read("pam.d/s2fa-open") == open)
+    }
+
     @Test("report and pam require with the fleet: the same body over the database, last login from the audit log",
           .requiresPostgreSQL)
     func fleet() throws {

@@ -101,6 +101,21 @@ final class TempStore {
     }
 }
 
+/// The built module copied under its real name (`good/pam_swift2fa.so`) into a private
+/// directory, as a PAM line names it.
+final class InstalledModule {
+    let directory: TempStore
+    var path: String { "\(directory.path)/good/pam_swift2fa.so" }
+
+    init() throws {
+        let built = URL(fileURLWithPath: CLI.binary).deletingLastPathComponent().appendingPathComponent("libpam_swift2fa.so").path
+        try #require(FileManager.default.fileExists(atPath: built), "build the module first")
+        directory = try TempStore()
+        try FileManager.default.createDirectory(atPath: "\(directory.path)/good", withIntermediateDirectories: false)
+        try FileManager.default.copyItem(atPath: built, toPath: path)
+    }
+}
+
 extension CLI {
     /// Runs an interactive enrollment in a pseudo-terminal with expect: it reads the secret
     /// from the screen, computes codes with oathtool, types a wrong code, then the right

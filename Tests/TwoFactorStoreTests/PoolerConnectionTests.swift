@@ -9,6 +9,9 @@ import TwoFactorStore
 /// `database-unavailable`.
 @Suite("The login process's pooler connection")
 struct PoolerConnectionTests {
+    /// The one row the honest fake answers every call with (verify's five columns).
+    static let honestRow: [[String?]] = [["accepted-totp", "0", "0", "10", "f"]]
+
     /// Runs `body` with a fake pooler serving `scenarios` in `directory`, stopped after.
     static func withFake<Result>(_ scenarios: [String], _ body: (FleetSettings, String) throws -> Result) throws -> Result {
         let directory = try TemporaryDirectory("s2fa-store")
@@ -27,7 +30,7 @@ struct PoolerConnectionTests {
             let connection = try PoolerConnection(settings)
             let first = try connection.run("SELECT $1", ["a", nil])
             let second = try connection.run("SELECT 2", [])
-            #expect(first == [["accepted-totp", "0", "0"]] && second == first)
+            #expect(first == Self.honestRow && second == first)
             connection.close()
             Thread.sleep(forTimeInterval: 0.2)
             let seen = try String(contentsOfFile: log, encoding: .utf8)
@@ -39,11 +42,11 @@ struct PoolerConnectionTests {
     func handOver() throws {
         try Self.withFake(["honest"]) { settings, log in
             let first = try PoolerConnection(settings)
-            #expect(try first.run("SELECT 1", []) == [["accepted-totp", "0", "0"]])
+            #expect(try first.run("SELECT 1", []) == Self.honestRow)
             let descriptor = try #require(first.handOver())
             #expect(throws: EnrollmentStoreError.self) { try first.run("SELECT 1", []) }
             let second = try PoolerConnection(resuming: descriptor, settings: settings)
-            #expect(try second.run("SELECT 2", []) == [["accepted-totp", "0", "0"]])
+            #expect(try second.run("SELECT 2", []) == Self.honestRow)
             second.close()
             Thread.sleep(forTimeInterval: 0.2)
             #expect(try String(contentsOfFile: log, encoding: .utf8) == "honest: startup P B D E S P B D E S X\n")

@@ -306,8 +306,8 @@ check "version 1: migration 001 counts as applied, 002 and later run" "001-table
     "$(psql -X -At "$v1" -c "SELECT string_agg(name || CASE WHEN applied_at IS NULL THEN ' found' ELSE ' applied' END, ' ' ORDER BY number) || ' ' FROM swift2fa.schema_migrations" 2>&1)"
 check "after the upgrade: the enrollment is kept, the used code replayed" "replayed" \
     "$(psql -X -At "$v1 user=server_a" -c "SELECT outcome FROM swift2fa.verify('henry', '$henry_code', 'sshd', NULL)" 2>&1)"
-check "after the upgrade: the backup code works" "accepted-backup" \
-    "$(psql -X -At "$v1 user=server_a" -c "SELECT outcome FROM swift2fa.verify('henry', 'ABCDE-FGHJK', 'sshd', NULL)" 2>&1)"
+check "after the upgrade: the backup code works, and verify answers with the codes left and the lock" "accepted-backup 0 false" \
+    "$(psql -X -At "$v1 user=server_a" -c "SELECT outcome || ' ' || backup_codes_left || ' ' || locked_now FROM swift2fa.verify('henry', 'ABCDE-FGHJK', 'sshd', NULL)" 2>&1)"
 check "after the upgrade: the pending enrollment is kept and counts as the admin's" "pending t" \
     "$(psql -X -At "$v1" -c "SELECT status FROM swift2fa.status('ivy'); SELECT started_by_admin FROM swift2fa.pending" 2>&1 | tr '\n' ' ' | sed 's/ $//')"
 check "after the upgrade: the server role lost the enrollment right" "42501" \
@@ -383,8 +383,9 @@ check "after the upgrade: the used code stays replayed" "replayed" \
     "$(v2sql server_b "SELECT outcome FROM swift2fa.verify('kate', '$kate_code', 'sshd', NULL)")"
 check "after the upgrade: the used backup code stays used" "rejected" \
     "$(v2sql server_a "SELECT outcome FROM swift2fa.verify('kate', 'ABCDE-FGHJK', 'sshd', NULL)")"
-check "after the upgrade: the unused backup code works" "accepted-backup" \
-    "$(v2sql server_a "SELECT outcome FROM swift2fa.verify('kate', 'MNPQR-STUVW', 'sshd', NULL)")"
+check "after the upgrade: the unused backup code works, and verify answers with the codes left and the lock" \
+    "accepted-backup 0 false" \
+    "$(v2sql server_a "SELECT outcome || ' ' || backup_codes_left || ' ' || locked_now FROM swift2fa.verify('kate', 'MNPQR-STUVW', 'sshd', NULL)")"
 check "after the upgrade: the back-off goes on" "throttled" \
     "$(v2sql server_b "SELECT outcome FROM swift2fa.verify('leo', '$(code "$leo" --digits=8)', 'sshd', NULL)")"
 check "after the upgrade: the server's pending enrollment is confirmed with a current code" "accepted" \

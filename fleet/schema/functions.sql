@@ -213,13 +213,37 @@ BEGIN
 END
 $$;
 
+-- A verify of a release before backup_codes_left and locked_now has another result type, which
+-- CREATE OR REPLACE cannot change. It is renamed out of the way first: the renamed function keeps
+-- its grants, which the new verify gets below before the old one is dropped, so the server roles
+-- keep verifying after an upgrade without a new `grant-server`.
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                WHERE n.nspname = 'swift2fa' AND p.proname = 'verify'
+                  AND NOT ('locked_now' = ANY (coalesce(p.proargnames, '{}')))) THEN
+        ALTER FUNCTION swift2fa.verify(text, text, text, text) RENAME TO verify_before_upgrade;
+    END IF;
+END
+$$;
+
+-- The user's unused backup codes.
+CREATE OR REPLACE FUNCTION swift2fa.backup_codes_left(p_user text) RETURNS integer
+LANGUAGE sql STABLE AS $$
+    SELECT count(*)::integer FROM swift2fa.backup_code WHERE user_name = p_user AND used_at IS NULL
+$$;
+
 -- One login attempt: checks `p_answer` (a TOTP code or a backup code, as typed) for `p_user`
 -- and applies replay, throttle and lock exactly like the module, in one transaction under the
 -- user's row lock, then writes the state and an audit row.
 -- outcome: accepted-totp, accepted-backup, rejected, replayed, throttled, locked or not-enrolled;
--- failures: the consecutive failures afterwards; throttled_until: Unix time (0 when none).
+-- failures: the consecutive failures afterwards; throttled_until: Unix time (0 when none);
+-- backup_codes_left: the unused backup codes afterwards (NULL when not enrolled);
+-- locked_now: true when this attempt locked the second factor. The last two are what the
+-- module's event hook hears of (backup-codes-low, locked).
 CREATE OR REPLACE FUNCTION swift2fa.verify(p_user text, p_answer text, p_service text, p_rhost text,
-    OUT outcome text, OUT failures integer, OUT throttled_until bigint)
+    OUT outcome text, OUT failures integer, OUT throttled_until bigint, OUT backup_codes_left integer,
+    OUT locked_now boolean)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
 DECLARE
     s swift2fa.settings;
@@ -239,6 +263,7 @@ BEGIN
     SELECT * INTO e FROM swift2fa.enrollment WHERE user_name = p_user FOR UPDATE;
     enrolled := FOUND;
     now_s := swift2fa.now_seconds();   -- read after the lock: a waiting login uses the time it runs at
+    locked_now := false;
 
     IF NOT enrolled THEN
         -- The same slow hash as an enrolled user's backup-shaped answer costs.
@@ -250,72 +275,93 @@ BEGIN
 
     failures := e.failures;
     throttled_until := e.throttled_until;
-    IF e.locked THEN
-        outcome := 'locked';
-        PERFORM swift2fa.audit_attempt(p_user, p_service, p_rhost, outcome, failures);
-        RETURN;
-    END IF;
-
-    totp_shaped := typed ~ '^[0-9]+$' AND octet_length(typed) = e.digits;
-    throttled := now_s < e.throttled_until;
-    -- While throttled only backup-shaped answers are checked, and only until throttle_after of
-    -- them failed in this back-off period. A TOTP-shaped answer is refused unchecked even if it
-    -- could be an 8-digit backup code.
-    IF throttled AND (backup IS NULL OR totp_shaped OR e.backup_failures >= s.throttle_after) THEN
-        outcome := 'throttled';
-        PERFORM swift2fa.audit_attempt(p_user, p_service, p_rhost, outcome, failures);
-        RETURN;
-    END IF;
-
-    IF totp_shaped AND NOT throttled THEN
-        m := swift2fa.totp_match(e.secret, e.algorithm, e.digits, e.period, e.last_step, s."window", typed, now_s);
-        IF m.kind = 'accepted' THEN
-            UPDATE swift2fa.enrollment
-               SET last_step = m.step, failures = 0, throttled_until = 0, backup_failures = 0
-             WHERE user_name = p_user;
-            outcome := 'accepted-totp'; failures := 0; throttled_until := 0;
-            PERFORM swift2fa.audit_attempt(p_user, p_service, p_rhost, outcome, failures);
-            RETURN;
+    -- Every path below sets the outcome and leaves this block; the answer's backup count and
+    -- the audit row come after it.
+    <<decided>>
+    BEGIN
+        IF e.locked THEN
+            outcome := 'locked';
+            EXIT decided;
         END IF;
-        saw_replay := m.kind = 'replayed';
-    END IF;
 
-    IF backup IS NOT NULL THEN
-        -- The tag picks the one unused code to check: one slow hash per answer.
-        SELECT hash INTO stored_hash FROM swift2fa.backup_code
-         WHERE user_name = p_user AND tag = swift2fa.backup_tag(e.secret, backup) AND used_at IS NULL;
-        IF FOUND THEN
-            IF crypt(backup, stored_hash) = stored_hash THEN
-                UPDATE swift2fa.backup_code SET used_at = clock_timestamp()
-                 WHERE user_name = p_user AND hash = stored_hash;
-                UPDATE swift2fa.enrollment SET failures = 0, throttled_until = 0, backup_failures = 0
+        totp_shaped := typed ~ '^[0-9]+$' AND octet_length(typed) = e.digits;
+        throttled := now_s < e.throttled_until;
+        -- While throttled only backup-shaped answers are checked, and only until throttle_after of
+        -- them failed in this back-off period. A TOTP-shaped answer is refused unchecked even if it
+        -- could be an 8-digit backup code.
+        IF throttled AND (backup IS NULL OR totp_shaped OR e.backup_failures >= s.throttle_after) THEN
+            outcome := 'throttled';
+            EXIT decided;
+        END IF;
+
+        IF totp_shaped AND NOT throttled THEN
+            m := swift2fa.totp_match(e.secret, e.algorithm, e.digits, e.period, e.last_step, s."window", typed, now_s);
+            IF m.kind = 'accepted' THEN
+                UPDATE swift2fa.enrollment
+                   SET last_step = m.step, failures = 0, throttled_until = 0, backup_failures = 0
                  WHERE user_name = p_user;
-                outcome := 'accepted-backup'; failures := 0; throttled_until := 0;
-                PERFORM swift2fa.audit_attempt(p_user, p_service, p_rhost, outcome, failures);
-                RETURN;
+                outcome := 'accepted-totp'; failures := 0; throttled_until := 0;
+                EXIT decided;
             END IF;
-        ELSE
-            PERFORM crypt(backup, s.dummy_hash);
+            saw_replay := m.kind = 'replayed';
         END IF;
-    END IF;
 
-    IF throttled THEN
-        -- A wrong backup code during a back-off does not bring the lock closer; it counts
-        -- toward this period's backup allowance only.
-        UPDATE swift2fa.enrollment SET backup_failures = e.backup_failures + 1 WHERE user_name = p_user;
-        outcome := 'rejected';
-    ELSE
-        failures := least(e.failures, 999999) + 1;
-        IF failures >= s.throttle_after THEN
-            throttled_until := now_s + swift2fa.throttle_seconds(failures, s);
+        IF backup IS NOT NULL THEN
+            -- The tag picks the one unused code to check: one slow hash per answer.
+            SELECT hash INTO stored_hash FROM swift2fa.backup_code
+             WHERE user_name = p_user AND tag = swift2fa.backup_tag(e.secret, backup) AND used_at IS NULL;
+            IF FOUND THEN
+                IF crypt(backup, stored_hash) = stored_hash THEN
+                    UPDATE swift2fa.backup_code SET used_at = clock_timestamp()
+                     WHERE user_name = p_user AND hash = stored_hash;
+                    UPDATE swift2fa.enrollment SET failures = 0, throttled_until = 0, backup_failures = 0
+                     WHERE user_name = p_user;
+                    outcome := 'accepted-backup'; failures := 0; throttled_until := 0;
+                    EXIT decided;
+                END IF;
+            ELSE
+                PERFORM crypt(backup, s.dummy_hash);
+            END IF;
         END IF;
-        UPDATE swift2fa.enrollment
-           SET failures = verify.failures, throttled_until = verify.throttled_until, backup_failures = 0,
-               locked = verify.failures >= s.lock_after
-         WHERE user_name = p_user;
-        outcome := CASE WHEN saw_replay THEN 'replayed' ELSE 'rejected' END;
-    END IF;
+
+        IF throttled THEN
+            -- A wrong backup code during a back-off does not bring the lock closer; it counts
+            -- toward this period's backup allowance only.
+            UPDATE swift2fa.enrollment SET backup_failures = e.backup_failures + 1 WHERE user_name = p_user;
+            outcome := 'rejected';
+        ELSE
+            failures := least(e.failures, 999999) + 1;
+            IF failures >= s.throttle_after THEN
+                throttled_until := now_s + swift2fa.throttle_seconds(failures, s);
+            END IF;
+            locked_now := failures >= s.lock_after;
+            UPDATE swift2fa.enrollment
+               SET failures = verify.failures, throttled_until = verify.throttled_until, backup_failures = 0,
+                   locked = verify.locked_now
+             WHERE user_name = p_user;
+            outcome := CASE WHEN saw_replay THEN 'replayed' ELSE 'rejected' END;
+        END IF;
+    END decided;
+    backup_codes_left := swift2fa.backup_codes_left(p_user);
     PERFORM swift2fa.audit_attempt(p_user, p_service, p_rhost, outcome, failures);
+END
+$$;
+
+-- The server roles of the verify renamed above get the new one (in the order they were granted),
+-- and the old one goes.
+DO $$
+DECLARE
+    r name;
+BEGIN
+    IF to_regprocedure('swift2fa.verify_before_upgrade(text, text, text, text)') IS NOT NULL THEN
+        FOR r IN SELECT g.rolname FROM pg_proc p, aclexplode(p.proacl) WITH ORDINALITY AS a, pg_roles g
+                  WHERE p.oid = 'swift2fa.verify_before_upgrade(text, text, text, text)'::regprocedure
+                    AND a.privilege_type = 'EXECUTE' AND g.oid = a.grantee AND a.grantee <> p.proowner
+                  ORDER BY a.ordinality LOOP
+            EXECUTE format('GRANT EXECUTE ON FUNCTION swift2fa.verify(text, text, text, text) TO %I', r);
+        END LOOP;
+        DROP FUNCTION swift2fa.verify_before_upgrade(text, text, text, text);
+    END IF;
 END
 $$;
 
@@ -468,7 +514,7 @@ BEGIN
     IF FOUND THEN
         status := 'enrolled';
         algorithm := e.algorithm; digits := e.digits; period := e.period; created := e.created;
-        backup_codes_left := (SELECT count(*) FROM swift2fa.backup_code b WHERE b.user_name = p_user AND b.used_at IS NULL);
+        backup_codes_left := swift2fa.backup_codes_left(p_user);
         failures := e.failures; locked := e.locked;
         throttled_until := CASE WHEN e.throttled_until > now_s THEN e.throttled_until END;
         -- Of this enrollment only: after the audit row that made it (as the file store's

@@ -1374,9 +1374,11 @@ static void answer_call(struct lf_socket *entry)
         queue_message(entry, 'Z', "I", 1);
         return;
     }
-    /* Honest: lf_db_value, and "0" "0" after it for verify's three columns. */
+    /* Honest: lf_db_value, then for verify's five columns no failures, no back-off,
+       10 backup codes left, not locked now. */
     const char *value = lf_db_value != NULL ? lf_db_value : "";
-    int columns = strstr(entry->sql, "verify(") != NULL ? 3 : 1;
+    static const char *const verify_rest[4] = { "0", "0", "10", "f" };
+    int columns = strstr(entry->sql, "verify(") != NULL ? 5 : 1;
     uint8_t body[512];
     size_t n = 0;
     body[n++] = 0;
@@ -1394,7 +1396,7 @@ static void answer_call(struct lf_socket *entry)
     body[n++] = 0;
     body[n++] = (uint8_t)columns;
     for (int column = 0; column < columns; column++) {
-        const char *text = column == 0 ? value : "0";
+        const char *text = column == 0 ? value : verify_rest[column - 1];
         size_t length = strlen(text);
         if (length > 200) {
             length = 200;
