@@ -224,7 +224,7 @@ public func fuzzCodeInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     case .acceptedCode(let match):
         fuzzCheck(!locked, "accepted while locked")
         fuzzCheck(!throttled, "code accepted while throttled")
-        fuzzCheck(match == fresh, "accepted \(match), the oracle found \(String(describing: fresh))")
+        fuzzCheck(match == fresh, "accepted \(match), the oracle found \(fresh.map { "\($0)" } ?? "nothing")")
         guard let matched = credentials.first(where: { $0.id == match.credentialID }) else {
             fuzzCheck(false, "accepted a credential the record does not hold")
             return 0

@@ -10,9 +10,9 @@ public func fuzzSecretRecord(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
     guard let record = try? SecretRecord.parse(text) else { return 0 }
     let credentials = record.credentials
     fuzzCheck((1...Credential.maximumCount).contains(credentials.count), "\(credentials.count) credentials")
-    fuzzCheck(credentials.allSatisfy(\.isValid), "an invalid credential accepted")
-    fuzzCheck(Set(credentials.map(\.id)).count == credentials.count, "repeated credential id")
-    fuzzCheck(Set(credentials.map(\.label)).count == credentials.count, "repeated credential label")
+    fuzzCheck(credentials.allSatisfy { $0.isValid }, "an invalid credential accepted")
+    fuzzCheck(Set(credentials.map { $0.id }).count == credentials.count, "repeated credential id")
+    fuzzCheck(Set(credentials.map { $0.label }).count == credentials.count, "repeated credential label")
     fuzzCheck(Credential.allowedSecretLengths.contains(record.backupKey.count), "backup key length out of range")
     fuzzCheck(record.backupCodes.count <= SecretRecord.maximumBackupCodes, "too many backup codes")
     fuzzCheck(record.promptDigits == credentials.first?.digits, "prompt digits are not the first credential's")
@@ -23,7 +23,7 @@ public func fuzzSecretRecord(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
     }
 
     let serialized = record.serialized()
-    fuzzCheck(serialized.hasPrefix("# swift-2fa secret file.") && serialized.contains("\nversion 2\n"), "not written as version 2")
+    fuzzCheck(serialized.hasPrefix("# swift-2fa secret file.") && serialized.split(separator: "\n").contains("version 2"), "not written as version 2")
     var position = 0
     for line in serialized.split(separator: "\n") where line.hasPrefix("credential ") {
         position += 1

@@ -159,7 +159,7 @@ extension FleetEnrollmentStore: EnrollmentAdministration {
     static func single(_ record: SecretRecord) throws(EnrollmentStoreError) -> (secret: [UInt8], parameters: OTPParameters) {
         guard record.credentials.count == 1, let credential = record.credentials.first, !record.addsToEnrollment,
               case .totp(_, 0) = credential.kind, let parameters = credential.totpParameters,
-              parameters.digits != 7 else { throw oneCredential }
+              FleetCredentialLimits.allowedDigits.contains(parameters.digits) else { throw oneCredential }
         return (credential.secret, parameters)
     }
 }

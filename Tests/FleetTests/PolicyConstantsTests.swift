@@ -77,7 +77,9 @@ struct PolicyConstantsTests {
                     }
             }
             for digits in 4...10 {
+                // The fleet holds what the Swift parameters allow, within the fleet's own digits.
                 let swift = OTPParameters(algorithm: .sha1, digits: digits, period: 30).isValid
+                    && FleetCredentialLimits.allowedDigits.contains(digits)
                 for statement in parameters(secret, "SHA1", digits, 30) {
                     #expect(try Self.accepts(sql, statement) == swift, "digits \(digits): \(statement)")
                 }
