@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TwoFactorCore
+import TwoFactorStore
 
 /// Every constant the fleet's SQL and the Swift core both hold, read from each side and
 /// compared (issue 18, item 2): the policy defaults (the settings table's column defaults) and
