@@ -17,10 +17,13 @@ public struct Credential: Equatable, Sendable {
     public var id: Int
     /// A name for people and the log (`credential="yubikey-5"`), unique per user; see `isValidLabel`.
     public var label: String
+    /// TOTP with its period and offset, or HOTP with its counter.
     public var kind: Kind
+    /// The HMAC hash: SHA1, SHA256 or SHA512.
     public var algorithm: HashAlgorithm
     /// Digits per code: 6, 7 or 8.
     public var digits: Int
+    /// The shared secret (the seed of a hardware token).
     public var secret: [UInt8]
     /// When the credential was added (Unix time).
     public var created: Int64
@@ -39,6 +42,7 @@ public struct Credential: Equatable, Sendable {
     /// The label of the credential of an enrollment made before credentials had labels.
     public static let defaultLabel = "default"
 
+    /// A credential from its parts (`isValid` says whether they are in range).
     public init(id: Int, label: String, kind: Kind, algorithm: HashAlgorithm, digits: Int, secret: [UInt8],
                 created: Int64) {
         self.id = id

@@ -10,7 +10,9 @@ public enum CredentialResync {
     /// What a resync found: the credential's new kind (counter or offset) and the step or
     /// counter of the second code, now used.
     public struct Found: Equatable, Sendable {
+        /// The credential's new kind: its counter past the codes, or its clock offset.
         public let kind: Credential.Kind
+        /// The step or counter of the second code, now used.
         public let lastCounter: UInt64
         /// For TOTP, the new offset in steps; for HOTP, the counters skipped.
         public let shift: Int64

@@ -9,6 +9,7 @@ public struct CredentialState: Equatable, Sendable {
     /// When a code of this credential was last accepted (Unix time); nil when never.
     public var lastUsed: Int64?
 
+    /// The state of the credential with `fingerprint`.
     public init(fingerprint: String, lastCounter: UInt64? = nil, lastUsed: Int64? = nil) {
         self.fingerprint = fingerprint
         self.lastCounter = lastCounter

@@ -14,6 +14,7 @@ public struct DriftFinding: Equatable, Sendable {
     /// The steps a finding can hold.
     public static let stepsRange: ClosedRange<Int> = -searchedSteps...searchedSteps
 
+    /// A finding of the credential with `fingerprint`.
     public init(fingerprint: String, steps: Int, time: Int64) {
         self.fingerprint = fingerprint
         self.steps = steps

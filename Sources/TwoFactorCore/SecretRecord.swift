@@ -27,6 +27,7 @@ public struct SecretRecord: Equatable, Sendable {
     public var created: Int64
     /// The key of the backup codes' tags (`BackupCodeHash.tag`).
     public var backupKey: [UInt8]
+    /// The hashes of the backup codes (at most `maximumBackupCodes`).
     public var backupCodes: [BackupCodeHash]
     /// Set on a pending enrollment (not yet confirmed): Unix time after which it is void.
     public var pendingUntil: Int64?
@@ -37,6 +38,7 @@ public struct SecretRecord: Equatable, Sendable {
     public static let maximumBackupCodes = 20
     static let kind = "secret file"
 
+    /// A record from its parts.
     public init(credentials: [Credential], created: Int64, backupKey: [UInt8], backupCodes: [BackupCodeHash] = [],
                 pendingUntil: Int64? = nil, addsToEnrollment: Bool = false) {
         self.credentials = credentials

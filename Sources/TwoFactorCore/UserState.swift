@@ -61,6 +61,7 @@ public struct UserState: Equatable, Sendable {
     /// The state of a user who never logged in.
     public init() {}
 
+    /// A state from its parts.
     public init(failures: Int, throttledUntil: Int64, locked: Bool, usedBackupSalts: [String],
                 credentials: [CredentialState] = [], backupFailures: Int = 0, lastAccepted: Int64? = nil,
                 graces: [GraceRecord] = [], lastDrift: DriftFinding? = nil) {

@@ -19,6 +19,7 @@ public struct CredentialStatus: Equatable, Sendable {
     /// When a code of it was last accepted (Unix time); nil when never (or unknown).
     public let lastUsed: Int64?
 
+    /// A status from its parts (the fleet's one credential).
     public init(id: Int, label: String, kind: String, algorithm: HashAlgorithm, digits: Int, period: Int?, offset: Int?,
                 nextCounter: UInt64?, created: Int64, lastUsed: Int64?) {
         self.id = id

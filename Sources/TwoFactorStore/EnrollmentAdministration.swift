@@ -105,7 +105,7 @@ public struct EnrollmentStatus: Equatable, Sendable {
     }
 
     public var phase: Phase
-    /// The code parameters of the active enrollment.
+    /// The TOTP parameters of the active enrollment's first credential (nil for a HOTP one).
     public var parameters: OTPParameters?
     /// When the active enrollment was made (Unix time).
     public var created: Int64?
