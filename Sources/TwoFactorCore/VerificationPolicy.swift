@@ -119,7 +119,9 @@ public struct VerificationPolicy: Equatable, Sendable {
     /// throttled it is refused unchecked, even if it is an imported backup code.
     public func verify(answer: String, record: SecretRecord, state stored: UserState, now: Int64) -> Decision {
         var codes = CodeCheck(record: record, window: window, hotpWindow: hotpWindow)
-        let state = stored.bound(to: record, fingerprints: codes.fingerprints)
+        // Computed once per check, in the record's order (each is an HMAC).
+        let fingerprints = codes.fingerprints
+        let state = stored.bound(to: record, fingerprints: fingerprints)
         let trimmed = Self.trimmed(answer)
         let typed = CodeCheck.TypedCode(trimmed)
         let codeShaped = typed.map { code in record.credentials.contains { $0.digits == code.digits } } ?? false
@@ -151,9 +153,10 @@ public struct VerificationPolicy: Equatable, Sendable {
             return finish(.rejected, throttle.recordingBackupFailure(state))
         }
 
-        if case .accepted(let found)? = match, let credential = record.credentials.first(where: { $0.id == found.credentialID }) {
+        if case .accepted(let found)? = match, let index = record.credentials.firstIndex(where: { $0.id == found.credentialID }),
+           index < fingerprints.count {
             var next = Self.succeeded(state, usingBackup: nil)
-            next = next.updating(CredentialState(fingerprint: credential.fingerprint, lastCounter: found.counter, lastUsed: now))
+            next = next.updating(CredentialState(fingerprint: fingerprints[index], lastCounter: found.counter, lastUsed: now))
             return finish(.acceptedCode(found), next)
         }
         if let salt = backupSalt { return finish(.acceptedBackup, Self.succeeded(state, usingBackup: salt)) }
