@@ -16,6 +16,13 @@ public enum CredentialResync {
         public let lastCounter: UInt64
         /// For TOTP, the new offset in steps; for HOTP, the counters skipped.
         public let shift: Int64
+
+        /// A finding from its parts (a store that searches itself, such as the fleet's database).
+        public init(kind: Credential.Kind, lastCounter: UInt64, shift: Int64) {
+            self.kind = kind
+            self.lastCounter = lastCounter
+            self.shift = shift
+        }
     }
 
     /// Finds `first` and `second` as the codes of two consecutive counters (steps) of

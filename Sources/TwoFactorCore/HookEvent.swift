@@ -62,8 +62,8 @@ public struct HookEvent: Equatable, Sendable {
     }
 
     /// A JSON string: quotes, backslashes and control characters escaped; bytes that are
-    /// not UTF-8 become U+FFFD.
-    static func quoted(_ value: String) -> String {
+    /// not UTF-8 become U+FFFD. (Also the fleet store's JSON of credentials.)
+    public static func quoted(_ value: String) -> String {
         var out = "\""
         for scalar in value.unicodeScalars {
             switch scalar {

@@ -1,7 +1,7 @@
-/// What the fleet schema holds of a user's credentials, until its migration to several
-/// credentials: one TOTP credential without a clock offset, of 6 or 8 digits (the schema's
-/// check constraints; FleetTests' PolicyConstantsTests compares them).
+/// What the fleet schema holds of a credential beyond the core's own limits: HOTP counters
+/// (and used steps) up to 2^62 - 1, so that every counter a verification computes fits the
+/// database's bigint (the schema's check constraints; FleetTests' PolicyConstantsTests compares them).
 public enum FleetCredentialLimits {
-    /// The digits the schema's `check_parameters` and table constraints accept.
-    public static let allowedDigits: Set<Int> = [6, 8]
+    /// The highest counter or used step the schema's `credential` and `pending` tables accept.
+    public static let maximumCounter: UInt64 = (1 << 62) - 1
 }

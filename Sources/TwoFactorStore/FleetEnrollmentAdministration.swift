@@ -4,8 +4,8 @@ import TwoFactorCore
 /// schema's functions, under the user's row lock and with the database's clock. Reading a
 /// status, reset, unlock, new backup codes, activation and import need the admin role;
 /// `verify`, and with the enrollment right (`db grant-server ROLE --enroll`) `beginPending`
-/// and `confirmPending`, work with a server role too. A new secret is sent once and never
-/// read back; the database hashes the backup codes itself.
+/// (of one TOTP credential) and `confirmPending`, work with a server role too. A new secret is
+/// sent once and never read back; the database hashes the backup codes itself.
 extension FleetEnrollmentStore: EnrollmentAdministration {
     public func location(of user: String) -> String { "fleet database" }
 
@@ -24,11 +24,9 @@ extension FleetEnrollmentStore: EnrollmentAdministration {
             backupCodesNeedRegeneration: phase == .enrolled ? false : nil, pendingUntil: status.pendingUntil,
             failures: status.failures, throttledUntil: status.throttledUntil, locked: status.locked,
             lastAccepted: status.lastAccepted)
-        if phase == .enrolled, let parameters = status.parameters {
-            // The fleet's one TOTP credential.
-            result.credentials = [CredentialStatus(
-                id: 1, label: Credential.defaultLabel, kind: "TOTP", algorithm: parameters.algorithm, digits: parameters.digits,
-                period: parameters.period, offset: 0, nextCounter: nil, created: status.created ?? 0, lastUsed: status.lastAccepted)]
+        if phase == .enrolled {
+            result.credentials = try connect().credentials(user: user)
+            result.lastDrift = status.drift
         }
         return result
     }
@@ -37,9 +35,17 @@ extension FleetEnrollmentStore: EnrollmentAdministration {
         try connect().hasEnrollment(user: user)
     }
 
+    /// One TOTP credential labelled `default`, not to be added, goes through the server's
+    /// function (enrollment at login); anything else needs the admin role.
     public func beginPending(user: String, record: SecretRecord) throws(EnrollmentStoreError) -> Int64 {
-        let (secret, parameters) = try Self.single(record)
-        return try connect().beginPending(user: user, secret: secret, parameters: parameters)
+        guard record.credentials.count == 1, let credential = record.credentials.first, credential.isValid else {
+            throw EnrollmentStoreError(.invalidArgument, "a pending enrollment holds one valid credential")
+        }
+        if !record.addsToEnrollment, credential.label == Credential.defaultLabel, case .totp(_, 0) = credential.kind,
+           let parameters = credential.totpParameters {
+            return try connect().beginPending(user: user, secret: credential.secret, parameters: parameters)
+        }
+        return try connect().beginPending(user: user, credential: credential, adds: record.addsToEnrollment)
     }
 
     public func confirmPending(user: String, code: String, replace: Bool) throws(EnrollmentStoreError) -> PendingConfirmation {
@@ -47,6 +53,12 @@ extension FleetEnrollmentStore: EnrollmentAdministration {
         let result = try connect().confirmPending(user: user, code: code, backupCodes: codes, replace: replace)
         switch result {
         case .accepted: return .accepted(backupCodes: codes)
+        case .added:
+            // The newest credential is the one just added (ids only grow).
+            guard let added = try connect().credentials(user: user).max(by: { $0.id < $1.id }) else {
+                throw EnrollmentStoreError(.databaseError, "swift2fa.confirm_pending added no credential")
+            }
+            return .added(try Self.credential(added, user: user))
         case .rejected: return .rejected(pendingUntil: nil)
         case .notPending: return .notPending
         case .expired: return .expired(at: nil)
@@ -55,27 +67,31 @@ extension FleetEnrollmentStore: EnrollmentAdministration {
 
     public func activate(user: String, record: SecretRecord, lastStep: UInt64,
                          replace: Bool) throws(EnrollmentStoreError) -> Activation {
-        let (secret, parameters) = try Self.single(record)
+        try ImportedEnrollment.check(record)
         let codes = try NewBackupCodes.forDatabase()
-        try connect().enroll(user: user, secret: secret, parameters: parameters, lastStep: lastStep,
-                             backupCodes: codes, replace: replace)
+        try connect().enroll(user: user, record: record, lastStep: lastStep, backupCodes: codes, replace: replace)
         return Activation(backupCodes: codes, stateReset: true)
     }
 
-    /// Only a new or replacing enrollment of one TOTP credential (`single`).
     public func importEnrollment(user: String, record: SecretRecord, used: [CredentialState], scratchCodes: [String],
                                  mode: ImportMode) throws(EnrollmentStoreError) -> Activation {
-        guard mode != .add else { throw Self.oneCredential }
+        try ImportedEnrollment.check(record)
         // The database hashes and tags the codes itself; the file store's rule decides which
-        // are kept (one per tag).
-        _ = try Self.single(record)
-        guard let tagged = BackupCodes.hashes(for: scratchCodes, secret: record.backupKey, iterations: 1) else {
-            throw EnrollmentStoreError(.invalidArgument, "the scratch codes cannot be hashed")
+        // are kept (one per tag). Added credentials bring no codes.
+        var kept: [String] = []
+        if mode == .add {
+            guard scratchCodes.isEmpty else {
+                throw EnrollmentStoreError(.invalidArgument, "scratch codes cannot be added to an enrollment")
+            }
+        } else {
+            guard let tagged = BackupCodes.hashes(for: scratchCodes, secret: record.backupKey, iterations: 1) else {
+                throw EnrollmentStoreError(.invalidArgument, "the scratch codes cannot be hashed")
+            }
+            kept = tagged.kept
         }
         let state = UserState(failures: 0, throttledUntil: 0, locked: false, usedBackupSalts: [], credentials: used)
-        try connect().importEnrollment(user: user, record: record, state: state, backupCodes: tagged.kept,
-                                       replace: mode == .replace)
-        return Activation(backupCodes: tagged.kept, stateReset: true)
+        try connect().importEnrollment(user: user, record: record, state: state, backupCodes: kept, mode: mode)
+        return Activation(backupCodes: kept, stateReset: true)
     }
 
     public func reset(user: String) throws(EnrollmentStoreError) -> Bool {
@@ -132,34 +148,49 @@ extension FleetEnrollmentStore: EnrollmentAdministration {
     }
 
     public func addCredential(user: String, credential: Credential, counter: UInt64) throws(EnrollmentStoreError) -> Credential {
-        throw Self.oneCredential
+        guard Credential.isValidLabel(credential.label) else { throw EnrollmentStoreError(.invalidArgument, SecretRecord.labelRule) }
+        var added = credential
+        added.id = try connect().addCredential(user: user, credential: credential, counter: counter)
+        return added
     }
 
     public func removeCredential(user: String, name: String) throws(EnrollmentStoreError) -> Credential {
-        throw Self.oneCredential
+        let store = try connect()
+        let before = try store.credentials(user: user)
+        let removed = try store.removeCredential(user: user, name: name)
+        guard let status = before.first(where: { $0.id == removed.id }) else {
+            throw EnrollmentStoreError(.databaseError, "swift2fa.remove_credential removed an unknown credential")
+        }
+        return try Self.credential(status, user: user)
     }
 
     public func renameCredential(user: String, name: String, label: String) throws(EnrollmentStoreError) -> Credential {
-        throw Self.oneCredential
+        guard Credential.isValidLabel(label) else { throw EnrollmentStoreError(.invalidArgument, SecretRecord.labelRule) }
+        let store = try connect()
+        let id = try store.renameCredential(user: user, name: name, label: label)
+        guard let status = try store.credentials(user: user).first(where: { $0.id == id }) else {
+            throw EnrollmentStoreError(.databaseError, "swift2fa.rename_credential renamed an unknown credential")
+        }
+        return try Self.credential(status, user: user)
     }
 
     public func resyncCredential(user: String, name: String, first: String,
                                  second: String) throws(EnrollmentStoreError) -> CredentialResync.Found {
-        throw Self.oneCredential
+        try connect().resyncCredential(user: user, name: name, first: first, second: second)
     }
 
-    /// The fleet's schema holds one TOTP secret per user, without a clock offset (issue #19's
-    /// fleet migration is still to come).
-    static var oneCredential: EnrollmentStoreError {
-        EnrollmentStoreError(.invalidArgument, "the fleet database holds one TOTP credential per user (6 or 8 digits); "
-                             + "several credentials, HOTP and resync work with the file store only, for now")
-    }
-
-    /// The one TOTP credential of `record`, as the fleet's schema holds it.
-    static func single(_ record: SecretRecord) throws(EnrollmentStoreError) -> (secret: [UInt8], parameters: OTPParameters) {
-        guard record.credentials.count == 1, let credential = record.credentials.first, !record.addsToEnrollment,
-              case .totp(_, 0) = credential.kind, let parameters = credential.totpParameters,
-              FleetCredentialLimits.allowedDigits.contains(parameters.digits) else { throw oneCredential }
-        return (credential.secret, parameters)
+    /// A credential as the database shows it: everything but the secret, which never leaves it
+    /// (the returned credential's secret is empty).
+    static func credential(_ status: CredentialStatus, user: String) throws(EnrollmentStoreError) -> Credential {
+        let kind: Credential.Kind
+        if let period = status.period, let offset = status.offset {
+            kind = .totp(period: period, offset: offset)
+        } else if let counter = status.nextCounter {
+            kind = .hotp(counter: counter)
+        } else {
+            throw EnrollmentStoreError(.databaseError, "the database returned a credential of \(user) without a kind")
+        }
+        return Credential(id: status.id, label: status.label, kind: kind, algorithm: status.algorithm, digits: status.digits,
+                          secret: [], created: status.created)
     }
 }

@@ -25,12 +25,12 @@ public final class FleetEnrollmentStore<Connection: FleetConnection>: Enrollment
         try connect().graceAge(user: user, service: service, key: key)
     }
 
-    /// An accepted code with `context.graceKey` set records the grace with a second call on
-    /// the same connection.
+    /// An accepted code (of any credential, never a backup code) with `context.graceKey` set
+    /// records the grace with a second call on the same connection.
     public func verify(user: String, answer: String, context: LoginContext) throws(EnrollmentStoreError) -> LoginVerification {
         let store = try connect()
         let verification = try store.verify(user: user, answer: answer, service: context.service, rhost: context.rhost)
-        if verification.outcome == .acceptedTOTP, let key = context.graceKey {
+        if verification.outcome == .acceptedTOTP || verification.outcome == .acceptedHOTP, let key = context.graceKey {
             try store.recordGrace(user: user, service: context.service, key: key)
         }
         return verification

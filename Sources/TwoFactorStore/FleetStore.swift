@@ -22,22 +22,27 @@ public struct FleetStore<Connection: FleetConnection> {
 
     // MARK: Server functions (the server role may call these)
 
-    /// Checks `answer` (a TOTP code or backup code, as typed) for `user` in one database
-    /// transaction, and writes the new state and an audit row (with `service` and `rhost`).
-    /// The answer also says how many backup codes are left (nil when not enrolled) and
-    /// whether this attempt locked the factor, as the file store's does.
+    /// Checks `answer` (a code of any of the user's credentials, or a backup code, as typed) for
+    /// `user` in one database transaction, and writes the new state and an audit row (with
+    /// `service` and `rhost`). The answer also says how many backup codes are left (nil when not
+    /// enrolled), whether this attempt locked the factor, the label of the credential whose code
+    /// was accepted, and a drift finding of a rejected code, as the file store's does.
     public func verify(user: String, answer: String, service: String, rhost: String?) throws(EnrollmentStoreError) -> LoginVerification {
         let row = try single(connection.run("""
-            SELECT outcome, failures, throttled_until, backup_codes_left, locked_now FROM swift2fa.verify($1, $2, $3, $4)
-            """, [user, answer, service, rhost]), columns: 5)
+            SELECT outcome, failures, throttled_until, backup_codes_left, locked_now, credential, drift
+              FROM swift2fa.verify($1, $2, $3, $4)
+            """, [user, answer, service, rhost]), columns: 7)
         let backupCodesLeft = row[3].flatMap { Int($0) }
         guard let word = row[0], let outcome = LoginVerification.Outcome(rawValue: word), outcome != .enrollmentChanged,
               let failures = row[1].flatMap({ Int($0) }), let until = row[2].flatMap({ Int64($0) }),
               row[3] == nil || backupCodesLeft != nil, let lockedNow = row[4], lockedNow == "t" || lockedNow == "f" else {
             throw EnrollmentStoreError(.databaseError, "swift2fa.verify returned an unknown answer")
         }
-        return LoginVerification(outcome, failures: failures, throttledUntil: until, backupCodesLeft: backupCodesLeft,
-                                 lockedNow: lockedNow == "t")
+        var verification = LoginVerification(outcome, failures: failures, throttledUntil: until,
+                                              backupCodesLeft: backupCodesLeft, lockedNow: lockedNow == "t")
+        verification.credential = row[5]
+        verification.drift = row[6]
+        return verification
     }
 
     /// Seconds since the user's grace for `service` and the place `key` began, by the
@@ -67,29 +72,39 @@ public struct FleetStore<Connection: FleetConnection> {
         try promptDigits(user: user) != nil
     }
 
-    /// Starts (or restarts) a pending enrollment; allowed only while the user has no active
-    /// one (else `.alreadyEnrolled`), and for a server role only with the enrollment right
-    /// (else `.notAllowed`) and while no unexpired one the admin started waits
+    /// Starts (or restarts) a pending enrollment of one TOTP credential; allowed only while the
+    /// user has no active one (else `.alreadyEnrolled`), and for a server role only with the
+    /// enrollment right (else `.notAllowed`) and while no unexpired one the admin started waits
     /// (else `.adminPending`). Returns the Unix time it expires at.
     public func beginPending(user: String, secret: [UInt8], parameters: OTPParameters) throws(EnrollmentStoreError) -> Int64 {
         let row = try single(connection.run("SELECT swift2fa.begin_pending($1, $2::bytea, $3, $4::integer, $5::integer)",
                                       [user, Self.byteaText(secret), parameters.algorithm.rawValue,
                                        String(parameters.digits), String(parameters.period)]), columns: 1)
-        guard let until = row[0].flatMap({ Int64($0) }) else {
-            throw EnrollmentStoreError(.databaseError, "swift2fa.begin_pending returned no time")
-        }
-        return until
+        return try Self.time(row[0], of: "begin_pending")
+    }
+
+    /// The admin's pending credential (TOTP or HOTP, with its label); with `adds` it joins the
+    /// active enrollment when confirmed (`.notEnrolled` without one), else it is a new
+    /// enrollment (`.alreadyEnrolled` with one). Returns the Unix time it expires at.
+    public func beginPending(user: String, credential: Credential, adds: Bool) throws(EnrollmentStoreError) -> Int64 {
+        let row = try single(connection.run("""
+            SELECT swift2fa.admin_begin_pending($1, $2::bytea, $3, $4, $5, $6::integer, $7::integer, $8::bigint, $9::boolean)
+            """, [user, Self.byteaText(credential.secret), credential.label, credential.kindName, credential.algorithm.rawValue,
+                  String(credential.digits), credential.totpParameters.map { String($0.period) }, FleetCredentialRows.counter(of: credential),
+                  adds ? "true" : "false"]), columns: 1)
+        return try Self.time(row[0], of: "admin_begin_pending")
     }
 
     /// What confirming a pending enrollment came to.
     public enum Confirmation: String, Equatable, Sendable {
-        case accepted, rejected
+        case accepted, added, rejected
         case notPending = "not-pending"
         case expired
     }
 
-    /// Activates the pending enrollment when `code` is a current code of its secret, with
-    /// `backupCodes` (as shown to the user). `replace` (admin role only) replaces an active one.
+    /// Activates the pending enrollment when `code` is a current code of its credential, with
+    /// `backupCodes` (as shown to the user); a pending credential to add joins the active
+    /// enrollment instead (`added`). `replace` (admin role only) replaces an active one.
     public func confirmPending(user: String, code: String, backupCodes: [String], replace: Bool) throws(EnrollmentStoreError) -> Confirmation {
         let row = try single(connection.run("SELECT swift2fa.confirm_pending($1, $2, $3::text[], $4::boolean)",
                                       [user, code, Self.arrayText(backupCodes), replace ? "true" : "false"]), columns: 1)
@@ -101,37 +116,45 @@ public struct FleetStore<Connection: FleetConnection> {
 
     // MARK: Admin functions (the admin role only)
 
-    /// Activates an enrollment whose first code the caller checked (its step is `lastStep`),
-    /// with `backupCodes` as shown to the user. Without `replace`, an enrolled user is refused.
-    public func enroll(user: String, secret: [UInt8], parameters: OTPParameters, lastStep: UInt64,
-                       backupCodes: [String], replace: Bool) throws(EnrollmentStoreError) {
-        _ = try connection.run("SELECT swift2fa.admin_enroll($1, $2::bytea, $3, $4::integer, $5::integer, $6::bigint, $7::text[], $8::boolean)",
-                         [user, Self.byteaText(secret), parameters.algorithm.rawValue, String(parameters.digits),
-                          String(parameters.period), String(Int64(clamping: lastStep)), Self.arrayText(backupCodes),
-                          replace ? "true" : "false"])
+    /// Activates `record`, whose first credential's code the caller checked (its step or
+    /// counter is `lastStep`), with `backupCodes` as shown to the user. Without `replace`, an
+    /// enrolled user is refused.
+    public func enroll(user: String, record: SecretRecord, lastStep: UInt64, backupCodes: [String],
+                       replace: Bool) throws(EnrollmentStoreError) {
+        let used = record.credentials.first.map { [CredentialState(fingerprint: $0.fingerprint, lastCounter: lastStep)] } ?? []
+        _ = try connection.run("SELECT swift2fa.admin_activate($1, $2::bytea, $3::jsonb, $4::text[], $5::boolean)",
+                               [user, Self.byteaText(record.backupKey), try FleetCredentialRows.json(record.credentials, used: used),
+                                Self.arrayText(backupCodes), replace ? "true" : "false"])
     }
 
-    /// Moves a file-store enrollment in with its replay and throttle state. Backup code
-    /// hashes cannot move (PBKDF2 there, bcrypt here): `backupCodes` are the new ones.
+    /// Moves an enrollment made elsewhere in: its credentials with what each used (`state`,
+    /// by fingerprint), its throttle state, and `backupCodes` (as shown to the user; the file
+    /// store's PBKDF2 hashes cannot move, the database hashes with bcrypt). With `.add` the
+    /// credentials join the active enrollment under the next free ids.
     public func importEnrollment(user: String, record: SecretRecord, state: UserState, backupCodes: [String],
-                                 replace: Bool) throws(EnrollmentStoreError) {
-        let (secret, parameters) = try FleetEnrollmentStore<Connection>.single(record)
+                                 mode: ImportMode) throws(EnrollmentStoreError) {
         let bound = state.bound(to: record)
-        let lastStep = record.credentials.first.map { bound.state(of: $0).lastCounter ?? 0 } ?? 0
+        let modeName: String
+        switch mode {
+        case .new: modeName = "new"
+        case .replace: modeName = "replace"
+        case .add: modeName = "add"
+        }
         _ = try connection.run("""
-            SELECT swift2fa.admin_import($1, $2::bytea, $3, $4::integer, $5::integer, $6::bigint, $7::bigint,
-                                         $8::integer, $9::bigint, $10::boolean, $11::text[], $12::boolean)
+            SELECT swift2fa.admin_import($1, $2::bytea, $3::bigint, $4::jsonb, $5::integer, $6::bigint, $7::boolean,
+                                         $8::text[], $9)
             """,
-            [user, Self.byteaText(secret), parameters.algorithm.rawValue, String(parameters.digits),
-             String(parameters.period), String(record.created), String(Int64(clamping: lastStep)),
+            [user, Self.byteaText(record.backupKey), String(record.created),
+             try FleetCredentialRows.json(record.credentials, used: bound.credentials),
              String(bound.failures), String(bound.throttledUntil), bound.locked ? "true" : "false",
-             Self.arrayText(backupCodes), replace ? "true" : "false"])
+             Self.arrayText(backupCodes), modeName])
     }
 
     /// A user's enrollment as `status` shows it.
     public struct Status: Equatable, Sendable {
         /// `enrolled`, `pending` or `not enrolled`.
         public let status: String
+        /// The first credential's, when it is a TOTP one.
         public let parameters: OTPParameters?
         public let created: Int64?
         public let backupCodesLeft: Int?
@@ -142,13 +165,23 @@ public struct FleetStore<Connection: FleetConnection> {
         public let locked: Bool
         /// The last accepted login in the audit log (Unix time).
         public let lastAccepted: Int64?
+        /// The last drift finding: the credential's label, the reason, and when.
+        public let drift: (credential: String, reason: String, time: Int64)?
+
+        public static func == (left: Status, right: Status) -> Bool {
+            left.status == right.status && left.parameters == right.parameters && left.created == right.created
+                && left.backupCodesLeft == right.backupCodesLeft && left.pendingUntil == right.pendingUntil
+                && left.failures == right.failures && left.throttledUntil == right.throttledUntil && left.locked == right.locked
+                && left.lastAccepted == right.lastAccepted && left.drift?.credential == right.drift?.credential
+                && left.drift?.reason == right.drift?.reason && left.drift?.time == right.drift?.time
+        }
     }
 
     public func status(user: String) throws(EnrollmentStoreError) -> Status {
         let row = try single(connection.run("""
             SELECT status, algorithm, digits, period, created, backup_codes_left, pending_until, failures,
-                   throttled_until, locked, last_accepted FROM swift2fa.status($1)
-            """, [user]), columns: 11)
+                   throttled_until, locked, last_accepted, drift_credential, drift_reason, drift_at FROM swift2fa.status($1)
+            """, [user]), columns: 14)
         guard let status = row[0], let failures = row[7].flatMap({ Int($0) }), let locked = row[9] else {
             throw EnrollmentStoreError(.databaseError, "swift2fa.status returned an unknown answer")
         }
@@ -157,10 +190,14 @@ public struct FleetStore<Connection: FleetConnection> {
            let digits = row[2].flatMap({ Int($0) }), let period = row[3].flatMap({ Int($0) }) {
             parameters = OTPParameters(algorithm: algorithm, digits: digits, period: period)
         }
+        var drift: (credential: String, reason: String, time: Int64)?
+        if let credential = row[11], let reason = row[12], let time = row[13].flatMap({ Int64($0) }) {
+            drift = (credential, reason, time)
+        }
         return Status(status: status, parameters: parameters, created: row[4].flatMap { Int64($0) },
                       backupCodesLeft: row[5].flatMap { Int($0) }, pendingUntil: row[6].flatMap { Int64($0) },
                       failures: failures, throttledUntil: row[8].flatMap { Int64($0) }, locked: locked == "t",
-                      lastAccepted: row[10].flatMap { Int64($0) })
+                      lastAccepted: row[10].flatMap { Int64($0) }, drift: drift)
     }
 
     /// Removes the user's enrollment, pending enrollment and state; false when there was none.
@@ -187,16 +224,16 @@ public struct FleetStore<Connection: FleetConnection> {
     /// The fleet's policy (the settings table).
     public func policy() throws(EnrollmentStoreError) -> VerificationPolicy {
         let row = try single(connection.run("""
-            SELECT "window", throttle_after, throttle_delay, throttle_max, lock_after FROM swift2fa.settings
-            """, []), columns: 5)
+            SELECT "window", throttle_after, throttle_delay, throttle_max, lock_after, hotp_window FROM swift2fa.settings
+            """, []), columns: 6)
         let values = row.compactMap { $0.flatMap { Int($0) } }
-        guard values.count == 5 else { throw EnrollmentStoreError(.databaseError, "swift2fa.settings is unreadable") }
-        return VerificationPolicy(window: values[0], throttle: ThrottlePolicy(
+        guard values.count == 6 else { throw EnrollmentStoreError(.databaseError, "swift2fa.settings is unreadable") }
+        return VerificationPolicy(window: values[0], hotpWindow: values[5], throttle: ThrottlePolicy(
             throttleAfter: values[1], baseDelay: values[2], maxDelay: values[3], lockAfter: values[4]))
     }
 
-    /// Sets one policy value: window, throttle_after, throttle_delay, throttle_max, lock_after,
-    /// pending_lifetime or backup_cost.
+    /// Sets one policy value: window, hotp_window, throttle_after, throttle_delay, throttle_max,
+    /// lock_after, pending_lifetime or backup_cost.
     public func setSetting(_ name: String, to value: Int) throws(EnrollmentStoreError) {
         _ = try connection.run("SELECT swift2fa.set_setting($1, $2::integer)", [name, String(value)])
     }
@@ -277,11 +314,19 @@ public struct FleetStore<Connection: FleetConnection> {
 
     // MARK: Helpers
 
-    private func single(_ rows: [[String?]], columns: Int) throws(EnrollmentStoreError) -> [String?] {
+    func single(_ rows: [[String?]], columns: Int) throws(EnrollmentStoreError) -> [String?] {
         guard rows.count == 1, let row = rows.first, row.count == columns else {
             throw EnrollmentStoreError(.databaseError, "the database returned \(rows.count) rows where 1 was expected")
         }
         return row
+    }
+
+    /// A Unix time a function returned.
+    private static func time(_ text: String?, of function: String) throws(EnrollmentStoreError) -> Int64 {
+        guard let time = text.flatMap({ Int64($0) }) else {
+            throw EnrollmentStoreError(.databaseError, "swift2fa.\(function) returned no time")
+        }
+        return time
     }
 
     /// A bytea value in PostgreSQL's hex input form.

@@ -53,7 +53,7 @@ struct ImportedEnrollment {
     }
 
     /// Refuses a record without credentials, with too many, or with an invalid or repeated one.
-    private static func check(_ record: SecretRecord) throws(EnrollmentStoreError) {
+    static func check(_ record: SecretRecord) throws(EnrollmentStoreError) {
         guard (1...Credential.maximumCount).contains(record.credentials.count) else {
             throw EnrollmentStoreError(.invalidArgument, "an import holds 1 to \(Credential.maximumCount) credentials")
         }

@@ -11,7 +11,7 @@ struct FleetStoreTests {
 
     static func newSecret() throws -> [UInt8] { try #require(SecureRandom.bytes(20)) }
 
-    @Test("the administration interface: the same life of an enrollment as the file and in-memory stores")
+    @Test("the administration interface: the same life of an enrollment, the same credential changes and imports as the file and in-memory stores")
     func administrationContract() throws {
         try FleetServer.with { server in
             let admin = try server.store("twofa_admin")
@@ -19,6 +19,8 @@ struct FleetStoreTests {
             try AdministrationContract.run(store, user: "alice", now: AuthenticatorApp.now)
             try AdministrationContract.enrollAtLogin(store, user: "alice", now: AuthenticatorApp.now)
             try AdministrationContract.grace(store, user: "alice", now: AuthenticatorApp.now)
+            try CredentialContract.run(store, user: "bob", now: AuthenticatorApp.now)
+            try AdministrationContract.importSeveral(store, user: "carol", now: AuthenticatorApp.now)
         }
     }
 
@@ -97,7 +99,7 @@ struct FleetStoreTests {
             let step = UInt64(AuthenticatorApp.now() / 30)
             let state = UserState(lastStep: step, failures: 2, throttledUntil: 0, locked: false, usedBackupSalts: [],
                                   enrollment: record.fingerprint)
-            try admin.importEnrollment(user: "erin", record: record, state: state, backupCodes: [], replace: false)
+            try admin.importEnrollment(user: "erin", record: record, state: state, backupCodes: [], mode: .new)
             let status = try admin.status(user: "erin")
             #expect(status.failures == 2 && status.parameters?.algorithm == .sha256 && status.parameters?.digits == 8)
             let current = AuthenticatorApp.code(record.secret, record.parameters)

@@ -7,7 +7,8 @@ import TwoFactorStore
 /// compared (issue 18, item 2): the policy defaults (the settings table's column defaults) and
 /// ranges (its CHECK constraints, probed at both ends), the pending lifetime, the enrollment
 /// parameters (`check_parameters` and the tables' CHECKs), user names, backup codes (count,
-/// normalized form), the window's cap in `totp_match` and the back-off's doubling.
+/// normalized form), credential labels and HOTP counters, the windows' caps in `code_match` and
+/// the back-off's doubling.
 ///
 /// Not compared, because only one side holds them: the database timeout (3 s, FleetSettings:
 /// the SQL sets no statement timeout), the number of backup codes enrollment creates (10, made by
@@ -44,16 +45,18 @@ struct PolicyConstantsTests {
                 """)
             // Defaults: the one settings row as the schema inserted it.
             let row = try #require(try sql.session.run("""
-                SELECT "window", throttle_after, throttle_delay, throttle_max, lock_after, pending_lifetime
+                SELECT "window", throttle_after, throttle_delay, throttle_max, lock_after, pending_lifetime, hotp_window
                   FROM swift2fa.settings;
                 """).first).map { Int($0) }
             let standard = VerificationPolicy.standard
             #expect(row == [Int?]([standard.window, standard.throttle.throttleAfter, standard.throttle.baseDelay,
-                            standard.throttle.maxDelay, standard.throttle.lockAfter, Int(NewEnrollment.pendingLifetime)]))
+                            standard.throttle.maxDelay, standard.throttle.lockAfter, Int(NewEnrollment.pendingLifetime),
+                            standard.hotpWindow]))
 
             // Ranges: each bound accepted, one past it refused (set_setting, i.e. the CHECKs).
             let ranges: [(String, ClosedRange<Int>)] = [
                 ("window", VerificationPolicy.windowRange),
+                ("hotp_window", VerificationPolicy.hotpWindowRange),
                 ("throttle_after", ThrottlePolicy.throttleAfterRange),
                 ("throttle_delay", ThrottlePolicy.baseDelayRange),
                 ("throttle_max", ThrottlePolicy.maxDelayRange),
@@ -66,21 +69,20 @@ struct PolicyConstantsTests {
             // The pending lifetime has no Swift range, but its default lies within the SQL's.
             #expect(try Self.accepts(sql, "SELECT swift2fa.set_setting('pending_lifetime', \(NewEnrollment.pendingLifetime))"))
 
-            // Enrollment parameters: the function that checks them and both tables' CHECKs.
+            // Enrollment parameters: the function that checks them and the credential and pending
+            // tables' CHECKs (a credential needs its user's enrollment row, made in the same statement).
             let secret = "'\\x" + String(repeating: "ab", count: 20) + "'::bytea"
             func parameters(_ secret: String, _ algorithm: String, _ digits: Int, _ period: Int) -> [String] {
                 ["SELECT swift2fa.check_parameters(\(secret), '\(algorithm)', \(digits), \(period))"]
-                    + ["enrollment", "pending"].map { table in
-                        "INSERT INTO swift2fa.\(table) (user_name, secret, algorithm, digits, period, created"
-                            + (table == "pending" ? ", pending_until) " : ") ")
-                            + "VALUES ('constants', \(secret), '\(algorithm)', \(digits), \(period), 0"
-                            + (table == "pending" ? ", 0)" : ")")
-                    }
+                    + ["INSERT INTO swift2fa.enrollment (user_name, backup_key, created) VALUES ('constants', \(secret), 0); "
+                        + "INSERT INTO swift2fa.credential (user_name, id, label, kind, secret, algorithm, digits, period, \"offset\", "
+                        + "created) VALUES ('constants', 1, 'default', 'TOTP', \(secret), '\(algorithm)', \(digits), \(period), 0, 0)",
+                       "INSERT INTO swift2fa.pending (user_name, secret, algorithm, digits, period, created, pending_until) "
+                        + "VALUES ('constants', \(secret), '\(algorithm)', \(digits), \(period), 0, 0)"]
             }
             for digits in 4...10 {
-                // The fleet holds what the Swift parameters allow, within the fleet's own digits.
+                // The fleet holds what the Swift parameters allow.
                 let swift = OTPParameters(algorithm: .sha1, digits: digits, period: 30).isValid
-                    && FleetCredentialLimits.allowedDigits.contains(digits)
                 for statement in parameters(secret, "SHA1", digits, 30) {
                     #expect(try Self.accepts(sql, statement) == swift, "digits \(digits): \(statement)")
                 }
@@ -130,19 +132,65 @@ struct PolicyConstantsTests {
                 #expect(sqlForm == [[BackupCodes.normalize(text) ?? ""]], "\(text.debugDescription)")
             }
 
-            // The window's cap: a code 10 steps away matches with window 12, one 11 steps away does not.
+            // Labels, clock offsets and HOTP counters: what Credential.isValid and the fleet's counter bound allow.
+            func credential(label: String, offset: Int, counter: UInt64?) -> String {
+                "INSERT INTO swift2fa.enrollment (user_name, backup_key, created) VALUES ('constants', \(secret), 0); "
+                    + "INSERT INTO swift2fa.credential (user_name, id, label, kind, secret, algorithm, digits, period, \"offset\", "
+                    + "counter, created) VALUES ('constants', 1, \(PsqlSession.literal(label)), "
+                    + (counter.map { "'HOTP', \(secret), 'SHA1', 6, NULL, NULL, \($0)" } ?? "'TOTP', \(secret), 'SHA1', 6, 30, \(offset), NULL")
+                    + ", 0)"
+            }
+            for label in ["phone", "yubikey-5", "a.b_c", "", "-phone", "phone!", "a b", String(repeating: "x", count: 32),
+                          String(repeating: "x", count: 33), "é"] {
+                #expect(try Self.accepts(sql, credential(label: label, offset: 0, counter: nil)) == Credential.isValidLabel(label),
+                        "label \(label.debugDescription)")
+            }
+            let offsets = Credential.offsetRange
+            for offset in [offsets.lowerBound - 1, offsets.lowerBound, offsets.upperBound, offsets.upperBound + 1] {
+                #expect(try Self.accepts(sql, credential(label: "token", offset: offset, counter: nil)) == offsets.contains(offset),
+                        "offset \(offset)")
+            }
+            for counter in [0, FleetCredentialLimits.maximumCounter, FleetCredentialLimits.maximumCounter + 1] {
+                #expect(try Self.accepts(sql, credential(label: "token", offset: 0, counter: counter))
+                        == (counter <= FleetCredentialLimits.maximumCounter), "counter \(counter)")
+            }
+            #expect(try Self.accepts(sql, "INSERT INTO swift2fa.enrollment (user_name, backup_key, created) VALUES ('constants', \(secret), 0); "
+                                          + "INSERT INTO swift2fa.credential (user_name, id, label, kind, secret, algorithm, digits, "
+                                          + "period, \"offset\", created) SELECT 'constants', n, 'c' || n, 'TOTP', \(secret), 'SHA1', 6, 30, 0, 0 "
+                                          + "FROM generate_series(1, \(Credential.maximumCount)) n"))
+            #expect(!(try Self.accepts(sql, "INSERT INTO swift2fa.enrollment (user_name, backup_key, created) VALUES ('constants', \(secret), 0); "
+                                            + "INSERT INTO swift2fa.credential (user_name, id, label, kind, secret, algorithm, digits, "
+                                            + "period, \"offset\", created) SELECT 'constants', n, 'c' || n, 'TOTP', \(secret), 'SHA1', 6, 30, 0, 0 "
+                                            + "FROM generate_series(1, \(Credential.maximumCount + 1)) n")), "more than \(Credential.maximumCount) credentials")
+
+            // The windows' caps: a code 10 steps away matches with window 12, one 11 steps away does
+            // not; a HOTP code 40 counters ahead matches with look-ahead 50, one 41 ahead does not.
             let record = SecretRecord(secret: Array(repeating: 0xab, count: 20), parameters: .standard, created: 0)
             let totp = try #require(TOTP(secret: record.secret, parameters: record.parameters))
             let now: Int64 = 1_764_456_015
             let current = try #require(totp.step(at: now))
-            var wide = VerificationPolicy(window: 12, throttle: .standard)
+            var wide = VerificationPolicy(window: 12, hotpWindow: 50, throttle: .standard)
             wide.dummyHashIterations = 1
+            func match(_ kind: String, _ code: String) throws -> String {
+                let row = kind == "TOTP" ? "'TOTP', \(secret), 'SHA1', 6, 30, 0, NULL" : "'HOTP', \(secret), 'SHA1', 6, NULL, NULL, 0"
+                return try sql.value("SELECT kind FROM swift2fa.code_match(ARRAY[ROW('constants', 1, 'default', \(row), 0, NULL, NULL)"
+                                     + "::swift2fa.credential], '\(code)', 12, 50, \(now));")
+            }
             for offset: UInt64 in [10, 11] {
                 let code = try #require(totp.code(forStep: current + offset))
-                let kind = try sql.value("SELECT kind FROM swift2fa.totp_match(\(secret), 'SHA1', 6, 30, 0, 12, '\(code)', \(now));")
+                let kind = try match("TOTP", code)
                 let swift = wide.verify(answer: code, record: record, state: UserState(), now: now).outcome
                 #expect((kind == "accepted") == swift.isAccepted, "offset \(offset): SQL \(kind), Swift \(swift)")
                 #expect(swift.isAccepted == (offset <= UInt64(VerificationPolicy.windowRange.upperBound)))
+            }
+            var hotp = record
+            hotp.credentials[0].kind = .hotp(counter: 0)
+            for counter: UInt64 in [40, 41] {
+                let code = try #require(hotp.credentials[0].code(forCounter: counter))
+                let kind = try match("HOTP", code)
+                let swift = wide.verify(answer: code, record: hotp, state: UserState(), now: now).outcome
+                #expect((kind == "accepted") == swift.isAccepted, "counter \(counter): SQL \(kind), Swift \(swift)")
+                #expect(swift.isAccepted == (counter <= UInt64(VerificationPolicy.hotpWindowRange.upperBound)))
             }
 
             // The back-off: the same doubling and cap, overflow included.

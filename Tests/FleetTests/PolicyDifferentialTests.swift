@@ -6,12 +6,15 @@ import Testing
 import TwoFactorStore
 
 /// The fleet's SQL policy (`swift2fa.verify`) proven equal to the Swift one (`VerificationPolicy`)
-/// on generated sequences (issue 18, item 2): each seed enrolls a random user (algorithm, digits,
-/// period, secret, backup codes) under a random policy, then sends answers at generated times to
-/// both and compares every outcome, every resulting state, and what the module's event hook
-/// hears of (the backup codes left, whether the attempt locked the factor). Between answers it
-/// unlocks, resets and re-enrolls, replaces the enrollment, regenerates the backup codes and
-/// changes the policy.
+/// on generated sequences (issue 18, item 2; issue 19): each seed enrolls a random user (1 to 8
+/// credentials, TOTP with clock offsets and HOTP with counters, of 6, 7 or 8 digits, each with
+/// or without a used step, plus backup codes) under a random policy (window, HOTP look-ahead,
+/// throttle), then sends answers at generated times to both and compares every outcome, every
+/// resulting state (each credential's replay state, the drift finding), and what the module
+/// logs and its event hook hears of (the credential that matched, the drift, the backup codes
+/// left, whether the attempt locked the factor). Between answers it unlocks, resets and
+/// re-enrolls, replaces the enrollment, regenerates the backup codes, adds and removes
+/// credentials and changes the policy.
 ///
 /// Backup codes are hashed differently (PBKDF2 with a salt in Swift, bcrypt in SQL), so they are
 /// compared by which code was used: the Swift state's salts and the database's tags are both
@@ -30,8 +33,6 @@ struct PolicyDifferentialTests {
         var state: UserState
         var now: Int64
 
-        var totp: TOTP? { TOTP(secret: record.secret, parameters: record.parameters) }
-
         /// Indexes of the used backup codes, by salt.
         var usedIndexes: Set<Int> {
             let used = Set(state.usedBackupSalts)
@@ -43,6 +44,30 @@ struct PolicyDifferentialTests {
             Set(record.backupCodes.indices.filter { index in
                 record.backupCodes[index].tag.map { tags.contains(Hex.encode($0)) } ?? false
             })
+        }
+
+        /// The counter (TOTP: step) a code of `credential` is expected at now: its step with its
+        /// offset, or the next HOTP counter.
+        func expected(_ credential: Credential) -> UInt64 {
+            switch credential.kind {
+            case .totp: return credential.step(at: now) ?? 0
+            case .hotp(let counter):
+                if let last = state.state(of: credential).lastCounter, last >= counter { return last + 1 }
+                return counter
+            }
+        }
+
+        /// Each credential's id and last step or counter as the database lists them ("2:-" when none).
+        var credentialStates: [String] {
+            record.credentials.map { "\($0.id):" + (state.state(of: $0).lastCounter.map(String.init) ?? "-") }
+        }
+
+        /// The drift finding as the database keeps it: "credential-id steps time", or empty
+        /// (also for a finding of a credential removed since).
+        var drift: String {
+            guard let finding = state.lastDrift,
+                  let credential = record.credentials.first(where: { $0.fingerprint == finding.fingerprint }) else { return "" }
+            return "\(credential.id) \(finding.steps) \(finding.time)"
         }
     }
 
@@ -63,8 +88,10 @@ struct PolicyDifferentialTests {
                   + seen.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
             #expect(findings.isEmpty, "\(findings.count) seeds differ; the first:\n\(findings.prefix(3).joined(separator: "\n\n"))")
             #expect(answers >= 10_000)
-            // The sequences reach every outcome and every admin operation, so each path is compared.
-            for event in Self.outcomes + ["locked now", "unlock", "reset", "replace", "regenerate", "policy"] {
+            // The sequences reach every outcome, every rule and every admin operation, so each path is compared.
+            for event in Self.outcomes + ["locked now", "unlock", "reset", "replace", "regenerate", "policy", "add", "remove",
+                                          "drift", "accepted 7 digits", "accepted with an offset", "accepted beyond the first",
+                                          "hotp counter moved", "replay of one credential, another accepted"] {
                 #expect(seen[event, default: 0] > 0, "no \(event) in the generated sequences")
             }
         }
@@ -72,7 +99,7 @@ struct PolicyDifferentialTests {
 
     struct Finding: Error { let text: String }
 
-    static let outcomes = ["accepted-totp", "accepted-backup", "rejected", "replayed", "throttled", "locked"]
+    static let outcomes = ["accepted-totp", "accepted-hotp", "accepted-backup", "rejected", "replayed", "throttled", "locked"]
 
     /// One seed: counts the answers' outcomes and the operations in `seen`; throws a `Finding`
     /// at the first difference.
@@ -95,8 +122,8 @@ struct PolicyDifferentialTests {
             // A locked factor refuses everything: unlock it sooner than otherwise, so most answers test more.
             let operation = model.state.locked && Int.random(in: 0..<5, using: &random) == 0
                 ? 0 : Int.random(in: 0..<1000, using: &random)
-            let names = [(15, "unlock"), (25, "reset"), (35, "replace"), (50, "regenerate"), (60, "policy")]
-            if let name = names.first(where: { operation < $0.0 })?.1 { seen[name, default: 0] += 1 }
+            let names = [(15, "unlock"), (25, "reset"), (35, "replace"), (50, "regenerate"), (60, "policy"), (75, "add"),
+                         (90, "remove")]
             switch operation {
             case 0..<15:
                 let before = model.state
@@ -111,7 +138,7 @@ struct PolicyDifferentialTests {
                 }
             case 15..<25:
                 guard try sql.reset() else { throw fail("reset found no enrollment") }
-                let (answer, state) = try sql.verify(code(model, offset: 0), now: model.now)
+                let (answer, state) = try sql.verify("123456", now: model.now)
                 log.append("reset; verify -> \(answer.outcome)")
                 guard answer.outcome == "not-enrolled", answer.backupCodesLeft == nil, !answer.lockedNow, state == nil else {
                     throw fail("after reset: \(answer)")
@@ -122,7 +149,7 @@ struct PolicyDifferentialTests {
                 model = try newModel(&random, now: model.now, policy: model.policy)
                 try enroll(&model, sql: sql, random: &random, log: &log)
             case 35..<50:
-                let (codes, hashes) = try backupCodes(&random, secret: model.record.secret)
+                let (codes, hashes) = try backupCodes(&random, key: model.record.backupKey)
                 model.codes = codes
                 model.record.backupCodes = hashes
                 guard try sql.regenerateBackupCodes(codes) else { throw fail("regenerate found no enrollment") }
@@ -131,44 +158,79 @@ struct PolicyDifferentialTests {
                 model.policy = randomPolicy(&random)
                 try sql.setPolicy(model.policy)
                 log.append("policy \(model.policy)")
+            case 60..<75:
+                guard model.record.credentials.count < Credential.maximumCount else { continue }
+                let credential = randomCredential(&random, id: 0, now: model.now)
+                let counter = model.expected(credential)
+                let (record, added) = try model.record.adding(credential)
+                model.record = record
+                model.state = model.state.updating(CredentialState(fingerprint: added.fingerprint, lastCounter: counter))
+                let id = try sql.add(credential, counter: counter)
+                log.append("add \(added.kindName) \(added.label), counter \(counter)")
+                guard id == added.id else { throw fail("add_credential gave id \(id), Swift \(added.id)") }
+            case 75..<90:
+                guard model.record.credentials.count > 1,
+                      let removed = model.record.credentials.randomElement(using: &random) else { continue }
+                model.record = try model.record.removing(String(removed.id)).record
+                try sql.remove(id: removed.id)
+                log.append("remove \(removed.label)")
             default:
-                let typed = try answer(model, &random)
+                let typed = try answer(model, &random, seen: &seen)
                 let decision = model.policy.verify(answer: typed, record: model.record, state: model.state, now: model.now)
-                // What the file store's verify tells the module (the hook's backup count and lock).
+                // What the file store's verify tells the module (the log's credential and drift, the hook's
+                // backup count and lock).
                 let told = LoginVerification(decision, record: model.record, before: model.state)
                 let (answer, stored) = try sql.verify(typed, now: model.now)
+                let before = model.state
                 model.state = decision.state
                 answers += 1
-                seen[decision.outcome.logName, default: 0] += 1
-                if told.lockedNow { seen["locked now", default: 0] += 1 }
+                count(decision, before: before, model: model, seen: &seen)
                 log.append("t=\(model.now) \(typed.debugDescription): Swift \(decision.outcome), SQL \(answer.outcome)")
                 guard let stored else { throw fail("the enrollment is gone") }
                 let expected = SQLPolicy.Answer(outcome: decision.outcome.logName, failures: model.state.failures,
                                                 throttledUntil: model.state.throttledUntil,
-                                                backupCodesLeft: told.backupCodesLeft, lockedNow: told.lockedNow)
+                                                backupCodesLeft: told.backupCodesLeft, lockedNow: told.lockedNow,
+                                                credential: told.credential, drift: told.drift)
                 if answer != expected { throw fail("answer: SQL \(answer), Swift \(expected)") }
-                if let step = decision.outcome.acceptedStep, stored.lastStep != step {
-                    throw fail("accepted step: SQL \(stored.lastStep), Swift \(step)")
-                }
                 if case .throttled(let until) = decision.outcome, answer.throttledUntil != until {
                     throw fail("throttled until: SQL \(answer.throttledUntil), Swift \(until)")
                 }
                 try compare(model, stored, fail)
+                continue
             }
+            if let name = names.first(where: { operation < $0.0 })?.1 { seen[name, default: 0] += 1 }
+        }
+    }
+
+    /// Counts the rules an accepted or rejected code went through.
+    static func count(_ decision: VerificationPolicy.Decision, before: UserState, model: Model, seen: inout [String: Int]) {
+        seen[decision.outcome.logName, default: 0] += 1
+        if decision.state.locked && !before.locked { seen["locked now", default: 0] += 1 }
+        if decision.drift != nil { seen["drift", default: 0] += 1 }
+        guard case .acceptedCode(let match) = decision.outcome,
+              let credential = model.record.credentials.first(where: { $0.id == match.credentialID }) else { return }
+        if credential.digits == 7 { seen["accepted 7 digits", default: 0] += 1 }
+        if case .totp(_, let offset) = credential.kind, offset != 0 { seen["accepted with an offset", default: 0] += 1 }
+        if credential.id != model.record.credentials.first?.id { seen["accepted beyond the first", default: 0] += 1 }
+        if case .hotp(let counter) = credential.kind, match.counter > counter { seen["hotp counter moved", default: 0] += 1 }
+        // Per-credential replay: a code of another credential at a step this one used is still fresh.
+        let others = model.record.credentials.filter { $0.id != credential.id && $0.isTOTP == credential.isTOTP }
+        if others.contains(where: { before.state(of: $0).hasUsed(match.counter) }) {
+            seen["replay of one credential, another accepted", default: 0] += 1
         }
     }
 
     static func compare(_ model: Model, _ stored: SQLPolicy.State, _ fail: (String) -> Finding) throws {
         let swift = model.state
         let usedSQL = model.indexes(ofTags: stored.usedTags)
-        let same = stored.lastStep == swift.lastStep(of: model.record) && stored.failures == swift.failures
-            && stored.throttledUntil == swift.throttledUntil && stored.backupFailures == swift.backupFailures
-            && stored.locked == swift.locked && usedSQL == model.usedIndexes
-            && stored.usedTags.count == usedSQL.count
+        let same = stored.failures == swift.failures && stored.throttledUntil == swift.throttledUntil
+            && stored.backupFailures == swift.backupFailures && stored.locked == swift.locked && usedSQL == model.usedIndexes
+            && stored.usedTags.count == usedSQL.count && stored.credentials == model.credentialStates
+            && stored.drift == model.drift
         if !same {
-            throw fail("state: SQL \(stored) (codes \(usedSQL.sorted())), Swift last_step \(swift.lastStep(of: model.record)) "
-                       + "failures \(swift.failures) throttled_until \(swift.throttledUntil) "
-                       + "backup_failures \(swift.backupFailures) locked \(swift.locked) codes \(model.usedIndexes.sorted())")
+            throw fail("state: SQL \(stored) (codes \(usedSQL.sorted())), Swift failures \(swift.failures) "
+                       + "throttled_until \(swift.throttledUntil) backup_failures \(swift.backupFailures) locked \(swift.locked) "
+                       + "codes \(model.usedIndexes.sorted()) credentials \(model.credentialStates) drift '\(model.drift)'")
         }
     }
 
@@ -176,7 +238,9 @@ struct PolicyDifferentialTests {
 
     static func randomPolicy(_ random: inout SeededGenerator) -> VerificationPolicy {
         let base = [1, 2, 5, 30, 60, 300].randomElement(using: &random) ?? 30
-        var policy = VerificationPolicy(window: Int.random(in: 0...3, using: &random), throttle: ThrottlePolicy(
+        var policy = VerificationPolicy(window: Int.random(in: 0...3, using: &random),
+                                        hotpWindow: [0, 1, 3, 10, 10, 40].randomElement(using: &random) ?? 10,
+                                        throttle: ThrottlePolicy(
             throttleAfter: Int.random(in: 1...5, using: &random), baseDelay: base,
             maxDelay: [1, base, base * 4, 900, 86_400].randomElement(using: &random) ?? 900,
             lockAfter: [2, 3, 5, 8, 12, 20].randomElement(using: &random) ?? 5))
@@ -184,39 +248,61 @@ struct PolicyDifferentialTests {
         return policy
     }
 
-    /// A random enrollment at `now` (not yet sent to the database).
+    /// A random credential made at `now`: mostly TOTP (a third with a clock offset), else HOTP
+    /// at a random counter; 6, 7 or 8 digits; labelled by a random number.
+    static func randomCredential(_ random: inout SeededGenerator, id: Int, now: Int64) -> Credential {
+        let kind: Credential.Kind
+        if Int.random(in: 0..<10, using: &random) < 7 {
+            let offset = Int.random(in: 0..<3, using: &random) == 0 ? Int.random(in: Credential.offsetRange, using: &random) : 0
+            kind = .totp(period: [15, 30, 30, 60, 300].randomElement(using: &random) ?? 30, offset: offset)
+        } else {
+            kind = .hotp(counter: UInt64.random(in: 0...1_000, using: &random))
+        }
+        return Credential(id: id, label: "c\(UInt32.random(in: 0...UInt32.max, using: &random))", kind: kind,
+                          algorithm: HashAlgorithm.allCases.randomElement(using: &random) ?? .sha1,
+                          digits: [6, 6, 7, 8].randomElement(using: &random) ?? 6,
+                          secret: random.bytes([10, 20, 32, 64].randomElement(using: &random) ?? 20), created: now)
+    }
+
+    /// A random enrollment at `now` (not yet sent to the database): mostly one credential, up
+    /// to eight.
     static func newModel(_ random: inout SeededGenerator, now: Int64, policy: VerificationPolicy) throws -> Model {
-        let parameters = OTPParameters(algorithm: HashAlgorithm.allCases.randomElement(using: &random) ?? .sha1,
-                                       digits: Bool.random(using: &random) ? 6 : 8,
-                                       period: [15, 30, 30, 60, 300].randomElement(using: &random) ?? 30)
-        let secret = random.bytes([10, 20, 32, 64].randomElement(using: &random) ?? 20)
-        let (codes, hashes) = try backupCodes(&random, secret: secret)
-        let record = SecretRecord(secret: secret, parameters: parameters, created: now, backupCodes: hashes)
+        let count = Bool.random(using: &random) ? 1 : Int.random(in: 2...Credential.maximumCount, using: &random)
+        let credentials = (1...count).map { randomCredential(&random, id: $0, now: now) }
+        let key = random.bytes(20)
+        let (codes, hashes) = try backupCodes(&random, key: key)
+        let record = SecretRecord(credentials: credentials, created: now, backupKey: key, backupCodes: hashes)
         return Model(policy: policy, record: record, codes: codes, state: UserState(), now: now)
     }
 
-    /// Five letter codes and two 8-digit ones (as google-authenticator imports), tagged for `secret`.
-    static func backupCodes(_ random: inout SeededGenerator, secret: [UInt8]) throws -> (codes: [String], hashes: [BackupCodeHash]) {
+    /// Five letter codes and two 8-digit ones (as google-authenticator imports), tagged with `key`.
+    static func backupCodes(_ random: inout SeededGenerator, key: [UInt8]) throws -> (codes: [String], hashes: [BackupCodeHash]) {
         var seeded = random
-        let generated = BackupCodes.generate(count: 5, secret: secret, iterations: 1, randomBytes: { seeded.bytes($0) })
+        let generated = BackupCodes.generate(count: 5, secret: key, iterations: 1, randomBytes: { seeded.bytes($0) })
         random = seeded
         let letters = try #require(generated)
         let digits = (0..<2).map { _ in String(format: "%08d", Int.random(in: 0...99_999_999, using: &random)) }
         let codes = letters.codes + digits
-        let hashed = try #require(BackupCodes.hashes(for: codes, secret: secret, iterations: 1))
+        let hashed = try #require(BackupCodes.hashes(for: codes, secret: key, iterations: 1))
         try #require(hashed.dropped == 0, "a tag collision in the seeded codes")
         return (codes, hashed.hashes)
     }
 
-    /// Sends the model's enrollment to the database, with a random last step (0, or a recent step,
-    /// as a confirming code leaves it), and gives the Swift side the matching fresh state.
+    /// Sends the model's enrollment to the database, each credential with no used step or a
+    /// recent one (as a confirming code or an import leaves it), and gives the Swift side the
+    /// matching state.
     static func enroll(_ model: inout Model, sql: SQLPolicy, random: inout SeededGenerator, log: inout [String]) throws {
-        let current = try #require(model.totp?.step(at: model.now))
-        let lastStep: UInt64 = Bool.random(using: &random) ? 0 : current - UInt64.random(in: 0...1, using: &random)
-        model.state = UserState(lastStep: lastStep, failures: 0, throttledUntil: 0, locked: false, usedBackupSalts: [],
-                                enrollment: model.record.fingerprint)
-        try sql.enroll(model.record, lastStep: lastStep, codes: model.codes, now: model.now)
-        log.append("enroll \(model.record.parameters) secret \(model.record.secret.count) bytes, last step \(lastStep), codes \(model.codes)")
+        var used: [CredentialState] = []
+        for credential in model.record.credentials where Bool.random(using: &random) {
+            let expected = model.expected(credential)
+            let last = credential.isTOTP ? expected - UInt64.random(in: 0...1, using: &random)
+                : expected + UInt64.random(in: 0...2, using: &random) - (expected > 0 ? 1 : 0)
+            used.append(CredentialState(fingerprint: credential.fingerprint, lastCounter: last))
+        }
+        model.state = UserState(failures: 0, throttledUntil: 0, locked: false, usedBackupSalts: [], credentials: used)
+        try sql.enroll(model.record, used: used, codes: model.codes, now: model.now)
+        log.append("enroll \(model.record.credentials.map { "\($0.label) \($0.kind) \($0.algorithm) \($0.digits)" }) "
+                   + "used \(model.credentialStates), codes \(model.codes)")
     }
 
     /// Clock moves: small steps, a time step, exactly at or just before the back-off's end,
@@ -234,39 +320,44 @@ struct PolicyDifferentialTests {
         }
     }
 
-    static func code(_ model: Model, offset: Int64) -> String {
-        AuthenticatorApp.code(model.record.secret, model.record.parameters, at: model.now, offset: offset)
-    }
-
-    /// One answer: codes in and out of the window, replays, right, used and wrong backup codes
-    /// in the ways people type them, and answers of neither shape, sometimes wrapped in blanks.
-    static func answer(_ model: Model, _ random: inout SeededGenerator) throws -> String {
-        let digits = model.record.parameters.digits
-        let window = Int64(model.policy.window)
+    /// One answer: codes of any credential in and out of its window (and out to the drift
+    /// search), replays, right, used and wrong backup codes in the ways people type them, and
+    /// answers of neither shape, sometimes wrapped in blanks.
+    static func answer(_ model: Model, _ random: inout SeededGenerator, seen: inout [String: Int]) throws -> String {
+        let credential = try #require(model.record.credentials.randomElement(using: &random))
+        let expected = Int64(clamping: model.expected(credential))
+        let window = Int64(credential.isTOTP ? model.policy.window : model.policy.hotpWindow)
         let used = model.usedIndexes  // a Set: sorted before any random pick, so a seed replays exactly
         let unused = model.codes.indices.filter { !used.contains($0) }
+        func code(at counter: Int64) -> String {
+            credential.code(forCounter: UInt64(max(counter, 0))) ?? ""
+        }
         var typed: String
         switch Int.random(in: 0..<100, using: &random) {
         case 0..<30:
-            typed = code(model, offset: Int64.random(in: -(window + 2)...(window + 2), using: &random))
-        case 30..<40:
-            typed = try #require(model.totp?.code(forStep: model.state.lastStep(of: model.record)))
-        case 40..<50:
-            typed = String((0..<digits).map { _ in Character(String(Int.random(in: 0...9, using: &random))) })
-        case 50..<62:
+            typed = credential.isTOTP ? code(at: expected + Int64.random(in: -(window + 2)...(window + 2), using: &random))
+                : code(at: expected + Int64.random(in: -2...(window + 2), using: &random))
+        case 30..<38:
+            let away = Int64.random(in: (window + 1)...max(window + 1, Int64(DriftFinding.searchedSteps) + 2), using: &random)
+            typed = code(at: expected + (Bool.random(using: &random) ? away : -away))
+        case 38..<45:
+            typed = code(at: Int64(clamping: model.state.state(of: credential).lastCounter ?? 0))
+        case 45..<52:
+            typed = String((0..<credential.digits).map { _ in Character(String(Int.random(in: 0...9, using: &random))) })
+        case 52..<62:
             let index = unused.randomElement(using: &random) ?? Int.random(in: 0..<model.codes.count, using: &random)
             typed = formatted(model.codes[index], &random)
-        case 62..<68:
+        case 62..<67:
             let index = used.sorted().randomElement(using: &random) ?? Int.random(in: 0..<model.codes.count, using: &random)
             typed = formatted(model.codes[index], &random)
-        case 68..<76:
+        case 67..<74:
             typed = Bool.random(using: &random)
                 ? String(decoding: (0..<10).map { _ in BackupCodes.alphabet.randomElement(using: &random) ?? 0x61 }, as: UTF8.self)
                 : String(format: "%08d", Int.random(in: 0...99_999_999, using: &random))
-        case 76..<80:
+        case 74..<78:
             typed = model.codes[model.codes.count - 1 - Int.random(in: 0...1, using: &random)]
         default:
-            let code = code(model, offset: 0)
+            let code = code(at: expected)
             typed = [
                 "", " ", "\t", "abc", "12345", "1234567", "123456789", "123 456", String(code.dropLast()), code + "0",
                 "ÄBCDE-FGHJK", "abcde-fghjk-mnpqr", "abcdefghjkmnpqrst", "abcdefg", "a1b2c3d4", "ABCD EFGH",

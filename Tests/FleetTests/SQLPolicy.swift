@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import TwoFactorCore
+@testable import TwoFactorStore
 
 /// The database's policy as the differential tests drive it: one long-lived psql session as
 /// the superuser on a throwaway server, with the test clock (Tests/fleet/test-clock.sql) in
@@ -11,25 +12,22 @@ struct SQLPolicy {
     let session: PsqlSession
     var user = "diff"
 
-    /// The user's row and used backup codes, as stored.
+    /// The user's row, credentials and used backup codes, as stored.
     struct State: Equatable, CustomStringConvertible {
-        var lastStep: UInt64
         var failures: Int
         var throttledUntil: Int64
         var backupFailures: Int
         var locked: Bool
         /// Hex tags of the used backup codes.
         var usedTags: Set<String>
+        /// Each credential's id and last step or counter, in id order ("2:-" when none was used).
+        var credentials: [String]
+        /// The last drift finding: "credential-id steps time", or empty.
+        var drift: String
 
         var description: String {
-            "last_step \(lastStep) failures \(failures) throttled_until \(throttledUntil) "
-                + "backup_failures \(backupFailures) locked \(locked) used \(usedTags.sorted())"
-        }
-
-        /// The same facts in the Swift type (without used codes), for code shared with the core tests.
-        var userState: UserState {
-            UserState(lastStep: lastStep, failures: failures, throttledUntil: throttledUntil, locked: locked,
-                      usedBackupSalts: [], backupFailures: backupFailures)
+            "failures \(failures) throttled_until \(throttledUntil) backup_failures \(backupFailures) locked \(locked) "
+                + "used \(usedTags.sorted()) credentials \(credentials) drift '\(drift)'"
         }
     }
 
@@ -41,6 +39,10 @@ struct SQLPolicy {
         /// Nil when not enrolled.
         var backupCodesLeft: Int?
         var lockedNow: Bool
+        /// The label of the credential whose code was accepted.
+        var credential: String?
+        /// The drift finding's log text.
+        var drift: String?
     }
 
     static let testClock = URL(fileURLWithPath: FleetServer.script).deletingLastPathComponent()
@@ -76,6 +78,7 @@ struct SQLPolicy {
     func setPolicy(_ policy: VerificationPolicy) throws {
         _ = try session.run("""
             SELECT swift2fa.set_setting('window', \(policy.window));
+            SELECT swift2fa.set_setting('hotp_window', \(policy.hotpWindow));
             SELECT swift2fa.set_setting('throttle_after', \(policy.throttle.throttleAfter));
             SELECT swift2fa.set_setting('throttle_delay', \(policy.throttle.baseDelay));
             SELECT swift2fa.set_setting('throttle_max', \(policy.throttle.maxDelay));
@@ -83,15 +86,31 @@ struct SQLPolicy {
             """)
     }
 
-    /// `admin_enroll` with replace: the user's new enrollment, whose last step is `lastStep`.
-    func enroll(_ record: SecretRecord, lastStep: UInt64, codes: [String], now: Int64) throws {
+    /// `admin_import` replacing whatever the user had: `record`'s credentials with what `used`
+    /// records of them, and the backup codes `codes` tagged with its backup key.
+    func enroll(_ record: SecretRecord, used: [CredentialState], codes: [String], now: Int64) throws {
         let array = "ARRAY[" + codes.map(PsqlSession.literal).joined(separator: ", ") + "]::text[]"
         _ = try session.run("""
             UPDATE swift2fa_test.clock SET now_seconds = \(now);
-            SELECT swift2fa.admin_enroll(\(PsqlSession.literal(user)), '\\x\(Hex.encode(record.secret))'::bytea,
-                '\(record.parameters.algorithm.rawValue)', \(record.parameters.digits), \(record.parameters.period),
-                \(lastStep), \(array), true);
+            SELECT swift2fa.admin_import(\(PsqlSession.literal(user)), '\\x\(Hex.encode(record.backupKey))'::bytea, \(now),
+                \(PsqlSession.literal(try FleetCredentialRows.json(record.credentials, used: used)))::jsonb, 0, 0, false,
+                \(array), 'replace');
             """)
+    }
+
+    /// `add_credential`: `credential` added under the next id, its code at `counter` used.
+    func add(_ credential: Credential, counter: UInt64) throws -> Int {
+        let object = try FleetCredentialRows.json([credential], used: [])
+        let rows = try session.run("""
+            SELECT swift2fa.add_credential(\(PsqlSession.literal(user)), (\(PsqlSession.literal(object))::jsonb)->0, \(counter));
+            """)
+        guard let text = rows.first?.first, let id = Int(text) else { throw FixtureError(text: "add_credential answered \(rows)") }
+        return id
+    }
+
+    /// `remove_credential` of the credential `id`.
+    func remove(id: Int) throws {
+        _ = try session.run("SELECT * FROM swift2fa.remove_credential(\(PsqlSession.literal(user)), '\(id)');")
     }
 
     /// One server call of `verify` at `now`, and the state it left.
@@ -100,19 +119,20 @@ struct SQLPolicy {
         let rows = try session.run("""
             UPDATE swift2fa_test.clock SET now_seconds = \(now) \\;
             SET ROLE server_a \\;
-            SELECT outcome, failures, throttled_until, backup_codes_left, locked_now
+            SELECT outcome, failures, throttled_until, backup_codes_left, locked_now, credential, drift
               FROM swift2fa.verify(\(PsqlSession.literal(user)), \(PsqlSession.literal(answer)), 'differential', NULL) \\;
             RESET ROLE \\;
             \(Self.stateQuery(user))
             """)
         // psql prints NULL as nothing.
-        guard rows.count == 1 || rows.count == 2, rows[0].count == 5,
+        guard rows.count == 1 || rows.count == 2, rows[0].count == 7,
               let failures = Int(rows[0][1]), let until = Int64(rows[0][2]),
               rows[0][3].isEmpty || Int(rows[0][3]) != nil, ["t", "f"].contains(rows[0][4]) else {
             throw FixtureError(text: "verify answered \(rows)")
         }
         return (Answer(outcome: rows[0][0], failures: failures, throttledUntil: until, backupCodesLeft: Int(rows[0][3]),
-                       lockedNow: rows[0][4] == "t"),
+                       lockedNow: rows[0][4] == "t", credential: rows[0][5].isEmpty ? nil : rows[0][5],
+                       drift: rows[0][6].isEmpty ? nil : rows[0][6]),
                 rows.count == 2 ? try Self.parseState(rows[1]) : nil)
     }
 
@@ -136,19 +156,22 @@ struct SQLPolicy {
     private static func stateQuery(_ user: String) -> String {
         let name = PsqlSession.literal(user)
         return """
-            SELECT e.last_step, e.failures, e.throttled_until, e.backup_failures, e.locked,
+            SELECT e.failures, e.throttled_until, e.backup_failures, e.locked,
                    coalesce((SELECT string_agg(encode(b.tag, 'hex'), ',') FROM swift2fa.backup_code b
-                              WHERE b.user_name = e.user_name AND b.used_at IS NOT NULL), '')
+                              WHERE b.user_name = e.user_name AND b.used_at IS NOT NULL), ''),
+                   (SELECT string_agg(c.id || ':' || coalesce(c.last_counter::text, '-'), ',' ORDER BY c.id)
+                      FROM swift2fa.credential c WHERE c.user_name = e.user_name),
+                   coalesce(e.drift_credential || ' ' || e.drift_steps || ' ' || e.drift_at, '')
               FROM swift2fa.enrollment e WHERE e.user_name = \(name);
             """
     }
 
     private static func parseState(_ row: [String]) throws -> State {
-        guard row.count == 6, let lastStep = UInt64(row[0]), let failures = Int(row[1]),
-              let until = Int64(row[2]), let backupFailures = Int(row[3]) else {
+        guard row.count == 7, let failures = Int(row[0]), let until = Int64(row[1]), let backupFailures = Int(row[2]) else {
             throw FixtureError(text: "unexpected state row \(row)")
         }
-        return State(lastStep: lastStep, failures: failures, throttledUntil: until, backupFailures: backupFailures,
-                     locked: row[4] == "t", usedTags: Set(row[5].split(separator: ",").map(String.init)))
+        return State(failures: failures, throttledUntil: until, backupFailures: backupFailures, locked: row[3] == "t",
+                     usedTags: Set(row[4].split(separator: ",").map(String.init)),
+                     credentials: row[5].split(separator: ",").map(String.init), drift: row[6])
     }
 }

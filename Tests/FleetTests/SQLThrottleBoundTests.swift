@@ -49,9 +49,8 @@ struct SQLThrottleBoundTests {
         var swiftPolicy = policy
         swiftPolicy.dummyHashIterations = 1
         _ = try sql.reset()
-        try sql.enroll(record, lastStep: 0, codes: generated.codes, now: start)
-        var state = UserState(lastStep: 0, failures: 0, throttledUntil: 0, locked: false, usedBackupSalts: [],
-                              enrollment: record.fingerprint)
+        try sql.enroll(record, used: [], codes: generated.codes, now: start)
+        var state = UserState()
         return try ThrottleAttack.run(strategy, start: start, seed: seed, limit: 20_000, answer: { shape, now, random in
             switch shape {
             case .code: return wrongCode(totp, window: policy.window, at: now)
@@ -68,10 +67,11 @@ struct SQLThrottleBoundTests {
             try #require(reply.outcome == decision.outcome.logName, "\(where_): SQL \(reply.outcome), Swift \(decision.outcome)")
             try #require(stateRow.failures == state.failures && stateRow.throttledUntil == state.throttledUntil
                          && stateRow.backupFailures == state.backupFailures && stateRow.locked == state.locked
-                         && stateRow.lastStep == state.lastStep && stateRow.usedTags.isEmpty,
+                         && stateRow.credentials == ["1:-"] && state.lastStep == 0 && stateRow.usedTags.isEmpty,
                          "\(where_): SQL \(stateRow), Swift \(state)")
             #expect(!decision.outcome.isAccepted, "\(where_): a wrong answer was accepted")
-            return stateRow.userState
+            return UserState(failures: stateRow.failures, throttledUntil: stateRow.throttledUntil, locked: stateRow.locked,
+                             usedBackupSalts: [], credentials: [], backupFailures: stateRow.backupFailures)
         })
     }
 

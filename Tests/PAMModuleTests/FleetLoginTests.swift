@@ -259,7 +259,8 @@ struct FleetLoginTests {
                                          && $0["rhost"] as? String == "192.0.2.7" }, "\(events)")
 
             PAMHarness.waitForFreshStep(margin: 10)
-            let wrong = AuthenticatorApp.code(secret, offset: 20)
+            // Beyond the drift search (±20 steps), so that no drift-found event comes either.
+            let wrong = AuthenticatorApp.code(secret, offset: Int64(DriftFinding.searchedSteps) + 5)
             #expect(try harness.authenticate("root", service: "a", answers: [wrong]).outcome == "rejected")
             usleep(300_000)
             #expect(EventHookTests.events(harness, count: 3).count == 2, "a wrong code below lock_after is no event")
@@ -275,6 +276,47 @@ struct FleetLoginTests {
             #expect(try harness.authenticate("root", service: "a", answers: [AuthenticatorApp.code(secret)]).outcome == "locked")
             usleep(300_000)
             #expect(EventHookTests.events(harness, count: 4).count == 3)
+        }
+    }
+
+    @Test("a TOTP and a HOTP credential in the database: either logs in, the log names it, replay is per credential")
+    func totpAndHOTPCredentials() throws {
+        let harness = try PAMHarness()
+        try FleetServer.with { server in
+            _ = try Self.twoServers(harness, server)
+            // The admin's enrollment of two credentials: a 7-digit SHA-256 app and an 8-digit token
+            // at counter 0 (RFC 4226's secret), whose codes oathtool makes.
+            let now = AuthenticatorApp.now()
+            let phone = Credential(id: 1, label: "phone", kind: .totp(period: 30, offset: 0), algorithm: .sha256, digits: 7,
+                                   secret: Array("fleet-phone-secret-0".utf8), created: now)
+            let token = Credential(id: 2, label: "yubikey-5", kind: .hotp(counter: 0), algorithm: .sha1, digits: 8,
+                                   secret: CredentialLoginTests.hotpSecret, created: now)
+            let record = SecretRecord(credentials: [phone, token], created: now, backupKey: Array("fleet-backup-key-012".utf8))
+            let admin = try server.store("twofa_admin")
+            try admin.importEnrollment(user: "root", record: record, state: UserState(), backupCodes: [], mode: .replace)
+
+            PAMHarness.waitForFreshStep()
+            let phoneCode = try OathTool.totp(Base32.encode(phone.secret), digits: 7, algorithm: "SHA256")
+            let first = try harness.authenticate("root", service: "a", answers: [phoneCode])
+            #expect(first.result == PAM.success, "\(first.stderr)")
+            #expect(first.attemptLine?.contains(#"result=accepted-totp credential="phone""#) == true, "\(first.attemptLine ?? "")")
+            #expect(first.prompts.map(\.text) == ["Verification code: "])
+            #expect(PAMHarness.logsOmit(phoneCode, in: first))
+
+            // The token was pressed twice before: counter 2 is within the look-ahead, on the other server.
+            let tokenCode = try OathTool.hotp(hex: CredentialLoginTests.hotpHex, counter: 2, digits: 8)
+            let second = try harness.authenticate("root", service: "b", answers: [tokenCode])
+            #expect(second.result == PAM.success, "\(second.stderr)")
+            #expect(second.attemptLine?.contains(#"result=accepted-hotp credential="yubikey-5""#) == true, "\(second.attemptLine ?? "")")
+            #expect(PAMHarness.logsOmit(tokenCode, in: second))
+            // Each credential's replay state is its own: both codes are now used, on either server.
+            #expect(try harness.authenticate("root", service: "a", answers: [tokenCode]).outcome == "rejected")
+            #expect(try harness.authenticate("root", service: "b", answers: [phoneCode]).outcome == "replayed")
+            let next = try harness.authenticate("root", service: "a",
+                                                answers: [OathTool.hotp(hex: CredentialLoginTests.hotpHex, counter: 3, digits: 8)])
+            #expect(next.result == PAM.success && next.outcome == "accepted-hotp", "\(next.stderr)")
+            let listed = try admin.credentials(user: "root")
+            #expect(listed.map(\.label) == ["phone", "yubikey-5"] && listed[1].nextCounter == 4)
         }
     }
 

@@ -178,7 +178,7 @@ public enum AdministrationContract {
 
 extension AdministrationContract {
     /// An import of several credentials for `user` (who must have nothing yet), in a store
-    /// that holds them (files, memory): a TOTP credential's used step and a HOTP credential's
+    /// that holds them (files, memory, the database): a TOTP credential's used step and a HOTP credential's
     /// counter carry over, an enrolled user is refused unless replaced or added to, added
     /// credentials keep the backup codes, and a refused addition changes nothing.
     public static func importSeveral(_ store: some EnrollmentAdministration, user: String, now: () -> Int64) throws {

@@ -5,7 +5,7 @@ import TwoFactorStore
 /// The credential changes every store that holds several credentials must make the same way:
 /// a pending credential confirmed by its own code, one added directly, rename, resync,
 /// remove (never the last), each clearing the graces (rename aside), and replay per credential.
-/// Run by TwoFactorStoreTests against the file and in-memory stores.
+/// Run by TwoFactorStoreTests against the file and in-memory stores, and by FleetTests against the database.
 public enum CredentialContract {
     /// RFC 4226's secret and the codes of counters 0 to 9.
     static let rfcSecret = Array("12345678901234567890".utf8)

@@ -9,8 +9,8 @@ import TwoFactorStore
 /// `database-unavailable`.
 @Suite("The login process's pooler connection")
 struct PoolerConnectionTests {
-    /// The one row the honest fake answers every call with (verify's five columns).
-    static let honestRow: [[String?]] = [["accepted-totp", "0", "0", "10", "f"]]
+    /// The one row the honest fake answers every call with (verify's seven columns).
+    static let honestRow: [[String?]] = [["accepted-totp", "0", "0", "10", "f", "default", nil]]
 
     /// Runs `body` with a fake pooler serving `scenarios` in `directory`, stopped after.
     static func withFake<Result>(_ scenarios: [String], _ body: (FleetSettings, String) throws -> Result) throws -> Result {

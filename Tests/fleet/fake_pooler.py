@@ -6,7 +6,8 @@
 Connection N (from 0) is served SCENARIO N (the last one repeats). Each connection's
 scenario and the types of the messages the client sent are appended to FILE as one line,
 e.g. "password: startup" or "honest: startup P B D E S X". `honest` answers every call
-correctly with one row (accepted-totp, 0, 0, 10, f: verify's five columns), whatever was asked; every other scenario
+correctly with one row (accepted-totp, 0, 0, 10, f, default, NULL: verify's seven columns), whatever was asked;
+every other scenario
 breaks the protocol in its own way (see SCENARIOS). Runs until killed.
 """
 import argparse
@@ -45,8 +46,8 @@ def data_row(values):
     return msg(b"D", body)
 
 
-ACCEPTED = data_row([b"accepted-totp", b"0", b"0", b"10", b"f"])
-HEAD = msg(b"1") + msg(b"2") + row_description(5)
+ACCEPTED = data_row([b"accepted-totp", b"0", b"0", b"10", b"f", b"default", None])
+HEAD = msg(b"1") + msg(b"2") + row_description(7)
 ANSWER = HEAD + ACCEPTED + msg(b"C", cstr("SELECT 1")) + READY
 
 # Scenario: (what to send after the StartupMessage, what to send after each call's Sync,
@@ -61,13 +62,13 @@ SCENARIOS = {
     "short-length": (msg(b"R", struct.pack("!i", 0)) + b"Z\x00\x00\x00\x02", b"", 0),
     "truncated": (None, msg(b"1") + msg(b"2")[:3], 0),
     "huge-length": (None, HEAD + b"D\x7f\xff\xff\xff", 5),
-    "oversized": (None, HEAD + data_row([b"accepted-totp", b"0", b"x" * 70000, b"10", b"f"]) + msg(b"C", cstr("SELECT 1")) + READY, 0),
+    "oversized": (None, HEAD + data_row([b"accepted-totp", b"0", b"x" * 70000, b"10", b"f", b"default", None]) + msg(b"C", cstr("SELECT 1")) + READY, 0),
     "row-before-ready-then-close": (None, HEAD + ACCEPTED, 0),
     "row-before-ready-then-silence": (None, HEAD + ACCEPTED, 5),
     "row-before-parse": (None, ACCEPTED + ANSWER, 0),
     "wrong-width": (None, HEAD + data_row([b"accepted-totp", b"0"]) + msg(b"C", cstr("SELECT 1")) + READY, 0),
-    "negative-length": (None, HEAD + msg(b"D", struct.pack("!hi", 5, -7)) + msg(b"C", cstr("SELECT 1")) + READY, 0),
-    "not-utf8": (None, HEAD + data_row([b"accepted-totp", b"\xff\xfe", b"0", b"10", b"f"]) + msg(b"C", cstr("SELECT 1")) + READY, 0),
+    "negative-length": (None, HEAD + msg(b"D", struct.pack("!hi", 7, -7)) + msg(b"C", cstr("SELECT 1")) + READY, 0),
+    "not-utf8": (None, HEAD + data_row([b"accepted-totp", b"\xff\xfe", b"0", b"10", b"f", b"default", None]) + msg(b"C", cstr("SELECT 1")) + READY, 0),
     "open-transaction": (None, HEAD + ACCEPTED + msg(b"C", cstr("SELECT 1")) + msg(b"Z", b"T"), 0),
     "two-answers": (None, ANSWER + ANSWER, 0),
     "error-then-row": (None, msg(b"E", b"SERROR\0C22023\0Mno\0\0") + ACCEPTED + msg(b"C", cstr("SELECT 1")) + READY, 0),

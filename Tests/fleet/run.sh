@@ -180,7 +180,9 @@ check "30 parallel logins: the others replayed or throttled" "29" "$(cat "$dir"/
 
 # The server role's rights: EXECUTE on the server functions, nothing else.
 check "server role cannot SELECT a secret" "yes" \
-    "$(has "$(sql server_a "SELECT secret FROM swift2fa.enrollment")" 'permission denied')"
+    "$(has "$(sql server_a "SELECT secret FROM swift2fa.credential")" 'permission denied')"
+check "server role cannot SELECT a backup key" "yes" \
+    "$(has "$(sql server_a "SELECT backup_key FROM swift2fa.enrollment")" 'permission denied')"
 check "server role cannot read backup hashes" "yes" \
     "$(has "$(sql server_a "SELECT hash FROM swift2fa.backup_code")" 'permission denied')"
 check "server role cannot reset" "yes" "$(has "$(sql server_a "SELECT swift2fa.reset('alice')")" 'permission denied')"
@@ -306,6 +308,10 @@ check "version 1: migration 001 counts as applied, 002 and later run" "001-table
     "$(psql -X -At "$v1" -c "SELECT string_agg(name || CASE WHEN applied_at IS NULL THEN ' found' ELSE ' applied' END, ' ' ORDER BY number) || ' ' FROM swift2fa.schema_migrations" 2>&1)"
 check "after the upgrade: the enrollment is kept, the used code replayed" "replayed" \
     "$(psql -X -At "$v1 user=server_a" -c "SELECT outcome FROM swift2fa.verify('henry', '$henry_code', 'sshd', NULL)" 2>&1)"
+check "after the upgrade: the secret is credential 1 'default', its last step kept (migration 004)" "1 default TOTP true" \
+    "$(psql -X -At "$v1" -c "SELECT c.id || ' ' || c.label || ' ' || c.kind || ' ' || (c.last_counter >= $(date +%s) / 30 - 1) FROM swift2fa.credential c WHERE user_name = 'henry'" 2>&1)"
+check "after the upgrade: the next step's code of the same secret logs in, naming the credential" "accepted-totp default" \
+    "$(psql -X -At "$v1 user=server_a" -c "SELECT outcome || ' ' || credential FROM swift2fa.verify('henry', '$(code "$henry" -N '+30 seconds')', 'sshd', NULL)" 2>&1)"
 check "after the upgrade: the backup code works, and verify answers with the codes left and the lock" "accepted-backup 0 false" \
     "$(psql -X -At "$v1 user=server_a" -c "SELECT outcome || ' ' || backup_codes_left || ' ' || locked_now FROM swift2fa.verify('henry', 'ABCDE-FGHJK', 'sshd', NULL)" 2>&1)"
 check "after the upgrade: the pending enrollment is kept and counts as the admin's" "pending t" \
@@ -352,17 +358,27 @@ mia=$(random_hex)
 check "version 2: a server role with the enrollment right starts a pending enrollment" "t" \
     "$(v2sql server_a "SELECT swift2fa.begin_pending('mia', '\\x$mia', 'SHA1', 6, 30) > 0")"
 v2sql twofa_admin "SELECT swift2fa.begin_pending('nina', '\\x$mia', 'SHA1', 6, 30)" >/dev/null
-# Every row of every table (the audit log included), and the rights on the functions.
-v2rows() {
-    v2sql twofa_admin "SELECT 'enrollment', e.* FROM swift2fa.enrollment e ORDER BY user_name;
+# Every row of every table (the audit log included), and the rights on the functions. An
+# enrollment's secret, parameters and last step are in its credential after migration 004
+# (its secret also in backup_key); the pending and settings columns of version 2 only.
+v2rows() { # before|after
+    local enrollment="SELECT 'enrollment', e.* FROM swift2fa.enrollment e ORDER BY user_name"
+    [ "$1" = after ] && enrollment="SELECT 'enrollment', e.user_name, c.secret, c.algorithm, c.digits, c.period, e.created,
+            c.last_counter, e.failures, e.throttled_until, e.backup_failures, e.locked
+        FROM swift2fa.enrollment e JOIN swift2fa.credential c USING (user_name)
+        WHERE c.id = 1 AND c.label = 'default' AND c.kind = 'TOTP' AND c.\"offset\" = 0 AND c.created = e.created
+          AND c.secret = e.backup_key ORDER BY user_name"
+    v2sql twofa_admin "$enrollment;
         SELECT 'backup', b.* FROM swift2fa.backup_code b ORDER BY user_name, tag;
-        SELECT 'pending', p.* FROM swift2fa.pending p ORDER BY user_name;
-        SELECT 'settings', s.* FROM swift2fa.settings s;
+        SELECT 'pending', p.user_name, p.secret, p.algorithm, p.digits, p.period, p.created, p.pending_until, p.started_by,
+               p.started_by_admin FROM swift2fa.pending p ORDER BY user_name;
+        SELECT 'settings', s.one, s.\"window\", s.throttle_after, s.throttle_delay, s.throttle_max, s.lock_after,
+               s.pending_lifetime, s.backup_cost, s.dummy_hash FROM swift2fa.settings s;
         SELECT 'audit', a.* FROM swift2fa.audit a ORDER BY id;
         SELECT 'rights', p.oid::regprocedure, p.proacl FROM pg_proc p
          WHERE p.pronamespace = 'swift2fa'::regnamespace AND p.proname <> 'apply_migration' ORDER BY p.oid::regprocedure::text"
 }
-rows_before=$(v2rows)
+rows_before=$(v2rows before)
 upgrade=$("$setup" db init --database "$v2" 2>&1); status=$?
 check "db init upgrades version 2 to $version" "0 schema swift2fa is at version $version; admin role: twofa_admin" \
     "$status $(head -n 1 <<<"$upgrade")"
@@ -371,11 +387,19 @@ check "db init from version 2 does not take the enrollment right (migration 002 
 check "version 2: migrations 001 and 002 count as applied, later ones run" \
     "001-tables.sql found 002-enrollment-right.sql found $(sed 1,2d <<<"$migrations" | sed 's/$/ applied/' | tr '\n' ' ')" \
     "$(v2sql twofa_admin "SELECT string_agg(name || CASE WHEN applied_at IS NULL THEN ' found' ELSE ' applied' END, ' ' ORDER BY number) || ' ' FROM swift2fa.schema_migrations")"
-# Functions a later migration added are new; every one that was there keeps its rights.
-known=$(grep '^rights|' <<<"$rows_before" | cut -d'|' -f2)
-check "after the upgrade: every row and every function's rights are as before" "$rows_before" \
-    "$(v2rows | awk -F'|' -v known="$known" 'BEGIN { n = split(known, k, "\n"); for (i = 1; i <= n; i++) seen[k[i]] = 1 }
-                                              $1 != "rights" || seen[$2]')"
+# Functions added since are new, and internal ones replaced since are gone; every one that is
+# in both keeps its rights (verify's among them: its result type changed, its grants did not).
+rows_after=$(v2rows after)
+both() { # ROWS OTHER-ROWS: ROWS without the rights of functions OTHER-ROWS does not have
+    awk -F'|' -v known="$(grep '^rights|' <<<"$2" | cut -d'|' -f2)" \
+        'BEGIN { n = split(known, k, "\n"); for (i = 1; i <= n; i++) seen[k[i]] = 1 } $1 != "rights" || seen[$2]' <<<"$1"
+}
+check "after the upgrade: every row and every function's rights are as before" "$(both "$rows_before" "$rows_after")" \
+    "$(both "$rows_after" "$rows_before")"
+check "after the upgrade: verify's rights are those of version 2" "yes" \
+    "$(grep -q '^rights|swift2fa.verify(text,text,text,text)|' <<<"$(both "$rows_after" "$rows_before")" && echo yes)"
+check "after the upgrade: kate's next code logs in with the same secret, naming the credential" "accepted-totp default" \
+    "$(v2sql server_a "SELECT outcome || ' ' || credential FROM swift2fa.verify('kate', '$(code "$kate" -N '+30 seconds')', 'sshd', NULL)")"
 check "after the upgrade: the server roles have the server functions added since (no grant-server again)" "t t" \
     "$(v2sql twofa_admin "SELECT has_function_privilege('server_b', 'swift2fa.grace_age(text, text, text)', 'EXECUTE'),
                                  has_function_privilege('server_a', 'swift2fa.record_grace(text, text, text)', 'EXECUTE')" | tr '|\n' '  ' | sed 's/ *$//')"

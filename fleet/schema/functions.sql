@@ -34,40 +34,126 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT substring(hmac(convert_to('swift-2fa backup tag ' || p_normalized, 'UTF8'), p_secret, 'sha256') FROM 1 FOR 4)
 $$;
 
--- The RFC 4226 / 6238 code of one time step.
-CREATE OR REPLACE FUNCTION swift2fa.totp_code(p_secret bytea, p_algorithm text, p_digits integer, p_step bigint)
-RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+-- The RFC 4226 dynamic truncation of one counter (a time step for TOTP): 31 bits, whose last
+-- 6, 7 or 8 decimal digits are the code.
+CREATE OR REPLACE FUNCTION swift2fa.hotp_value(p_secret bytea, p_algorithm text, p_counter bigint)
+RETURNS bigint LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
-    mac bytea := hmac(int8send(p_step), p_secret, lower(p_algorithm));
+    mac bytea := hmac(int8send(p_counter), p_secret, lower(p_algorithm));
     o integer := get_byte(mac, length(mac) - 1) & 15;
-    bin bigint := ((get_byte(mac, o) & 127)::bigint << 24) | (get_byte(mac, o + 1)::bigint << 16)
-                  | (get_byte(mac, o + 2)::bigint << 8) | get_byte(mac, o + 3)::bigint;
 BEGIN
-    RETURN lpad((bin % CASE p_digits WHEN 8 THEN 100000000 ELSE 1000000 END)::text, p_digits, '0');
+    RETURN ((get_byte(mac, o) & 127)::bigint << 24) | (get_byte(mac, o + 1)::bigint << 16)
+           | (get_byte(mac, o + 2)::bigint << 8) | get_byte(mac, o + 3)::bigint;
 END
 $$;
 
--- Checks a TOTP-shaped answer against every step of now ± window (all are computed).
--- kind: 'accepted' (with the lowest fresh matching step), 'replayed' or 'none'.
-CREATE OR REPLACE FUNCTION swift2fa.totp_match(p_secret bytea, p_algorithm text, p_digits integer, p_period integer,
-    p_last_step bigint, p_window integer, p_typed text, p_now bigint, OUT kind text, OUT step bigint)
+-- The code of one counter (a time step for TOTP), `p_digits` digits with leading zeros.
+CREATE OR REPLACE FUNCTION swift2fa.totp_code(p_secret bytea, p_algorithm text, p_digits integer, p_step bigint)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT lpad((swift2fa.hotp_value(p_secret, p_algorithm, p_step) % (10::bigint ^ p_digits)::bigint)::text, p_digits, '0')
+$$;
+
+-- Compares a code-shaped answer (`p_typed`: 6 to 8 digits) with the credentials `p_credentials`
+-- (in id order, at most 8) as CodeCheck does in TwoFactorCore, at the same cost for every user:
+-- 8 slots (the credentials, then placeholders under a dummy key), each computing 41 codes
+-- (CodeCheck.stepsPerCredential): a TOTP slot its steps ±20 around its own step (the server's
+-- step plus its offset), a HOTP slot the counters from the next expected one (its counter, or
+-- one past the last used, the higher). A credential of another length never matches.
+-- kind: 'accepted' (the first credential with a fresh code in its window, at its lowest fresh
+-- step or counter), 'replayed' (only used codes in the windows) or 'none'.
+-- drift_credential, drift_steps: for TOTP credentials, the match outside the window (up to ±20
+-- steps) closest to the expected step (DriftFinding; the first one on a tie). Never accepted.
+CREATE OR REPLACE FUNCTION swift2fa.code_match(p_credentials swift2fa.credential[], p_typed text, p_window integer,
+    p_hotp_window integer, p_now bigint, OUT kind text, OUT credential_id integer, OUT counter bigint,
+    OUT drift_credential integer, OUT drift_steps integer)
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
-    current_step bigint := p_now / p_period;
     w integer := greatest(0, least(p_window, 10));
-    s bigint;
+    hw integer := greatest(0, least(p_hotp_window, 40));
+    typed_value bigint := p_typed::bigint;
+    modulus bigint := (10::bigint ^ octet_length(p_typed))::bigint;
+    placeholder bytea := decode(repeat('00', 20), 'hex');
+    c swift2fa.credential;
+    slot integer;
+    first_counter bigint;
+    center bigint;
+    n bigint;
+    d integer;
+    counts boolean;
+    value bigint;
 BEGIN
     kind := 'none';
-    FOR s IN greatest(current_step - w, 0) .. current_step + w LOOP
-        IF swift2fa.totp_code(p_secret, p_algorithm, p_digits, s) = p_typed THEN
-            IF s > p_last_step THEN
-                IF kind <> 'accepted' THEN kind := 'accepted'; step := s; END IF;
-            ELSIF kind = 'none' THEN
-                kind := 'replayed';
-            END IF;
+    FOR slot IN 1 .. 8 LOOP
+        c := CASE WHEN slot <= coalesce(cardinality(p_credentials), 0) THEN p_credentials[slot] END;
+        counts := c.user_name IS NOT NULL AND c.digits = octet_length(p_typed);
+        IF c.user_name IS NULL THEN
+            center := NULL;
+        ELSIF c.kind = 'TOTP' THEN
+            center := p_now / c.period + c."offset";
+            first_counter := center - 20;
+        ELSE
+            center := CASE WHEN c.last_counter >= c.counter THEN c.last_counter + 1 ELSE c.counter END;
+            first_counter := center;
         END IF;
+        FOR d IN 0 .. 40 LOOP
+            -- Every slot computes 41 values: a placeholder's, and a step before 1970, under the dummy key.
+            IF center IS NULL OR first_counter + d < 0 THEN
+                PERFORM swift2fa.hotp_value(placeholder, 'SHA1', d);
+                CONTINUE;
+            END IF;
+            n := first_counter + d;
+            value := swift2fa.hotp_value(c.secret, c.algorithm, n);
+            IF NOT counts OR value % modulus <> typed_value THEN CONTINUE; END IF;
+            IF (c.kind = 'TOTP' AND n BETWEEN center - w AND center + w) OR (c.kind = 'HOTP' AND d <= hw) THEN
+                IF n <= c.last_counter THEN
+                    IF kind = 'none' THEN kind := 'replayed'; END IF;
+                ELSIF kind <> 'accepted' THEN
+                    kind := 'accepted'; credential_id := c.id; counter := n;
+                END IF;
+            ELSIF c.kind = 'TOTP' AND (drift_steps IS NULL OR abs(n - center) < abs(drift_steps)) THEN
+                drift_credential := c.id; drift_steps := n - center;
+            END IF;
+        END LOOP;
     END LOOP;
 END
+$$;
+
+-- The credential `p_name` (an id, or else a label) of `p_user`, with the user's enrollment row
+-- locked; raises S2F02 when the user is not enrolled, S2F04 naming the user's credentials when
+-- there is no such credential.
+CREATE OR REPLACE FUNCTION swift2fa.credential_named(p_user text, p_name text) RETURNS swift2fa.credential
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    c swift2fa.credential;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM swift2fa.enrollment e WHERE e.user_name = p_user FOR UPDATE) THEN
+        RAISE EXCEPTION 'swift2fa: % is not enrolled', p_user USING ERRCODE = 'S2F02';
+    END IF;
+    IF p_name ~ '^[0-9]{1,4}$' THEN
+        SELECT * INTO c FROM swift2fa.credential WHERE user_name = p_user AND id = p_name::integer FOR UPDATE;
+    END IF;
+    IF c.user_name IS NULL THEN
+        SELECT * INTO c FROM swift2fa.credential WHERE user_name = p_user AND label = p_name FOR UPDATE;
+    END IF;
+    IF c.user_name IS NULL THEN
+        RAISE EXCEPTION 'swift2fa: no credential ''%''; the user has %', left(p_name, 40),
+            coalesce((SELECT string_agg(id || ' (' || label || ')', ', ' ORDER BY id) FROM swift2fa.credential
+                       WHERE user_name = p_user), 'none') USING ERRCODE = 'S2F04';
+    END IF;
+    RETURN c;
+END
+$$;
+
+-- The user's credentials in id order (what code_match takes).
+CREATE OR REPLACE FUNCTION swift2fa.credentials_of(p_user text) RETURNS swift2fa.credential[]
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(array_agg(c ORDER BY c.id), '{}') FROM swift2fa.credential c WHERE c.user_name = p_user
+$$;
+
+-- The log's reason of a drift finding (DriftFinding.reason): `code matches step -3: clock off about 90 s`.
+CREATE OR REPLACE FUNCTION swift2fa.drift_reason(p_steps integer, p_period integer) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT 'code matches step ' || p_steps || ': clock off about ' || abs(p_steps)::bigint * coalesce(p_period, 0) || ' s'
 $$;
 
 -- ThrottlePolicy.delay(afterFailures:): 0 below throttle_after, then doubling up to throttle_max.
@@ -140,13 +226,14 @@ RETURNS void LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
     IF p_secret IS NULL OR octet_length(p_secret) NOT BETWEEN 10 AND 128
        OR p_algorithm IS NULL OR p_algorithm NOT IN ('SHA1', 'SHA256', 'SHA512')
-       OR p_digits IS NULL OR p_digits NOT IN (6, 8) OR p_period IS NULL OR p_period NOT BETWEEN 15 AND 300 THEN
+       OR p_digits IS NULL OR p_digits NOT IN (6, 7, 8) OR p_period IS NULL OR p_period NOT BETWEEN 15 AND 300 THEN
         RAISE EXCEPTION 'swift2fa: invalid secret, algorithm, digits or period' USING ERRCODE = 'S2F04';
     END IF;
 END
 $$;
 
--- Replaces the user's backup codes by `p_codes` (as shown to the user), hashed with bcrypt.
+-- Replaces the user's backup codes by `p_codes` (as shown to the user), hashed with bcrypt and
+-- tagged with `p_secret`, the enrollment's backup key (its one secret before migration 004).
 CREATE OR REPLACE FUNCTION swift2fa.store_backup_codes(p_user text, p_secret bytea, p_codes text[])
 RETURNS void LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -169,19 +256,70 @@ BEGIN
 END
 $$;
 
--- Makes `p_user` enrolled with a fresh state whose last step is `p_last_step`, replacing any
+-- Inserts the credentials `p_credentials` (a JSON array of objects: id, label, kind, secret in
+-- hex, algorithm, digits, period, offset, counter, created, last_counter, last_used) for the
+-- enrolled `p_user`. An object without an id gets the next free one (one more than the highest).
+-- Raises S2F04, naming the credential, for an invalid one, a taken label, or more than 8.
+CREATE OR REPLACE FUNCTION swift2fa.insert_credentials(p_user text, p_credentials jsonb) RETURNS void
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    j jsonb;
+    new_label text;
+BEGIN
+    IF jsonb_typeof(p_credentials) IS DISTINCT FROM 'array' OR jsonb_array_length(p_credentials) = 0 THEN
+        RAISE EXCEPTION 'swift2fa: no credentials given' USING ERRCODE = 'S2F04';
+    END IF;
+    FOR j IN SELECT * FROM jsonb_array_elements(p_credentials) LOOP
+        new_label := j->>'label';
+        IF EXISTS (SELECT 1 FROM swift2fa.credential c WHERE c.user_name = p_user AND c.label = new_label) THEN
+            RAISE EXCEPTION 'swift2fa: a credential is already labelled ''%''', left(new_label, 40) USING ERRCODE = 'S2F04';
+        END IF;
+        IF (SELECT count(*) FROM swift2fa.credential c WHERE c.user_name = p_user) >= 8 THEN
+            RAISE EXCEPTION 'swift2fa: a user holds at most 8 credentials; remove one first' USING ERRCODE = 'S2F04';
+        END IF;
+        BEGIN
+            INSERT INTO swift2fa.credential (user_name, id, label, kind, secret, algorithm, digits, period, "offset",
+                                             counter, created, last_counter, last_used)
+            VALUES (p_user,
+                    coalesce((j->>'id')::integer,
+                             (SELECT coalesce(max(c.id), 0) + 1 FROM swift2fa.credential c WHERE c.user_name = p_user)),
+                    new_label, j->>'kind', decode(j->>'secret', 'hex'), j->>'algorithm', (j->>'digits')::integer,
+                    (j->>'period')::integer, (j->>'offset')::integer, (j->>'counter')::bigint, (j->>'created')::bigint,
+                    (j->>'last_counter')::bigint, (j->>'last_used')::bigint);
+        EXCEPTION WHEN check_violation OR not_null_violation OR unique_violation OR invalid_text_representation
+                       OR numeric_value_out_of_range OR invalid_parameter_value THEN
+            RAISE EXCEPTION 'swift2fa: credential ''%'' is invalid (%)', left(coalesce(new_label, ''), 40), SQLERRM
+                USING ERRCODE = 'S2F04';
+        END;
+    END LOOP;
+END
+$$;
+
+-- Makes `p_user` enrolled with the credentials `p_credentials` (see insert_credentials), the
+-- backup codes `p_codes` tagged with `p_backup_key`, and a fresh state, replacing any
 -- enrollment and pending enrollment. Caller holds lock_user.
-CREATE OR REPLACE FUNCTION swift2fa.activate(p_user text, p_secret bytea, p_algorithm text, p_digits integer,
-    p_period integer, p_created bigint, p_last_step bigint, p_codes text[]) RETURNS void
+CREATE OR REPLACE FUNCTION swift2fa.activate(p_user text, p_backup_key bytea, p_created bigint, p_credentials jsonb,
+    p_codes text[]) RETURNS void
 LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
-    PERFORM swift2fa.check_parameters(p_secret, p_algorithm, p_digits, p_period);
+    IF p_backup_key IS NULL OR octet_length(p_backup_key) NOT BETWEEN 10 AND 128 THEN
+        RAISE EXCEPTION 'swift2fa: invalid backup key' USING ERRCODE = 'S2F04';
+    END IF;
     DELETE FROM swift2fa.enrollment WHERE user_name = p_user;
     DELETE FROM swift2fa.pending WHERE user_name = p_user;
-    INSERT INTO swift2fa.enrollment (user_name, secret, algorithm, digits, period, created, last_step)
-        VALUES (p_user, p_secret, p_algorithm, p_digits, p_period, p_created, greatest(p_last_step, 0));
-    PERFORM swift2fa.store_backup_codes(p_user, p_secret, p_codes);
+    INSERT INTO swift2fa.enrollment (user_name, backup_key, created) VALUES (p_user, p_backup_key, p_created);
+    PERFORM swift2fa.insert_credentials(p_user, p_credentials);
+    PERFORM swift2fa.store_backup_codes(p_user, p_backup_key, p_codes);
 END
+$$;
+
+-- One TOTP credential `default` as activate takes it, whose last step is `p_last_step`.
+CREATE OR REPLACE FUNCTION swift2fa.totp_credential(p_secret bytea, p_algorithm text, p_digits integer,
+    p_period integer, p_created bigint, p_last_step bigint) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_build_array(jsonb_build_object('id', 1, 'label', 'default', 'kind', 'TOTP', 'secret', encode(p_secret, 'hex'),
+        'algorithm', p_algorithm, 'digits', p_digits, 'period', p_period, 'offset', 0, 'created', p_created,
+        'last_counter', greatest(p_last_step, 0)))
 $$;
 
 CREATE OR REPLACE FUNCTION swift2fa.audit_attempt(p_user text, p_service text, p_rhost text, p_result text, p_failures integer)
@@ -213,15 +351,16 @@ BEGIN
 END
 $$;
 
--- A verify of a release before backup_codes_left and locked_now has another result type, which
--- CREATE OR REPLACE cannot change. It is renamed out of the way first: the renamed function keeps
--- its grants, which the new verify gets below before the old one is dropped, so the server roles
--- keep verifying after an upgrade without a new `grant-server`.
+-- A verify of an earlier release has another result type (without backup_codes_left and
+-- locked_now, or without credential and drift), which CREATE OR REPLACE cannot change. It is
+-- renamed out of the way first: the renamed function keeps its grants, which the new verify
+-- gets below before the old one is dropped, so the server roles keep verifying after an
+-- upgrade without a new `grant-server`.
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                 WHERE n.nspname = 'swift2fa' AND p.proname = 'verify'
-                  AND NOT ('locked_now' = ANY (coalesce(p.proargnames, '{}')))) THEN
+                  AND NOT ('drift' = ANY (coalesce(p.proargnames, '{}')))) THEN
         ALTER FUNCTION swift2fa.verify(text, text, text, text) RENAME TO verify_before_upgrade;
     END IF;
 END
@@ -233,30 +372,39 @@ LANGUAGE sql STABLE AS $$
     SELECT count(*)::integer FROM swift2fa.backup_code WHERE user_name = p_user AND used_at IS NULL
 $$;
 
--- One login attempt: checks `p_answer` (a TOTP code or a backup code, as typed) for `p_user`
--- and applies replay, throttle and lock exactly like the module, in one transaction under the
--- user's row lock, then writes the state and an audit row.
--- outcome: accepted-totp, accepted-backup, rejected, replayed, throttled, locked or not-enrolled;
--- failures: the consecutive failures afterwards; throttled_until: Unix time (0 when none);
--- backup_codes_left: the unused backup codes afterwards (NULL when not enrolled);
--- locked_now: true when this attempt locked the second factor. The last two are what the
--- module's event hook hears of (backup-codes-low, locked).
+-- One login attempt: checks `p_answer` (a code of any of the user's credentials, or a backup
+-- code, as typed) for `p_user` and applies replay (per credential), throttle and lock exactly
+-- like the module (VerificationPolicy), in one transaction under the user's row lock, then
+-- writes the state and an audit row. A code-shaped answer (as many digits as one of the
+-- credentials) costs the same whatever the number of credentials (code_match's 8 slots).
+-- outcome: accepted-totp, accepted-hotp, accepted-backup, rejected, replayed, throttled, locked
+-- or not-enrolled; failures: the consecutive failures afterwards; throttled_until: Unix time (0
+-- when none); backup_codes_left: the unused backup codes afterwards (NULL when not enrolled);
+-- locked_now: true when this attempt locked the second factor; credential: the label of the
+-- credential whose code was accepted (the module's `credential="..."`); drift: for a rejected
+-- code that matched a TOTP credential's codes outside the window, the log's reason
+-- (LoginVerification.drift), also kept for `status`.
 CREATE OR REPLACE FUNCTION swift2fa.verify(p_user text, p_answer text, p_service text, p_rhost text,
     OUT outcome text, OUT failures integer, OUT throttled_until bigint, OUT backup_codes_left integer,
-    OUT locked_now boolean)
+    OUT locked_now boolean, OUT credential text, OUT drift text)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
 DECLARE
     s swift2fa.settings;
     e swift2fa.enrollment;
     enrolled boolean;
+    credentials swift2fa.credential[];
     now_s bigint;
     typed text := swift2fa.trimmed(coalesce(p_answer, ''));
     backup text := swift2fa.backup_normalized(typed);
-    totp_shaped boolean;
+    code_shaped boolean;
     throttled boolean;
-    m record;
-    saw_replay boolean := false;
+    match_kind text := 'none';
+    match_id integer;
+    match_counter bigint;
+    drift_id integer;
+    drift_offset integer;
     stored_hash text;
+    c swift2fa.credential;
 BEGIN
     PERFORM swift2fa.require_read_write();
     SELECT * INTO s FROM swift2fa.settings;
@@ -264,6 +412,14 @@ BEGIN
     enrolled := FOUND;
     now_s := swift2fa.now_seconds();   -- read after the lock: a waiting login uses the time it runs at
     locked_now := false;
+    credentials := swift2fa.credentials_of(p_user);
+    code_shaped := typed ~ '^[0-9]{6,8}$'
+                   AND (NOT enrolled OR EXISTS (SELECT 1 FROM unnest(credentials) u WHERE u.digits = octet_length(typed)));
+    -- The codes are computed first, on every path, so a refusal costs what a check does.
+    IF code_shaped THEN
+        SELECT * INTO match_kind, match_id, match_counter, drift_id, drift_offset
+          FROM swift2fa.code_match(CASE WHEN enrolled THEN credentials END, typed, s."window", s.hotp_window, now_s);
+    END IF;
 
     IF NOT enrolled THEN
         -- The same slow hash as an enrolled user's backup-shaped answer costs.
@@ -284,32 +440,30 @@ BEGIN
             EXIT decided;
         END IF;
 
-        totp_shaped := typed ~ '^[0-9]+$' AND octet_length(typed) = e.digits;
         throttled := now_s < e.throttled_until;
         -- While throttled only backup-shaped answers are checked, and only until throttle_after of
-        -- them failed in this back-off period. A TOTP-shaped answer is refused unchecked even if it
+        -- them failed in this back-off period. A code-shaped answer is refused unchecked even if it
         -- could be an 8-digit backup code.
-        IF throttled AND (backup IS NULL OR totp_shaped OR e.backup_failures >= s.throttle_after) THEN
+        IF throttled AND (backup IS NULL OR code_shaped OR e.backup_failures >= s.throttle_after) THEN
             outcome := 'throttled';
             EXIT decided;
         END IF;
 
-        IF totp_shaped AND NOT throttled THEN
-            m := swift2fa.totp_match(e.secret, e.algorithm, e.digits, e.period, e.last_step, s."window", typed, now_s);
-            IF m.kind = 'accepted' THEN
-                UPDATE swift2fa.enrollment
-                   SET last_step = m.step, failures = 0, throttled_until = 0, backup_failures = 0
-                 WHERE user_name = p_user;
-                outcome := 'accepted-totp'; failures := 0; throttled_until := 0;
-                EXIT decided;
-            END IF;
-            saw_replay := m.kind = 'replayed';
+        IF NOT throttled AND match_kind = 'accepted' THEN
+            UPDATE swift2fa.credential SET last_counter = match_counter, last_used = now_s
+             WHERE user_name = p_user AND id = match_id
+             RETURNING * INTO c;
+            UPDATE swift2fa.enrollment SET failures = 0, throttled_until = 0, backup_failures = 0
+             WHERE user_name = p_user;
+            outcome := CASE c.kind WHEN 'HOTP' THEN 'accepted-hotp' ELSE 'accepted-totp' END;
+            failures := 0; throttled_until := 0; credential := c.label;
+            EXIT decided;
         END IF;
 
         IF backup IS NOT NULL THEN
             -- The tag picks the one unused code to check: one slow hash per answer.
             SELECT hash INTO stored_hash FROM swift2fa.backup_code
-             WHERE user_name = p_user AND tag = swift2fa.backup_tag(e.secret, backup) AND used_at IS NULL;
+             WHERE user_name = p_user AND tag = swift2fa.backup_tag(e.backup_key, backup) AND used_at IS NULL;
             IF FOUND THEN
                 IF crypt(backup, stored_hash) = stored_hash THEN
                     UPDATE swift2fa.backup_code SET used_at = clock_timestamp()
@@ -339,7 +493,16 @@ BEGIN
                SET failures = verify.failures, throttled_until = verify.throttled_until, backup_failures = 0,
                    locked = verify.locked_now
              WHERE user_name = p_user;
-            outcome := CASE WHEN saw_replay THEN 'replayed' ELSE 'rejected' END;
+            outcome := CASE WHEN match_kind = 'replayed' THEN 'replayed' ELSE 'rejected' END;
+            -- A rejected code that matches a TOTP credential's clock outside the window: recorded
+            -- for the admin, never accepted.
+            IF outcome = 'rejected' AND drift_id IS NOT NULL THEN
+                UPDATE swift2fa.enrollment SET drift_credential = drift_id, drift_steps = drift_offset,
+                       drift_at = now_s
+                 WHERE user_name = p_user;
+                SELECT 'credential ' || d.label || ': ' || swift2fa.drift_reason(drift_offset, d.period) INTO drift
+                  FROM swift2fa.credential d WHERE d.user_name = p_user AND d.id = drift_id;
+            END IF;
         END IF;
     END decided;
     backup_codes_left := swift2fa.backup_codes_left(p_user);
@@ -365,63 +528,102 @@ BEGIN
 END
 $$;
 
--- The digits of the user's active enrollment (for the prompt), or NULL when not enrolled.
+-- The digits of the user's first credential (for the prompt, as SecretRecord.promptDigits), or
+-- NULL when not enrolled.
 -- Only the primary, in a read-write session, answers (else 25006): NULL lets `nullok` pass
 -- the user, so it must not come from a standby that is behind.
 CREATE OR REPLACE FUNCTION swift2fa.prompt_digits(p_user text) RETURNS integer
 LANGUAGE plpgsql STABLE SECURITY DEFINER AS $$
 BEGIN
     PERFORM swift2fa.require_read_write();
-    RETURN (SELECT digits FROM swift2fa.enrollment WHERE user_name = p_user);
+    RETURN (SELECT digits FROM swift2fa.credential WHERE user_name = p_user ORDER BY id LIMIT 1);
 END
 $$;
 
--- Starts (or restarts) a pending enrollment for a user without an active one, and records
--- who started it. Returns the Unix time it expires at. Raises S2F01 when the user is
--- enrolled, and S2F05 when a server would replace an unexpired one the admin started (the
--- admin may replace any). Only the admin and the roles granted `--enroll` may call it.
-CREATE OR REPLACE FUNCTION swift2fa.begin_pending(p_user text, p_secret bytea, p_algorithm text,
-    p_digits integer, p_period integer) RETURNS bigint
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+-- Records the pending credential of `p_user` (replacing any), started by the session's role,
+-- and returns the Unix time it expires at. With `p_add` it is to join the active enrollment.
+-- Raises S2F05 when a server would replace an unexpired one the admin started. Caller
+-- checked the parameters and holds lock_user.
+CREATE OR REPLACE FUNCTION swift2fa.put_pending(p_user text, p_secret bytea, p_label text, p_kind text,
+    p_algorithm text, p_digits integer, p_period integer, p_counter bigint, p_add boolean) RETURNS bigint
+LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     now_s bigint := swift2fa.now_seconds();
     until bigint := now_s + (SELECT pending_lifetime FROM swift2fa.settings);
     admin boolean := swift2fa.is_admin();
 BEGIN
-    PERFORM swift2fa.check_parameters(p_secret, p_algorithm, p_digits, p_period);
     IF p_user IS NULL OR octet_length(p_user) NOT BETWEEN 1 AND 256 THEN
         RAISE EXCEPTION 'swift2fa: invalid user name' USING ERRCODE = 'S2F04';
     END IF;
-    PERFORM swift2fa.lock_user(p_user);
-    PERFORM swift2fa.require_replaceable(p_user, false);
     IF NOT admin AND EXISTS (SELECT 1 FROM swift2fa.pending p WHERE p.user_name = p_user
                              AND p.started_by_admin AND p.pending_until >= now_s) THEN
         RAISE EXCEPTION 'swift2fa: an enrollment the admin started is pending for %', p_user USING ERRCODE = 'S2F05';
     END IF;
-    INSERT INTO swift2fa.pending (user_name, secret, algorithm, digits, period, created, pending_until,
-                                  started_by, started_by_admin)
-        VALUES (p_user, p_secret, p_algorithm, p_digits, p_period, now_s, until, session_user, admin)
-        ON CONFLICT (user_name) DO UPDATE SET secret = excluded.secret, algorithm = excluded.algorithm,
-            digits = excluded.digits, period = excluded.period, created = excluded.created,
-            pending_until = excluded.pending_until, started_by = excluded.started_by,
-            started_by_admin = excluded.started_by_admin;
+    DELETE FROM swift2fa.pending WHERE user_name = p_user;
+    BEGIN
+        INSERT INTO swift2fa.pending (user_name, secret, label, kind, algorithm, digits, period, counter, created,
+                                      pending_until, started_by, started_by_admin, pending_add)
+            VALUES (p_user, p_secret, coalesce(p_label, 'default'), p_kind, p_algorithm, p_digits, p_period, p_counter,
+                    now_s, until, session_user, admin, coalesce(p_add, false));
+    EXCEPTION WHEN check_violation OR not_null_violation THEN
+        RAISE EXCEPTION 'swift2fa: invalid pending credential (%)', SQLERRM USING ERRCODE = 'S2F04';
+    END;
     PERFORM swift2fa.audit_attempt(p_user, 'begin-pending', NULL, 'pending', NULL);
     RETURN until;
 END
 $$;
 
--- Activates the pending enrollment when `p_code` is a current code of its secret, with the
--- backup codes `p_codes`. Result: accepted, rejected, not-pending or expired. Replacing an
--- active enrollment (`p_replace`) needs the admin role; without it an enrolled user raises S2F01.
--- Only the admin and the roles granted `--enroll` may call it. The audit row names the role
--- (`enrolled` when accepted).
+-- Starts (or restarts) a pending enrollment of one TOTP credential for a user without an
+-- active one, and records who started it. Returns the Unix time it expires at. Raises S2F01
+-- when the user is enrolled, and S2F05 when a server would replace an unexpired one the admin
+-- started (the admin may replace any). Only the admin and the roles granted `--enroll` may
+-- call it (enrollment at login).
+CREATE OR REPLACE FUNCTION swift2fa.begin_pending(p_user text, p_secret bytea, p_algorithm text,
+    p_digits integer, p_period integer) RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+BEGIN
+    PERFORM swift2fa.check_parameters(p_secret, p_algorithm, p_digits, p_period);
+    PERFORM swift2fa.lock_user(p_user);
+    PERFORM swift2fa.require_replaceable(p_user, false);
+    RETURN swift2fa.put_pending(p_user, p_secret, 'default', 'TOTP', p_algorithm, p_digits, p_period, NULL, false);
+END
+$$;
+
+-- The admin's pending credential: TOTP (`p_period`) or HOTP (`p_counter`), labelled `p_label`.
+-- Without `p_add` it is a new enrollment (S2F01 when the user is enrolled); with it, it joins
+-- the user's active enrollment when confirmed (S2F02 when the user is not enrolled).
+CREATE OR REPLACE FUNCTION swift2fa.admin_begin_pending(p_user text, p_secret bytea, p_label text, p_kind text,
+    p_algorithm text, p_digits integer, p_period integer, p_counter bigint, p_add boolean) RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+BEGIN
+    PERFORM swift2fa.require_admin();
+    PERFORM swift2fa.lock_user(p_user);
+    IF p_add AND NOT EXISTS (SELECT 1 FROM swift2fa.enrollment WHERE user_name = p_user) THEN
+        RAISE EXCEPTION 'swift2fa: % is not enrolled', p_user USING ERRCODE = 'S2F02';
+    END IF;
+    IF NOT p_add THEN PERFORM swift2fa.require_replaceable(p_user, false); END IF;
+    IF p_secret IS NULL OR octet_length(p_secret) NOT BETWEEN 10 AND 128 THEN
+        RAISE EXCEPTION 'swift2fa: invalid secret' USING ERRCODE = 'S2F04';
+    END IF;
+    RETURN swift2fa.put_pending(p_user, p_secret, p_label, p_kind, p_algorithm, p_digits, p_period, p_counter, p_add);
+END
+$$;
+
+-- Activates the pending enrollment when `p_code` is a current code of its credential, with the
+-- backup codes `p_codes`. A pending credential to add (`pending_add`) joins the active
+-- enrollment instead, its confirming code used, without new backup codes. Result: accepted,
+-- added, rejected, not-pending or expired. Replacing an active enrollment (`p_replace`) needs
+-- the admin role; without it an enrolled user raises S2F01. Only the admin and the roles
+-- granted `--enroll` may call it. The audit row names the role (`enrolled` when accepted).
 CREATE OR REPLACE FUNCTION swift2fa.confirm_pending(p_user text, p_code text, p_codes text[], p_replace boolean)
 RETURNS text LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
 DECLARE
     p swift2fa.pending;
     now_s bigint := swift2fa.now_seconds();
     typed text := swift2fa.trimmed(coalesce(p_code, ''));
-    m record;
+    c swift2fa.credential;
+    match_kind text := 'none';
+    match_counter bigint;
     result text;
 BEGIN
     IF p_replace THEN PERFORM swift2fa.require_admin(); END IF;
@@ -432,16 +634,39 @@ BEGIN
     ELSIF now_s > p.pending_until THEN
         result := 'expired';
     ELSE
-        PERFORM swift2fa.require_replaceable(p_user, p_replace);
-        -- The activating code is checked with a window of ±1 step whatever the settings say,
-        -- as the command's `confirm` and the module's enrollment at login do
-        -- (NewEnrollment.acceptedStep in TwoFactorCore).
-        m := swift2fa.totp_match(p.secret, p.algorithm, p.digits, p.period, 0, 1, typed, now_s);
-        IF m.kind = 'accepted' AND typed ~ '^[0-9]+$' THEN
-            PERFORM swift2fa.activate(p_user, p.secret, p.algorithm, p.digits, p.period, now_s, m.step, p_codes);
-            result := 'accepted';
+        IF p.pending_add THEN
+            -- Only the admin starts one (admin_begin_pending); the enrollment may have gone since.
+            IF NOT EXISTS (SELECT 1 FROM swift2fa.enrollment WHERE user_name = p_user FOR UPDATE) THEN
+                RAISE EXCEPTION 'swift2fa: % is not enrolled', p_user USING ERRCODE = 'S2F02';
+            END IF;
         ELSE
+            PERFORM swift2fa.require_replaceable(p_user, p_replace);
+        END IF;
+        -- The activating code is checked with a window of ±1 step and a HOTP look-ahead of 10
+        -- whatever the settings say, as the command's `confirm` and the module's enrollment at
+        -- login do (NewEnrollment.acceptedStep in TwoFactorCore).
+        c.user_name := p_user; c.id := 1; c.label := p.label; c.kind := p.kind; c.secret := p.secret;
+        c.algorithm := p.algorithm; c.digits := p.digits; c.period := p.period; c.counter := p.counter;
+        c."offset" := CASE WHEN p.kind = 'TOTP' THEN 0 END;
+        IF typed ~ '^[0-9]{6,8}$' THEN
+            SELECT m.kind, m.counter INTO match_kind, match_counter
+              FROM swift2fa.code_match(ARRAY[c], typed, 1, 10, now_s) m;
+        END IF;
+        IF match_kind <> 'accepted' THEN
             result := 'rejected';
+        ELSIF p.pending_add THEN
+            DELETE FROM swift2fa.pending WHERE user_name = p_user;
+            PERFORM swift2fa.insert_credentials(p_user, jsonb_build_array(jsonb_build_object(
+                'label', p.label, 'kind', p.kind, 'secret', encode(p.secret, 'hex'), 'algorithm', p.algorithm,
+                'digits', p.digits, 'period', p.period, 'offset', c."offset", 'counter', p.counter,
+                'created', now_s, 'last_counter', match_counter)));
+            DELETE FROM swift2fa.grace WHERE user_name = p_user;
+            result := 'added';
+        ELSE
+            c.created := now_s; c.last_counter := match_counter;
+            PERFORM swift2fa.activate(p_user, p.secret, now_s, jsonb_build_array((to_jsonb(c) - 'user_name')
+                                      || jsonb_build_object('secret', encode(p.secret, 'hex'))), p_codes);
+            result := 'accepted';
         END IF;
     END IF;
     PERFORM swift2fa.audit_attempt(p_user, 'confirm', NULL,
@@ -452,77 +677,281 @@ $$;
 
 -- Admin functions --------------------------------------------------------------------------
 
--- Activates an enrollment made and checked by the admin's command. Raises S2F01 when the
--- user is enrolled and `p_replace` is false.
+-- Activates an enrollment of one TOTP credential (`default`, whose secret also keys the
+-- backup tags) made and checked by the admin. Raises S2F01 when the user is enrolled and
+-- `p_replace` is false.
 CREATE OR REPLACE FUNCTION swift2fa.admin_enroll(p_user text, p_secret bytea, p_algorithm text, p_digits integer,
     p_period integer, p_last_step bigint, p_codes text[], p_replace boolean) RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+DECLARE
+    now_s bigint := swift2fa.now_seconds();
 BEGIN
     PERFORM swift2fa.require_admin();
+    PERFORM swift2fa.check_parameters(p_secret, p_algorithm, p_digits, p_period);
     PERFORM swift2fa.lock_user(p_user);
     PERFORM swift2fa.require_replaceable(p_user, p_replace);
-    PERFORM swift2fa.activate(p_user, p_secret, p_algorithm, p_digits, p_period, swift2fa.now_seconds(),
-                              p_last_step, p_codes);
+    PERFORM swift2fa.activate(p_user, p_secret, now_s,
+                              swift2fa.totp_credential(p_secret, p_algorithm, p_digits, p_period, now_s, p_last_step), p_codes);
     PERFORM swift2fa.audit_attempt(p_user, 'admin-enroll', NULL, 'enrolled', NULL);
 END
 $$;
 
--- Moves an enrollment of a file store in, keeping its replay and throttle state. Backup codes
--- cannot move (the file store keeps only their PBKDF2 hashes): the user gets new ones.
-CREATE OR REPLACE FUNCTION swift2fa.admin_import(p_user text, p_secret bytea, p_algorithm text, p_digits integer,
-    p_period integer, p_created bigint, p_last_step bigint, p_failures integer, p_throttled_until bigint,
-    p_locked boolean, p_codes text[], p_replace boolean) RETURNS void
+-- Activates an enrollment whose first code the admin's command checked: the credentials
+-- `p_credentials` (see insert_credentials; the first one's last_counter is the checked code's),
+-- the backup codes `p_codes` tagged with `p_backup_key`, made now. Raises S2F01 when the user
+-- is enrolled and `p_replace` is false.
+CREATE OR REPLACE FUNCTION swift2fa.admin_activate(p_user text, p_backup_key bytea, p_credentials jsonb, p_codes text[],
+    p_replace boolean) RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
 BEGIN
     PERFORM swift2fa.require_admin();
     PERFORM swift2fa.lock_user(p_user);
     PERFORM swift2fa.require_replaceable(p_user, p_replace);
-    PERFORM swift2fa.activate(p_user, p_secret, p_algorithm, p_digits, p_period, p_created, p_last_step, p_codes);
-    UPDATE swift2fa.enrollment SET failures = greatest(p_failures, 0), throttled_until = p_throttled_until,
-           locked = p_locked
-     WHERE user_name = p_user;
+    PERFORM swift2fa.activate(p_user, p_backup_key, swift2fa.now_seconds(), p_credentials, p_codes);
+    PERFORM swift2fa.audit_attempt(p_user, 'admin-enroll', NULL, 'enrolled', NULL);
+END
+$$;
+
+-- An import of an earlier release took one TOTP secret; the one below takes credentials.
+DROP FUNCTION IF EXISTS swift2fa.admin_import(text, bytea, text, integer, integer, bigint, bigint, integer, bigint,
+                                              boolean, text[], boolean);
+DROP FUNCTION IF EXISTS swift2fa.activate(text, bytea, text, integer, integer, bigint, bigint, text[]);
+DROP FUNCTION IF EXISTS swift2fa.totp_match(bytea, text, integer, integer, bigint, integer, text, bigint);
+
+-- Activates an enrollment made elsewhere (the admin's `enroll`, or an import: a file store, a
+-- google-authenticator file, pam_oath's users.oath, a PSKC file): the credentials
+-- `p_credentials` (see insert_credentials) with what each used already (`last_counter`), the
+-- backup codes `p_codes` tagged with `p_backup_key`, and the throttle state. `p_mode`: 'new'
+-- (S2F01 when the user is enrolled), 'replace', or 'add' (the credentials join the active
+-- enrollment under the next free ids, the state and backup codes stay; S2F02 when not enrolled).
+CREATE OR REPLACE FUNCTION swift2fa.admin_import(p_user text, p_backup_key bytea, p_created bigint,
+    p_credentials jsonb, p_failures integer, p_throttled_until bigint, p_locked boolean, p_codes text[], p_mode text)
+RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+BEGIN
+    PERFORM swift2fa.require_admin();
+    PERFORM swift2fa.lock_user(p_user);
+    IF p_mode = 'add' THEN
+        IF NOT EXISTS (SELECT 1 FROM swift2fa.enrollment WHERE user_name = p_user FOR UPDATE) THEN
+            RAISE EXCEPTION 'swift2fa: % is not enrolled', p_user USING ERRCODE = 'S2F02';
+        END IF;
+        IF coalesce(cardinality(p_codes), 0) > 0 THEN
+            RAISE EXCEPTION 'swift2fa: scratch codes cannot be added to an enrollment' USING ERRCODE = 'S2F04';
+        END IF;
+        PERFORM swift2fa.insert_credentials(p_user, (SELECT coalesce(jsonb_agg(j - 'id'), '[]') FROM jsonb_array_elements(p_credentials) j));
+        DELETE FROM swift2fa.grace WHERE user_name = p_user;
+    ELSIF p_mode IN ('new', 'replace') THEN
+        PERFORM swift2fa.require_replaceable(p_user, p_mode = 'replace');
+        PERFORM swift2fa.activate(p_user, p_backup_key, p_created, p_credentials, p_codes);
+        UPDATE swift2fa.enrollment SET failures = greatest(p_failures, 0), throttled_until = p_throttled_until,
+               locked = p_locked
+         WHERE user_name = p_user;
+    ELSE
+        RAISE EXCEPTION 'swift2fa: unknown import mode %', p_mode USING ERRCODE = 'S2F04';
+    END IF;
     PERFORM swift2fa.audit_attempt(p_user, 'admin-import', NULL, 'enrolled', NULL);
 END
 $$;
 
--- A status of a release before last_accepted has another result type, which CREATE OR REPLACE
--- cannot change: drop it first (only the admin may call it, so no grant is lost).
+-- Adds the credential `p_credential` (JSON, see insert_credentials; its id is chosen here) to
+-- the user's active enrollment, its code at `p_counter` checked by the caller and now used.
+-- Clears the graces. Returns the id. S2F02 when the user is not enrolled.
+CREATE OR REPLACE FUNCTION swift2fa.add_credential(p_user text, p_credential jsonb, p_counter bigint) RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+BEGIN
+    PERFORM swift2fa.require_admin();
+    IF NOT EXISTS (SELECT 1 FROM swift2fa.enrollment WHERE user_name = p_user FOR UPDATE) THEN
+        RAISE EXCEPTION 'swift2fa: % is not enrolled', p_user USING ERRCODE = 'S2F02';
+    END IF;
+    PERFORM swift2fa.insert_credentials(p_user, jsonb_build_array(p_credential - 'id'
+                                        || jsonb_build_object('last_counter', p_counter)));
+    DELETE FROM swift2fa.grace WHERE user_name = p_user;
+    PERFORM swift2fa.audit_attempt(p_user, 'admin-credential', NULL, 'added', NULL);
+    RETURN (SELECT max(id) FROM swift2fa.credential WHERE user_name = p_user);
+END
+$$;
+
+-- Removes the credential `p_name` (an id, or else a label); the last one is refused (S2F04:
+-- removing it is `reset`). Clears the graces. Returns its id and label.
+CREATE OR REPLACE FUNCTION swift2fa.remove_credential(p_user text, p_name text, OUT id integer, OUT label text)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+DECLARE
+    c swift2fa.credential;
+BEGIN
+    PERFORM swift2fa.require_admin();
+    c := swift2fa.credential_named(p_user, p_name);
+    IF (SELECT count(*) FROM swift2fa.credential x WHERE x.user_name = p_user) <= 1 THEN
+        RAISE EXCEPTION 'swift2fa: ''%'' is the last credential; use disable (or --force) to remove the enrollment', c.label
+            USING ERRCODE = 'S2F04';
+    END IF;
+    DELETE FROM swift2fa.credential x WHERE x.user_name = p_user AND x.id = c.id;
+    UPDATE swift2fa.enrollment e SET drift_credential = NULL, drift_steps = NULL, drift_at = NULL
+     WHERE e.user_name = p_user AND e.drift_credential = c.id;
+    DELETE FROM swift2fa.grace g WHERE g.user_name = p_user;
+    PERFORM swift2fa.audit_attempt(p_user, 'admin-credential', NULL, 'removed', NULL);
+    id := c.id; label := c.label;
+END
+$$;
+
+-- Labels the credential `p_name` (an id, or else a label) `p_label`. Returns its id.
+CREATE OR REPLACE FUNCTION swift2fa.rename_credential(p_user text, p_name text, p_label text) RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+DECLARE
+    target integer;
+BEGIN
+    PERFORM swift2fa.require_admin();
+    target := (swift2fa.credential_named(p_user, p_name)).id;
+    IF EXISTS (SELECT 1 FROM swift2fa.credential x WHERE x.user_name = p_user AND x.label = p_label AND x.id <> target) THEN
+        RAISE EXCEPTION 'swift2fa: a credential is already labelled ''%''', left(p_label, 40) USING ERRCODE = 'S2F04';
+    END IF;
+    IF p_label IS NULL OR p_label !~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$' THEN
+        RAISE EXCEPTION 'swift2fa: a label is 1 to 32 letters, digits, ''.'', ''_'' or ''-'', starting with a letter or digit'
+            USING ERRCODE = 'S2F04';
+    END IF;
+    UPDATE swift2fa.credential SET label = p_label WHERE user_name = p_user AND id = target;
+    RETURN target;
+END
+$$;
+
+-- Resynchronises the credential `p_name` from two consecutive codes, as CredentialResync does in
+-- TwoFactorCore: a HOTP token's counters searched from the next expected one up to 200 ahead,
+-- a TOTP token's steps ±20 around the server's step. Stores the HOTP counter after the second
+-- code, or the TOTP period and offset (at most ±10 steps), and the second code's step or counter
+-- as used.
+-- Clears the graces. S2F04 when the codes are not found.
+CREATE OR REPLACE FUNCTION swift2fa.resync_credential(p_user text, p_name text, p_first text, p_second text,
+    OUT kind text, OUT counter bigint, OUT period integer, OUT "offset" integer, OUT last_counter bigint, OUT shift bigint)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+DECLARE
+    c swift2fa.credential;
+    first_code text := swift2fa.trimmed(coalesce(p_first, ''));
+    second_code text := swift2fa.trimmed(coalesce(p_second, ''));
+    start bigint;
+    span integer;
+    server bigint;
+    n bigint;
+    hit bigint;
+    previous_matched boolean := false;
+    code text;
+BEGIN
+    PERFORM swift2fa.require_admin();
+    c := swift2fa.credential_named(p_user, p_name);
+    IF first_code !~ ('^[0-9]{' || c.digits || '}$') OR second_code !~ ('^[0-9]{' || c.digits || '}$') THEN
+        RAISE EXCEPTION 'swift2fa: give two %-digit codes', c.digits USING ERRCODE = 'S2F04';
+    END IF;
+    IF first_code = second_code THEN
+        RAISE EXCEPTION 'swift2fa: the two codes are the same; give two consecutive codes' USING ERRCODE = 'S2F04';
+    END IF;
+    IF c.kind = 'HOTP' THEN
+        start := CASE WHEN c.last_counter >= c.counter THEN c.last_counter + 1 ELSE c.counter END;
+        span := 201;
+    ELSE
+        server := swift2fa.now_seconds() / c.period;
+        start := greatest(server - 20, 0);
+        span := 41;
+    END IF;
+    FOR n IN start .. start + span LOOP
+        code := swift2fa.totp_code(c.secret, c.algorithm, c.digits, n);
+        IF previous_matched AND code = second_code AND hit IS NULL THEN hit := n; END IF;
+        previous_matched := code = first_code;
+    END LOOP;
+    IF hit IS NULL OR hit - 1 <= c.last_counter THEN
+        RAISE EXCEPTION 'swift2fa: the two codes are not consecutive codes of ''%'' in the searched range; check the credential and type two new codes one after the other', c.label
+            USING ERRCODE = 'S2F04';
+    END IF;
+    kind := c.kind;
+    last_counter := greatest(coalesce(c.last_counter, 0), hit);
+    IF c.kind = 'HOTP' THEN
+        counter := hit + 1;
+        shift := counter - c.counter;
+        UPDATE swift2fa.credential x SET counter = resync_credential.counter, last_counter = resync_credential.last_counter
+         WHERE x.user_name = p_user AND x.id = c.id;
+    ELSE
+        period := c.period;
+        "offset" := hit - server;
+        shift := "offset";
+        IF "offset" NOT BETWEEN -10 AND 10 THEN
+            RAISE EXCEPTION 'swift2fa: the token''s clock is % steps (about % s) off, more than 10 steps: set the token''s or the server''s clock',
+                "offset", abs("offset") * c.period USING ERRCODE = 'S2F04';
+        END IF;
+        UPDATE swift2fa.credential x SET "offset" = resync_credential."offset", last_counter = resync_credential.last_counter
+         WHERE x.user_name = p_user AND x.id = c.id;
+    END IF;
+    DELETE FROM swift2fa.grace g WHERE g.user_name = p_user;
+    PERFORM swift2fa.audit_attempt(p_user, 'admin-credential', NULL, 'resynchronised', NULL);
+END
+$$;
+
+-- The user's credentials as `status` and `credentials list` show them (never the secret):
+-- next_counter is a HOTP credential's next expected counter.
+CREATE OR REPLACE FUNCTION swift2fa.credentials(p_user text)
+RETURNS TABLE (id integer, label text, kind text, algorithm text, digits integer, period integer, "offset" integer,
+               next_counter bigint, created bigint, last_used bigint)
+LANGUAGE plpgsql STABLE SECURITY DEFINER AS $$
+BEGIN
+    PERFORM swift2fa.require_admin();
+    RETURN QUERY
+        SELECT c.id, c.label, c.kind, c.algorithm, c.digits, c.period, c."offset",
+               CASE WHEN c.kind = 'HOTP' THEN CASE WHEN c.last_counter >= c.counter THEN c.last_counter + 1 ELSE c.counter END END,
+               c.created, c.last_used
+          FROM swift2fa.credential c WHERE c.user_name = p_user ORDER BY c.id;
+END
+$$;
+
+-- A status of an earlier release has another result type (without last_accepted, or without
+-- the drift), which CREATE OR REPLACE cannot change: drop it first (only the admin may call it,
+-- so no grant is lost).
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                 WHERE n.nspname = 'swift2fa' AND p.proname = 'status'
-                  AND NOT ('last_accepted' = ANY (coalesce(p.proargnames, '{}')))) THEN
+                  AND NOT ('drift_at' = ANY (coalesce(p.proargnames, '{}')))) THEN
         DROP FUNCTION swift2fa.status(text);
     END IF;
 END
 $$;
 
 -- What `swift-2fa-setup status` and `report` show. status: enrolled, pending or not enrolled.
--- last_accepted: the Unix time of the last login the audit log shows accepted with this enrollment.
+-- algorithm, digits, period: the first credential's, when it is a TOTP one (the credentials
+-- themselves: swift2fa.credentials). last_accepted: the Unix time of the last login the audit
+-- log shows accepted with this enrollment. drift_credential, drift_reason, drift_at: the last
+-- rejected code that matched a TOTP credential's clock outside the window.
 CREATE OR REPLACE FUNCTION swift2fa.status(p_user text, OUT status text, OUT algorithm text, OUT digits integer,
     OUT period integer, OUT created bigint, OUT backup_codes_left integer, OUT pending_until bigint,
-    OUT failures integer, OUT throttled_until bigint, OUT locked boolean, OUT last_accepted bigint)
+    OUT failures integer, OUT throttled_until bigint, OUT locked boolean, OUT last_accepted bigint,
+    OUT drift_credential text, OUT drift_reason text, OUT drift_at bigint)
 LANGUAGE plpgsql STABLE SECURITY DEFINER AS $$
 DECLARE
     e swift2fa.enrollment;
+    first_credential swift2fa.credential;
+    drifting swift2fa.credential;
     now_s bigint := swift2fa.now_seconds();
 BEGIN
     PERFORM swift2fa.require_admin();
     SELECT p.pending_until INTO pending_until FROM swift2fa.pending p
      WHERE p.user_name = p_user AND p.pending_until >= now_s;
-    SELECT * INTO e FROM swift2fa.enrollment WHERE user_name = p_user;
+    SELECT * INTO e FROM swift2fa.enrollment x WHERE x.user_name = p_user;
     IF FOUND THEN
         status := 'enrolled';
-        algorithm := e.algorithm; digits := e.digits; period := e.period; created := e.created;
+        SELECT * INTO first_credential FROM swift2fa.credential c WHERE c.user_name = p_user ORDER BY c.id LIMIT 1;
+        IF first_credential.kind = 'TOTP' THEN
+            algorithm := first_credential.algorithm; digits := first_credential.digits; period := first_credential.period;
+        END IF;
+        created := e.created;
         backup_codes_left := swift2fa.backup_codes_left(p_user);
         failures := e.failures; locked := e.locked;
         throttled_until := CASE WHEN e.throttled_until > now_s THEN e.throttled_until END;
         -- Of this enrollment only: after the audit row that made it (as the file store's
         -- state starts over with each enrollment).
         SELECT floor(extract(epoch FROM max(a.at)))::bigint INTO last_accepted FROM swift2fa.audit a
-         WHERE a.user_name = p_user AND a.result IN ('accepted-totp', 'accepted-backup')
+         WHERE a.user_name = p_user AND a.result IN ('accepted-totp', 'accepted-hotp', 'accepted-backup')
            AND a.id > coalesce((SELECT max(m.id) FROM swift2fa.audit m
                                  WHERE m.user_name = p_user AND m.result = 'enrolled'), 0);
+        SELECT * INTO drifting FROM swift2fa.credential c WHERE c.user_name = p_user AND c.id = e.drift_credential;
+        IF drifting.user_name IS NOT NULL AND e.drift_steps IS NOT NULL THEN
+            drift_credential := drifting.label;
+            drift_reason := swift2fa.drift_reason(e.drift_steps, drifting.period);
+            drift_at := e.drift_at;
+        END IF;
     ELSE
         status := CASE WHEN pending_until IS NOT NULL THEN 'pending' ELSE 'not enrolled' END;
         failures := 0; locked := false;
@@ -577,20 +1006,20 @@ BEGIN
     PERFORM swift2fa.require_admin();
     SELECT * INTO e FROM swift2fa.enrollment WHERE user_name = p_user FOR UPDATE;
     IF NOT FOUND THEN RETURN false; END IF;
-    PERFORM swift2fa.store_backup_codes(p_user, e.secret, p_codes);
+    PERFORM swift2fa.store_backup_codes(p_user, e.backup_key, p_codes);
     DELETE FROM swift2fa.grace WHERE user_name = p_user;
     PERFORM swift2fa.audit_attempt(p_user, 'admin-backup-codes', NULL, 'regenerated', NULL);
     RETURN true;
 END
 $$;
 
--- Sets one policy value (window, throttle_after, throttle_delay, throttle_max, lock_after,
--- pending_lifetime, backup_cost); the table's checks bound it.
+-- Sets one policy value (window, hotp_window, throttle_after, throttle_delay, throttle_max,
+-- lock_after, pending_lifetime, backup_cost); the table's checks bound it.
 CREATE OR REPLACE FUNCTION swift2fa.set_setting(p_name text, p_value integer) RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
 BEGIN
     PERFORM swift2fa.require_admin();
-    IF p_name NOT IN ('window', 'throttle_after', 'throttle_delay', 'throttle_max', 'lock_after',
+    IF p_name NOT IN ('window', 'hotp_window', 'throttle_after', 'throttle_delay', 'throttle_max', 'lock_after',
                       'pending_lifetime', 'backup_cost') THEN
         RAISE EXCEPTION 'swift2fa: unknown setting %', p_name USING ERRCODE = 'S2F04';
     END IF;

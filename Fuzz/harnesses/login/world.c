@@ -1374,11 +1374,11 @@ static void answer_call(struct lf_socket *entry)
         queue_message(entry, 'Z', "I", 1);
         return;
     }
-    /* Honest: lf_db_value, then for verify's five columns no failures, no back-off,
-       10 backup codes left, not locked now. */
+    /* Honest: lf_db_value, then for verify's seven columns no failures, no back-off,
+       10 backup codes left, not locked now, the credential "default", no drift (NULL). */
     const char *value = lf_db_value != NULL ? lf_db_value : "";
-    static const char *const verify_rest[4] = { "0", "0", "10", "f" };
-    int columns = strstr(entry->sql, "verify(") != NULL ? 5 : 1;
+    static const char *const verify_rest[6] = { "0", "0", "10", "f", "default", NULL };
+    int columns = strstr(entry->sql, "verify(") != NULL ? 7 : 1;
     uint8_t body[512];
     size_t n = 0;
     body[n++] = 0;
@@ -1397,6 +1397,12 @@ static void answer_call(struct lf_socket *entry)
     body[n++] = (uint8_t)columns;
     for (int column = 0; column < columns; column++) {
         const char *text = column == 0 ? value : verify_rest[column - 1];
+        if (text == NULL) {
+            /* NULL: length -1 */
+            memset(body + n, 0xff, 4);
+            n += 4;
+            continue;
+        }
         size_t length = strlen(text);
         if (length > 200) {
             length = 200;

@@ -44,11 +44,10 @@ struct ImportCommand: ParsableCommand {
             credentials to it, at most 8 in all; its backup codes stay). pam_oath and PSKC \
             keys come without backup codes: make some with 'backup-codes --regenerate'.
 
-            When the configuration file names a database (fleet mode), a google-authenticator \
-            TOTP file goes there, with its used time steps and the scratch codes as backup \
-            codes (hashed by the database), and nothing is written to the store; this needs \
-            the admin role. The fleet holds one TOTP credential per user for now, so HOTP \
-            files, --add, --pam-oath and --pskc work with the file store only.
+            When the configuration file names a database (fleet mode), the credentials go \
+            there, with their used time steps and counters (and a google-authenticator file's \
+            scratch codes as backup codes, hashed by the database), and nothing is written to \
+            the store; this needs the admin role.
 
             EXAMPLES:
               swift-2fa-setup import --google-authenticator ~/.google_authenticator
@@ -118,11 +117,7 @@ struct ImportCommand: ParsableCommand {
             let made = try PSKCImport.plan(path: pskc ?? "", secret: secret, target: user, mode: mode)
             (plans, findings) = ([made.plan], made.findings)
         }
-        if plans.contains(where: { $0.target.inFleet }) {
-            throw SetupFailure.usage("the fleet database holds one TOTP credential per user for now: "
-                                     + "--pam-oath and --pskc work with the file store only")
-        }
-        for plan in plans { try plan.target.checkStoreWritable() }
+        for plan in plans where !plan.target.inFleet { try plan.target.checkStoreWritable() }
         let now = Enrollment.now()
         let prepared = try plans.map { plan throws(SetupFailure) in try plan.prepare(now: now) }
         var written: [String] = []

@@ -175,11 +175,12 @@ struct DbImportCommand: ParsableCommand {
             }
             guard let record = found else { throw SetupFailure(.notEnrolled, "\(name) is not enrolled in \(store)") }
             try storeCall { () throws(EnrollmentStoreError) in
-                try fleet.importEnrollment(user: name, record: record, state: state, backupCodes: [], replace: force)
+                try fleet.importEnrollment(user: name, record: record, state: state, backupCodes: [],
+                                           mode: force ? .replace : .new)
             }
             imported += 1
-            let lastStep = record.credentials.first.flatMap { state.bound(to: record).state(of: $0).lastCounter } ?? 0
-            Output.line("imported \(name) (last step \(lastStep)); "
+            let count = record.credentials.count
+            Output.line("imported \(name) (\(count) credential\(count == 1 ? "" : "s"), with their used steps and counters); "
                         + "backup codes were not moved: run 'swift-2fa-setup backup-codes --regenerate --user \(name)'")
         }
         Output.line("imported \(imported) enrollment\(imported == 1 ? "" : "s")")

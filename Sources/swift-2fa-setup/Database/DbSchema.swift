@@ -12,6 +12,7 @@ enum DbSchema {
         SchemaFile(path: "migrations/001-tables.sql", contents: PackageResources._01_tables_sql),
         SchemaFile(path: "migrations/002-enrollment-right.sql", contents: PackageResources._02_enrollment_right_sql),
         SchemaFile(path: "migrations/003-grace.sql", contents: PackageResources._03_grace_sql),
+        SchemaFile(path: "migrations/004-credentials.sql", contents: PackageResources._04_credentials_sql),
     ]
 
     /// Functions, grants and checks, safe to run again.
