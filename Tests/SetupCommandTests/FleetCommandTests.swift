@@ -191,6 +191,44 @@ struct FleetCommandTests {
         }
     }
 
+    @Test("credentials in fleet mode: enroll --add of a HOTP token, list, rename, remove (never the last), status lists them")
+    func credentialsInTheFleet() throws {
+        try FleetServer.with { server in
+            let fleet = try Self.setup(server)
+            defer { fleet.remove() }
+            let started = try CLI.run(["enroll", "--pending", "--json", "--label", "phone"] + fleet.admin)
+            #expect(started.status == 0, "\(started.stderr)")
+            let secret = try #require(try started.json()["secret"] as? String)
+            #expect(try CLI.run(["confirm", "--code", try CLI.oathtool(secret)] + fleet.admin).status == 0)
+            let hotpHex = CredentialsCommandTests.hotpHex
+            let code0 = try OathTool.hotp(hex: hotpHex, counter: 0)
+            let added = try CLI.run(["enroll", "--add", "--label", "token", "--hotp", "--seed-stdin", "--code", code0] + fleet.admin,
+                                    input: hotpHex)
+            #expect(added.status == 0, "\(added.stderr)")
+            let byServer = try CLI.run(["credentials", "list"] + fleet.serverA)
+            #expect(byServer.status == 74, "a server role may not list credentials: \(byServer.stderr)")
+
+            let listed = try CLI.run(["credentials", "list", "--json"] + fleet.admin)
+            #expect(listed.status == 0, "\(listed.stderr)")
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
+            #expect(rows.map { $0["label"] as? String } == ["phone", "token"] && rows.map { $0["kind"] as? String } == ["TOTP", "HOTP"],
+                    "\(listed.stdout)")
+            let login = try CLI.run(["verify", "--code", try OathTool.hotp(hex: hotpHex, counter: 1)] + fleet.serverA)
+            #expect(login.status == 0, "the token's next code logs in: \(login.stderr)")
+
+            #expect(try CLI.run(["credentials", "rename", "2", "yubikey"] + fleet.admin).status == 0)
+            #expect(try CLI.run(["credentials", "rename", "2", "phone"] + fleet.admin).status == 64, "labels are unique")
+            let removed = try CLI.run(["credentials", "remove", "phone"] + fleet.admin)
+            #expect(removed.status == 0 && removed.stdout.contains("removed credential 1 (phone)"), "\(removed.stderr)")
+            let last = try CLI.run(["credentials", "remove", "yubikey"] + fleet.admin)
+            #expect(last.status == 64 && last.stderr.contains("disable"), "\(last.stderr)")
+            let status = try CLI.run(["status", "--json"] + fleet.admin)
+            let credentials = try #require(try status.json()["credentials"] as? [[String: Any]], "\(status.stdout)")
+            #expect(credentials.map { $0["label"] as? String } == ["yubikey"], "\(status.stdout)")
+            #expect(fleet.store.snapshot().isEmpty, "the store is never written in fleet mode")
+        }
+    }
+
     @Test("db grant-server refuses PUBLIC and the admin role's members; db status lists the rights")
     func grantServerRefusals() throws {
         try FleetServer.with { server in
