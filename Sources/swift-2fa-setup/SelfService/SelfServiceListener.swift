@@ -13,6 +13,12 @@ struct SelfServiceListener {
     static let maximumChildren = 16
 
     func run() throws(SetupFailure) {
+        // A parent may leave signals blocked or ignored (a test runner's Process does):
+        // SIGTERM, SIGINT and SIGHUP must end the listener.
+        var none = sigset_t()
+        sigemptyset(&none)
+        sigprocmask(SIG_SETMASK, &none, nil)
+        for signal in [SIGINT, SIGTERM, SIGHUP] { Glibc.signal(signal, SIG_DFL) }
         let executable = try Subprocess.ownExecutable()
         let listening: Int32
         do throws(UnixSocket.Failure) { listening = try UnixSocket.listen(at: path) } catch {
