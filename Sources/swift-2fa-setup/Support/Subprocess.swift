@@ -13,15 +13,7 @@ enum Subprocess {
     /// Runs `arguments[0]` (looked up in PATH) with `input` on its stdin and collects
     /// stdout and stderr. Throws when the program cannot be started.
     static func run(_ arguments: [String], input: String = "") throws(SetupFailure) -> Result {
-        var inputPipe: [Int32] = [-1, -1]
-        var outputPipe: [Int32] = [-1, -1]
-        guard pipe(&inputPipe) == 0 else { throw .io("cannot create a pipe: \(errnoText())") }
-        guard pipe(&outputPipe) == 0 else {
-            close(inputPipe[0]); close(inputPipe[1])
-            throw .io("cannot create a pipe: \(errnoText())")
-        }
-        // Only the child's stdin, stdout and stderr (the dup2 copies) stay open in it.
-        for fd in inputPipe + outputPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let (inputPipe, outputPipe) = try twoPipes()
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -68,14 +60,7 @@ enum Subprocess {
     /// /dev/null, and collects its standard output and error apart. After `timeout` seconds
     /// it is killed (status 128 + 9).
     static func capture(_ arguments: [String], environment: [String], timeout: Int32) throws(SetupFailure) -> Captured {
-        var outPipe: [Int32] = [-1, -1]
-        var errPipe: [Int32] = [-1, -1]
-        guard pipe(&outPipe) == 0 else { throw .io("cannot create a pipe: \(errnoText())") }
-        guard pipe(&errPipe) == 0 else {
-            close(outPipe[0]); close(outPipe[1])
-            throw .io("cannot create a pipe: \(errnoText())")
-        }
-        for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let (outPipe, errPipe) = try twoPipes()
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -117,6 +102,20 @@ enum Subprocess {
         }
         for entry in fds where entry.fd >= 0 { close(entry.fd) }
         return Captured(status: wait(for: pid), stdout: collected[0], stderr: collected[1])
+    }
+
+    /// Two pipes, close-on-exec: only the child's stdin, stdout and stderr (the dup2 copies)
+    /// stay open in it.
+    private static func twoPipes() throws(SetupFailure) -> ([Int32], [Int32]) {
+        var first: [Int32] = [-1, -1]
+        var second: [Int32] = [-1, -1]
+        guard pipe(&first) == 0 else { throw .io("cannot create a pipe: \(errnoText())") }
+        guard pipe(&second) == 0 else {
+            close(first[0]); close(first[1])
+            throw .io("cannot create a pipe: \(errnoText())")
+        }
+        for fd in first + second { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return (first, second)
     }
 
     /// Runs a program with this process's stdin, stdout and stderr; returns its exit status.
@@ -168,7 +167,7 @@ enum Subprocess {
     }
 
     /// Waits for `pid` to end: its exit status, or 128 + the signal that ended it.
-    static func wait(for pid: pid_t) -> Int32 {
+    private static func wait(for pid: pid_t) -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             if errno != EINTR { return 127 }
