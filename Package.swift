@@ -70,6 +70,9 @@ let package = Package(
         // Starts the admin's event hook (`notify =`) detached: double fork, clean environment,
         // a time limit. The one place the module starts a program (execve, an absolute path).
         .target(name: "CDetachedRun"),
+        // SO_PEERCRED's struct ucred, which needs _GNU_SOURCE: the self-service socket's caller
+        // (swift-2fa-setup serve-user).
+        .target(name: "CPeerCredentials"),
         // <shadow.h> (getspnam_r), which the Glibc module leaves out: for swift-2fa-setup's report.
         .systemLibrary(name: "CShadow"),
         // Pure Swift, no I/O: base32, HOTP/TOTP, otpauth URIs, backup codes, file formats, policy.
@@ -129,7 +132,7 @@ let package = Package(
         .executableTarget(
             name: "swift-2fa-setup",
             dependencies: [
-                "TwoFactorCore", "TwoFactorStore", "FleetLibPQ", "CPQ", "CShadow", "PAMStack",
+                "TwoFactorCore", "TwoFactorStore", "FleetLibPQ", "CPQ", "CShadow", "CPeerCredentials", "PAMStack",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // The fleet schema (fleet/schema, linked here) that `db init` applies, and the

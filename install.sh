@@ -41,6 +41,9 @@ and installs
   pam_swift2fa.so     into the directory that holds pam_unix.so (mode 0644, root)
   swift-2fa-setup     into PREFIX/bin
   man pages           into PREFIX/share/man/man8 and man1
+  systemd units       swift-2fa-self.socket and swift-2fa-self@.service (the
+                      self-service socket, off until enabled) into
+                      PREFIX/lib/systemd/system
   the store           $STORE_DIR (root, mode 0700)
 It never edits /etc/pam.d: '$CLI_NAME pam enable SERVICE' does that. Running it
 again is safe.
@@ -291,6 +294,25 @@ install_file() {
     say "installed: $dest"
 }
 
+# The self-service socket's systemd units (packaging/systemd), with ExecStart pointing at
+# the installed command. They stay off until the admin enables the socket.
+install_self_service_units() {
+    local unitdir=$DESTDIR$(systemd_unit_dir) unit tmp
+    tmp=$(mktemp -d)
+    for unit in swift-2fa-self.socket swift-2fa-self@.service; do
+        sed "s|@BINDIR@|$PREFIX/bin|g" "$SOURCE_DIR/packaging/systemd/$unit" >"$tmp/$unit"
+        install_file "$tmp/$unit" "$unitdir/$unit" 0644
+    done
+    rm -rf "$tmp"
+    if [[ -z $DESTDIR ]] && [[ -d /run/systemd/system ]]; then systemctl daemon-reload || true; fi
+}
+
+# Where the units go: PREFIX/lib/systemd/system (/usr/lib/... for the package, and
+# /usr/local/lib/systemd/system, which systemd also reads, by default).
+systemd_unit_dir() {
+    printf '%s/lib/systemd/system' "$PREFIX"
+}
+
 create_store() {
     local store=$DESTDIR$STORE_DIR
     if [[ -L $store ]]; then die "$store is a symbolic link; refusing to use it as the store"; fi
@@ -340,6 +362,7 @@ do_install() {
             warn "man/$page is not in the source tree; not installed"
         fi
     done
+    install_self_service_units
     create_store
     if [[ -z $DESTDIR ]] && command -v mandb >/dev/null 2>&1; then mandb -q 2>/dev/null || true; fi
 
@@ -402,8 +425,12 @@ do_uninstall() {
         fi
     fi
     pamdir=$(pam_module_dir)
+    if [[ -z $DESTDIR ]] && [[ -d /run/systemd/system ]]; then
+        systemctl disable --now swift-2fa-self.socket 2>/dev/null || true
+    fi
     for f in "$DESTDIR$pamdir/$MODULE_NAME" "$DESTDIR$PREFIX/bin/$CLI_NAME" \
-        "$DESTDIR$PREFIX/share/man/man8/pam_swift2fa.8" "$DESTDIR$PREFIX/share/man/man1/swift-2fa-setup.1"; do
+        "$DESTDIR$PREFIX/share/man/man8/pam_swift2fa.8" "$DESTDIR$PREFIX/share/man/man1/swift-2fa-setup.1" \
+        "$DESTDIR$(systemd_unit_dir)/swift-2fa-self.socket" "$DESTDIR$(systemd_unit_dir)/swift-2fa-self@.service"; do
         if [[ -e $f || -L $f ]]; then rm -f "$f"; say "removed: $f"; fi
     done
     local store=$DESTDIR$STORE_DIR

@@ -64,6 +64,8 @@ if ! flock -n 9; then
 fi
 
 ALL="secret_record user_state otpauth_uri code_input module_options postgres_wire config_file login"
+# The self-service socket's requests (absent in older trees).
+[ -f "$ROOT/Sources/TwoFactorCore/SelfServiceRequest.swift" ] && ALL="$ALL self_request"
 # The importers of other tools' files (absent in older trees).
 [ -f "$ROOT/Sources/TwoFactorCore/OATHUsersFile.swift" ] && ALL="$ALL oath_import"
 [ -f "$ROOT/Sources/TwoFactorCore/PSKCFile.swift" ] && ALL="$ALL pskc_import"

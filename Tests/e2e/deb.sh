@@ -41,6 +41,9 @@ SECDIR=/usr/lib/$MULTIARCH/security
 [[ $(dpkg-deb -c "$DEB" | grep -c "pam_swift2fa\.so\$") == 1 && $(dpkg-deb -c "$DEB") == *" ./usr/lib/$MULTIARCH/security/pam_swift2fa.so"* ]] &&
     pass "the package has the module under $SECDIR" || fail "the package has the module under $SECDIR" "$(dpkg-deb -c "$DEB" | grep pam_swift2fa)"
 [[ $(dpkg-deb -c "$DEB") == *" ./usr/share/doc/swift-2fa/README.md.gz"* ]] && pass "the package has the README" || fail "the package has the README"
+[[ $(dpkg-deb -c "$DEB") == *" ./usr/lib/systemd/system/swift-2fa-self.socket"* &&
+    $(dpkg-deb -c "$DEB") == *" ./usr/lib/systemd/system/swift-2fa-self@.service"* ]] &&
+    pass "the package has the self-service socket's units" || fail "the package has the self-service socket's units"
 depends=$(dpkg-deb -f "$DEB" Depends)
 [[ $depends != *swift* ]] && pass "Depends names no Swift package ($depends)" || fail "Depends names no Swift package" "$depends"
 [[ $depends == *libqrencode4* ]] && pass "Depends names libqrencode4 (opened with dlopen)" || fail "Depends names libqrencode4" "$depends"

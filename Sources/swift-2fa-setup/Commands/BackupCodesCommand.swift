@@ -1,4 +1,5 @@
 import ArgumentParser
+import TwoFactorCore
 import TwoFactorStore
 
 /// `backup-codes`: how many backup codes are left, or a new set with `--regenerate`.
@@ -29,7 +30,13 @@ struct BackupCodesCommand: ParsableCommand {
     @Flag(help: "Print one JSON object {user, backup_codes} (or {user, backup_codes_left}).")
     var json = false
 
+    @OptionGroup var selfService: SelfServiceOptions
+
     func run() throws {
+        if selfService.routes(target) {
+            try selfService.forward(SelfServiceRequest(operation: .backupCodes(regenerate: regenerate),
+                                                       proof: try selfService.proof(code: code), json: json))
+        }
         let target = try target.resolve()
         let user = target.user
         guard regenerate else {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TwoFactorCore
 import TwoFactorStore
 
 /// `confirm`: activates a pending enrollment once a code for it is right.
@@ -28,7 +29,12 @@ struct ConfirmCommand: ParsableCommand {
     @Flag(help: "Print one JSON object {user, backup_codes}; for an added credential {user, credential, id}.")
     var json = false
 
+    @OptionGroup var selfService: SelfServiceOptions
+
     func run() throws {
+        if selfService.routes(target) {
+            try selfService.forward(SelfServiceRequest(operation: .confirm(code: code), proof: nil, json: json))
+        }
         let target = try target.resolve()
         let user = target.user
         let event = target.activationEvent(replace: force)

@@ -63,7 +63,8 @@ struct EnrollCommand: ParsableCommand {
     var add = false
 
     @Option(name: .customLong("existing-code"), help: ArgumentHelp(
-        "With --add: a code of one of your existing credentials, instead of asking for it.", valueName: "code"))
+        "With --add (or, through the self-service socket, --force): a code of one of your existing credentials, "
+            + "instead of asking for it.", valueName: "code"))
     var existingCode: String?
 
     @Flag(help: "Record a pending enrollment for 'confirm' instead of asking for a code.")
@@ -72,12 +73,14 @@ struct EnrollCommand: ParsableCommand {
     @Flag(help: "With --pending: print one JSON object {user, credential, secret, uri, qr_svg, expires}.")
     var json = false
 
+    @OptionGroup var selfService: SelfServiceOptions
+
     func validate() throws {
         if json && !pending { throw ValidationError("--json needs --pending") }
         if pending && code != nil { throw ValidationError("--code cannot be used with --pending; pass it to 'confirm'") }
         if add && force { throw ValidationError("--add keeps the enrollment; --force replaces it: give one of them") }
         if add && credential.label == nil { throw ValidationError("--add needs --label") }
-        if existingCode != nil && !add { throw ValidationError("--existing-code needs --add") }
+        if existingCode != nil && !add && !force { throw ValidationError("--existing-code needs --add or --force") }
         if credential.seedStdin && !pending && code == nil {
             throw ValidationError("--seed-stdin takes standard input: give the token's code with --code, or use --pending")
         }
@@ -94,6 +97,7 @@ struct EnrollCommand: ParsableCommand {
     }
 
     func run() throws {
+        if (add || force) && selfService.routes(target) { try forwardToSocket() }
         let target = try target.resolve()
         let homeSelf = target.homeMode && !target.invokerIsRoot
         if !target.inFleet && (pending || !homeSelf) {
@@ -117,6 +121,31 @@ struct EnrollCommand: ParsableCommand {
         } else {
             try enrollInteractively(record, display: display, target: target)
         }
+    }
+
+    /// A non-root user's `enroll --add` or `enroll --force` through the self-service socket:
+    /// the new credential is recorded pending (`enroll-add`, `replace`); without --pending its
+    /// code is asked for next and confirms it.
+    private func forwardToSocket() throws(SetupFailure) -> Never {
+        if credential.seedStdin || issuer != nil || account != nil || qrSVG != nil || code != nil {
+            throw .usage("through the self-service socket, --seed-stdin, --issuer, --account, --qr-svg and --code "
+                         + "are not available; confirm the new credential with 'swift-2fa-setup confirm --code CODE'")
+        }
+        let parameters = SelfServiceRequest.NewCredential(
+            label: credential.label, hotp: credential.hotp, algorithm: HashAlgorithm(name: credential.algorithm) ?? .sha1,
+            digits: credential.digits, period: credential.period)
+        let request = SelfServiceRequest(operation: add ? .enrollAdd(parameters) : .replace(parameters),
+                                         proof: try selfService.proof(code: existingCode), json: json)
+        if pending { try selfService.forward(request) }
+        let client = SelfServiceClient(path: selfService.socket ?? SelfServiceClient.defaultSocket)
+        let started = try client.send(request)
+        guard started.exit == ExitStatus.success.rawValue else { started.finish(json: false) }
+        started.write(json: false)
+        Output.write("Enter the \(credential.digits)-digit code from your app: ")
+        guard let line = readLine(), !line.isEmpty else {
+            throw SetupFailure(.refused, "no code entered; the new credential stays pending until it expires")
+        }
+        try client.send(SelfServiceRequest(operation: .confirm(code: line), proof: nil)).finish(json: false)
     }
 
     /// How the new credential is shown (written to `--qr-svg` too); nil for a seed the admin

@@ -25,7 +25,16 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @Option(help: ArgumentHelp("Through the self-service socket (non-root users): a current code or a backup code.",
+                               valueName: "code"))
+    var code: String?
+
+    @OptionGroup var selfService: SelfServiceOptions
+
     func run() throws {
+        if selfService.routes(target) {
+            try selfService.forward(SelfServiceRequest(operation: .status, proof: try selfService.proof(code: code), json: json))
+        }
         let target = try target.resolve()
         let user = target.user
         let status = try storeCall { () throws(EnrollmentStoreError) in try target.enrollments.status(user: user) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TwoFactorCore
 import TwoFactorStore
 
 /// `credentials list`: each credential of the user, without secrets.
@@ -13,7 +14,17 @@ struct CredentialsListCommand: ParsableCommand {
     @Flag(help: "Print a JSON array of {id, label, kind, algorithm, digits, period, offset, next_counter, created, last_used}.")
     var json = false
 
+    @Option(help: ArgumentHelp("Through the self-service socket (non-root users): a current code or a backup code.",
+                               valueName: "code"))
+    var code: String?
+
+    @OptionGroup var selfService: SelfServiceOptions
+
     func run() throws {
+        if selfService.routes(target) {
+            try selfService.forward(SelfServiceRequest(operation: .credentialsList, proof: try selfService.proof(code: code),
+                                                       json: json))
+        }
         let target = try target.resolve()
         let user = target.user
         let status = try storeCall { () throws(EnrollmentStoreError) in try target.enrollments.status(user: user) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TwoFactorCore
 import TwoFactorStore
 
 /// `credentials remove`: takes one credential out of the user's enrollment.
@@ -24,7 +25,15 @@ struct CredentialsRemoveCommand: ParsableCommand {
     @Flag(help: "Also remove the last credential, and with it the enrollment and the backup codes.")
     var force = false
 
+    @OptionGroup var selfService: SelfServiceOptions
+
     func run() throws {
+        if selfService.routes(target) {
+            // No --force over the socket: removing the last credential is the admin's 'reset'.
+            if force { throw SetupFailure.usage("--force needs root: ask an admin to remove the last credential") }
+            try selfService.forward(SelfServiceRequest(operation: .credentialsRemove(credential: credential),
+                                                       proof: try selfService.proof(code: code)))
+        }
         let target = try target.resolve()
         try target.requireEnrollment()
         try target.authorize(code: code)

@@ -24,7 +24,13 @@ struct CredentialsRenameCommand: ParsableCommand {
         if !Credential.isValidLabel(label) { throw ValidationError(SecretRecord.labelRule) }
     }
 
+    @OptionGroup var selfService: SelfServiceOptions
+
     func run() throws {
+        if selfService.routes(target) {
+            try selfService.forward(SelfServiceRequest(operation: .credentialsRename(credential: credential, label: label),
+                                                       proof: try selfService.proof(code: code)))
+        }
         let target = try target.resolve()
         try target.requireEnrollment()
         try target.authorize(code: code)

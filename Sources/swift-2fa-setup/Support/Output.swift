@@ -16,8 +16,16 @@ enum Output {
 
     /// The one error line: `swift-2fa-setup: MESSAGE` on stderr.
     static func error(_ message: String) {
-        writeAll(STDERR_FILENO, "swift-2fa-setup: \(message)\n")
+        writeAll(STDERR_FILENO, errorLine(message))
     }
+
+    /// Writes text on stderr as it is (another process's error output, passed on).
+    static func writeError(_ text: String) {
+        writeAll(STDERR_FILENO, text)
+    }
+
+    /// The error line for `message`, newline included.
+    static func errorLine(_ message: String) -> String { "swift-2fa-setup: \(message)\n" }
 
     /// A warning line on stderr that does not end the command.
     static func warning(_ message: String) {

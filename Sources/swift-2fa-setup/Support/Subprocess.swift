@@ -13,15 +13,7 @@ enum Subprocess {
     /// Runs `arguments[0]` (looked up in PATH) with `input` on its stdin and collects
     /// stdout and stderr. Throws when the program cannot be started.
     static func run(_ arguments: [String], input: String = "") throws(SetupFailure) -> Result {
-        var inputPipe: [Int32] = [-1, -1]
-        var outputPipe: [Int32] = [-1, -1]
-        guard pipe(&inputPipe) == 0 else { throw .io("cannot create a pipe: \(errnoText())") }
-        guard pipe(&outputPipe) == 0 else {
-            close(inputPipe[0]); close(inputPipe[1])
-            throw .io("cannot create a pipe: \(errnoText())")
-        }
-        // Only the child's stdin, stdout and stderr (the dup2 copies) stay open in it.
-        for fd in inputPipe + outputPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let (inputPipe, outputPipe) = try twoPipes()
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -57,6 +49,75 @@ enum Subprocess {
         return Result(status: wait(for: pid), output: String(decoding: output, as: UTF8.self))
     }
 
+    /// What a finished program wrote, its standard output and error apart.
+    struct Captured {
+        let status: Int32
+        let stdout: [UInt8]
+        let stderr: [UInt8]
+    }
+
+    /// Runs `arguments[0]` (an absolute path) with `environment` only, standard input from
+    /// /dev/null, and collects its standard output and error apart. After `timeout` seconds
+    /// it is killed (status 128 + 9).
+    static func capture(_ arguments: [String], environment: [String], timeout: Int32) throws(SetupFailure) -> Captured {
+        let (outPipe, errPipe) = try twoPipes()
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], STDOUT_FILENO)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], STDERR_FILENO)
+        let pid: pid_t
+        do throws(SetupFailure) { pid = try spawn(arguments, actions: &actions, environment: environment) } catch {
+            for fd in outPipe + errPipe { close(fd) }
+            throw error
+        }
+        close(outPipe[1])
+        close(errPipe[1])
+        var collected: [[UInt8]] = [[], []]
+        var fds = [pollfd(fd: outPipe[0], events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: errPipe[0], events: Int16(POLLIN), revents: 0)]
+        let deadline = time(nil) + Int(timeout)
+        var open = 2
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while open > 0 {
+            let left = deadline - time(nil)
+            if left <= 0 {
+                kill(pid, SIGKILL)
+                break
+            }
+            let ready = poll(&fds, nfds_t(fds.count), Int32(min(left, 1)) * 1000)
+            if ready < 0 && errno != EINTR { break }
+            for index in fds.indices where fds[index].fd >= 0 && fds[index].revents != 0 {
+                let count = buffer.withUnsafeMutableBytes { read(fds[index].fd, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 {
+                    close(fds[index].fd)
+                    fds[index].fd = -1
+                    open -= 1
+                } else {
+                    collected[index].append(contentsOf: buffer[0..<count])
+                }
+            }
+        }
+        for entry in fds where entry.fd >= 0 { close(entry.fd) }
+        return Captured(status: wait(for: pid), stdout: collected[0], stderr: collected[1])
+    }
+
+    /// Two pipes, close-on-exec: only the child's stdin, stdout and stderr (the dup2 copies)
+    /// stay open in it.
+    private static func twoPipes() throws(SetupFailure) -> ([Int32], [Int32]) {
+        var first: [Int32] = [-1, -1]
+        var second: [Int32] = [-1, -1]
+        guard pipe(&first) == 0 else { throw .io("cannot create a pipe: \(errnoText())") }
+        guard pipe(&second) == 0 else {
+            close(first[0]); close(first[1])
+            throw .io("cannot create a pipe: \(errnoText())")
+        }
+        for fd in first + second { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return (first, second)
+    }
+
     /// Runs a program with this process's stdin, stdout and stderr; returns its exit status.
     static func runInheriting(_ arguments: [String]) throws(SetupFailure) -> Int32 {
         var actions = posix_spawn_file_actions_t()
@@ -73,7 +134,10 @@ enum Subprocess {
         return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    private static func spawn(_ arguments: [String], actions: inout posix_spawn_file_actions_t) throws(SetupFailure) -> pid_t {
+    /// Starts `arguments[0]` (looked up in PATH) with this process's environment, or with
+    /// `environment` only (then the program's path must be absolute).
+    static func spawn(_ arguments: [String], actions: inout posix_spawn_file_actions_t,
+                      environment: [String]? = nil) throws(SetupFailure) -> pid_t {
         guard let program = arguments.first else { throw .io("no program to run") }
         var cArguments: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
         cArguments.append(nil)
@@ -87,13 +151,22 @@ enum Subprocess {
         posix_spawnattr_setsigmask(&attributes, &noSignals)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
         var pid: pid_t = 0
-        let result = posix_spawnp(&pid, program, &actions, &attributes, cArguments, environ)
+        let result: Int32
+        if let environment {
+            var cEnvironment: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) }
+            cEnvironment.append(nil)
+            defer { for pointer in cEnvironment { free(pointer) } }
+            result = posix_spawn(&pid, program, &actions, &attributes, cArguments, cEnvironment)
+        } else {
+            result = posix_spawnp(&pid, program, &actions, &attributes, cArguments, environ)
+        }
         guard result == 0 else {
             throw .io("cannot run \(program): \(String(cString: strerror(result)))")
         }
         return pid
     }
 
+    /// Waits for `pid` to end: its exit status, or 128 + the signal that ended it.
     private static func wait(for pid: pid_t) -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
