@@ -44,6 +44,7 @@ and installs
   systemd units       swift-2fa-self.socket and swift-2fa-self@.service (the
                       self-service socket, off until enabled) into
                       PREFIX/lib/systemd/system
+  the Cockpit page    into PREFIX/share/cockpit/swift-2fa
   the store           $STORE_DIR (root, mode 0700)
 It never edits /etc/pam.d: '$CLI_NAME pam enable SERVICE' does that. Running it
 again is safe.
@@ -363,6 +364,10 @@ do_install() {
         fi
     done
     install_self_service_units
+    # The Cockpit page (Cockpit reads PREFIX/share/cockpit; nothing to build).
+    for page in "$SOURCE_DIR"/cockpit/swift-2fa/*; do
+        install_file "$page" "$DESTDIR$PREFIX/share/cockpit/swift-2fa/${page##*/}" 0644
+    done
     create_store
     if [[ -z $DESTDIR ]] && command -v mandb >/dev/null 2>&1; then mandb -q 2>/dev/null || true; fi
 
@@ -433,6 +438,8 @@ do_uninstall() {
         "$DESTDIR$(systemd_unit_dir)/swift-2fa-self.socket" "$DESTDIR$(systemd_unit_dir)/swift-2fa-self@.service"; do
         if [[ -e $f || -L $f ]]; then rm -f "$f"; say "removed: $f"; fi
     done
+    f=$DESTDIR$PREFIX/share/cockpit/swift-2fa
+    if [[ -d $f ]]; then rm -rf -- "$f"; say "removed: $f"; fi
     local store=$DESTDIR$STORE_DIR
     if [[ -d $store ]]; then
         if ((PURGE)); then

@@ -44,6 +44,7 @@ SECDIR=/usr/lib/$MULTIARCH/security
 [[ $(dpkg-deb -c "$DEB") == *" ./usr/lib/systemd/system/swift-2fa-self.socket"* &&
     $(dpkg-deb -c "$DEB") == *" ./usr/lib/systemd/system/swift-2fa-self@.service"* ]] &&
     pass "the package has the self-service socket's units" || fail "the package has the self-service socket's units"
+[[ $(dpkg-deb -c "$DEB") == *" ./usr/share/cockpit/swift-2fa/manifest.json"* ]] && pass "the package has the Cockpit page" || fail "the package has the Cockpit page"
 depends=$(dpkg-deb -f "$DEB" Depends)
 [[ $depends != *swift* ]] && pass "Depends names no Swift package ($depends)" || fail "Depends names no Swift package" "$depends"
 [[ $depends == *libqrencode4* ]] && pass "Depends names libqrencode4 (opened with dlopen)" || fail "Depends names libqrencode4" "$depends"
@@ -60,11 +61,7 @@ if command -v lintian >/dev/null; then
 fi
 
 # 2. A throw-away system: overlays over /usr, /etc and /var (/lib is /usr/lib).
-for d in usr etc var; do
-    mkdir -p "$WORK/overlay/$d/upper" "$WORK/overlay/$d/work"
-    mount -t overlay overlay -o "lowerdir=/$d,upperdir=$WORK/overlay/$d/upper,workdir=$WORK/overlay/$d/work" "/$d" ||
-        die "cannot mount an overlay over /$d"
-done
+overlay_system_dirs usr etc var
 dpkg-query -W swift-2fa >/dev/null 2>&1 && die "swift-2fa is already installed here; remove it first"
 common_auth=$(sha256sum </etc/pam.d/common-auth)
 sudo_file=$(sha256sum </etc/pam.d/sudo)

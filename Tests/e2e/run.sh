@@ -4,7 +4,7 @@
 #
 #   sudo Tests/e2e/run.sh [--no-build] [--build-dir DIR] [--module-runtime=embedded|full] [TEST...]
 #
-# TEST is any of: install examples recipes stack_rules ssh ssh_setup fleet_ssh fleet_su_env sudo cockpit enroll environment deb (default: all). First the module and the
+# TEST is any of: install examples recipes stack_rules ssh ssh_setup fleet_ssh fleet_su_env sudo cockpit cockpit_self enroll environment deb (default: all). First the module and the
 # command are installed by install.sh into a staging root (a temporary DESTDIR);
 # the tests use them from there. --module-runtime picks the build of the module that
 # install.sh installs (default: embedded, the Embedded Swift one). The last line of output
@@ -31,7 +31,7 @@ while [[ $# -gt 0 ]]; do
         --module-runtime) S2FA_MODULE_RUNTIME=$2; shift ;;
         --module-runtime=*) S2FA_MODULE_RUNTIME=${1#*=} ;;
         -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        install | examples | recipes | stack_rules | ssh | ssh_setup | fleet_ssh | fleet_su_env | sudo | cockpit | enroll | environment | deb) TESTS+=("$1") ;;
+        install | examples | recipes | stack_rules | ssh | ssh_setup | fleet_ssh | fleet_su_env | sudo | cockpit | cockpit_self | enroll | environment | deb) TESTS+=("$1") ;;
         *) echo "run.sh: unknown argument '$1'" >&2; exit 64 ;;
     esac
     shift
@@ -39,7 +39,7 @@ done
 [[ $S2FA_MODULE_RUNTIME == embedded || $S2FA_MODULE_RUNTIME == full ]] ||
     { echo "run.sh: --module-runtime is embedded or full, not '$S2FA_MODULE_RUNTIME'" >&2; exit 64; }
 DIR_ARGS+=("--module-runtime=$S2FA_MODULE_RUNTIME")
-((${#TESTS[@]})) || TESTS=(install examples recipes stack_rules ssh ssh_setup fleet_ssh fleet_su_env sudo cockpit enroll environment deb)
+((${#TESTS[@]})) || TESTS=(install examples recipes stack_rules ssh ssh_setup fleet_ssh fleet_su_env sudo cockpit cockpit_self enroll environment deb)
 
 if [[ $(id -u) -ne 0 ]]; then
     echo "run.sh: must run as root (creates users, mount namespaces and servers)" >&2

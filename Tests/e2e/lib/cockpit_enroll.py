@@ -16,59 +16,18 @@ import re
 import subprocess
 import sys
 
-from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
+from cockpit_browser import Verdicts, browser, logged_in, submit
+import cockpit_browser
+
 url, outdir, new_user, new_password, old_user, old_password, old_secret = sys.argv[1:8]
-failures = 0
-
-
-def verdict(ok, name, detail=""):
-    global failures
-    print(("PASS " if ok else "FAIL ") + name + ("" if ok or not detail else f" ({detail})"), flush=True)
-    failures += 0 if ok else 1
-
-
-def browser():
-    options = webdriver.ChromeOptions()
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1280,1400", "--lang=en-US"):
-        options.add_argument(argument)
-    options.binary_location = "/usr/bin/chromium"
-    service = webdriver.ChromeService(executable_path="/usr/bin/chromedriver") if hasattr(webdriver, "ChromeService") \
-        else webdriver.chrome.service.Service(executable_path="/usr/bin/chromedriver")
-    return webdriver.Chrome(service=service, options=options)
-
-
-def visible(driver, element_id, seconds=30):
-    return WebDriverWait(driver, seconds).until(ec.visibility_of_element_located((By.ID, element_id)))
+verdict = Verdicts()
 
 
 def log_in(driver, user, password, shot):
-    driver.get(url)
-    visible(driver, "login-user-input").send_keys(user)
-    driver.find_element(By.ID, "login-password-input").send_keys(password)
-    driver.save_screenshot(f"{outdir}/{shot}-1-login.png")
-    driver.find_element(By.ID, "login-button").click()
-    visible(driver, "conversation-input")
-
-
-def submit(driver, text):
-    field = visible(driver, "conversation-input")
-    field.send_keys(text)
-    driver.find_element(By.ID, "login-button").click()
-
-
-def logged_in(driver, shot):
-    try:
-        visible(driver, "topnav", 60)
-        ok = True
-    except Exception:
-        ok = False
-    driver.save_screenshot(f"{outdir}/{shot}.png")
-    return ok
+    cockpit_browser.log_in(driver, url, user, password, f"{outdir}/{shot}-1-login.png")
 
 
 def backup_codes_prompt(driver):
@@ -114,7 +73,7 @@ try:
     verdict(page == "codes" and len(codes) == 10, "after a right code, the 10 backup codes are shown with a prompt", page)
     if page == "codes":
         submit(driver, "")
-    verdict(logged_in(driver, "cockpit-enroll-4-logged-in"), "then Enter lands on the logged-in page (#topnav)")
+    verdict(logged_in(driver, f"{outdir}/cockpit-enroll-4-logged-in.png"), "then Enter lands on the logged-in page (#topnav)")
     driver.delete_all_cookies()
     driver.quit()
 
@@ -129,7 +88,7 @@ try:
     code = subprocess.run(["oathtool", "--totp", "-b", old_secret, "-N", "now + 30 seconds"],
                           capture_output=True, text=True).stdout.strip()
     submit(driver, code)
-    verdict(logged_in(driver, "cockpit-login-3-logged-in"), "ordinary login: password + code lands on the logged-in page")
+    verdict(logged_in(driver, f"{outdir}/cockpit-login-3-logged-in.png"), "ordinary login: password + code lands on the logged-in page")
 finally:
     driver.quit()
-sys.exit(1 if failures else 0)
+sys.exit(1 if verdict.failures else 0)

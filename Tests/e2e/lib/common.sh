@@ -141,6 +141,18 @@ private_pam_dir() {
     export PAM_DIR
 }
 
+# overlay_system_dirs DIR...: an overlay over each /DIR (e.g. usr etc run) in this namespace,
+# with its upper layer in WORK: the test may install files there, and every write vanishes
+# with the namespace. The host's directories are never written.
+overlay_system_dirs() {
+    local d
+    for d in "$@"; do
+        mkdir -p "$WORK/overlay/$d/upper" "$WORK/overlay/$d/work"
+        mount -t overlay overlay -o "lowerdir=/$d,upperdir=$WORK/overlay/$d/upper,workdir=$WORK/overlay/$d/work" "/$d" ||
+            die "cannot mount an overlay over /$d"
+    done
+}
+
 # private_syslog: a /dev of this namespace only (a tmpfs holding bind mounts of the
 # host's entries) with a /dev/log socket, served by a listener that appends each message,
 # one a line, to $SYSLOG. The host's /dev is never written: its entries are bound one by
