@@ -6,7 +6,8 @@
  * caller by its peer credentials and wants a current code (or an unused backup code) for
  * each request. The first code the user types opens a short session: the command prints a
  * token that the next requests present instead of a code, because a TOTP code can be used
- * only once. Codes go to the command's standard input, never its arguments.
+ * only once. That code goes to the command's standard input; a new device's code, which
+ * activates it, is `confirm --code`.
  *
  * With Cockpit's administrative access, the admin part runs the command as root
  * (superuser "require"): the coverage report, unlock and reset.
@@ -227,7 +228,8 @@ async function confirmDevice(event) {
     const field = $("confirm-code");
     const code = field.value.trim();
     field.value = "";
-    const result = await run(["confirm", "--json", ...proof()], { input: code });
+    // The new device's own code; confirm takes no session.
+    const result = await run(["confirm", "--code", code, "--json"]);
     if (result.exit !== 0) {
         showAlert(failure(result, "Not activated"));
         return;
@@ -322,15 +324,20 @@ async function adminAction(args, done) {
     await loadReport();
 }
 
+/**
+ * Shows the admin part while the session has administrative access: a command run as root
+ * (superuser "require") succeeds only then. Checked at start and whenever Cockpit's
+ * superuser state changes (the top bar's "Limited access" / "Administrative access").
+ */
 function watchAdministrativeAccess() {
-    const superuser = cockpit.dbus(null, { bus: "internal" }).proxy("cockpit.Superuser", "/superuser");
     const update = () => {
-        const admin = superuser.Current === "root";
-        $("admin-card").hidden = !admin;
-        if (admin) loadReport();
+        cockpit.spawn(["true"], { superuser: "require", err: "ignore" }).then(
+            () => { $("admin-card").hidden = false; loadReport(); },
+            () => { $("admin-card").hidden = true; });
     };
+    const superuser = cockpit.dbus(null, { bus: "internal" }).proxy("cockpit.Superuser", "/superuser");
     superuser.addEventListener("changed", update);
-    superuser.wait(update);
+    update();
 }
 
 // --- Start --------------------------------------------------------------------------------------

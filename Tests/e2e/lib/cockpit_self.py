@@ -184,6 +184,23 @@ try:
     cockpit_browser.log_in(driver, url, admin, admin_password, f"{outdir}/cockpit-self-13-admin-login.png",
                            conversation=False)
     verdict(logged_in(driver, f"{outdir}/cockpit-self-13-admin-logged-in.png"), "the admin logs in (not enrolled, nullok)")
+    # Cockpit starts in limited access; the admin turns on administrative access (sudo)
+    # with the top bar's button.
+    try:
+        WebDriverWait(driver, 30).until(lambda d: d.find_elements(
+            By.XPATH, "//button[contains(., 'Limited access')]"))[0].click()
+        field = WebDriverWait(driver, 30).until(lambda d: [e for e in d.find_elements(
+            By.CSS_SELECTOR, ".pf-c-modal-box input[type=password], [role=dialog] input[type=password]") if e.is_displayed()])[0]
+        field.send_keys(admin_password)
+        driver.find_element(By.XPATH, "//*[@role='dialog']//button[contains(., 'Authenticate')]").click()
+        WebDriverWait(driver, 60).until(lambda d: d.find_elements(By.XPATH, "//*[contains(text(), 'Administrative access')]")
+                                        and not d.find_elements(By.XPATH, "//*[@role='dialog']"))
+        admin_on = True
+    except Exception as error:
+        admin_on = False
+        print(f"administrative access: {type(error).__name__} {error}", flush=True)
+    shot(driver, "13-admin-access")
+    verdict(admin_on, "the admin turns on administrative access (sudo with the password)")
     driver.get(page_url)
     row = f'#accounts tr[data-user="{user}"]'
     try:
