@@ -18,14 +18,10 @@ struct SyncCountTests {
         var environment = harness.driverEnvironment(items: [:])
         // Preloaded into the driver only, not into strace.
         let preload = environment.removeValue(forKey: "LD_PRELOAD") ?? ""
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/strace")
-        process.arguments = ["-f", "-qq", "-e", "trace=fsync,fdatasync", "-o", trace, "-E", "LD_PRELOAD=\(preload)",
-                             PAMHarness.driverPath, "s2fa", user, answer]
-        process.environment = environment
-        let login = RunningLogin(process: process)
-        try process.run()
-        let run = login.wait()
+        let output = try Program.run("/usr/bin/strace", ["-f", "-qq", "-e", "trace=fsync,fdatasync", "-o", trace,
+                                                         "-E", "LD_PRELOAD=\(preload)", PAMHarness.driverPath, "s2fa", user, answer],
+                                     environment: environment)
+        let run = PAMRun(stdout: output.stdout, stderr: output.stderr)
         // Lines such as `4242 fdatasync(5) = 0`.
         let calls = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").compactMap { line in
             line.split(separator: " ").dropFirst().first?.split(separator: "(").first

@@ -24,12 +24,17 @@ struct StateFileTests {
         return stat(path, &info) == 0 ? Int(info.st_size) : nil
     }
 
-    @Test("the first write creates the file (mode 0600); later writes keep its inode and size and leave no other file")
-    func inPlace() throws {
+    /// A store in a new directory where alice's state (1 failure) was written once; its state file's path.
+    static func aliceWithState() throws -> (directory: TemporaryDirectory, store: Store, path: String) {
         let directory = try TemporaryDirectory("s2fa-state")
         let store = Store(directory: directory.path)
-        let path = store.statePath(for: "alice")
-        try store.writeState(Self.state(1), user: "alice")
+        try store.writeState(state(1), user: "alice")
+        return (directory, store, store.statePath(for: "alice"))
+    }
+
+    @Test("the first write creates the file (mode 0600); later writes keep its inode and size and leave no other file")
+    func inPlace() throws {
+        let (directory, store, path) = try Self.aliceWithState()
         let created = Self.inode(path)
         #expect(directory.mode("alice.state") == 0o600)
         for failures in 2...4 {
@@ -60,10 +65,7 @@ struct StateFileTests {
 
     @Test("a damaged file is an error naming the file and why, and the next write stores a valid state")
     func damaged() throws {
-        let directory = try TemporaryDirectory("s2fa-state")
-        let store = Store(directory: directory.path)
-        let path = store.statePath(for: "alice")
-        try store.writeState(Self.state(1), user: "alice")
+        let (directory, store, path) = try Self.aliceWithState()
         var bytes = Array(try #require(FileManager.default.contents(atPath: path)))
         bytes[StateSlotFile.blockSize + StateSlotFile.slotHeaderLength] ^= 0x01
         try Data(bytes).write(to: URL(fileURLWithPath: path))
@@ -72,5 +74,6 @@ struct StateFileTests {
                 "\(error?.description ?? "read")")
         try store.writeState(Self.state(3), user: "alice")
         #expect(try store.readState(user: "alice") == Self.state(3))
+        #expect(try directory.listing() == ["alice.state"])
     }
 }
