@@ -15,8 +15,8 @@ import CCrypto
 /// The header and the slots start on `blockSize` boundaries, so writing one slot never
 /// rewrites a disk block of the other or of the header.
 ///
-/// The state is the text of the valid slot (checksum right, text a state) with the highest
-/// sequence. A write goes to the other slot with the next sequence. A file with neither slot
+/// The state is the text of the valid slot (checksum right) with the highest sequence; text
+/// there that is not a state is refused. A write goes to the other slot with the next sequence. A file with neither slot
 /// valid is damaged, and reading it fails: it never reads as a fresh state (no failures, no
 /// used codes). A file in the older text format (versions 1 and 2 of `UserState`) is read as
 /// that text, and its first write replaces it with this layout.
@@ -50,29 +50,20 @@ public enum StateSlotFile {
             guard let text = String(validating: bytes, as: UTF8.self) else { throw FileFormatError("state file is not text") }
             return try UserState.parse(text)
         }
-        let layout = try header(bytes)
-        let slots = [slot(bytes, index: 0, size: layout), slot(bytes, index: 1, size: layout)]
-        var newest: (sequence: UInt64, state: UserState)?
-        var reasons: [String] = []
-        for (index, found) in slots.enumerated() {
-            switch found {
+        let size = try header(bytes)
+        var newest: (sequence: UInt64, text: String) = (0, "")
+        var faults = "state file has no valid slot"
+        for index in 0..<2 {
+            switch slot(bytes, index: index, size: size) {
             case .valid(let sequence, let text):
-                do throws(FileFormatError) {
-                    let state = try UserState.parse(text)
-                    if sequence > newest?.sequence ?? 0 { newest = (sequence, state) }
-                } catch {
-                    reasons.append("slot \(index + 1): \(error.description)")
-                }
+                if sequence > newest.sequence { newest = (sequence, text) }
             case .invalid(let reason):
-                reasons.append("slot \(index + 1): \(reason)")
+                faults += "; slot \(index + 1): \(reason)"
             }
         }
-        guard let newest else {
-            var detail = "state file has no valid slot"
-            for reason in reasons { detail += "; \(reason)" }
-            throw FileFormatError(detail)
-        }
-        return newest.state
+        guard newest.sequence > 0 else { throw FileFormatError(faults) }
+        // A checksum that matches text that is not a state is not a torn write: refused.
+        return try UserState.parse(newest.text)
     }
 
     /// How to store `state` in a file whose bytes are `current` (nil: no file yet): in place
@@ -118,11 +109,12 @@ public enum StateSlotFile {
     /// The slot size the header gives; throws for a header that is not this layout's.
     private static func header(_ bytes: [UInt8]) throws(FileFormatError) -> Int {
         guard bytes.count >= magic.count + 8 else { throw FileFormatError("state file is cut short in its header") }
-        let version = number(bytes, at: magic.count, count: 4)
-        guard version == UInt64(formatVersion) else { throw FileFormatError("state file has an unsupported format version \(version)") }
+        guard number(bytes, at: magic.count, count: 4) == UInt64(formatVersion) else {
+            throw FileFormatError("state file has an unsupported format version")
+        }
         let size = number(bytes, at: magic.count + 4, count: 4)
         guard size % UInt64(blockSize) == 0, size >= UInt64(minimumSlotSize), size <= UInt64(maximumSlotSize) else {
-            throw FileFormatError("state file has an invalid slot size \(size)")
+            throw FileFormatError("state file has an invalid slot size")
         }
         return Int(size)
     }
@@ -140,7 +132,7 @@ public enum StateSlotFile {
         let sequence = number(bytes, at: start, count: 8)
         let length = Int(number(bytes, at: start + 8, count: 4))
         if sequence == 0 { return .invalid("never written") }
-        guard length <= size - slotHeaderLength else { return .invalid("invalid length \(length)") }
+        guard length <= size - slotHeaderLength else { return .invalid("invalid length") }
         let textStart = start + slotHeaderLength
         guard bytes.count >= textStart + length else { return .invalid("cut short") }
         let text = Array(bytes[textStart..<(textStart + length)])

@@ -59,23 +59,17 @@ public struct UserState: Equatable, Sendable {
     public static let throttledUntilRange: ClosedRange<Int64> = 0...Int64.max
 
     /// The longest text `serialized()` writes for a state `parse` accepts with at most
-    /// `SecretRecord.maximumBackupCodes` used backup codes: every number at its longest, and
-    /// the most of each repeated line (27,205 bytes, 25,024 of them the grace lines).
-    public static let maximumSerializedLength: Int = {
-        let time = String(Int64.max).utf8.count
-        let counter = String(UInt64.max).utf8.count
-        let failures = String(maximumFailures).utf8.count
-        let fingerprint = 16
-        var length = "version \(currentVersion)\n".utf8.count + "locked 1\n".utf8.count
-        length += "failures \n".utf8.count + failures + "backup_failures \n".utf8.count + failures
-        length += "throttled_until \n".utf8.count + time + "last_accepted \n".utf8.count + time
-        length += SecretRecord.maximumBackupCodes * ("used_backup \n".utf8.count + 2 * BackupCodeHash.saltLength)
-        length += GracePeriod.maximumRecords * ("grace   \n".utf8.count + 2 * GracePeriod.maximumServiceBytes
-                                                + 2 * GracePeriod.maximumKeyBytes + time)
-        length += maximumCredentialStates * ("credential   \n".utf8.count + fingerprint + counter + time)
-        length += "drift   \n".utf8.count + fingerprint + String(-DriftFinding.searchedSteps).utf8.count + time
-        return length
-    }()
+    /// `SecretRecord.maximumBackupCodes` used backup codes: every number at its longest (7
+    /// digits for a failure count, 19 for a time, 20 for a counter, 3 for drift steps), the most
+    /// of each repeated line, and each line's key, spaces and newline (27,205 bytes, 25,024 of
+    /// them the grace lines). `StateSlotFileTests` writes such a state and compares.
+    public static let maximumSerializedLength = 10 + 9 // version, locked
+        + (10 + 7) + (17 + 7) // failures, backup_failures
+        + (17 + 19) + (15 + 19) // throttled_until, last_accepted
+        + SecretRecord.maximumBackupCodes * (13 + 2 * BackupCodeHash.saltLength)
+        + GracePeriod.maximumRecords * (9 + 2 * GracePeriod.maximumServiceBytes + 2 * GracePeriod.maximumKeyBytes + 19)
+        + maximumCredentialStates * (14 + 16 + 20 + 19)
+        + (9 + 16 + 3 + 19) // drift
 
     /// The state of a user who never logged in.
     public init() {}

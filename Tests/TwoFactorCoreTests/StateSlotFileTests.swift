@@ -179,7 +179,7 @@ struct StateSlotFileTests {
             ("cut inside the header", Array(file.prefix(12)), "cut short in its header"),
             ("header only", Array(file.prefix(StateSlotFile.blockSize)), "has no valid slot"),
             ("empty", [], "state file"),
-            ("another format version", wrongVersion, "unsupported format version 2"),
+            ("another format version", wrongVersion, "unsupported format version"),
             ("an invalid slot size", wrongSize, "invalid slot size"),
         ]
         for (name, bytes, reason) in cases {
