@@ -1,3 +1,4 @@
+import CCrypto
 import Testing
 @testable import TwoFactorCore
 
@@ -186,6 +187,31 @@ struct StateSlotFileTests {
             let error = Self.decodeError(bytes)
             #expect(error?.contains(reason) == true, "\(name): \(error ?? "read as a state")")
         }
+    }
+
+    /// Slot bytes as the layout documents them, encoded here independently of `StateSlotFile`.
+    static func documentedSlot(_ text: String, sequence: UInt64) -> [UInt8] {
+        let body = Array(text.utf8)
+        var head: [UInt8] = (0..<8).map { UInt8(truncatingIfNeeded: sequence >> (8 * $0)) }
+        head += (0..<4).map { UInt8(truncatingIfNeeded: UInt64(body.count) >> (8 * $0)) }
+        var digest = [UInt8](repeating: 0, count: 32)
+        let covered = head + body
+        s2fa_sha256(covered, covered.count, &digest)
+        return head + digest.prefix(16) + body
+    }
+
+    @Test("slots encoded as documented are read; a matching checksum over text that is not a state fails closed")
+    func documentedLayout() throws {
+        var file = Array("S2FASLOT".utf8) + [1, 0, 0, 0, 0, 0x10, 0, 0]
+        file += [UInt8](repeating: 0, count: 3 * 4096 - file.count)
+        func put(_ slot: [UInt8], at index: Int) {
+            file.replaceSubrange((4096 + index * 4096)..<(4096 + index * 4096 + slot.count), with: slot)
+        }
+        put(Self.documentedSlot(Self.state(1).serialized(), sequence: 7), at: 1)
+        put(Self.documentedSlot(Self.state(2).serialized(), sequence: 6), at: 0)
+        #expect(try StateSlotFile.decode(file) == Self.state(1), "the higher sequence wins, in either slot")
+        put(Self.documentedSlot("version 2\nfailures x\n", sequence: 8), at: 0)
+        #expect(Self.decodeError(file)?.contains("failures") == true, "\(Self.decodeError(file) ?? "read as a state")")
     }
 
     @Test("a state too long for the slots grows them by a replace; one too long for any slot is refused, never cut")
