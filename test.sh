@@ -54,7 +54,7 @@ module_packages=(
     libpam-wrapper libnss-wrapper oathtool zbar-tools util-linux passwd
     clang libssl-dev  # the leak test's client (Benchmarks/client.c)
     postgresql postgresql-contrib libpq-dev pgbouncer  # FleetLoginTests, FleetPoolerTests
-    strace  # FleetPoolerTests counts the login process's connections
+    strace  # FleetPoolerTests counts the login process's connections; SyncCountTests its fsync and fdatasync calls
 )
 command_packages=(
     oathtool pamtester libpam-google-authenticator zbar-tools librsvg2-bin expect util-linux

@@ -12,6 +12,7 @@ import platform
 import re
 import shutil
 import statistics
+import struct
 import subprocess
 import sys
 import time
@@ -60,8 +61,21 @@ def secret_of(i):
 
 def write(path, text, mode=0o600):
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "w") as f:
+    with os.fdopen(fd, "wb" if isinstance(text, bytes) else "w") as f:
         f.write(text)
+
+
+def slot_state(text):
+    """A state file as the module leaves it after a login (Sources/TwoFactorCore/
+    StateSlotFile.swift): a 4 KiB header, then two 4 KiB slots, `text` in slot 1 at sequence 1.
+    With a text state file each user's first login would rewrite it whole (two fsyncs) instead
+    of updating it in place (one fdatasync). The module refuses a file it cannot read
+    (state-error), so a mistake here shows as failed logins."""
+    body = text.encode()
+    head = struct.pack("<QI", 1, len(body))
+    slot = head + hashlib.sha256(head + body).digest()[:16] + body
+    header = b"S2FASLOT" + struct.pack("<II", 1, 4096)
+    return header.ljust(4096, b"\0") + slot.ljust(4096, b"\0") + bytes(4096)
 
 
 def make_passwd():
@@ -87,7 +101,7 @@ def make_dataset(label, count, probes):
     os.makedirs(pamd)
     created = int(time.time()) - 86400
     old_step = int(time.time()) // 30 - 1000
-    state = "version 1\nlast_step %d\nfailures 0\nthrottled_until 0\nlocked 0\n" % old_step
+    state = slot_state("version 1\nlast_step %d\nfailures 0\nthrottled_until 0\nlocked 0\n" % old_step)
     oath_lines = []
     for i in range(count):
         name, secret = name_of(i), secret_of(i)
@@ -119,7 +133,7 @@ def reset_probes(base, count, probes):
     """Gives the first `probes` users a fresh state in every module (as if they had not
     logged in for a while), so another round of 3 logins each is possible."""
     old_step = int(time.time()) // 30 - 1000
-    state = "version 1\nlast_step %d\nfailures 0\nthrottled_until 0\nlocked 0\n" % old_step
+    state = slot_state("version 1\nlast_step %d\nfailures 0\nthrottled_until 0\nlocked 0\n" % old_step)
     for i in range(probes):
         name, secret = name_of(i), secret_of(i)
         b32 = base64.b32encode(secret).decode().rstrip("=")

@@ -101,7 +101,7 @@ echo "== building crypto shim"
 # open/openat live in libswiftGlibc.so, so their references are wrapped by mangled name. In
 # Embedded Swift they are the Glibc stand-in's C open and openat (packaging/embedded/Glibc),
 # wrapped by their C names.
-LOGIN_WRAPS="time stat lstat fstat read write close fsync fchmod fchown flock renameat unlinkat mkdir usleep
+LOGIN_WRAPS="time stat lstat fstat read write pwrite close fsync fdatasync fchmod fchown flock renameat unlinkat mkdir usleep
 socket connect send recv poll getsockopt getpeername
 getpwnam_r getpwuid_r getgrnam_r getgrouplist s2fa_pbkdf2_sha256 s2fa_run_detached"
 if [ "$EMBEDDED" -eq 1 ]; then

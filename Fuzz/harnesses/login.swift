@@ -829,8 +829,8 @@ public func fuzzLogin(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     if let after = contents(statePath), after != stateFileBefore, attempt.now < Int64(1) << 61 {
         let text = String(decoding: after, as: UTF8.self)
         do throws(FileFormatError) {
-            let written = try UserState.parse(text)
-            fuzzCheck(text.hasPrefix("version 2\n"), "the module wrote a state of another version: \(short([text]))")
+            let written = try StateSlotFile.decode(after)
+            fuzzCheck(StateSlotFile.isSlotFile(after), "the module wrote a state file of another layout: \(short([text]))")
             // Bound to the record it verified against: only its credentials' replay state, by the
             // fingerprints computed here (for a well-formed secret file read the same way twice).
             if attempt.shownSecret == nil, lf_faults_injected == 0, [0, 1, 5].contains(secretChoice % 8), rereadChoice & 0x80 == 0,
@@ -889,13 +889,13 @@ private func oracleAccepts(_ answer: String, secretText: String, lockedSecretTex
     // decision is made here.
     if verbose {
         fputs("oracle: secret \(parseReport { () throws(FileFormatError) in try SecretRecord.parse(lockedSecretText) }) "
-              + "state \(stateText.map { text in parseReport { () throws(FileFormatError) in try UserState.parse(text) } } ?? "none")\n", stderr)
+              + "state \(stateText.map { text in parseReport { () throws(FileFormatError) in try StateSlotFile.decode(Array(text.utf8)) } } ?? "none")\n", stderr)
     }
     guard let record = try? SecretRecord.parse(lockedSecretText),
           let before = try? SecretRecord.parse(secretText), before == record else { return false }
     var state = UserState()
     if let stateText {
-        guard let parsed = try? UserState.parse(stateText) else { return false }
+        guard let parsed = try? StateSlotFile.decode(Array(stateText.utf8)) else { return false }
         state = parsed
     }
     // The replay state of each credential, by the fingerprint computed here: a credential's own

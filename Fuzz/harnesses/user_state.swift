@@ -3,8 +3,11 @@
 // Properties: parse → serialize (always version 2) → parse is stable; the numbers, fingerprints
 // and credential lines stay within what the file holds; a failure, a backup try, an accepted
 // code of a credential and binding to a record, each on top of any parsed state, stay readable.
+// StateSlotFile: any bytes decode without trapping; a parsed state written into a new slot
+// file reads back, and a later in-place write torn at any byte leaves it.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzUserState(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    _ = try? StateSlotFile.decode(Array(UnsafeBufferPointer(start: data, count: size)))
     let text = fuzzText(data, size)
     guard let state = try? UserState.parse(text) else { return 0 }
     fuzzCheck(UserState.failuresRange.contains(state.failures), "failures out of range")
@@ -34,6 +37,21 @@ public func fuzzUserState(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let next = ThrottlePolicy.standard.recordingFailure(state, now: now)
     fuzzCheck((try? UserState.parse(next.serialized())) == next, "state after a failure does not round-trip")
     fuzzCheck(next.backupFailures == 0, "a failure did not start the backup tries over")
+    if let created = try? StateSlotFile.write(state, over: nil), case .replace(let file) = created {
+        fuzzCheck((try? StateSlotFile.decode(file)) == state, "a new slot file does not read back")
+        if let plan = try? StateSlotFile.write(next, over: file), case .inPlace(let offset, let bytes) = plan {
+            let cut = size % (bytes.count + 1)
+            var torn = file
+            torn.replaceSubrange(offset..<(offset + cut), with: bytes.prefix(cut))
+            var complete = file
+            complete.replaceSubrange(offset..<(offset + bytes.count), with: bytes)
+            let read = try? StateSlotFile.decode(torn)
+            fuzzCheck(read == state || (torn == complete && read == next), "a torn slot write did not leave the state before it")
+        }
+    } else {
+        fuzzCheck(serialized.utf8.count > StateSlotFile.maximumSlotSize - StateSlotFile.slotHeaderLength,
+                  "a state that fits a slot was refused")
+    }
     // So must a wrong backup code during a back-off, which is not a failure.
     let tried = ThrottlePolicy.standard.recordingBackupFailure(state)
     fuzzCheck(tried.failures == state.failures && tried.locked == state.locked, "a backup try counted as a failure")

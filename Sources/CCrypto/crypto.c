@@ -10,6 +10,7 @@
 #include <nettle/memops.h>
 #include <nettle/nist-keywrap.h>
 #include <nettle/pbkdf2.h>
+#include <nettle/sha2.h>
 
 /* Nettle copies key and data with memcpy, which must not get NULL even for length 0. */
 static const uint8_t *nonnull(const uint8_t *bytes)
@@ -115,6 +116,14 @@ size_t s2fa_hotp_values(int hash, const uint8_t *key, size_t key_length,
     default:
         return 0;
     }
+}
+
+void s2fa_sha256(const uint8_t *data, size_t length, uint8_t *out)
+{
+    struct sha256_ctx ctx;
+    sha256_init(&ctx);
+    sha256_update(&ctx, length, nonnull(data));
+    sha256_digest(&ctx, SHA256_DIGEST_SIZE, out);
 }
 
 int s2fa_equal_constant_time(const uint8_t *a, const uint8_t *b, size_t length)

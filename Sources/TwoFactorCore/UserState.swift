@@ -58,6 +58,19 @@ public struct UserState: Equatable, Sendable {
     /// before 1970 (a clock set before 1970) is written as 0.
     public static let throttledUntilRange: ClosedRange<Int64> = 0...Int64.max
 
+    /// The longest text `serialized()` writes for a state `parse` accepts with at most
+    /// `SecretRecord.maximumBackupCodes` used backup codes: every number at its longest (7
+    /// digits for a failure count, 19 for a time, 20 for a counter, 3 for drift steps), the most
+    /// of each repeated line, and each line's key, spaces and newline (27,205 bytes, 25,024 of
+    /// them the grace lines). `StateSlotFileTests` writes such a state and compares.
+    public static let maximumSerializedLength = 10 + 9 // version, locked
+        + (10 + 7) + (17 + 7) // failures, backup_failures
+        + (17 + 19) + (15 + 19) // throttled_until, last_accepted
+        + SecretRecord.maximumBackupCodes * (13 + 2 * BackupCodeHash.saltLength)
+        + GracePeriod.maximumRecords * (9 + 2 * GracePeriod.maximumServiceBytes + 2 * GracePeriod.maximumKeyBytes + 19)
+        + maximumCredentialStates * (14 + 16 + 20 + 19)
+        + (9 + 16 + 3 + 19) // drift
+
     /// The state of a user who never logged in.
     public init() {}
 

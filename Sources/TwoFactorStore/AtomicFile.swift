@@ -11,6 +11,12 @@ public enum AtomicFile {
     /// Writes `contents` to `path` atomically with `mode`, owned by `owner` when given.
     public static func write(_ contents: String, to path: String, mode: mode_t = 0o600,
                              owner: (uid: uid_t, gid: gid_t)? = nil) throws(StoreError) {
+        try write(bytes: Array(contents.utf8), to: path, mode: mode, owner: owner)
+    }
+
+    /// Writes `bytes` to `path` atomically with `mode`, owned by `owner` when given.
+    public static func write(bytes contents: [UInt8], to path: String, mode: mode_t = 0o600,
+                             owner: (uid: uid_t, gid: gid_t)? = nil) throws(StoreError) {
         let (directory, name) = split(path)
         try inDirectory(directory) { directoryFD throws(StoreError) in
             try replace(name, in: directoryFD, directory: directory, with: contents, mode: mode, owner: owner)
@@ -35,7 +41,7 @@ public enum AtomicFile {
     }
 
     /// The temporary-file-and-rename sequence inside an open directory.
-    private static func replace(_ name: String, in directoryFD: Int32, directory: String, with contents: String,
+    private static func replace(_ name: String, in directoryFD: Int32, directory: String, with contents: [UInt8],
                                 mode: mode_t, owner: (uid: uid_t, gid: gid_t)?) throws(StoreError) {
         let path = "\(directory)/\(name)"
         // Only uniqueness matters here (O_EXCL refuses a clash): the standard library's
@@ -45,7 +51,7 @@ public enum AtomicFile {
         let fd = retryingOnEINTR { openat(directoryFD, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
         if fd < 0 { throw .system(.create, "a temporary file in \(directory)") }
         var failure: StoreError?
-        do throws(WriteError) { try writeAll(fd, Array(contents.utf8)) } catch {
+        do throws(WriteError) { try writeAll(fd, contents) } catch {
             failure = StoreError(.write, temporaryPath, errno: error.errno)
         }
         if failure == nil {

@@ -85,7 +85,8 @@ public enum SafeFile {
     /// Reads the rest of an open file, at most `limit` bytes.
     static func readAll(_ fd: Int32, named: String, limit: Int) throws(StoreError) -> [UInt8] {
         var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
+        // 16 KiB: a state file (`StateSlotFile`, 12 KiB) in one read.
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
             let count = retryingOnEINTR { chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) } }
             if count < 0 { throw .system(.read, named) }

@@ -67,20 +67,16 @@ public struct Store: Sendable {
         try Self.readSecret(at: pendingPath(for: user), owners: trustedOwners, what: "pending enrollment")
     }
 
-    /// The user's state; a missing file is the initial state.
+    /// The user's state (`StateSlotFile`, or an older text file); a missing file is the
+    /// initial state, a damaged one an error.
     public func readState(user: String) throws(StoreError) -> UserState {
-        let path = statePath(for: user)
-        guard let text = try SafeFile.read(path, what: "state file", requirements: .init(allowedOwners: trustedOwners)) else {
-            return UserState()
-        }
-        do throws(FileFormatError) { return try UserState.parse(text) } catch {
-            throw StoreError(.refuse, path, detail: "is damaged: \(error.description)")
-        }
+        try StateFile.read(statePath(for: user), owners: trustedOwners)
     }
 
-    /// Replaces the user's state atomically. Call with the user's lock held.
+    /// Stores the user's state: in place with one fdatasync, or the first time (and to
+    /// upgrade a text file) by atomic replace. Call with the user's lock held.
     public func writeState(_ state: UserState, user: String) throws(StoreError) {
-        try AtomicFile.write(state.serialized(), to: statePath(for: user))
+        try StateFile.write(state, to: statePath(for: user), owners: trustedOwners)
     }
 
     /// Replaces a secret file atomically (mode 0600, optionally chowned for home mode).

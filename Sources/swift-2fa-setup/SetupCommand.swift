@@ -24,7 +24,7 @@ struct SetupCommand: ParsableCommand {
             EnrollCommand.self, ConfirmCommand.self, StatusCommand.self, VerifyCommand.self,
             CredentialsCommand.self, ResyncCommand.self, BackupCodesCommand.self, DisableCommand.self, UnlockCommand.self, ResetCommand.self,
             ImportCommand.self, ReportCommand.self, DbCommand.self, PamCommand.self,
-            SshCommand.self, ServeUserCommand.self,
+            SshCommand.self, ServeUserCommand.self, StateCommand.self,
         ],
         defaultSubcommand: EnrollCommand.self)
 }

@@ -146,12 +146,17 @@ struct FaultTests {
     }
 
     /// Prepares a secret and an old state for root outside the store, to be copied into
-    /// a fresh mount. Returns the record and the two files' paths.
-    private func prepared(_ harness: PAMHarness) throws -> (SecretRecord, secret: String, state: String) {
+    /// a fresh mount: the state in slots, or as a text file of an earlier version. Returns the
+    /// record and the two files' paths.
+    private func prepared(_ harness: PAMHarness, textState: Bool = false) throws -> (SecretRecord, secret: String, state: String) {
         let record = try harness.enroll("root")
         let old = UserState(lastStep: FaultSupport.step(record, offset: -10), failures: 1, throttledUntil: 0,
                             locked: false, usedBackupSalts: [])
-        try harness.store.writeState(old, user: "root")
+        if textState {
+            try AtomicFile.write(old.serialized(), to: harness.store.statePath(for: "root"))
+        } else {
+            try harness.store.writeState(old, user: "root")
+        }
         let secret = harness.root.appendingPathComponent("root.secret.prepared").path
         let state = harness.root.appendingPathComponent("root.state.prepared").path
         #expect(copyfile(harness.store.secretPath(for: "root"), secret))
@@ -169,12 +174,16 @@ struct FaultTests {
         run.stdout.split(separator: "\n").filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
     }
 
-    @Test("a full disk (64 KiB tmpfs store) fails closed with a state-error line and truncates nothing")
-    func fullDisk() throws {
+    @Test("a full disk (64 KiB tmpfs store): a state in slots is updated in place; a text state to upgrade fails closed and truncates nothing",
+          arguments: [false, true])
+    func fullDisk(textState: Bool) throws {
         let harness = try PAMHarness()
         try harness.moduleOnly()
-        let (record, secret, state) = try prepared(harness)
+        let (record, secret, state) = try prepared(harness, textState: textState)
         let store = harness.storeDirectory.path
+        // The state as the full store holds it after the login, copied out of the private mount.
+        let after = harness.root.appendingPathComponent("after")
+        try FileManager.default.createDirectory(at: after, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         PAMHarness.waitForFreshStep()
         let code = AuthenticatorApp.code(record.secret, record.parameters)
         let script = """
@@ -187,20 +196,74 @@ struct FaultTests {
             LD_PRELOAD=libpam_wrapper.so "$DRIVER" s2fa root \(code)
             echo "FREE $(df -k --output=avail "\(store)" | tail -1)"
             for f in root.secret root.state; do echo "SUM $f $(sha256sum < "\(store)/$f" | cut -c1-64)"; done
+            cp -p "\(store)/root.state" "\(after.path)/root.state"
             ls -a "\(store)" | sed 's/^/FILE /'
             """
         let run = try FaultSupport.launchInNamespace(harness, script: script).wait()
-        #expect(run.result == PAM.authError, "\(run.stdout)\(run.stderr)")
-        #expect(run.outcome == "state-error", "\(run.logs)")
-        #expect(run.attemptLine?.contains("No space left on device") == true, "\(run.attemptLine ?? "no line")")
-        #expect(run.attemptLine?.contains("not saved") == true)
         let sums = lines(run, "SUM ")
         #expect(sums.count == 2)
-        for (name, path) in [("root.secret", secret), ("root.state", state)] {
-            let expected = try sha256(path)
-            #expect(sums.contains("\(name) \(expected)"), "\(name) changed on the full disk: \(sums)")
-        }
+        #expect(sums.contains("root.secret \(try sha256(secret))"), "the secret changed on the full disk: \(sums)")
         #expect(!lines(run, "FILE ").contains { $0.contains(".tmp.") }, "a temporary file was left behind: \(lines(run, "FILE "))")
+        let stateAfter = try Store(directory: after.path).readState(user: "root")
+        if textState {
+            // The upgrade needs a new file, which the full disk refuses: nothing is changed.
+            #expect(run.result == PAM.authError, "\(run.stdout)\(run.stderr)")
+            #expect(run.outcome == "state-error", "\(run.logs)")
+            #expect(run.attemptLine?.contains("No space left on device") == true, "\(run.attemptLine ?? "no line")")
+            #expect(run.attemptLine?.contains("not saved") == true)
+            #expect(sums.contains("root.state \(try sha256(state))"), "the state changed on the full disk: \(sums)")
+        } else {
+            // The slots' blocks exist already: the in-place write needs no new block.
+            #expect(run.result == PAM.success, "\(run.stdout)\(run.stderr)")
+            #expect(run.outcome == "accepted-totp", "\(run.logs)")
+            #expect(stateAfter.lastStep == FaultSupport.step(record) && stateAfter.failures == 0, "\(stateAfter)")
+        }
+    }
+
+    @Test("a corrupted or cut slot: a login uses the other slot, or fails closed with a state-error line")
+    func damagedSlots() throws {
+        let harness = try PAMHarness()
+        try harness.moduleOnly("throttle_after=100 lock_after=100")
+        let record = try harness.enroll("root")
+        let path = harness.store.statePath(for: "root")
+        let slot1 = StateSlotFile.blockSize
+        let slot2 = StateSlotFile.blockSize + StateSlotFile.minimumSlotSize
+        let textStart = StateSlotFile.slotHeaderLength
+        // How the file is damaged, and the failures the login must start from (nil: it fails closed).
+        let cases: [(name: String, damage: (inout [UInt8]) -> Void, failuresBefore: Int?)] = [
+            ("slot 2 (newer) corrupted", { $0[slot2 + textStart + 3] ^= 0x20 }, 4),
+            ("slot 1 (older) corrupted", { $0[slot1 + textStart + 3] ^= 0x20 }, 5),
+            ("slot 2's checksum corrupted", { $0[slot2 + 14] ^= 0x01 }, 4),
+            ("cut inside slot 2", { $0.removeSubrange((slot2 + textStart + 4)...) }, 4),
+            ("both slots corrupted", { $0[slot1 + textStart + 3] ^= 0x20; $0[slot2 + textStart + 3] ^= 0x20 }, nil),
+            ("cut inside slot 1", { $0.removeSubrange((slot1 + textStart + 4)...) }, nil),
+            ("cut inside the header", { $0.removeSubrange(10...) }, nil),
+            ("emptied", { $0.removeAll() }, nil),
+        ]
+        PAMHarness.waitForFreshStep(margin: 10)
+        for (name, damage, failuresBefore) in cases {
+            // Slot 1 (sequence 1) holds 4 failures, slot 2 (sequence 2) 5.
+            unlink(path)
+            for failures in [4, 5] {
+                try harness.store.writeState(UserState(lastStep: FaultSupport.step(record, offset: -5), failures: failures,
+                                                       throttledUntil: 0, locked: false, usedBackupSalts: []), user: "root")
+            }
+            var bytes = Array(try #require(FaultSupport.contents(path)))
+            damage(&bytes)
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            if let failuresBefore {
+                let run = try harness.authenticate("root", answers: ["000000"])
+                #expect(run.outcome == "rejected", "\(name): \(run.logs)")
+                #expect(try harness.store.readState(user: "root").failures == failuresBefore + 1, "\(name)")
+            } else {
+                // Even a valid code is refused: no state is never "no failures, nothing used".
+                let run = try harness.authenticate("root", answers: [AuthenticatorApp.code(record.secret, record.parameters)])
+                #expect(run.result == PAM.authError, "\(name): \(run.stdout)")
+                #expect(run.outcome == "state-error", "\(name): \(run.logs)")
+                #expect(run.attemptLine?.contains("is damaged") == true, "\(name): \(run.attemptLine ?? "no line")")
+                #expect(FaultSupport.contents(path).map { Array($0) } == bytes, "\(name): the damaged file was changed")
+            }
+        }
     }
 
     @Test("a read-only store fails closed with a clear line and changes nothing", arguments: [false, true])

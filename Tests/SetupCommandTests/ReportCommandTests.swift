@@ -131,7 +131,9 @@ struct ReportCommandTests {
         #expect(when >= before && when <= Date().addingTimeInterval(2), "\(last)")
         #expect(report["alice"]?["throttled_until"] is String, "three wrong codes throttle")
         #expect(report["alice"]?["locked"] as? Bool == false)
-        #expect(try String(contentsOfFile: world.store.path + "/alice.state", encoding: .utf8).contains("last_accepted "))
+        let state = try world.run(["state", "--user", "alice"] + store)
+        #expect(state.status == 0 && state.stdout.hasPrefix("version 2\n") && state.stdout.contains("last_accepted "),
+                "\(state.stdout)\(state.stderr)")
 
         let text = try world.run(["report", "--service", "sshd", "--pam-dir", world.pamDir] + store)
         #expect(text.status == 0)

@@ -552,6 +552,26 @@ ssize_t __wrap_write(int fd, const void *buffer, size_t count)
     return (ssize_t)n;
 }
 
+/* pwrite: a write at `offset` that leaves the descriptor's position as it was (the state
+ * file's in-place update); short and failing like write. */
+ssize_t __real_pwrite(int fd, const void *buffer, size_t count, off_t offset);
+ssize_t __wrap_pwrite(int fd, const void *buffer, size_t count, off_t offset)
+{
+    if (!is_fake_fd(fd)) {
+        return __real_pwrite(fd, buffer, count, offset);
+    }
+    struct lf_fd *entry = fd_entry(fd);
+    if (entry == NULL || offset < 0) {
+        errno = entry == NULL ? EBADF : EINVAL;
+        return -1;
+    }
+    size_t position = entry->position;
+    entry->position = (size_t)offset;
+    ssize_t written = __wrap_write(fd, buffer, count);
+    entry->position = position;
+    return written;
+}
+
 int __real_close(int fd);
 int __wrap_close(int fd)
 {
@@ -678,6 +698,15 @@ int __wrap_fsync(int fd)
         return -1;
     }
     return 0;
+}
+
+int __real_fdatasync(int fd);
+int __wrap_fdatasync(int fd)
+{
+    if (!is_fake_fd(fd)) {
+        return __real_fdatasync(fd);
+    }
+    return __wrap_fsync(fd);
 }
 
 int __real_fchmod(int fd, mode_t mode);

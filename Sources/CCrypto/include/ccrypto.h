@@ -35,6 +35,9 @@ size_t s2fa_hmac(int hash, const uint8_t *key, size_t key_length,
 size_t s2fa_hotp_values(int hash, const uint8_t *key, size_t key_length,
                         uint64_t first_counter, size_t count, uint32_t *values);
 
+/** SHA-256 of data into out (32 bytes): the state file's slot checksum. */
+void s2fa_sha256(const uint8_t *data, size_t length, uint8_t *out);
+
 /** 1 when the two buffers are equal, compared in constant time (Nettle's memeql_sec); else 0. */
 int s2fa_equal_constant_time(const uint8_t *a, const uint8_t *b, size_t length);
 

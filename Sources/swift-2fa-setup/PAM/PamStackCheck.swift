@@ -212,10 +212,7 @@ struct PamStackCheck {
     /// The user's state (failures, last used step, ...): a fresh one without a file, nil
     /// when unreadable.
     private static func state(of user: String, in store: String) -> UserState? {
-        let text: String?
-        do { text = try PamDirectory(path: store).read("\(user).state") } catch { return nil }
-        guard let text else { return UserState() }
-        return try? UserState.parse(text)
+        try? Store(directory: store).readState(user: user)
     }
 
     /// Enrolls the throw-away user with this program (`enroll --pending`, then `confirm`),

@@ -216,11 +216,8 @@ install_pam_service() {
     chmod 0644 "$PAM_DIR/$service"
 }
 
-# failures_of USER: the consecutive failures in USER's state file (0 when there is none).
-failures_of() {
-    local file=$STORE/$1.state
-    if [[ -f $file ]]; then awk '$1 == "failures" { print $2 }' "$file"; else echo 0; fi
-}
+# failures_of USER: the consecutive failures in USER's state (0 when there is none).
+failures_of() { state_field "$1" failures; }
 
 random_suffix() { od -An -N4 -tx1 /dev/urandom | tr -d ' \n'; }
 random_password() { printf 'pw-%s-%s' "$(random_suffix)" "$(random_suffix)"; }
@@ -310,18 +307,23 @@ fresh_code() { oathtool --totp -b "$SECRET" -N "now + 30 seconds"; }
 # A code that is certainly not the current one (every digit shifted by 5).
 wrong_code() { oathtool --totp -b "$SECRET" | tr '0123456789' '5678901234'; }
 
-# state_field USER FIELD: a value from the module's state file (0 when absent).
+# state_text USER: the user's state as the store reads it (the hidden `swift-2fa-setup
+# state`: the one reader of the state file, whatever its layout), in the lines of the text
+# format version 2; nothing when it cannot be read.
+state_text() { "$S2FA_SETUP" state --user "$1" --store "$STORE" 2>/dev/null || true; }
+
+# state_field USER FIELD: a value from the user's state (0 when absent).
 state_field() {
-    local file=$STORE/$1.state value
-    value=$(awk -v k="$2" '$1 == k { print $2 }' "$file" 2>/dev/null || true)
+    local value
+    value=$(state_text "$1" | awk -v k="$2" '$1 == k { print $2 }')
     printf '%s\n' "${value:-0}"
 }
 
 # last_step USER: the step (or counter) last accepted for the user's first credential, from
-# the state file's first `credential FINGERPRINT LAST LAST_USED` line (0 when none).
+# the state's first `credential FINGERPRINT LAST LAST_USED` line (0 when none).
 last_step() {
     local value
-    value=$(awk '$1 == "credential" { print $3; exit }' "$STORE/$1.state" 2>/dev/null || true)
+    value=$(state_text "$1" | awk '$1 == "credential" { print $3; exit }')
     [[ $value =~ ^[0-9]+$ ]] || value=0
     printf '%s\n' "$value"
 }
