@@ -116,7 +116,10 @@ SHARED=$(mktemp -d /tmp/s2fa-e2e-install-shared.XXXXXX)
 E2E_CLEANUP_CMDS+=("rm -rf -- '$SHARED'")
 chmod 0755 "$SHARED"
 install -d -m 0755 "$SHARED/src" "$SHARED/build/release" "$SHARED/bin" "$SHARED/stub" "$SHARED/out"
-cp -a "$REPO_ROOT/install.sh" "$REPO_ROOT/test.sh" "$REPO_ROOT/man" "$SHARED/src/"
+# What install.sh installs from the source tree: man pages, the Cockpit page, the systemd units.
+install -d -m 0755 "$SHARED/src/packaging"
+cp -a "$REPO_ROOT/install.sh" "$REPO_ROOT/test.sh" "$REPO_ROOT/man" "$REPO_ROOT/cockpit" "$SHARED/src/"
+cp -a "$REPO_ROOT/packaging/systemd" "$SHARED/src/packaging/"
 MODULE_BUILT=$(built_module "$BUILD_DIR")
 RUNTIME_ARG=--module-runtime=${S2FA_MODULE_RUNTIME:-embedded}
 install -D -m 0644 "$MODULE_BUILT" "$SHARED/build/${MODULE_BUILT#"$BUILD_DIR"/}"
