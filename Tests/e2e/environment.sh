@@ -94,8 +94,9 @@ su_trace() {
 # access, execve ...
 hostile_opens() { su_trace "$1" | grep -E "^[0-9]+ +[a-z0-9_]+\((AT_FDCWD, |[0-9]+, )?\"$HOSTILE" || true; }
 
-# True when the su process opened the module.
-su_loaded_module() { su_trace "$1" | grep -qE "^[0-9]+ +open(at)?\(.*\"$S2FA_MODULE\""; }
+# True when the su process opened the module. grep reads to the end (no -q): a grep that
+# quit at the first match would end awk with SIGPIPE, and pipefail would make that "false".
+su_loaded_module() { su_trace "$1" | grep -E "^[0-9]+ +open(at)?\(.*\"$S2FA_MODULE\"" >/dev/null; }
 
 # compare CASE CLEAN HOSTILE WANTED_RC
 compare() {
