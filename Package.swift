@@ -143,6 +143,7 @@ let package = Package(
                         .embedInCode("FleetSchema/migrations/002-enrollment-right.sql"),
                         .embedInCode("FleetSchema/migrations/003-grace.sql"),
                         .embedInCode("FleetSchema/migrations/004-credentials.sql"),
+                        .embedInCode("FleetSchema/migrations/005-self-service.sql"),
                         .embedInCode("FleetSchema/functions.sql"),
                         .embedInCode("PoolerUnit/swift-2fa-pooler.service")]
         ),

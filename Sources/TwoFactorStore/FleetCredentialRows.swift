@@ -58,10 +58,10 @@ extension FleetStore {
     /// The user's credentials, in id order (never their secrets).
     public func credentials(user: String) throws(EnrollmentStoreError) -> [CredentialStatus] {
         var result: [CredentialStatus] = []
+        let (function, arguments) = call("credentials", [""], [user])
         for row in try connection.run("""
-            SELECT id, label, kind, algorithm, digits, period, "offset", next_counter, created, last_used
-              FROM swift2fa.credentials($1)
-            """, [user]) {
+            SELECT id, label, kind, algorithm, digits, period, "offset", next_counter, created, last_used FROM \(function)
+            """, arguments) {
             result.append(try FleetCredentialRows.status(row))
         }
         return result
@@ -84,8 +84,8 @@ extension FleetStore {
 
     /// Removes the credential `name` (an id or a label), never the last one. Returns its id and label.
     public func removeCredential(user: String, name: String) throws(EnrollmentStoreError) -> (id: Int, label: String) {
-        let row = try single(connection.run("SELECT id, label FROM swift2fa.remove_credential($1, $2)", [user, name]),
-                             columns: 2)
+        let (function, arguments) = call("remove_credential", ["", ""], [user, name])
+        let row = try single(connection.run("SELECT id, label FROM " + function, arguments), columns: 2)
         guard let id = row[0].flatMap({ Int($0) }), let label = row[1] else {
             throw EnrollmentStoreError(.databaseError, "swift2fa.remove_credential returned an unknown answer")
         }
@@ -94,7 +94,8 @@ extension FleetStore {
 
     /// Labels the credential `name` (an id or a label) `label`. Returns its id.
     public func renameCredential(user: String, name: String, label: String) throws(EnrollmentStoreError) -> Int {
-        let row = try single(connection.run("SELECT swift2fa.rename_credential($1, $2, $3)", [user, name, label]), columns: 1)
+        let (function, arguments) = call("rename_credential", ["", "", ""], [user, name, label])
+        let row = try single(connection.run("SELECT " + function, arguments), columns: 1)
         guard let id = row[0].flatMap({ Int($0) }) else {
             throw EnrollmentStoreError(.databaseError, "swift2fa.rename_credential returned no id")
         }

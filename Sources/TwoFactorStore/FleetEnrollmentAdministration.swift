@@ -36,16 +36,19 @@ extension FleetEnrollmentStore: EnrollmentAdministration {
     }
 
     /// One TOTP credential labelled `default`, not to be added, goes through the server's
-    /// function (enrollment at login); anything else needs the admin role.
+    /// function (enrollment at login); anything else needs the admin role, or a self-service
+    /// session (`FleetSelfService`), in which one not to be added replaces the enrollment when
+    /// confirmed.
     public func beginPending(user: String, record: SecretRecord) throws(EnrollmentStoreError) -> Int64 {
         guard record.credentials.count == 1, let credential = record.credentials.first, credential.isValid else {
             throw EnrollmentStoreError(.invalidArgument, "a pending enrollment holds one valid credential")
         }
-        if !record.addsToEnrollment, credential.label == Credential.defaultLabel, case .totp(_, 0) = credential.kind,
-           let parameters = credential.totpParameters {
-            return try connect().beginPending(user: user, secret: credential.secret, parameters: parameters)
+        let store = try connect()
+        if store.selfService == nil, !record.addsToEnrollment, credential.label == Credential.defaultLabel,
+           case .totp(_, 0) = credential.kind, let parameters = credential.totpParameters {
+            return try store.beginPending(user: user, secret: credential.secret, parameters: parameters)
         }
-        return try connect().beginPending(user: user, credential: credential, adds: record.addsToEnrollment)
+        return try store.beginPending(user: user, credential: credential, adds: record.addsToEnrollment)
     }
 
     public func confirmPending(user: String, code: String, replace: Bool) throws(EnrollmentStoreError) -> PendingConfirmation {

@@ -12,12 +12,32 @@ import TwoFactorCore
 public struct FleetStore<Connection: FleetConnection> {
     /// How statements reach the database.
     public let connection: Connection
+    /// Set for `serve-user`'s calls: `verify`, `status`, `credentials`, the credential changes,
+    /// new backup codes and pending credentials then go through the self_* functions with
+    /// this session (see `FleetSelfService`).
+    public var selfService: FleetSelfService?
 
     /// The default of `database_timeout`.
     public static var defaultTimeout: Int { FleetSettings.defaultTimeoutSeconds }
 
     public init(connection: Connection) {
         self.connection = connection
+    }
+
+    /// The call of the schema's function `name` with one parameter per entry of `casts` (a
+    /// type to cast to, or "" for text), or for a self-service caller that of `self_name`
+    /// with the session token as its last parameter; and the arguments to send with it.
+    func call(_ name: String, _ casts: [String], _ arguments: [String?]) -> (sql: String, arguments: [String?]) {
+        var casts = casts
+        var arguments = arguments
+        var function = "swift2fa." + name
+        if let selfService {
+            function = "swift2fa.self_" + name
+            casts.append("")
+            arguments.append(selfService.token)
+        }
+        let parameters = casts.enumerated().map { "$\($0.offset + 1)" + ($0.element.isEmpty ? "" : "::" + $0.element) }
+        return (function + "(" + parameters.joined(separator: ", ") + ")", arguments)
     }
 
     // MARK: Server functions (the server role may call these)
@@ -27,11 +47,17 @@ public struct FleetStore<Connection: FleetConnection> {
     /// `service` and `rhost`). The answer also says how many backup codes are left (nil when not
     /// enrolled), whether this attempt locked the factor, the label of the credential whose code
     /// was accepted, and a drift finding of a rejected code, as the file store's does.
+    /// A self-service caller's accepted answer also opens its session (`swift2fa.self_open`).
     public func verify(user: String, answer: String, service: String, rhost: String?) throws(EnrollmentStoreError) -> LoginVerification {
-        let row = try single(connection.run("""
-            SELECT outcome, failures, throttled_until, backup_codes_left, locked_now, credential, drift
-              FROM swift2fa.verify($1, $2, $3, $4)
-            """, [user, answer, service, rhost]), columns: 7)
+        let columns = "SELECT outcome, failures, throttled_until, backup_codes_left, locked_now, credential, drift FROM "
+        let rows: [[String?]]
+        if let selfService {
+            rows = try connection.run(columns + "swift2fa.self_open($1, $2, $3, $4, $5::integer)",
+                                      [user, answer, rhost, selfService.token, String(selfService.sessionSeconds)])
+        } else {
+            rows = try connection.run(columns + "swift2fa.verify($1, $2, $3, $4)", [user, answer, service, rhost])
+        }
+        let row = try single(rows, columns: 7)
         let backupCodesLeft = row[3].flatMap { Int($0) }
         guard let word = row[0], let outcome = LoginVerification.Outcome(rawValue: word), outcome != .enrollmentChanged,
               let failures = row[1].flatMap({ Int($0) }), let until = row[2].flatMap({ Int64($0) }),
@@ -86,13 +112,16 @@ public struct FleetStore<Connection: FleetConnection> {
     /// The admin's pending credential (TOTP or HOTP, with its label); with `adds` it joins the
     /// active enrollment when confirmed (`.notEnrolled` without one), else it is a new
     /// enrollment (`.alreadyEnrolled` with one). Returns the Unix time it expires at.
+    /// For a self-service caller without `adds`, the credential replaces the enrollment when
+    /// its code confirms it (`.notEnrolled` without one).
     public func beginPending(user: String, credential: Credential, adds: Bool) throws(EnrollmentStoreError) -> Int64 {
-        let row = try single(connection.run("""
-            SELECT swift2fa.admin_begin_pending($1, $2::bytea, $3, $4, $5, $6::integer, $7::integer, $8::bigint, $9::boolean)
-            """, [user, Self.byteaText(credential.secret), credential.label, credential.kindName, credential.algorithm.rawValue,
-                  String(credential.digits), credential.totpParameters.map { String($0.period) }, FleetCredentialRows.counter(of: credential),
-                  adds ? "true" : "false"]), columns: 1)
-        return try Self.time(row[0], of: "admin_begin_pending")
+        let (function, arguments) = call(selfService == nil ? "admin_begin_pending" : "begin_pending",
+                                          ["", "bytea", "", "", "", "integer", "integer", "bigint", "boolean"],
+            [user, Self.byteaText(credential.secret), credential.label, credential.kindName, credential.algorithm.rawValue,
+             String(credential.digits), credential.totpParameters.map { String($0.period) }, try FleetCredentialRows.counter(of: credential),
+             adds ? "true" : "false"])
+        let row = try single(connection.run("SELECT " + function, arguments), columns: 1)
+        return try Self.time(row[0], of: "begin_pending")
     }
 
     /// What confirming a pending enrollment came to.
@@ -105,9 +134,19 @@ public struct FleetStore<Connection: FleetConnection> {
     /// Activates the pending enrollment when `code` is a current code of its credential, with
     /// `backupCodes` (as shown to the user); a pending credential to add joins the active
     /// enrollment instead (`added`). `replace` (admin role only) replaces an active one.
+    /// A self-service caller confirms only a pending credential started through self-service,
+    /// adding it or replacing as it was started; an accepted code opens its session.
     public func confirmPending(user: String, code: String, backupCodes: [String], replace: Bool) throws(EnrollmentStoreError) -> Confirmation {
-        let row = try single(connection.run("SELECT swift2fa.confirm_pending($1, $2, $3::text[], $4::boolean)",
-                                      [user, code, Self.arrayText(backupCodes), replace ? "true" : "false"]), columns: 1)
+        let rows: [[String?]]
+        if let selfService {
+            rows = try connection.run("SELECT swift2fa.self_confirm_pending($1, $2, $3::text[], $4, $5::integer)",
+                                      [user, code, Self.arrayText(backupCodes), selfService.token,
+                                       String(selfService.sessionSeconds)])
+        } else {
+            rows = try connection.run("SELECT swift2fa.confirm_pending($1, $2, $3::text[], $4::boolean)",
+                                      [user, code, Self.arrayText(backupCodes), replace ? "true" : "false"])
+        }
+        let row = try single(rows, columns: 1)
         guard let word = row[0], let result = Confirmation(rawValue: word) else {
             throw EnrollmentStoreError(.databaseError, "swift2fa.confirm_pending returned an unknown answer")
         }
@@ -178,10 +217,11 @@ public struct FleetStore<Connection: FleetConnection> {
     }
 
     public func status(user: String) throws(EnrollmentStoreError) -> Status {
+        let (function, arguments) = call("status", [""], [user])
         let row = try single(connection.run("""
             SELECT status, algorithm, digits, period, created, backup_codes_left, pending_until, failures,
-                   throttled_until, locked, last_accepted, drift_credential, drift_reason, drift_at FROM swift2fa.status($1)
-            """, [user]), columns: 14)
+                   throttled_until, locked, last_accepted, drift_credential, drift_reason, drift_at FROM \(function)
+            """, arguments), columns: 14)
         guard let status = row[0], let failures = row[7].flatMap({ Int($0) }), let locked = row[9] else {
             throw EnrollmentStoreError(.databaseError, "swift2fa.status returned an unknown answer")
         }
@@ -217,8 +257,8 @@ public struct FleetStore<Connection: FleetConnection> {
 
     /// Replaces the user's backup codes (as shown to the user); false when not enrolled.
     public func regenerateBackupCodes(user: String, codes: [String]) throws(EnrollmentStoreError) -> Bool {
-        try single(connection.run("SELECT swift2fa.regenerate_backup_codes($1, $2::text[])",
-                            [user, Self.arrayText(codes)]), columns: 1)[0] == "t"
+        let (function, arguments) = call("regenerate_backup_codes", ["", "text[]"], [user, Self.arrayText(codes)])
+        return try single(connection.run("SELECT " + function, arguments), columns: 1)[0] == "t"
     }
 
     /// The fleet's policy (the settings table).
@@ -239,10 +279,12 @@ public struct FleetStore<Connection: FleetConnection> {
     }
 
     /// Gives an existing role the server rights (and nothing more), with enrollment at login
-    /// exactly when `enroll`. The database refuses PUBLIC and the admin role's members
+    /// exactly when `enroll` and the self-service socket's functions exactly when
+    /// `selfService`. The database refuses PUBLIC and the admin role's members
     /// (`.invalidArgument`).
-    public func grantServer(role: String, enroll: Bool) throws(EnrollmentStoreError) {
-        _ = try connection.run("SELECT swift2fa.grant_server($1, $2::boolean)", [role, enroll ? "true" : "false"])
+    public func grantServer(role: String, enroll: Bool, selfService: Bool) throws(EnrollmentStoreError) {
+        _ = try connection.run("SELECT swift2fa.grant_server($1, $2::boolean, $3::boolean)",
+                               [role, enroll ? "true" : "false", selfService ? "true" : "false"])
     }
 
     /// A role with the server rights.
@@ -250,17 +292,19 @@ public struct FleetStore<Connection: FleetConnection> {
         public let role: String
         /// True when it may also enroll users at login (begin_pending, confirm_pending).
         public let enroll: Bool
+        /// True when it may also serve the self-service socket (the self_* functions).
+        public let selfService: Bool
     }
 
     /// The roles with the server rights, by name (admin role only).
     public func serverRoles() throws(EnrollmentStoreError) -> [ServerRole] {
-        let rows = try connection.run("SELECT role, enroll FROM swift2fa.server_roles()", [])
+        let rows = try connection.run("SELECT role, enroll, self_service FROM swift2fa.server_roles()", [])
         var roles: [ServerRole] = []
         for row in rows {
-            guard row.count == 2, let role = row[0], let enroll = row[1] else {
+            guard row.count == 3, let role = row[0], let enroll = row[1], let selfService = row[2] else {
                 throw EnrollmentStoreError(.databaseError, "swift2fa.server_roles returned an unknown answer")
             }
-            roles.append(ServerRole(role: role, enroll: enroll == "t"))
+            roles.append(ServerRole(role: role, enroll: enroll == "t", selfService: selfService == "t"))
         }
         return roles
     }

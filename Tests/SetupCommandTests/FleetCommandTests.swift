@@ -243,7 +243,7 @@ struct FleetCommandTests {
                         "\(result.stderr)")
             }
             let granted = try CLI.run(["db", "grant-server", "web9", "--enroll", "--config", fleet.admin[1]])
-            #expect(granted.status == 0 && granted.stdout == "granted the server rights to web9; enrollment at login: yes\n",
+            #expect(granted.status == 0 && granted.stdout == "granted the server rights to web9; enrollment at login: yes; self-service: no (add --self-service to allow it)\n",
                     "\(granted.stdout)\(granted.stderr)")
             var status = try CLI.run(["db", "status", "--config", fleet.admin[1]])
             #expect(status.stdout.contains("server roles:      server_a (enroll), server_b, web9 (enroll)\n"), "\(status.stdout)")

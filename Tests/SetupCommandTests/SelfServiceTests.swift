@@ -16,11 +16,14 @@ final class SelfServiceServer {
     var sessions: String { temp.path + "-sessions" }
     private let process = Process()
 
-    init(sessionLifetime: Int = 300) throws {
+    /// `configuration`: the text of the configuration file (mode 0600), such as a fleet's
+    /// `database =` line.
+    init(sessionLifetime: Int = 300, configuration: String = "") throws {
         temp = try TempStore()
         socketDirectory = try TemporaryDirectory("s2fa-self", mode: 0o755)
         config = temp.path + "-conf"
-        #expect(FileManager.default.createFile(atPath: config, contents: Data(), attributes: [.posixPermissions: 0o644]))
+        #expect(FileManager.default.createFile(atPath: config, contents: Data(configuration.utf8),
+                                               attributes: [.posixPermissions: 0o600]))
         process.executableURL = URL(fileURLWithPath: CLI.binary)
         process.arguments = ["serve-user", "--socket", socketDirectory.file("self.sock"), "--store", temp.path,
                              "--config", config, "--sessions", temp.path + "-sessions",

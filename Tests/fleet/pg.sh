@@ -143,7 +143,7 @@ CREATE ROLE server_b LOGIN;
 CREATE DATABASE twofa OWNER twofa_admin;
 SQL
     load
-    run_psql twofa_admin primary -c "SELECT swift2fa.grant_server('server_a', true), swift2fa.grant_server('server_b', false)" >/dev/null
+    run_psql twofa_admin primary -c "SELECT swift2fa.grant_server('server_a', true, false), swift2fa.grant_server('server_b', false, false)" >/dev/null
     ;;
 load)
     load

@@ -246,19 +246,32 @@ check "granted role verifies" "not-enrolled" "$(verify server_c nobody 123456)"
 server_c=$("$pg" conninfo "$dir" server_c)
 check "granted role without --enroll cannot begin_pending" "42501" \
     "$(sqlstate "$server_c" "SELECT swift2fa.begin_pending('hal', '\\x$alice', 'SHA1', 6, 30)")"
-check "db grant-server --enroll" "granted the server rights to server_c; enrollment at login: yes" \
+check "db grant-server --enroll" "granted the server rights to server_c; enrollment at login: yes; self-service: no (add --self-service to allow it)" \
     "$("$setup" db grant-server server_c --enroll --database "$admin" 2>&1)"
 check "granted role with --enroll may begin_pending" "no error" \
     "$(sqlstate "$server_c" "SELECT swift2fa.begin_pending('hal', '\\x$alice', 'SHA1', 6, 30)")"
 check "db grant-server again without --enroll takes the enrollment right back" "42501" \
     "$("$setup" db grant-server server_c --database "$admin" >/dev/null 2>&1
        sqlstate "$server_c" "SELECT swift2fa.begin_pending('hal', '\\x$alice', 'SHA1', 6, 30)")"
-"$setup" db grant-server server_c --enroll --database "$admin" >/dev/null 2>&1
+check "granted role without --self-service cannot open a self-service session" "42501" \
+    "$(sqlstate "$server_c" "SELECT swift2fa.self_open('hal', '123456', NULL, repeat('ab', 32), 300)")"
+check "db grant-server --self-service" "granted the server rights to server_c; enrollment at login: no (add --enroll to allow it); self-service: yes" \
+    "$("$setup" db grant-server server_c --self-service --database "$admin" 2>&1)"
+check "granted role with --self-service may call self_open" "no error" \
+    "$(sqlstate "$server_c" "SELECT swift2fa.self_open('hal', '123456', NULL, repeat('ab', 32), 300)")"
+check "db status shows the self-service right" "yes" \
+    "$(has "$("$setup" db status --database "$admin" 2>&1 | grep '^server roles:')" 'server_c (self-service)')"
+check "a self-service function needs an open session of that user" "S2F03" \
+    "$(sqlstate "$server_c" "SELECT swift2fa.self_credentials('alice', repeat('ab', 32))")"
+check "the admin functions behind the self-service ones stay the admin's" "42501" \
+    "$(sqlstate "$server_c" "SELECT * FROM swift2fa.credentials('alice')")"
+"$setup" db grant-server server_c --enroll --self-service --database "$admin" >/dev/null 2>&1
 check "db revoke-server" "0" "$("$setup" db revoke-server server_c --database "$admin" >/dev/null 2>&1; echo $?)"
 check "revoked role is refused" "yes" "$(has "$(verify server_c nobody 123456)" 'permission denied')"
-check "revoked role has no enrollment right left" "false|false" \
+check "revoked role has no enrollment or self-service right left" "false|false|false" \
     "$(sql twofa_admin "SELECT has_function_privilege('server_c', 'swift2fa.begin_pending(text, bytea, text, integer, integer)', 'EXECUTE')
-                        || '|' || has_function_privilege('server_c', 'swift2fa.confirm_pending(text, text, text[], boolean)', 'EXECUTE')")"
+                        || '|' || has_function_privilege('server_c', 'swift2fa.confirm_pending(text, text, text[], boolean)', 'EXECUTE')
+                        || '|' || has_function_privilege('server_c', 'swift2fa.self_open(text, text, text, text, integer)', 'EXECUTE')")"
 
 # The tables' row counts (pg_stat_user_tables, n_live_tup: how many users are enrolled) are
 # out of reach of a role without the server rights: it may not connect to the database.

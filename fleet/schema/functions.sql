@@ -6,7 +6,8 @@
 -- the database's clock. Errors raised on purpose carry SQLSTATE S2F01..S2F05 or 25006:
 --   S2F01  the user already has an active enrollment
 --   S2F02  the user is not enrolled (or nothing is pending)
---   S2F03  only the admin role may do this
+--   S2F03  only the admin role may do this (or, for a self-service function, the user's
+--          session is not open: swift2fa.self_open)
 --   S2F04  invalid argument
 --   S2F05  an enrollment the admin started is pending: a server may not replace it
 --   25006  not a read-write session on the primary (a standby, or a read-only transaction)
@@ -184,6 +185,57 @@ BEGIN
     IF NOT swift2fa.is_admin() THEN
         RAISE EXCEPTION 'swift2fa: only the admin role may do this' USING ERRCODE = 'S2F03';
     END IF;
+END
+$$;
+
+-- The SHA-256 of a self-service session token (64 hex digits, made by `serve-user`); S2F04
+-- for anything else.
+CREATE OR REPLACE FUNCTION swift2fa.self_token_hash(p_token text) RETURNS bytea
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF p_token IS NULL OR p_token !~ '^[0-9a-f]{64}$' THEN
+        RAISE EXCEPTION 'swift2fa: invalid self-service session token' USING ERRCODE = 'S2F04';
+    END IF;
+    RETURN digest(p_token, 'sha256');
+END
+$$;
+
+-- True when `p_token` is an open self-service session of `p_user` (swift2fa.self_open).
+CREATE OR REPLACE FUNCTION swift2fa.has_self_session(p_user text, p_token text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT p_token IS NOT NULL AND p_token ~ '^[0-9a-f]{64}$'
+       AND EXISTS (SELECT 1 FROM swift2fa.self_session s
+                    WHERE s.token_hash = digest(p_token, 'sha256') AND s.user_name = p_user
+                      AND s.expires > swift2fa.now_seconds())
+$$;
+
+-- For the admin functions a user may also use through self-service (status, credentials, new
+-- backup codes, removing or renaming a credential): passes for the admin role, and for a call
+-- made by one of the self_* functions below, which put the caller's session token in the
+-- transaction's setting swift2fa.self_token. The token is checked here again, so setting it
+-- by hand gives nothing without an open session of `p_user`; and no server role may call
+-- these functions but through the self_* ones.
+CREATE OR REPLACE FUNCTION swift2fa.require_admin_or_self(p_user text) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF NOT swift2fa.is_admin() AND NOT swift2fa.has_self_session(p_user, current_setting('swift2fa.self_token', true)) THEN
+        RAISE EXCEPTION 'swift2fa: only the admin role, or the user through an open self-service session, may do this'
+            USING ERRCODE = 'S2F03';
+    END IF;
+END
+$$;
+
+-- Raises S2F03 unless `p_token` is an open self-service session of `p_user`, then lets the
+-- admin functions this transaction calls see it (require_admin_or_self). Ended sessions go.
+CREATE OR REPLACE FUNCTION swift2fa.enter_self_session(p_user text, p_token text) RETURNS void
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    DELETE FROM swift2fa.self_session WHERE expires <= swift2fa.now_seconds();
+    IF NOT swift2fa.has_self_session(p_user, p_token) THEN
+        RAISE EXCEPTION 'swift2fa: no open self-service session of % with this token (give a code again)', p_user
+            USING ERRCODE = 'S2F03';
+    END IF;
+    PERFORM set_config('swift2fa.self_token', p_token, true);
 END
 $$;
 
@@ -612,11 +664,11 @@ $$;
 -- Activates the pending enrollment when `p_code` is a current code of its credential, with the
 -- backup codes `p_codes`. A pending credential to add (`pending_add`) joins the active
 -- enrollment instead, its confirming code used, without new backup codes. Result: accepted,
--- added, rejected, not-pending or expired. Replacing an active enrollment (`p_replace`) needs
--- the admin role; without it an enrolled user raises S2F01. Only the admin and the roles
--- granted `--enroll` may call it. The audit row names the role (`enrolled` when accepted).
-CREATE OR REPLACE FUNCTION swift2fa.confirm_pending(p_user text, p_code text, p_codes text[], p_replace boolean)
-RETURNS text LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+-- added, rejected, not-pending or expired. Without `p_replace` an enrolled user raises S2F01.
+-- The audit row names the role (`enrolled` when accepted). Callers: confirm_pending and
+-- self_confirm_pending, which decide who may replace.
+CREATE OR REPLACE FUNCTION swift2fa.settle_pending(p_user text, p_code text, p_codes text[], p_replace boolean)
+RETURNS text LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     p swift2fa.pending;
     now_s bigint := swift2fa.now_seconds();
@@ -626,7 +678,6 @@ DECLARE
     match_counter bigint;
     result text;
 BEGIN
-    IF p_replace THEN PERFORM swift2fa.require_admin(); END IF;
     PERFORM swift2fa.lock_user(p_user);
     SELECT * INTO p FROM swift2fa.pending WHERE user_name = p_user;
     IF NOT FOUND THEN
@@ -672,6 +723,16 @@ BEGIN
     PERFORM swift2fa.audit_attempt(p_user, 'confirm', NULL,
                                    CASE result WHEN 'accepted' THEN 'enrolled' ELSE result END, NULL);
     RETURN result;
+END
+$$;
+
+-- settle_pending for the admin and the roles granted `--enroll` (enrollment at login);
+-- replacing an active enrollment (`p_replace`) needs the admin role.
+CREATE OR REPLACE FUNCTION swift2fa.confirm_pending(p_user text, p_code text, p_codes text[], p_replace boolean)
+RETURNS text LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+BEGIN
+    IF p_replace THEN PERFORM swift2fa.require_admin(); END IF;
+    RETURN swift2fa.settle_pending(p_user, p_code, p_codes, p_replace);
 END
 $$;
 
@@ -777,7 +838,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
 DECLARE
     c swift2fa.credential;
 BEGIN
-    PERFORM swift2fa.require_admin();
+    PERFORM swift2fa.require_admin_or_self(p_user);
     c := swift2fa.credential_named(p_user, p_name);
     IF (SELECT count(*) FROM swift2fa.credential x WHERE x.user_name = p_user) <= 1 THEN
         RAISE EXCEPTION 'swift2fa: ''%'' is the last credential; use disable (or --force) to remove the enrollment', c.label
@@ -798,7 +859,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
 DECLARE
     target integer;
 BEGIN
-    PERFORM swift2fa.require_admin();
+    PERFORM swift2fa.require_admin_or_self(p_user);
     target := (swift2fa.credential_named(p_user, p_name)).id;
     IF EXISTS (SELECT 1 FROM swift2fa.credential x WHERE x.user_name = p_user AND x.label = p_label AND x.id <> target) THEN
         RAISE EXCEPTION 'swift2fa: a credential is already labelled ''%''', left(p_label, 40) USING ERRCODE = 'S2F04';
@@ -888,7 +949,7 @@ RETURNS TABLE (id integer, label text, kind text, algorithm text, digits integer
                next_counter bigint, created bigint, last_used bigint)
 LANGUAGE plpgsql STABLE SECURITY DEFINER AS $$
 BEGIN
-    PERFORM swift2fa.require_admin();
+    PERFORM swift2fa.require_admin_or_self(p_user);
     RETURN QUERY
         SELECT c.id, c.label, c.kind, c.algorithm, c.digits, c.period, c."offset",
                CASE WHEN c.kind = 'HOTP' THEN CASE WHEN c.last_counter >= c.counter THEN c.last_counter + 1 ELSE c.counter END END,
@@ -926,7 +987,7 @@ DECLARE
     drifting swift2fa.credential;
     now_s bigint := swift2fa.now_seconds();
 BEGIN
-    PERFORM swift2fa.require_admin();
+    PERFORM swift2fa.require_admin_or_self(p_user);
     SELECT p.pending_until INTO pending_until FROM swift2fa.pending p
      WHERE p.user_name = p_user AND p.pending_until >= now_s;
     SELECT * INTO e FROM swift2fa.enrollment x WHERE x.user_name = p_user;
@@ -1003,7 +1064,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
 DECLARE
     e swift2fa.enrollment;
 BEGIN
-    PERFORM swift2fa.require_admin();
+    PERFORM swift2fa.require_admin_or_self(p_user);
     SELECT * INTO e FROM swift2fa.enrollment WHERE user_name = p_user FOR UPDATE;
     IF NOT FOUND THEN RETURN false; END IF;
     PERFORM swift2fa.store_backup_codes(p_user, e.backup_key, p_codes);
@@ -1027,6 +1088,157 @@ BEGIN
 END
 $$;
 
+-- Self-service functions ------------------------------------------------------------------
+
+-- `swift-2fa-setup serve-user` on a server acts for the local user who asked through these
+-- functions, granted with `db grant-server ROLE --self-service`. A session opens only with the
+-- user's accepted code, checked and counted as a login (self_open); every other function but
+-- self_confirm_pending needs its token. So a server can change a user's enrollment only with
+-- a code of that user, never another user's.
+
+-- A session of the enrolled `p_user` for `p_seconds` (1 to 900) with the token whose hash is
+-- `p_token_hash`. Each needs an accepted code of the user, so a user has few. Ended sessions go.
+CREATE OR REPLACE FUNCTION swift2fa.open_self_session(p_user text, p_token_hash bytea, p_seconds integer) RETURNS void
+LANGUAGE sql VOLATILE AS $$
+    DELETE FROM swift2fa.self_session s WHERE s.expires <= swift2fa.now_seconds();
+    INSERT INTO swift2fa.self_session (token_hash, user_name, expires, opened_by)
+         VALUES (p_token_hash, p_user, swift2fa.now_seconds() + least(greatest(coalesce(p_seconds, 300), 1), 900),
+                 session_user);
+$$;
+
+-- swift2fa.verify of `p_answer` for `p_user` (service `self-service`), and when accepted a
+-- session of `p_user` with the token `p_token` (64 hex digits, made by serve-user) for
+-- `p_seconds` (1 to 900).
+CREATE OR REPLACE FUNCTION swift2fa.self_open(p_user text, p_answer text, p_rhost text, p_token text, p_seconds integer,
+    OUT outcome text, OUT failures integer, OUT throttled_until bigint, OUT backup_codes_left integer,
+    OUT locked_now boolean, OUT credential text, OUT drift text)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+DECLARE
+    token_hash bytea := swift2fa.self_token_hash(p_token);
+BEGIN
+    SELECT * INTO outcome, failures, throttled_until, backup_codes_left, locked_now, credential, drift
+      FROM swift2fa.verify(p_user, p_answer, 'self-service', p_rhost);
+    IF outcome IN ('accepted-totp', 'accepted-hotp', 'accepted-backup') THEN
+        PERFORM swift2fa.open_self_session(p_user, token_hash, p_seconds);
+    END IF;
+END
+$$;
+
+-- swift2fa.status in the session `p_token`. Without an open session only for a user who is
+-- not enrolled (who has no code to give): `not enrolled` or `pending`, which prompt_digits
+-- already tells a server; for an enrolled user that raises S2F03.
+CREATE OR REPLACE FUNCTION swift2fa.self_status(p_user text, p_token text)
+RETURNS TABLE (status text, algorithm text, digits integer, period integer, created bigint, backup_codes_left integer,
+               pending_until bigint, failures integer, throttled_until bigint, locked boolean, last_accepted bigint,
+               drift_credential text, drift_reason text, drift_at bigint)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+DECLARE
+    until bigint;
+BEGIN
+    IF NOT swift2fa.has_self_session(p_user, p_token)
+       AND NOT EXISTS (SELECT 1 FROM swift2fa.enrollment e WHERE e.user_name = p_user) THEN
+        SELECT p.pending_until INTO until FROM swift2fa.pending p
+         WHERE p.user_name = p_user AND p.pending_until >= swift2fa.now_seconds();
+        RETURN QUERY SELECT CASE WHEN until IS NULL THEN 'not enrolled' ELSE 'pending' END, NULL::text, NULL::integer,
+            NULL::integer, NULL::bigint, NULL::integer, until, 0, NULL::bigint, false, NULL::bigint, NULL::text, NULL::text,
+            NULL::bigint;
+        RETURN;
+    END IF;
+    PERFORM swift2fa.enter_self_session(p_user, p_token);
+    RETURN QUERY SELECT * FROM swift2fa.status(p_user);
+END
+$$;
+
+-- swift2fa.credentials in the session `p_token`.
+CREATE OR REPLACE FUNCTION swift2fa.self_credentials(p_user text, p_token text)
+RETURNS TABLE (id integer, label text, kind text, algorithm text, digits integer, period integer, "offset" integer,
+               next_counter bigint, created bigint, last_used bigint)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+BEGIN
+    PERFORM swift2fa.enter_self_session(p_user, p_token);
+    RETURN QUERY SELECT * FROM swift2fa.credentials(p_user);
+END
+$$;
+
+-- swift2fa.regenerate_backup_codes in the session `p_token`.
+CREATE OR REPLACE FUNCTION swift2fa.self_regenerate_backup_codes(p_user text, p_codes text[], p_token text)
+RETURNS boolean LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+BEGIN
+    PERFORM swift2fa.enter_self_session(p_user, p_token);
+    RETURN swift2fa.regenerate_backup_codes(p_user, p_codes);
+END
+$$;
+
+-- swift2fa.remove_credential in the session `p_token` (never the last one).
+CREATE OR REPLACE FUNCTION swift2fa.self_remove_credential(p_user text, p_name text, p_token text,
+    OUT id integer, OUT label text)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+BEGIN
+    PERFORM swift2fa.enter_self_session(p_user, p_token);
+    SELECT * INTO id, label FROM swift2fa.remove_credential(p_user, p_name);
+END
+$$;
+
+-- swift2fa.rename_credential in the session `p_token`.
+CREATE OR REPLACE FUNCTION swift2fa.self_rename_credential(p_user text, p_name text, p_label text, p_token text)
+RETURNS integer LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+BEGIN
+    PERFORM swift2fa.enter_self_session(p_user, p_token);
+    RETURN swift2fa.rename_credential(p_user, p_name, p_label);
+END
+$$;
+
+-- A pending credential of the enrolled `p_user`, in the session `p_token`: with `p_add` a
+-- device to add, else a new phone that replaces the enrollment (its credentials and backup
+-- codes) when self_confirm_pending gets its code; the enrollment works as before until then.
+-- Returns the Unix time it expires at. S2F02 when the user is not enrolled.
+CREATE OR REPLACE FUNCTION swift2fa.self_begin_pending(p_user text, p_secret bytea, p_label text, p_kind text,
+    p_algorithm text, p_digits integer, p_period integer, p_counter bigint, p_add boolean, p_token text) RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+DECLARE
+    until bigint;
+BEGIN
+    PERFORM swift2fa.enter_self_session(p_user, p_token);
+    PERFORM swift2fa.lock_user(p_user);
+    IF NOT EXISTS (SELECT 1 FROM swift2fa.enrollment WHERE user_name = p_user) THEN
+        RAISE EXCEPTION 'swift2fa: % is not enrolled', p_user USING ERRCODE = 'S2F02';
+    END IF;
+    IF p_secret IS NULL OR octet_length(p_secret) NOT BETWEEN 10 AND 128 THEN
+        RAISE EXCEPTION 'swift2fa: invalid secret' USING ERRCODE = 'S2F04';
+    END IF;
+    until := swift2fa.put_pending(p_user, p_secret, p_label, p_kind, p_algorithm, p_digits, p_period, p_counter,
+                                  coalesce(p_add, false));
+    UPDATE swift2fa.pending SET self_service = true WHERE user_name = p_user;
+    RETURN until;
+END
+$$;
+
+-- Confirms the pending credential self_begin_pending started, with its own current code (the
+-- proof; no session needed): adds it, or replaces the enrollment with it and the backup codes
+-- `p_codes`. Then, as that code is one of the user's now, it opens the session `p_token` for
+-- `p_seconds` as self_open does. Result as settle_pending's; `not-pending` for a pending
+-- credential not started through self-service.
+CREATE OR REPLACE FUNCTION swift2fa.self_confirm_pending(p_user text, p_code text, p_codes text[], p_token text,
+    p_seconds integer) RETURNS text
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+DECLARE
+    token_hash bytea := swift2fa.self_token_hash(p_token);
+    p swift2fa.pending;
+    result text;
+BEGIN
+    PERFORM swift2fa.lock_user(p_user);
+    SELECT * INTO p FROM swift2fa.pending WHERE user_name = p_user;
+    IF NOT FOUND OR NOT p.self_service THEN
+        RETURN 'not-pending';
+    END IF;
+    result := swift2fa.settle_pending(p_user, p_code, p_codes, NOT p.pending_add);
+    IF result IN ('accepted', 'added') THEN
+        PERFORM swift2fa.open_self_session(p_user, token_hash, p_seconds);
+    END IF;
+    RETURN result;
+END
+$$;
+
 -- The server rights: use of the schema, CONNECT on the database (when the admin owns it),
 -- EXECUTE on the server functions, and with `p_enroll` on the enrollment functions too.
 CREATE OR REPLACE FUNCTION swift2fa.server_functions() RETURNS text[]
@@ -1042,10 +1254,35 @@ LANGUAGE sql IMMUTABLE AS $$
                  'swift2fa.confirm_pending(text, text, text[], boolean)']
 $$;
 
--- Gives `p_role` the server rights, with the enrollment right exactly when `p_enroll`
--- (granting without it takes that right back). Refuses PUBLIC, a missing role, and the admin
--- role, its members and superusers (S2F04): a server gets the server rights and nothing more.
-CREATE OR REPLACE FUNCTION swift2fa.grant_server(p_role name, p_enroll boolean) RETURNS void
+-- The self-service socket (`db grant-server ROLE --self-service`), off by default: with a user's
+-- code a server holding it can add a device to that user's enrollment fleet-wide.
+CREATE OR REPLACE FUNCTION swift2fa.self_service_functions() RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT ARRAY['swift2fa.self_open(text, text, text, text, integer)', 'swift2fa.self_status(text, text)',
+                 'swift2fa.self_credentials(text, text)', 'swift2fa.self_regenerate_backup_codes(text, text[], text)',
+                 'swift2fa.self_remove_credential(text, text, text)', 'swift2fa.self_rename_credential(text, text, text, text)',
+                 'swift2fa.self_begin_pending(text, bytea, text, text, text, integer, integer, bigint, boolean, text)',
+                 'swift2fa.self_confirm_pending(text, text, text[], text, integer)']
+$$;
+
+-- grant_server and server_roles of an earlier release have fewer arguments or columns (no
+-- self-service right); only the admin calls them, so no grant is lost.
+DROP FUNCTION IF EXISTS swift2fa.grant_server(name, boolean);
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                WHERE n.nspname = 'swift2fa' AND p.proname = 'server_roles'
+                  AND NOT ('self_service' = ANY (coalesce(p.proargnames, '{}')))) THEN
+        DROP FUNCTION swift2fa.server_roles();
+    END IF;
+END
+$$;
+
+-- Gives `p_role` the server rights, with the enrollment right exactly when `p_enroll` and the
+-- self-service right exactly when `p_self_service` (granting without one takes it back).
+-- Refuses PUBLIC, a missing role, and the admin role, its members and superusers (S2F04): a
+-- server gets the server rights and nothing more.
+CREATE OR REPLACE FUNCTION swift2fa.grant_server(p_role name, p_enroll boolean, p_self_service boolean) RETURNS void
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     f text;
@@ -1075,6 +1312,10 @@ BEGIN
         EXECUTE format(CASE WHEN p_enroll THEN 'GRANT EXECUTE ON FUNCTION %s TO %I'
                             ELSE 'REVOKE EXECUTE ON FUNCTION %s FROM %I' END, f, p_role);
     END LOOP;
+    FOREACH f IN ARRAY swift2fa.self_service_functions() LOOP
+        EXECUTE format(CASE WHEN p_self_service THEN 'GRANT EXECUTE ON FUNCTION %s TO %I'
+                            ELSE 'REVOKE EXECUTE ON FUNCTION %s FROM %I' END, f, p_role);
+    END LOOP;
 END
 $$;
 
@@ -1084,7 +1325,7 @@ DECLARE
     f text;
 BEGIN
     PERFORM swift2fa.require_admin();
-    FOREACH f IN ARRAY swift2fa.server_functions() || swift2fa.enroll_functions() LOOP
+    FOREACH f IN ARRAY swift2fa.server_functions() || swift2fa.enroll_functions() || swift2fa.self_service_functions() LOOP
         EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM %I', f, p_role);
     END LOOP;
     EXECUTE format('REVOKE USAGE ON SCHEMA swift2fa FROM %I', p_role);
@@ -1095,19 +1336,22 @@ END
 $$;
 
 -- The roles with the server rights (EXECUTE on verify, also through membership), not
--- counting the admin role, its members and superusers; `enroll`: also the enrollment right.
-CREATE OR REPLACE FUNCTION swift2fa.server_roles() RETURNS TABLE (role name, enroll boolean)
+-- counting the admin role, its members and superusers; `enroll`: also the enrollment right;
+-- `self_service`: also the self-service right.
+CREATE OR REPLACE FUNCTION swift2fa.server_roles() RETURNS TABLE (role name, enroll boolean, self_service boolean)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     owner oid := (SELECT nspowner FROM pg_namespace WHERE nspname = 'swift2fa');
 BEGIN
     PERFORM swift2fa.require_admin();
     RETURN QUERY
-        SELECT r.rolname, bool_and(has_function_privilege(r.oid, f, 'EXECUTE'))
-          FROM pg_roles r, unnest(swift2fa.enroll_functions()) AS f
+        SELECT r.rolname,
+               (SELECT bool_and(has_function_privilege(r.oid, f, 'EXECUTE')) FROM unnest(swift2fa.enroll_functions()) f),
+               (SELECT bool_and(has_function_privilege(r.oid, f, 'EXECUTE')) FROM unnest(swift2fa.self_service_functions()) f)
+          FROM pg_roles r
          WHERE has_function_privilege(r.oid, 'swift2fa.verify(text, text, text, text)', 'EXECUTE')
            AND NOT pg_has_role(r.oid, owner, 'MEMBER')
-         GROUP BY r.rolname ORDER BY r.rolname;
+         ORDER BY r.rolname;
 END
 $$;
 

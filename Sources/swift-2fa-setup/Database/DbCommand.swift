@@ -69,25 +69,36 @@ struct DbGrantServerCommand: ParsableCommand {
             option, and 'enroll --pending' and 'confirm' with that role): EXECUTE on \
             begin_pending and confirm_pending. Without it the role does not get that right, \
             or loses it. A server never replaces an active enrollment, nor a pending one the \
-            admin started. PUBLIC, the admin role and its members are refused.
+            admin started. With --self-service the role may also serve the self-service \
+            socket (serve-user): with a user's code it opens a short session for that user, \
+            in which the user sees their status and changes their own devices and backup codes \
+            (EXECUTE on the self_* functions). A server with that right and one code of a user \
+            can add a device to the user's enrollment on every server: grant it to the servers \
+            whose users manage their codes there. Without a flag the role does not get that \
+            right, or loses it. PUBLIC, the admin role and its members are refused.
             """)
 
     @OptionGroup var connection: DbConnectionOptions
     @Argument(help: "The PostgreSQL role of a server.") var role: String
     @Flag(help: "Also let the role enroll users at login (begin_pending, confirm_pending).") var enroll = false
+    @Flag(help: "Also let the role serve the self-service socket for its users (the self_* functions).")
+    var selfService = false
 
     func run() throws {
         let store = try connection.store()
-        try storeCall { () throws(EnrollmentStoreError) in try store.grantServer(role: role, enroll: enroll) }
+        try storeCall { () throws(EnrollmentStoreError) in
+            try store.grantServer(role: role, enroll: enroll, selfService: selfService)
+        }
         Output.line("granted the server rights to \(role); enrollment at login: "
-                    + (enroll ? "yes" : "no (add --enroll to allow it)"))
+                    + (enroll ? "yes" : "no (add --enroll to allow it)") + "; self-service: "
+                    + (selfService ? "yes" : "no (add --self-service to allow it)"))
     }
 }
 
 /// `db revoke-server ROLE`.
 struct DbRevokeServerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "revoke-server", abstract: "Take the server rights back from a role, the enrollment right too.")
+        commandName: "revoke-server", abstract: "Take the server rights back from a role, the enrollment and self-service rights too.")
 
     @OptionGroup var connection: DbConnectionOptions
     @Argument(help: "The PostgreSQL role of a server.") var role: String
@@ -130,9 +141,15 @@ struct DbStatusCommand: ParsableCommand {
         if info.isAdmin, info.schemaVersion != nil {
             let roles = try storeCall { () throws(EnrollmentStoreError) in try store.serverRoles() }
             Output.line("server roles:      " + (roles.isEmpty ? "none (swift-2fa-setup db grant-server ROLE)"
-                : roles.map { $0.role + ($0.enroll ? " (enroll)" : "") }.joined(separator: ", ")))
+                : roles.map(Self.described).joined(separator: ", ")))
         }
         if info.schemaVersion == nil { throw SetupFailure.reported(.ioError) }
+    }
+
+    /// A role with its extra rights, such as `server_a (enroll, self-service)`.
+    private static func described(_ role: FleetStore.ServerRole) -> String {
+        let rights = (role.enroll ? ["enroll"] : []) + (role.selfService ? ["self-service"] : [])
+        return role.role + (rights.isEmpty ? "" : " (" + rights.joined(separator: ", ") + ")")
     }
 }
 

@@ -13,6 +13,7 @@ enum DbSchema {
         SchemaFile(path: "migrations/002-enrollment-right.sql", contents: PackageResources._02_enrollment_right_sql),
         SchemaFile(path: "migrations/003-grace.sql", contents: PackageResources._03_grace_sql),
         SchemaFile(path: "migrations/004-credentials.sql", contents: PackageResources._04_credentials_sql),
+        SchemaFile(path: "migrations/005-self-service.sql", contents: PackageResources._05_self_service_sql),
     ]
 
     /// Functions, grants and checks, safe to run again.

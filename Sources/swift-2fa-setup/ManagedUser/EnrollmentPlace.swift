@@ -8,14 +8,17 @@ struct EnrollmentPlace {
     let location: SecretLocation
     let enrollments: any EnrollmentAdministration
 
-    init(account: PasswdEntry, options: ModuleOptions, invokerIsRoot: Bool) throws(SetupFailure) {
+    /// `selfService`: in fleet mode, the session every call goes through (`serve-user`).
+    init(account: PasswdEntry, options: ModuleOptions, invokerIsRoot: Bool,
+         selfService: FleetSelfService? = nil) throws(SetupFailure) {
         store = Store(directory: options.storeDirectory)
         guard let location = options.secretLocation(for: account, storeOwners: store.trustedOwners) else {
             throw .usage("--secret-file expands to a relative path for \(account.name)")
         }
         self.location = location
         if let fleet = options.fleet {
-            let database = FleetStore(conninfo: fleet.conninfo, timeout: fleet.timeoutSeconds)
+            var database = FleetStore(conninfo: fleet.conninfo, timeout: fleet.timeoutSeconds)
+            database.selfService = selfService
             enrollments = FleetEnrollmentStore(connect: { () throws(EnrollmentStoreError) in database })
         } else if location.isHomeMode {
             let file = HomeSecretFile(path: location.path, owners: location.owners, account: account)

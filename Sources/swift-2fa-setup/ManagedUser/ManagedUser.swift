@@ -30,9 +30,10 @@ struct ManagedUser {
     var homeMode: Bool { location.isHomeMode }
 
     /// Resolves the command line options. The invoking user comes from getuid(),
-    /// never from $USER or $HOME.
+    /// never from $USER or $HOME. `selfService` (root only, fleet mode only) makes every
+    /// call to the fleet go through the self-service session (`FleetSelfService`).
     static func resolve(requestedUser: String?, configPath: String?, storeDirectory: String?,
-                        secretTemplate: String?) throws(SetupFailure) -> ManagedUser {
+                        secretTemplate: String?, selfService: FleetSelfService? = nil) throws(SetupFailure) -> ManagedUser {
         let invokerIsRoot = getuid() == 0 && geteuid() == 0
         let invoker: PasswdEntry
         do throws(PasswdLookupError) { invoker = try PasswdEntry.lookup(uid: getuid()) } catch {
@@ -57,7 +58,11 @@ struct ManagedUser {
         if options.fleet != nil && secretTemplate != nil {
             throw .usage("--secret-file cannot be used when the configuration file names a database")
         }
-        let place = try EnrollmentPlace(account: account, options: options, invokerIsRoot: invokerIsRoot)
+        if selfService != nil && (!invokerIsRoot || options.fleet == nil) {
+            throw .usage("--self-service is serve-user's own option, for root in fleet mode")
+        }
+        let place = try EnrollmentPlace(account: account, options: options, invokerIsRoot: invokerIsRoot,
+                                        selfService: selfService)
         return ManagedUser(account: account, store: place.store, location: place.location, invokerIsRoot: invokerIsRoot,
                            userGiven: requestedUser != nil, enrollments: place.enrollments, inFleet: options.fleet != nil,
                            notifyProgram: options.notifyProgram)

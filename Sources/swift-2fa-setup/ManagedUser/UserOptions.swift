@@ -16,11 +16,17 @@ struct UserOptions: ParsableArguments {
         valueName: "path"))
     var secretFile: String?
 
+    /// `serve-user`'s own calls in fleet mode: the self-service session is read from standard
+    /// input (see `SelfServiceSessionInput`), and the fleet is used through it.
+    @Flag(name: .customLong("self-service"), help: .hidden)
+    var selfService = false
+
     /// Checks the options, reads the configuration file and looks the user up; the result
     /// says where everything is and which policy applies.
     func resolve() throws(SetupFailure) -> ManagedUser {
         try ManagedUser.resolve(requestedUser: user, configPath: files.config, storeDirectory: files.store,
-                                secretTemplate: secretFile)
+                                secretTemplate: secretFile,
+                                selfService: selfService ? try SelfServiceSessionInput.read() : nil)
     }
 
     /// The options as they must be repeated in a later command (for hints), e.g.

@@ -68,12 +68,27 @@ struct SelfServiceEndpoint {
     }
 
     /// The proof checked, then the command run for the caller; also whether it was a change.
+    /// In fleet mode the database checks the proof again: an accepted code opens a session
+    /// there too, with the same token, and the command acts only through it
+    /// (`FleetSelfService`, handed over on its standard input).
     private func perform(_ request: SelfServiceRequest, account: PasswdEntry) throws(SetupFailure) -> (SelfServiceResponse, Bool) {
         guard sessions.prepareDirectory() else {
             throw .io("the self-service directory \(sessions.directory) is not root's and private")
         }
-        let target = try ManagedUser.resolve(requestedUser: account.name, configPath: configPath,
+        let token: String
+        if case .session(let given) = request.proof {
+            token = given
+        } else {
+            guard let fresh = SelfServiceSessions.newToken() else { throw .io("no random bytes for a session token") }
+            token = fresh
+        }
+        let fleetSession = FleetSelfService(token: token, sessionSeconds: Int(min(sessions.lifetime, 900)))
+        var target = try ManagedUser.resolve(requestedUser: account.name, configPath: configPath,
                                              storeDirectory: storeDirectory, secretTemplate: nil)
+        if target.inFleet {
+            target = try ManagedUser.resolve(requestedUser: account.name, configPath: configPath,
+                                             storeDirectory: storeDirectory, secretTemplate: nil, selfService: fleetSession)
+        }
         let attempts = ConfirmAttempts(directory: sessions.directory)
         var newSession: String?
         switch request.proof {
@@ -85,7 +100,7 @@ struct SelfServiceEndpoint {
             let verification = try target.verify(code)
             for event in verification.hookEvents { target.notify(event) }
             if verification.outcome.isAccepted {
-                newSession = sessions.create(for: account.uid, now: Enrollment.now())
+                newSession = sessions.record(token, for: account.uid, now: Enrollment.now()) ? token : nil
             } else if !(request.operation == .status && verification.outcome == .notEnrolled) {
                 // `status` of a user who is not enrolled still says so, as the command does.
                 throw target.refusal(for: verification)
@@ -96,7 +111,8 @@ struct SelfServiceEndpoint {
                                    + "try again after \(Output.isoDate(until))")
             }
         }
-        let captured = try Subprocess.capture([try Subprocess.ownExecutable()] + arguments(for: request, user: account.name),
+        let command = [try Subprocess.ownExecutable()] + arguments(for: request, user: account.name, inFleet: target.inFleet)
+        let captured = try Subprocess.capture(command, input: target.inFleet ? SelfServiceSessionInput.line(fleetSession) : "",
                                               environment: Self.environment, timeout: Self.commandSeconds)
         if case .confirm = request.operation, captured.status == ExitStatus.success.rawValue || captured.status == ExitStatus.refused.rawValue {
             attempts.record(uid: account.uid, accepted: captured.status == ExitStatus.success.rawValue, now: Enrollment.now())
@@ -107,9 +123,9 @@ struct SelfServiceEndpoint {
     }
 
     /// Root's command line for `request` on behalf of `user`. Values from the request follow
-    /// `=` or `--`, so none is ever read as an option.
-    private func arguments(for request: SelfServiceRequest, user: String) -> [String] {
-        var target = ["--user", user]
+    /// `=` or `--`, so none is ever read as an option. In fleet mode the command reads the session from its standard input (`--self-service`).
+    private func arguments(for request: SelfServiceRequest, user: String, inFleet: Bool) -> [String] {
+        var target = ["--user", user] + (inFleet ? ["--self-service"] : [])
         if let configPath { target += ["--config", configPath] }
         if let storeDirectory { target += ["--store", storeDirectory] }
         let json = request.json ? ["--json"] : []

@@ -19,17 +19,20 @@ struct SelfServiceSessions {
     let directory: String
     let lifetime: Int64
 
-    /// A new token for `uid`, recorded; nil (and no session) when it cannot be recorded.
-    func create(for uid: uid_t, now: Int64) -> String? {
-        guard prepareDirectory(), let bytes = SecureRandom.bytes(32) else { return nil }
-        let token = Hex.encode(bytes)
-        guard let digest = Self.digest(token) else { return nil }
+    /// A new token, not recorded yet; nil when the system gives no random bytes.
+    static func newToken() -> String? {
+        SecureRandom.bytes(32).map(Hex.encode)
+    }
+
+    /// Records `token` as `uid`'s session from `now`; false (and no session) when it cannot.
+    func record(_ token: String, for uid: uid_t, now: Int64) -> Bool {
+        guard prepareDirectory(), let digest = Self.digest(token) else { return false }
         do throws(StoreError) {
             try AtomicFile.write("\(now + lifetime) \(digest)\n", to: path(for: uid), mode: 0o600)
         } catch {
-            return nil
+            return false
         }
-        return token
+        return true
     }
 
     /// True when `token` is `uid`'s current, unexpired token.

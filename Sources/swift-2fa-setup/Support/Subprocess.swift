@@ -56,24 +56,31 @@ enum Subprocess {
         let stderr: [UInt8]
     }
 
-    /// Runs `arguments[0]` (an absolute path) with `environment` only, standard input from
-    /// /dev/null, and collects its standard output and error apart. After `timeout` seconds
-    /// it is killed (status 128 + 9).
-    static func capture(_ arguments: [String], environment: [String], timeout: Int32) throws(SetupFailure) -> Captured {
-        let (outPipe, errPipe) = try twoPipes()
+    /// Runs `arguments[0]` (an absolute path) with `environment` only, `input` (a line or
+    /// two: it must fit in a pipe) on its standard input, and collects its standard output
+    /// and error apart. After `timeout` seconds it is killed (status 128 + 9).
+    static func capture(_ arguments: [String], input: String = "", environment: [String],
+                        timeout: Int32) throws(SetupFailure) -> Captured {
+        let (outPipe, errPipe, inPipe) = try threePipes()
+        // Written before the program starts (it fits in the pipe), so that a program that
+        // ends at once cannot raise SIGPIPE here.
+        let bytes = Array(input.utf8)
+        _ = bytes.withUnsafeBytes { write(inPipe[1], $0.baseAddress, $0.count) }
+        close(inPipe[1])
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, inPipe[0], STDIN_FILENO)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], STDOUT_FILENO)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], STDERR_FILENO)
         let pid: pid_t
         do throws(SetupFailure) { pid = try spawn(arguments, actions: &actions, environment: environment) } catch {
-            for fd in outPipe + errPipe { close(fd) }
+            for fd in outPipe + errPipe + [inPipe[0]] { close(fd) }
             throw error
         }
         close(outPipe[1])
         close(errPipe[1])
+        close(inPipe[0])
         var collected: [[UInt8]] = [[], []]
         var fds = [pollfd(fd: outPipe[0], events: Int16(POLLIN), revents: 0),
                    pollfd(fd: errPipe[0], events: Int16(POLLIN), revents: 0)]
@@ -107,15 +114,27 @@ enum Subprocess {
     /// Two pipes, close-on-exec: only the child's stdin, stdout and stderr (the dup2 copies)
     /// stay open in it.
     private static func twoPipes() throws(SetupFailure) -> ([Int32], [Int32]) {
-        var first: [Int32] = [-1, -1]
-        var second: [Int32] = [-1, -1]
-        guard pipe(&first) == 0 else { throw .io("cannot create a pipe: \(errnoText())") }
-        guard pipe(&second) == 0 else {
+        let first = try closeOnExecPipe()
+        do throws(SetupFailure) { return (first, try closeOnExecPipe()) } catch {
             close(first[0]); close(first[1])
-            throw .io("cannot create a pipe: \(errnoText())")
+            throw error
         }
-        for fd in first + second { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        return (first, second)
+    }
+
+    /// Three pipes, as `twoPipes`.
+    private static func threePipes() throws(SetupFailure) -> ([Int32], [Int32], [Int32]) {
+        let (first, second) = try twoPipes()
+        do throws(SetupFailure) { return (first, second, try closeOnExecPipe()) } catch {
+            for fd in first + second { close(fd) }
+            throw error
+        }
+    }
+
+    private static func closeOnExecPipe() throws(SetupFailure) -> [Int32] {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw .io("cannot create a pipe: \(errnoText())") }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return fds
     }
 
     /// Runs a program with this process's stdin, stdout and stderr; returns its exit status.
