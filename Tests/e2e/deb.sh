@@ -79,7 +79,7 @@ grep -q 'swift-2fa-setup enroll --user NAME' "$WORK/dpkg.log" && grep -q 'swift-
     pass "postinst prints the next steps (enroll, pam enable sshd, the README)" || fail "postinst prints the next steps" "$(cat "$WORK/dpkg.log")"
 [[ $(stat -c '%U %a' /var/lib/swift-2fa) == "root 700" ]] && pass "postinst: /var/lib/swift-2fa root 0700" || fail "postinst: /var/lib/swift-2fa root 0700"
 [[ $(sha256sum </etc/pam.d/common-auth) == "$common_auth" ]] && pass "the pam-auth-update profile is off after install" || fail "the pam-auth-update profile is off after install"
-ldd /usr/bin/swift-2fa-setup | grep -qi swift && fail "swift-2fa-setup needs no Swift library" || pass "swift-2fa-setup needs no Swift library"
+ldd /usr/bin/swift-2fa-setup | grep -i swift >/dev/null && fail "swift-2fa-setup needs no Swift library" || pass "swift-2fa-setup needs no Swift library"
 [[ -f /usr/share/doc/swift-2fa/pam.d-example/sudo && -f /usr/share/man/man1/swift-2fa-setup.1.gz ]] && pass "docs and man pages installed" || fail "docs and man pages installed"
 
 # 3. A user (only in this namespace: /etc is an overlay) who may use sudo; enrolled.
