@@ -86,7 +86,8 @@ struct FleetSelfServiceTests {
             #expect(added.status == 0, "\(added.stderr)")
             let newSecret = try #require(try added.json()["secret"] as? String)
             #expect(try fleet.socket.client(["confirm", "--code", "000000"]).status == 1)
-            let confirmed = try fleet.socket.client(["confirm", "--json", "--code", try CLI.oathtool(newSecret)])
+            // The code on standard input, as the Cockpit page gives it (never on a command line).
+            let confirmed = try fleet.socket.client(["confirm", "--json"], input: try CLI.oathtool(newSecret) + "\n")
             #expect(confirmed.status == 0, "\(confirmed.stderr)")
             #expect(try confirmed.json()["credential"] as? String == "phone2")
 

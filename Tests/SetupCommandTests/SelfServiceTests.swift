@@ -193,7 +193,8 @@ struct SelfServiceTests {
         let phoneSecret = try #require(try replacing.json()["secret"] as? String)
         awayFromStepBoundary()
         #expect(try server.client(["status", "--code", try CLI.oathtool(secret, at: AuthenticatorApp.now() + 30)]).status == 0, "the old phone still works")
-        let replaced = try server.client(["confirm", "--json", "--code", try CLI.oathtool(phoneSecret)])
+        // The code on standard input, as the Cockpit page gives it (never on a command line).
+        let replaced = try server.client(["confirm", "--json"], input: try CLI.oathtool(phoneSecret) + "\n")
         #expect(replaced.status == 0, "\(replaced.stderr)")
         #expect((try replaced.json()["backup_codes"] as? [String])?.count == 10)
         let record = try #require(try server.temp.store.readSecret(user: "nobody"))

@@ -6,8 +6,8 @@
  * caller by its peer credentials and wants a current code (or an unused backup code) for
  * each request. The first code the user types opens a short session: the command prints a
  * token that the next requests present instead of a code, because a TOTP code can be used
- * only once. That code goes to the command's standard input; a new device's code, which
- * activates it, is `confirm --code`.
+ * only once. That code goes to the command's standard input, as does a new device's code,
+ * which activates it (`confirm`): no code is ever on a command line.
  *
  * With Cockpit's administrative access, the admin part runs the command as root
  * (superuser "require"): the coverage report, unlock and reset.
@@ -229,7 +229,7 @@ async function confirmDevice(event) {
     const code = field.value.trim();
     field.value = "";
     // The new device's own code; confirm takes no session.
-    const result = await run(["confirm", "--code", code, "--json"]);
+    const result = await run(["confirm", "--json"], { input: code });
     if (result.exit !== 0) {
         showAlert(failure(result, "Not activated"));
         return;

@@ -20,8 +20,8 @@ struct ConfirmCommand: ParsableCommand {
 
     @OptionGroup var target: UserOptions
 
-    @Option(help: ArgumentHelp("The code the app shows for the pending secret.", valueName: "code"))
-    var code: String
+    @Option(help: ArgumentHelp("The code the app shows for the pending secret (default: asked for on a terminal, else the first line of standard input).", valueName: "code"))
+    var code: String?
 
     @Flag(help: "Replace an existing enrollment.")
     var force = false
@@ -32,10 +32,13 @@ struct ConfirmCommand: ParsableCommand {
     @OptionGroup var selfService: SelfServiceOptions
 
     func run() throws {
-        if selfService.routes(target) {
+        let routed = selfService.routes(target)
+        // In fleet mode serve-user's session line comes first on standard input.
+        let target = routed ? nil : try self.target.resolve()
+        let code = try self.code ?? TypedAnswer.read(prompt: "Code of the pending credential: ")
+        guard let target else {
             try selfService.forward(SelfServiceRequest(operation: .confirm(code: code), proof: nil, json: json))
         }
-        let target = try target.resolve()
         let user = target.user
         let event = target.activationEvent(replace: force)
         let result = try enrollmentCall { () throws(EnrollmentStoreError) in

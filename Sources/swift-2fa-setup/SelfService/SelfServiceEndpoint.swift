@@ -112,8 +112,10 @@ struct SelfServiceEndpoint {
             }
         }
         let command = [try Subprocess.ownExecutable()] + arguments(for: request, user: account.name, inFleet: target.inFleet)
-        let captured = try Subprocess.capture(command, input: target.inFleet ? SelfServiceSessionInput.line(fleetSession) : "",
-                                              environment: Self.environment, timeout: Self.commandSeconds)
+        var input = target.inFleet ? SelfServiceSessionInput.line(fleetSession) : ""
+        if case .confirm(let code) = request.operation { input += code + "\n" }
+        let captured = try Subprocess.capture(command, input: input, environment: Self.environment,
+                                              timeout: Self.commandSeconds)
         if case .confirm = request.operation, captured.status == ExitStatus.success.rawValue || captured.status == ExitStatus.refused.rawValue {
             attempts.record(uid: account.uid, accepted: captured.status == ExitStatus.success.rawValue, now: Enrollment.now())
         }
@@ -123,7 +125,9 @@ struct SelfServiceEndpoint {
     }
 
     /// Root's command line for `request` on behalf of `user`. Values from the request follow
-    /// `=` or `--`, so none is ever read as an option. In fleet mode the command reads the session from its standard input (`--self-service`).
+    /// `=` or `--`, so none is ever read as an option; a code is never on it (`confirm` reads
+    /// its code from standard input, after the session line that `--self-service` makes it
+    /// read first in fleet mode).
     private func arguments(for request: SelfServiceRequest, user: String, inFleet: Bool) -> [String] {
         var target = ["--user", user] + (inFleet ? ["--self-service"] : [])
         if let configPath { target += ["--config", configPath] }
@@ -134,7 +138,7 @@ struct SelfServiceEndpoint {
         case .backupCodes(let regenerate): return ["backup-codes"] + target + (regenerate ? ["--regenerate"] : []) + json
         case .enrollAdd(let credential): return ["enroll", "--add", "--pending"] + Self.options(credential) + target + json
         case .replace(let credential): return ["enroll", "--force", "--pending"] + Self.options(credential) + target + json
-        case .confirm(let code): return ["confirm", "--force", "--code=\(code)"] + target + json
+        case .confirm: return ["confirm", "--force"] + target + json   // the code on standard input
         case .credentialsList: return ["credentials", "list"] + target + json
         case .credentialsRemove(let name): return ["credentials", "remove"] + target + ["--", name]
         case .credentialsRename(let name, let label): return ["credentials", "rename"] + target + ["--", name, label]

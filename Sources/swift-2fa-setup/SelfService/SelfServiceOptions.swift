@@ -38,9 +38,7 @@ struct SelfServiceOptions: ParsableArguments {
     func proof(code: String?) throws(SetupFailure) -> SelfServiceRequest.Proof {
         if let session { return .session(session) }
         if let code { return .code(code) }
-        if isatty(STDIN_FILENO) != 0 { Output.write("Verification code: ") }
-        guard let line = readLine(), !line.isEmpty else { throw SetupFailure(.refused, "no code entered") }
-        return .code(line)
+        return .code(try TypedAnswer.read(prompt: "Verification code: "))
     }
 
     /// Sends `request` to the socket and ends the program as root's command would have.
