@@ -267,4 +267,50 @@ struct FleetCommandTests {
             #expect(result.status == 74 && result.stderr.contains("database-unavailable"), "\(result.stderr)")
         }
     }
+
+    @Test("import --pam-oath and --pskc in fleet mode: HOTP and TOTP credentials with their counters and used steps go to the database, nothing to the store")
+    func importPamOathAndPSKCIntoTheFleet() throws {
+        try FleetServer.with { server in
+            let fleet = try Self.setup(server)
+            defer { fleet.remove() }
+            awayFromStepBoundary()
+            // root: a HOTP key at counter 3 and an 8-digit TOTP key whose current code pam_oath accepted.
+            let hotp = "3132333435363738393031323334353637383930"
+            let totp = "4c65616b79207365637265742031323334353637"
+            let now = AuthenticatorApp.now()
+            let used = try CLI.oathtool(try CLI.base32(hex: totp), at: now, digits: 8)
+            let stamp = DateFormatter()
+            stamp.locale = Locale(identifier: "en_US_POSIX")
+            stamp.timeZone = TimeZone.current
+            stamp.dateFormat = "yyyy-MM-dd'T'HH:mm:ss'L'"
+            let users = fleet.store.privateFile("users.oath", contents: Data("""
+                HOTP\troot\t-\t\(hotp)\t3
+                HOTP/T30/8\troot\t-\t\(totp)\t0\t\(used)\t\(stamp.string(from: Date(timeIntervalSince1970: TimeInterval(now))))
+
+                """.utf8))
+            defer { unlink(users) }
+            #expect(try CLI.run(["import", "--pam-oath", users] + fleet.serverA).status == 74, "a server role may not import")
+            let imported = try CLI.run(["import", "--json", "--pam-oath", users] + fleet.admin)
+            try #require(imported.status == 0, "\(imported.stderr)")
+            #expect(try CLI.verifyResult(try OathTool.hotp(hex: hotp, counter: 2), fleet.serverA) == "rejected")
+            #expect(try CLI.verifyResult(try OathTool.hotp(hex: hotp, counter: 3), fleet.serverA) == "accepted-hotp")
+            #expect(try CLI.verifyResult(used, fleet.serverA) == "replayed", "pam_oath's used step stays used")
+            #expect(try CLI.verifyResult(try CLI.oathtool(try CLI.base32(hex: totp), at: now + 30, digits: 8), fleet.serverA)
+                    == "accepted-totp")
+
+            // PSKC (python-pskc's plain file: four keys) added to that enrollment.
+            let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("Fixtures/pskc/plain.pskcxml")
+            let pskc = fleet.store.privateFile("plain.pskcxml", contents: try Data(contentsOf: fixture))
+            defer { unlink(pskc) }
+            let added = try CLI.run(["import", "--add", "--pskc", pskc] + fleet.admin)
+            #expect(added.status == 0, "\(added.stderr)")
+            let status = try CLI.run(["status", "--json"] + fleet.admin)
+            let credentials = try #require(try status.json()["credentials"] as? [[String: Any]])
+            #expect(credentials.map { $0["label"] as? String }
+                    == ["oath-line-1", "oath-line-2", "987654321", "TOTP-256", "totp-sha1", "hotp-sha512"])
+            #expect(try CLI.verifyResult(try OathTool.hotp(hex: hotp, counter: 42, digits: 8), fleet.serverA) == "accepted-hotp")
+            #expect(fleet.store.snapshot().isEmpty, "the store is never written in fleet mode")
+        }
+    }
 }
