@@ -14,6 +14,7 @@ enum Subprocess {
     /// stdout and stderr. Throws when the program cannot be started.
     static func run(_ arguments: [String], input: String = "") throws(SetupFailure) -> Result {
         let (inputPipe, outputPipe) = try twoPipes()
+        feed(inputPipe[1], input)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -22,21 +23,11 @@ enum Subprocess {
         posix_spawn_file_actions_adddup2(&actions, outputPipe[1], STDERR_FILENO)
         let pid: pid_t
         do throws(SetupFailure) { pid = try spawn(arguments, actions: &actions) } catch {
-            for fd in inputPipe + outputPipe { close(fd) }
+            for fd in [inputPipe[0]] + outputPipe { close(fd) }
             throw error
         }
         close(inputPipe[0])
         close(outputPipe[1])
-        // The answers are a few short lines: they fit in the pipe before the program reads.
-        let bytes = Array(input.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { write(inputPipe[1], $0.baseAddress, $0.count) }
-            if written < 0 && errno == EINTR { continue }
-            if written <= 0 { break }
-            offset += written
-        }
-        close(inputPipe[1])
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -62,11 +53,7 @@ enum Subprocess {
     static func capture(_ arguments: [String], input: String = "", environment: [String],
                         timeout: Int32) throws(SetupFailure) -> Captured {
         let (outPipe, errPipe, inPipe) = try threePipes()
-        // Written before the program starts (it fits in the pipe), so that a program that
-        // ends at once cannot raise SIGPIPE here.
-        let bytes = Array(input.utf8)
-        _ = bytes.withUnsafeBytes { write(inPipe[1], $0.baseAddress, $0.count) }
-        close(inPipe[1])
+        feed(inPipe[1], input)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -128,6 +115,21 @@ enum Subprocess {
             for fd in first + second { close(fd) }
             throw error
         }
+    }
+
+    /// Writes `input` into the pipe `fd` and closes it, before the program starts: the input
+    /// is a few short lines, which fit in the pipe, and a program that ends at once cannot
+    /// raise SIGPIPE here.
+    private static func feed(_ fd: Int32, _ input: String) {
+        let bytes = Array(input.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            if written <= 0 { break }
+            offset += written
+        }
+        close(fd)
     }
 
     private static func closeOnExecPipe() throws(SetupFailure) -> [Int32] {
