@@ -96,7 +96,9 @@ done
 # object files (2026-12-07). The machine outliner moves repeated instruction sequences into
 # functions of their own (-Osize does not run it on x86-64): 45 KB less again.
 # --defsym=ceil=s2fa_ceil: see ceil.c; no -lm, so --no-undefined fails the link if anything
-# else of libm is ever needed.
+# else of libm is ever needed. -lnettle before -lpam: libnettle's own 546 symbol relocations
+# are looked up through the module's list of libraries, and finding libnettle one place
+# earlier saved 22,000 instructions per login (callgrind, 2026-12-07).
 echo "== link $output/pam_swift2fa.so"
 module=$work/pam_swift2fa.so
 "$clang" -shared -fuse-ld=lld -o "$module" "$work"/objects/*.o \
@@ -105,7 +107,7 @@ module=$work/pam_swift2fa.so
     -Wl,--gc-sections "${wraps[@]}" \
     "-Wl,--version-script=$root/Sources/PAMSwift2FA/pam_swift2fa.map" \
     -Wl,-z,now -Wl,-z,relro -Wl,-z,nodelete -Wl,-z,pack-relative-relocs -Wl,--no-undefined -Wl,--as-needed \
-    -lpam -lnettle
+    -lnettle -lpam
 
 # What the module must never show in its dynamic symbols: exports beyond the PAM entry points,
 # or imports of anything that reads the environment (getauxval reads the auxiliary vector; the
