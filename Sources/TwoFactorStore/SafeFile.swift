@@ -87,8 +87,8 @@ public enum SafeFile {
     /// Reads into the array it returns, 16 KiB at first (a state file, `StateSlotFile`,
     /// 12 KiB, in one read), and doubles it when full. Appending each chunk to an array
     /// instead copied it byte by byte in the Embedded Swift build, whose standard library has
-    /// no memcpy path (175,000 instructions per login for two files); `copyMemory` is one
-    /// memmove in both builds.
+    /// no memcpy path (175,000 instructions per login, which reads the state file twice);
+    /// `copyMemory` is one memmove in both builds.
     static func readAll(_ fd: Int32, named: String, limit: Int) throws(StoreError) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: 16 * 1024)
         var used = 0

@@ -91,9 +91,11 @@ done
 # the module at every pam_end, and what the module allocated once per load (a 128-byte Swift
 # object, found by valgrind) is never freed: without it, a process's memory grew by 1.8 MB
 # over 9,000 logins (FaultTests' 10,000-login test).
+#
 # -lto=llvm-full and -flto=full with one link: the three Swift modules and the C shims are
-# optimised as one program, 35 KB less than linking object files (2026-12-07). The machine outliner moves repeated instruction sequences into
-# functions of their own (-Osize does not run it on x86-64): 45 KB less again.
+# optimised as one program, 35 KB less than linking object files (2026-12-07). The machine
+# outliner moves repeated instruction sequences into functions of their own (-Osize does
+# not run it on x86-64): 45 KB less again.
 # --defsym=ceil=s2fa_ceil: see ceil.c; no -lm, so --no-undefined fails the link if anything
 # else of libm is ever needed. -lnettle before -lpam: libnettle's own 546 symbol relocations
 # are looked up through the module's list of libraries, and finding libnettle one place
