@@ -83,17 +83,30 @@ public enum SafeFile {
     }
 
     /// Reads the rest of an open file, at most `limit` bytes.
+    ///
+    /// Reads into the array it returns, 16 KiB at first (a state file, `StateSlotFile`,
+    /// 12 KiB, in one read), and doubles it when full. Appending each chunk to an array
+    /// instead copied it byte by byte in the Embedded Swift build, whose standard library has
+    /// no memcpy path (175,000 instructions per login, which reads the state file twice);
+    /// `copyMemory` is one memmove in both builds.
     static func readAll(_ fd: Int32, named: String, limit: Int) throws(StoreError) -> [UInt8] {
-        var bytes: [UInt8] = []
-        // 16 KiB: a state file (`StateSlotFile`, 12 KiB) in one read.
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        var bytes = [UInt8](repeating: 0, count: 16 * 1024)
+        var used = 0
         while true {
-            let count = retryingOnEINTR { chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) } }
+            if used == bytes.count {
+                var larger = [UInt8](repeating: 0, count: 2 * bytes.count)
+                larger.withUnsafeMutableBytes { target in bytes.withUnsafeBytes { target.copyMemory(from: $0) } }
+                bytes = larger
+            }
+            let count = retryingOnEINTR {
+                bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress.map { $0 + used }, $0.count - used) }
+            }
             if count < 0 { throw .system(.read, named) }
             if count == 0 { break }
-            bytes.append(contentsOf: chunk.prefix(count))
-            if bytes.count > limit { throw StoreError(.refuse, named, detail: "is larger than \(limit) bytes") }
+            used += count
+            if used > limit { throw StoreError(.refuse, named, detail: "is larger than \(limit) bytes") }
         }
+        bytes.removeSubrange(used...)
         return bytes
     }
 }

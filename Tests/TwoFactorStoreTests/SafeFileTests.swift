@@ -21,6 +21,30 @@ struct SafeFileTests {
         #expect(try SafeFile.read(directory.file("a"), what: "test file", requirements: root) == "content\n")
     }
 
+    @Test("a file is read whole at every size up to the limit", arguments: [0, 1, 16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1, 40_000, SafeFile.maximumSize])
+    func wholeFile(size: Int) throws {
+        let directory = try TemporaryDirectory("s2fa-store")
+        let path = directory.file("a")
+        let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 / 251) }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        chmod(path, 0o600)
+        #expect(try SafeFile.readBytes(path, what: "test file", requirements: root) == bytes)
+    }
+
+    @Test("reading stops with an error once the file passes the limit", arguments: [(20_000, 20_000, true), (20_000, 20_001, false), (40_000, 70_000, false)])
+    func limit(limit: Int, size: Int, accepted: Bool) throws {
+        let directory = try TemporaryDirectory("s2fa-store")
+        let path = directory.file("a")
+        try Data(repeating: 0x61, count: size).write(to: URL(fileURLWithPath: path))
+        let fd = open(path, O_RDONLY)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        let error = storeError { () throws(StoreError) in
+            #expect(try SafeFile.readAll(fd, named: "test file", limit: limit).count == size)
+        }
+        #expect(error?.description == (accepted ? nil : "test file is larger than \(limit) bytes"))
+    }
+
     @Test("refusals name the file and the reason", arguments: [
         ("symlink", "is a symbolic link"), ("directory", "is not a regular file"), ("fifo", "is not a regular file"),
         ("0640", "accessible by group or others"), ("0604", "accessible by group or others"),
